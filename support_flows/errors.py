@@ -1,0 +1,186 @@
+"""Reason codes, decisions and the errors that carry them (RULES.md, "Refusal reasons")."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from typing import Any
+
+
+class Reason(enum.StrEnum):
+    """A stable refusal code; its value is the exact code of RULES.md."""
+
+    NAIVE_DATETIME = "naive_datetime"
+    UNKNOWN_TIMEZONE = "unknown_timezone"
+    INVALID_VALUE = "invalid_value"
+    INVALID_SNAPSHOT = "invalid_snapshot"
+    BILLING_ROLE_REQUIRED = "billing_role_required"
+    CONTACT_SALES = "contact_sales"
+    CROSS_ORG_BILLING = "cross_org_billing"
+    ALREADY_ON_PLAN = "already_on_plan"
+    NOTHING_TO_CANCEL = "nothing_to_cancel"
+    NO_PENDING_CHANGE = "no_pending_change"
+    CHANGE_ALREADY_EFFECTIVE = "change_already_effective"
+    EVENT_NOT_ALLOWED = "event_not_allowed"
+    NOT_ORG_MEMBER = "not_org_member"
+    PLAN_EXCLUDES_CASES = "plan_excludes_cases"
+    ORG_OWNER_REQUIRED = "org_owner_required"
+    ORG_HAS_NO_PROJECTS = "org_has_no_projects"
+    PROJECT_NOT_FOUND = "project_not_found"
+    PROJECT_ROLE_REQUIRED = "project_role_required"
+    SALES_REFERENCE_REQUIRED = "sales_reference_required"
+    INVALID_QUANTITY = "invalid_quantity"
+    INSUFFICIENT_UNITS = "insufficient_units"
+    SESSION_IN_PAST = "session_in_past"
+    SESSION_AFTER_EXPIRY = "session_after_expiry"
+    SESSION_NOT_STARTED = "session_not_started"
+    SESSION_ALREADY_STARTED = "session_already_started"
+    UNKNOWN_SESSION = "unknown_session"
+    ORDER_NOT_ACTIVE = "order_not_active"
+
+
+class Violation(str):
+    """One failing check: equal to its reason code, and carrying the rule id and a message.
+
+    Being a ``str`` lets hosts write ``Reason.ORG_OWNER_REQUIRED in decision.reasons``.
+    """
+
+    __slots__ = ("code", "message", "rule")
+    code: Reason
+    rule: str
+    message: str
+
+    def __new__(cls, code: Reason | str, rule: str, message: str) -> Violation:
+        reason = Reason(code)
+        self = super().__new__(cls, reason.value)
+        object.__setattr__(self, "code", reason)
+        object.__setattr__(self, "rule", rule)
+        object.__setattr__(self, "message", message)
+        return self
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Violation is immutable (tried to set {name!r})")
+
+    def __repr__(self) -> str:
+        return f"Violation({self.code.value!r}, rule={self.rule!r}, message={self.message!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Violation, (self.code, self.rule, self.message))
+
+    def to_dict(self) -> dict[str, str]:
+        return {"code": self.code.value, "rule": self.rule, "message": self.message}
+
+
+class Decision:
+    """The answer of a check: allowed, or every failing check in rule order. Truthy when allowed."""
+
+    __slots__ = ("reasons",)
+    reasons: tuple[Violation, ...]
+
+    def __init__(self, reasons: Iterable[Violation] = ()) -> None:
+        object.__setattr__(self, "reasons", tuple(reasons))
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Decision is immutable (tried to set {name!r})")
+
+    @property
+    def allowed(self) -> bool:
+        return not self.reasons
+
+    @property
+    def code(self) -> str | None:
+        """The primary reason's code, or None when allowed."""
+        return self.reasons[0].code.value if self.reasons else None
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Decision) and self.reasons == other.reasons
+
+    def __hash__(self) -> int:
+        return hash(self.reasons)
+
+    def __repr__(self) -> str:
+        if self.allowed:
+            return "Decision(allowed)"
+        return f"Decision(refused: {', '.join(r.code.value for r in self.reasons)})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"allowed": self.allowed, "reasons": [r.to_dict() for r in self.reasons]}
+
+    def raise_if_refused(self) -> None:
+        """Raise `Refused` (or `InvalidInput` for malformed-input reasons) unless allowed."""
+        if self.reasons:
+            raise error_for(self.reasons)
+
+
+class SupportFlowsError(Exception):
+    """Base of every error this library raises; carries every failing check."""
+
+    reasons: tuple[Violation, ...]
+
+    def __init__(self, reasons: Violation | Iterable[Violation]) -> None:
+        self.reasons = (reasons,) if isinstance(reasons, Violation) else tuple(reasons)
+        if not self.reasons:
+            raise ValueError(f"{type(self).__name__} needs at least one reason")
+        super().__init__(self.message)
+
+    @property
+    def primary(self) -> Violation:
+        return self.reasons[0]
+
+    @property
+    def code(self) -> str:
+        return self.primary.code.value
+
+    @property
+    def rule(self) -> str:
+        return self.primary.rule
+
+    @property
+    def message(self) -> str:
+        return "; ".join(r.message for r in self.reasons)
+
+    def __str__(self) -> str:
+        return f"[{self.code}, {self.rule}] {self.message}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "rule": self.rule,
+            "message": self.message,
+            "reasons": [r.to_dict() for r in self.reasons],
+        }
+
+
+class Refused(SupportFlowsError):
+    """A business rule refused the request; nothing changed."""
+
+
+class InvalidInput(SupportFlowsError, ValueError):
+    """The request was malformed (bad name, naive datetime, bad quantity, bad snapshot)."""
+
+
+MALFORMED = frozenset(
+    {
+        Reason.NAIVE_DATETIME,
+        Reason.UNKNOWN_TIMEZONE,
+        Reason.INVALID_VALUE,
+        Reason.INVALID_SNAPSHOT,
+        Reason.INVALID_QUANTITY,
+    }
+)
+
+
+def error_for(reasons: Iterable[Violation]) -> SupportFlowsError:
+    """`InvalidInput` when the primary reason is malformed input, otherwise `Refused`."""
+    found = tuple(reasons)
+    if found and found[0].code in MALFORMED:
+        return InvalidInput(found)
+    return Refused(found)
+
+
+def invalid(code: Reason, rule: str, message: str) -> InvalidInput:
+    """Shorthand for an `InvalidInput` with one reason."""
+    return InvalidInput(Violation(code, rule, message))

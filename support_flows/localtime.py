@@ -1,0 +1,141 @@
+"""Instants and wall-clock arithmetic in a billing timezone (RULES.md T1-T5, F6).
+
+Arithmetic is done on stdlib datetimes with `fold` set explicitly, because pendulum resolves an
+ambiguous wall time to the later instant and the rules want the earlier one.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import zoneinfo
+from functools import lru_cache
+
+import pendulum
+
+from support_flows.errors import Reason, invalid
+
+UTC = dt.UTC
+
+
+@lru_cache(maxsize=512)
+def zone(name: str) -> zoneinfo.ZoneInfo:
+    """The IANA zone called `name`; unknown names are refused with `unknown_timezone` (T2)."""
+    if not isinstance(name, str) or not name:
+        raise invalid(Reason.UNKNOWN_TIMEZONE, "T2", f"timezone {name!r} is not an IANA name")
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        raise invalid(
+            Reason.UNKNOWN_TIMEZONE, "T2", f"timezone {name!r} is not a known IANA name"
+        ) from None
+
+
+def instant(moment: dt.datetime, what: str = "moment") -> pendulum.DateTime:
+    """`moment` as a UTC pendulum instant; a naive one is refused with `naive_datetime` (T1)."""
+    if not isinstance(moment, dt.datetime):
+        raise invalid(
+            Reason.INVALID_VALUE, "T1", f"{what} must be an aware datetime, got {moment!r}"
+        )
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise invalid(
+            Reason.NAIVE_DATETIME,
+            "T1",
+            f"{what} {moment.isoformat()} has no timezone; pass an aware datetime",
+        )
+    utc = moment.astimezone(UTC)
+    return pendulum.datetime(
+        utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second, utc.microsecond, tz="UTC"
+    )
+
+
+def in_zone(moment: dt.datetime, tz: str) -> pendulum.DateTime:
+    """The same instant, shown in `tz`."""
+    return instant(moment).in_timezone(tz)
+
+
+def _wall(moment: dt.datetime, tz: zoneinfo.ZoneInfo) -> dt.datetime:
+    """The naive local wall time of `moment` in `tz`, as a plain stdlib datetime."""
+    utc = instant(moment)
+    plain = dt.datetime(
+        utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second, utc.microsecond, UTC
+    )
+    local = plain.astimezone(tz)
+    return dt.datetime(
+        local.year,
+        local.month,
+        local.day,
+        local.hour,
+        local.minute,
+        local.second,
+        local.microsecond,
+    )
+
+
+def _resolve_earliest(wall: dt.datetime, tz: zoneinfo.ZoneInfo) -> dt.datetime:
+    """The instant of a local wall time: the earlier of two, shifted forward by a gap (T5)."""
+    return wall.replace(tzinfo=tz, fold=0).astimezone(UTC)
+
+
+def _exists(wall: dt.datetime, utc: dt.datetime, tz: zoneinfo.ZoneInfo) -> bool:
+    return utc.astimezone(tz).replace(tzinfo=None, fold=0) == wall
+
+
+def start_of_local_day(day: dt.date, tz_name: str) -> pendulum.DateTime:
+    """The earliest instant whose local date in `tz_name` is `day` (T3's DST gap and overlap)."""
+    tz = zone(tz_name)
+    midnight = dt.datetime(day.year, day.month, day.day)
+    earlier = midnight.replace(tzinfo=tz, fold=0).astimezone(UTC)
+    later = midnight.replace(tzinfo=tz, fold=1).astimezone(UTC)
+    existing = [u for u in (earlier, later) if _exists(midnight, u, tz)]
+    if existing:
+        return instant(min(existing))
+    # Midnight falls in a gap: the day starts at the transition, a whole second between the two.
+    low, high = min(earlier, later), max(earlier, later)
+    lo_s, hi_s = int(low.timestamp()), int(high.timestamp())
+    while lo_s < hi_s:
+        mid = (lo_s + hi_s) // 2
+        if dt.datetime.fromtimestamp(mid, tz).date() >= day:
+            hi_s = mid
+        else:
+            lo_s = mid + 1
+    return instant(dt.datetime.fromtimestamp(lo_s, UTC))
+
+
+def next_month_start(moment: dt.datetime, tz: str = "UTC") -> pendulum.DateTime:
+    """The first instant of the month after `moment`'s local month in `tz` (T3, T4).
+
+    A moment at exactly local 00:00 on the 1st belongs to that month, so the answer is one month
+    later. The result is shown in `tz`.
+    """
+    local = _wall(moment, zone(tz))
+    year, month = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
+    return start_of_local_day(dt.date(year, month, 1), tz).in_timezone(tz)
+
+
+def add_wall_days(moment: dt.datetime, days: int, tz: str) -> pendulum.DateTime:
+    """The same local wall time `days` calendar days later (or earlier) in `tz` (T5, P15)."""
+    tz_info = zone(tz)
+    local = _wall(moment, tz_info)
+    wall = local + dt.timedelta(days=days)
+    return instant(_resolve_earliest(wall, tz_info)).in_timezone(tz)
+
+
+def add_wall_months_clamped(moment: dt.datetime, months: int, tz: str) -> pendulum.DateTime:
+    """The same local wall time `months` later, the day clamped to the month's end (F6)."""
+    tz_info = zone(tz)
+    local = _wall(moment, tz_info)
+    index = local.year * 12 + (local.month - 1) + months
+    year, month = divmod(index, 12)
+    month += 1
+    day = min(local.day, calendar.monthrange(year, month)[1])
+    wall = local.replace(year=year, month=month, day=day)
+    return instant(_resolve_earliest(wall, tz_info)).in_timezone(tz)
+
+
+def is_month_start(moment: dt.datetime, tz: str) -> bool:
+    """Whether `moment` is the first instant of a month in `tz` (the P20 boundary invariant)."""
+    local = _wall(moment, zone(tz))
+    if local.day != 1:
+        return False
+    return start_of_local_day(local.date(), tz) == instant(moment)

@@ -1,0 +1,1 @@
+"""State charts and the objects that host applications drive."""

@@ -1,0 +1,207 @@
+"""Names and frozen values: roles, tiers, states, scopes, channels, organizations, members."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable, Mapping
+from typing import TypeVar
+
+import attrs
+
+from support_flows.errors import Reason, invalid
+from support_flows.localtime import zone
+
+
+class Role(enum.StrEnum):
+    """Organization and project roles (Atlas names)."""
+
+    ORG_OWNER = "ORG_OWNER"
+    ORG_PROJECT_CREATOR = "ORG_PROJECT_CREATOR"
+    ORG_BILLING_ADMIN = "ORG_BILLING_ADMIN"
+    ORG_BILLING_READ_ONLY = "ORG_BILLING_READ_ONLY"
+    ORG_READ_ONLY = "ORG_READ_ONLY"
+    ORG_MEMBER = "ORG_MEMBER"
+    PROJECT_OWNER = "PROJECT_OWNER"
+    PROJECT_CLUSTER_MANAGER = "PROJECT_CLUSTER_MANAGER"
+    PROJECT_DATA_ACCESS_ADMIN = "PROJECT_DATA_ACCESS_ADMIN"
+    PROJECT_DATA_ACCESS_READ_WRITE = "PROJECT_DATA_ACCESS_READ_WRITE"
+    PROJECT_DATA_ACCESS_READ_ONLY = "PROJECT_DATA_ACCESS_READ_ONLY"
+    PROJECT_READ_ONLY = "PROJECT_READ_ONLY"
+
+    @property
+    def is_org_role(self) -> bool:
+        return self.value.startswith("ORG_")
+
+
+ORG_ROLES = frozenset(r for r in Role if r.is_org_role)
+PROJECT_ROLES = frozenset(r for r in Role if not r.is_org_role)
+BILLING_ROLES = frozenset({Role.ORG_OWNER, Role.ORG_BILLING_ADMIN})
+
+
+class Tier(enum.StrEnum):
+    """Plans a user can name (P)."""
+
+    BASIC = "basic"
+    DEVELOPER = "developer"
+    PREMIUM = "premium"
+    ENTERPRISE = "enterprise"
+
+
+class PlanState(enum.StrEnum):
+    """States of the support plan lifecycle (P)."""
+
+    BASIC = "basic"
+    TRIAL = "trial"
+    DEVELOPER = "developer"
+    PREMIUM = "premium"
+    CANCELLED = "cancelled"
+
+
+class Scope(enum.StrEnum):
+    """Where a support case is opened (C)."""
+
+    ORGANIZATION = "organization"
+    PROJECT = "project"
+
+
+class Channel(enum.StrEnum):
+    """Ways to get support (C, P17)."""
+
+    CHAT = "chat"
+    DEVELOPER_RESOURCES = "developer_resources"
+    SUPPORT_CASE = "support_case"
+
+
+class Severity(enum.StrEnum):
+    """Severity of a support case (C7)."""
+
+    S1 = "S1"
+    S2 = "S2"
+    S3 = "S3"
+    S4 = "S4"
+
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+def parse(kind: type[E], value: object, what: str | None = None) -> E:
+    """`value` as a member of `kind`; an unknown name is refused with `invalid_value` (V1)."""
+    if isinstance(value, kind):
+        return value
+    try:
+        return kind(value)
+    except (ValueError, TypeError):
+        accepted = ", ".join(str(m.value) for m in kind)
+        label = what or kind.__name__.lower()
+        raise invalid(
+            Reason.INVALID_VALUE, "V1", f"unknown {label} {value!r}; accepted: {accepted}"
+        ) from None
+
+
+RoleInput = Iterable[Role | str] | Role | str | None
+
+
+def _roles_of(kind: frozenset[Role], label: str, values: RoleInput) -> frozenset[Role]:
+    if values is None:
+        return frozenset()
+    if isinstance(values, str):
+        values = (values,)
+    roles = frozenset(parse(Role, v, "role") for v in values)
+    if wrong := sorted(roles - kind):
+        raise invalid(
+            Reason.INVALID_VALUE,
+            "V1",
+            f"{', '.join(wrong)} cannot be held as {label}; accepted: " + ", ".join(sorted(kind)),
+        )
+    return roles
+
+
+def _org_roles(values: RoleInput) -> frozenset[Role]:
+    return _roles_of(ORG_ROLES, "an organization role", values)
+
+
+def _project_roles(
+    values: Mapping[str, RoleInput] | None,
+) -> Mapping[str, frozenset[Role]]:
+    if values is None:
+        return {}
+    if not isinstance(values, Mapping):
+        raise invalid(
+            Reason.INVALID_VALUE,
+            "V1",
+            f"project_roles must map project ids to roles, got {values!r}",
+        )
+    held = {str(p): _roles_of(PROJECT_ROLES, "a project role", r) for p, r in values.items()}
+    return {project: roles for project, roles in held.items() if roles}
+
+
+def _required_id(kind: str) -> Callable[[object, attrs.Attribute[str], object], None]:
+    def check(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
+        if not isinstance(value, str) or not value:
+            raise invalid(
+                Reason.INVALID_VALUE, "V1", f"{kind} id must be a non-empty string, got {value!r}"
+            )
+
+    return check
+
+
+def _timezone(name: str) -> str:
+    zone(name)
+    return name
+
+
+@attrs.frozen
+class Project:
+    """A project of an organization."""
+
+    project_id: str = attrs.field(validator=_required_id("project"))
+
+
+def _projects(values: Iterable[Project | str]) -> tuple[Project, ...]:
+    if isinstance(values, (str, Project)):
+        values = (values,)
+    return tuple(v if isinstance(v, Project) else Project(v) for v in values)
+
+
+@attrs.frozen
+class Organization:
+    """An organization: its projects, billing timezone (T2) and cross-org billing flag (P3)."""
+
+    org_id: str = attrs.field(validator=_required_id("organization"))
+    projects: tuple[Project, ...] = attrs.field(default=(), converter=_projects)
+    billing_timezone: str = attrs.field(default="UTC", converter=_timezone)
+    cross_org_billing: bool = attrs.field(default=False, converter=bool)
+
+    @property
+    def project_ids(self) -> frozenset[str]:
+        return frozenset(p.project_id for p in self.projects)
+
+    def has_project(self, project_id: str) -> bool:
+        return project_id in self.project_ids
+
+
+@attrs.frozen
+class Member:
+    """One person's roles in the organization being acted on (project roles keyed by project id)."""
+
+    user_id: str = attrs.field(validator=_required_id("user"))
+    org_roles: frozenset[Role] = attrs.field(default=frozenset(), converter=_org_roles)
+    project_roles: Mapping[str, frozenset[Role]] = attrs.field(
+        factory=dict, converter=_project_roles, hash=False
+    )
+    email: str | None = None
+
+    def roles_in_project(self, project_id: str) -> frozenset[Role]:
+        return self.project_roles.get(project_id, frozenset())
+
+    def is_member_of(self, org: Organization) -> bool:
+        """Holds an organization role, or a role in one of the organization's projects (C1)."""
+        return bool(self.org_roles) or any(org.has_project(p) for p in self.project_roles)
+
+    @property
+    def is_org_owner(self) -> bool:
+        return Role.ORG_OWNER in self.org_roles
+
+    @property
+    def has_billing_role(self) -> bool:
+        return bool(self.org_roles & BILLING_ROLES)
