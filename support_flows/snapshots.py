@@ -11,7 +11,6 @@ import cattrs
 import pendulum
 
 from support_flows.errors import Reason, invalid
-from support_flows.localtime import instant
 
 T = TypeVar("T")
 
@@ -39,7 +38,7 @@ def _instant(value: object, _: object) -> pendulum.DateTime:
     parsed = dt.datetime.fromisoformat(value)
     if parsed.tzinfo is None:
         raise TypeError(f"expected an aware ISO 8601 instant, got {value!r}")
-    return instant(parsed)
+    return pendulum.instance(parsed)
 
 
 def _tuple(value: object, kind: Any) -> tuple[Any, ...]:

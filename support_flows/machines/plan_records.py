@@ -1,0 +1,75 @@
+"""Frozen records of a support plan: trial, pending change, billing periods, history (P, P20)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+import pendulum
+
+from support_flows.values import PlanState, Tier
+
+
+@attrs.frozen
+class Trial:
+    """The free 30-day developer trial (P4, T5)."""
+
+    started_at: pendulum.DateTime
+    ends_at: pendulum.DateTime
+
+
+@attrs.frozen
+class PendingChange:
+    """A downgrade or cancel waiting for its effective instant (P9, P10)."""
+
+    target: PlanState
+    effective_at: pendulum.DateTime
+    requested_at: pendulum.DateTime
+    requested_by: str
+
+
+@attrs.frozen
+class BillingPeriod:
+    """A billed stretch at one tier; `ends_at` None means open (P20)."""
+
+    tier: Tier
+    starts_at: pendulum.DateTime
+    ends_at: pendulum.DateTime | None = None
+    retroactive: bool = False
+
+
+@attrs.frozen
+class EndedPlan:
+    """The last trial or paid plan that ended, for reactivation (P15)."""
+
+    state: PlanState
+    ended_at: pendulum.DateTime
+
+
+@attrs.frozen
+class HistoryEntry:
+    """One accepted request (`requested_by` set) or one change the clock applied (None)."""
+
+    at: pendulum.DateTime
+    event: str
+    source: PlanState
+    target: PlanState
+    requested_by: str | None = None
+    tier: Tier | None = None
+    effective_at: pendulum.DateTime | None = None
+
+    @property
+    def is_request(self) -> bool:
+        return self.requested_by is not None
+
+
+def close_open(
+    periods: Sequence[BillingPeriod], at: pendulum.DateTime
+) -> tuple[BillingPeriod, ...]:
+    """`periods` with the open one ended at `at`; one that would not have begun is dropped."""
+    if not periods or periods[-1].ends_at is not None:
+        return tuple(periods)
+    last = periods[-1]
+    if at <= last.starts_at:
+        return tuple(periods[:-1])
+    return (*periods[:-1], attrs.evolve(last, ends_at=at))
