@@ -9,6 +9,8 @@ from support_flows.errors import (
     SupportFlowsError,
     Violation,
 )
+from support_flows.machines.plan import SupportPlan
+from support_flows.machines.plan_records import BillingPeriod, HistoryEntry, PendingChange, Trial
 from support_flows.values import (
     Channel,
     Member,
@@ -22,13 +24,16 @@ from support_flows.values import (
 )
 
 __all__ = [
+    "BillingPeriod",
     "Channel",
     "Clock",
     "Decision",
     "FrozenClock",
+    "HistoryEntry",
     "InvalidInput",
     "Member",
     "Organization",
+    "PendingChange",
     "PlanState",
     "Project",
     "Reason",
@@ -37,8 +42,10 @@ __all__ = [
     "Scope",
     "Severity",
     "SupportFlowsError",
+    "SupportPlan",
     "SystemClock",
     "Tier",
+    "Trial",
     "Violation",
     "next_month_start",
 ]
