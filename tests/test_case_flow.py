@@ -209,3 +209,15 @@ def test_c6_checks_never_build_a_chart(monkeypatch: pytest.MonkeyPatch) -> None:
     assert check_case(ORG, "premium", DEV, scope="project", project_id="p-1").allowed
     assert not check_case(ORG, "basic", DEV, scope="organization")
     assert check_channel(ORG, "basic", DEV, "chat")
+
+
+def test_c2_flow_reads_the_plan_state_at_each_step(clock: sf.FrozenClock) -> None:
+    """A flow given a SupportPlan sees the plan as it is when each step is taken."""
+    plan = sf.SupportPlan(ORG, clock=clock)
+    flow = CaseFlow(ORG, plan, OWNER, clock=clock)
+    flow.choose_organization()
+    flow.open_organization_support()
+    assert refused(flow.submit, title="t").code == "plan_excludes_cases"
+    plan.change("developer", actor=OWNER)
+    assert flow.plan_state == "trial"
+    assert flow.submit(title="t").scope == "organization"

@@ -200,7 +200,11 @@ class CaseChart(BaseChart):
 
 
 class CaseFlow:
-    """The step-by-step flow behind `open_case`. A refused or out-of-order step changes nothing."""
+    """The step-by-step flow behind `open_case`. A refused or out-of-order step changes nothing.
+
+    Given a `SupportPlan` (anything with ``.state``), each step reads its state then, so a flow
+    left open sees the plan as it is when the step is taken (P16, T7).
+    """
 
     def __init__(
         self,
@@ -211,8 +215,9 @@ class CaseFlow:
         clock: Clock,
         case_id: CaseIdSource = None,
     ) -> None:
+        plan_state_of(plan_state)
         self.org = org
-        self.plan_state = plan_state_of(plan_state)
+        self.plan = plan_state
         self.member = member
         self.clock = clock
         self.case: SupportCase | None = None
@@ -236,6 +241,10 @@ class CaseFlow:
     @property
     def project_id(self) -> str | None:
         return self._draft.project_id
+
+    @property
+    def plan_state(self) -> PlanState:
+        return plan_state_of(self.plan)
 
     def _facts(self, project_id: str | None = None) -> dict[str, Any]:
         return {
