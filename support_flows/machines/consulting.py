@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import textwrap
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -205,11 +206,14 @@ def _confirmation(record: _Record, tz: str) -> Email:
             f"Hours per unit: {per_unit} ({_hours(units * per_unit)} of consulting in total)",
             validity,
             "",
-            "How to use your hours: Flex Consulting units are used only through scheduled "
-            "sessions, so you must schedule consulting hours to use them. Book each session for "
-            f"a whole number of units (a multiple of {_hours(per_unit)}), starting in the "
-            f"future{deadline}. A session can be cancelled until it starts; its units then "
-            "return to your balance.",
+            textwrap.fill(
+                "How to use your hours: Flex Consulting units are used only through scheduled "
+                "sessions, so you must schedule consulting hours to use them. Book each session "
+                f"for a whole number of units (a multiple of {_hours(per_unit)}), starting in "
+                f"the future{deadline}. A session can be cancelled until it starts; its units "
+                "then return to your balance.",
+                width=72,
+            ),
         ]
     )
     subject = f"Flex Consulting order {record.order_id}: {units} units confirmed"
