@@ -31,8 +31,13 @@ def zone(name: str) -> zoneinfo.ZoneInfo:
         ) from None
 
 
-def instant(moment: dt.datetime, what: str = "moment") -> pendulum.DateTime:
-    """`moment` as a UTC pendulum instant; a naive one is refused with `naive_datetime` (T1)."""
+@lru_cache(maxsize=512)
+def _pendulum_zone(name: str) -> pendulum.Timezone | pendulum.FixedTimezone:
+    zone(name)
+    return pendulum.timezone(name)
+
+
+def _aware(moment: dt.datetime, what: str) -> dt.datetime:
     if not isinstance(moment, dt.datetime):
         raise invalid(
             Reason.INVALID_VALUE, "T1", f"{what} must be an aware datetime, got {moment!r}"
@@ -43,24 +48,59 @@ def instant(moment: dt.datetime, what: str = "moment") -> pendulum.DateTime:
             "T1",
             f"{what} {moment.isoformat()} has no timezone; pass an aware datetime",
         )
-    utc = moment.astimezone(UTC)
-    return pendulum.datetime(
-        utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second, utc.microsecond, tz="UTC"
+    return moment
+
+
+def _plain_utc(moment: dt.datetime) -> dt.datetime:
+    """A stdlib UTC datetime for `moment`; pendulum's own datetime methods are never used."""
+    offset = moment.utcoffset()
+    assert offset is not None
+    wall = dt.datetime(
+        moment.year,
+        moment.month,
+        moment.day,
+        moment.hour,
+        moment.minute,
+        moment.second,
+        moment.microsecond,
+        tzinfo=UTC,
     )
+    return wall - offset
+
+
+def _from_utc(utc: dt.datetime) -> pendulum.DateTime:
+    return pendulum.DateTime(
+        utc.year,
+        utc.month,
+        utc.day,
+        utc.hour,
+        utc.minute,
+        utc.second,
+        utc.microsecond,
+        tzinfo=pendulum.UTC,
+    )
+
+
+def instant(moment: dt.datetime, what: str = "moment") -> pendulum.DateTime:
+    """`moment` as a UTC pendulum instant; a naive one is refused with `naive_datetime` (T1).
+
+    Instants are kept in UTC: Python never compares a fold-dependent local time (an ambiguous
+    hour) equal to the same instant in another zone (PEP 495), and UTC has no folds.
+    """
+    aware = _aware(moment, what)
+    if isinstance(aware, pendulum.DateTime) and aware.tzinfo is pendulum.UTC:
+        return aware
+    return _from_utc(_plain_utc(aware))
 
 
 def in_zone(moment: dt.datetime, tz: str) -> pendulum.DateTime:
     """The same instant, shown in `tz`."""
-    return instant(moment).in_timezone(tz)
+    return instant(moment).in_timezone(_pendulum_zone(tz))
 
 
 def _wall(moment: dt.datetime, tz: zoneinfo.ZoneInfo) -> dt.datetime:
     """The naive local wall time of `moment` in `tz`, as a plain stdlib datetime."""
-    utc = instant(moment)
-    plain = dt.datetime(
-        utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second, utc.microsecond, UTC
-    )
-    local = plain.astimezone(tz)
+    local = _plain_utc(_aware(moment, "moment")).astimezone(tz)
     return dt.datetime(
         local.year,
         local.month,
@@ -81,6 +121,7 @@ def _exists(wall: dt.datetime, utc: dt.datetime, tz: zoneinfo.ZoneInfo) -> bool:
     return utc.astimezone(tz).replace(tzinfo=None, fold=0) == wall
 
 
+@lru_cache(maxsize=4096)
 def start_of_local_day(day: dt.date, tz_name: str) -> pendulum.DateTime:
     """The earliest instant whose local date in `tz_name` is `day` (T3's DST gap and overlap)."""
     tz = zone(tz_name)
@@ -106,11 +147,11 @@ def next_month_start(moment: dt.datetime, tz: str = "UTC") -> pendulum.DateTime:
     """The first instant of the month after `moment`'s local month in `tz` (T3, T4).
 
     A moment at exactly local 00:00 on the 1st belongs to that month, so the answer is one month
-    later. The result is shown in `tz`.
+    later. The result is in UTC; `.in_timezone(tz)` shows it locally.
     """
     local = _wall(moment, zone(tz))
     year, month = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
-    return start_of_local_day(dt.date(year, month, 1), tz).in_timezone(tz)
+    return start_of_local_day(dt.date(year, month, 1), tz)
 
 
 def add_wall_days(moment: dt.datetime, days: int, tz: str) -> pendulum.DateTime:
@@ -118,7 +159,7 @@ def add_wall_days(moment: dt.datetime, days: int, tz: str) -> pendulum.DateTime:
     tz_info = zone(tz)
     local = _wall(moment, tz_info)
     wall = local + dt.timedelta(days=days)
-    return instant(_resolve_earliest(wall, tz_info)).in_timezone(tz)
+    return instant(_resolve_earliest(wall, tz_info))
 
 
 def add_wall_months_clamped(moment: dt.datetime, months: int, tz: str) -> pendulum.DateTime:
@@ -130,7 +171,7 @@ def add_wall_months_clamped(moment: dt.datetime, months: int, tz: str) -> pendul
     month += 1
     day = min(local.day, calendar.monthrange(year, month)[1])
     wall = local.replace(year=year, month=month, day=day)
-    return instant(_resolve_earliest(wall, tz_info)).in_timezone(tz)
+    return instant(_resolve_earliest(wall, tz_info))
 
 
 def is_month_start(moment: dt.datetime, tz: str) -> bool:

@@ -11,6 +11,7 @@ import cattrs
 import pendulum
 
 from support_flows.errors import Reason, invalid
+from support_flows.localtime import instant
 
 T = TypeVar("T")
 
@@ -38,7 +39,7 @@ def _instant(value: object, _: object) -> pendulum.DateTime:
     parsed = dt.datetime.fromisoformat(value)
     if parsed.tzinfo is None:
         raise TypeError(f"expected an aware ISO 8601 instant, got {value!r}")
-    return pendulum.instance(parsed)
+    return instant(parsed)
 
 
 def _tuple(value: object, kind: Any) -> tuple[Any, ...]:

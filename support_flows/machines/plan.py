@@ -20,7 +20,7 @@ from support_flows.guards.plan import (
     failing,
     pending_change_required,
 )
-from support_flows.localtime import in_zone
+from support_flows.localtime import instant
 from support_flows.machines._base import BaseChart
 from support_flows.machines.plan_book import PlanBook
 from support_flows.machines.plan_records import (
@@ -144,8 +144,7 @@ class SupportPlan:
 
     def check(self, action: str, actor: Member, tier: Tier | str | None = None) -> Decision:
         """Whether `action` ("change", "cancel", "revoke_pending") would be accepted now."""
-        name, facts = self._facts(action, actor, tier)
-        return Decision(failing(name, facts))
+        return Decision(failing(action, self._facts(action, actor, tier, self._now())))
 
     # Actions: each reads the clock once, applies what is due, then checks every rule.
 
@@ -202,7 +201,7 @@ class SupportPlan:
     # Internals.
 
     def _now(self) -> pendulum.DateTime:
-        return in_zone(self.clock.now(), self.org.billing_timezone)
+        return instant(self.clock.now(), "clock time")
 
     def _observe(self) -> PlanBook:
         self._apply_until(self._now())
@@ -211,11 +210,14 @@ class SupportPlan:
     def _apply_until(self, now: dt.datetime) -> tuple[HistoryEntry, ...]:
         applied = []
         while (due := self._book.next_due()) is not None and due.at <= now:
+            source = self._book.state
             self._chart.fire(due.event, now=due.at, tier=due.tier)
-            applied.append(self._book.history[-1])
+            applied.append(self._book.record(due.event, source, due.at))
         return tuple(applied)
 
-    def _facts(self, action: str, actor: Member, tier: Tier | str | None) -> tuple[str, PlanFacts]:
+    def _facts(
+        self, action: str, actor: Member, tier: Tier | str | None, now: dt.datetime
+    ) -> PlanFacts:
         if action not in ACTIONS:
             raise invalid(
                 Reason.INVALID_VALUE,
@@ -224,7 +226,8 @@ class SupportPlan:
             )
         if not isinstance(actor, Member):
             raise invalid(Reason.INVALID_VALUE, "V1", f"actor must be a Member, got {actor!r}")
-        book = self._observe()
+        self._apply_until(now)
+        book = self._book
         if action == "change":
             if tier is None:
                 raise invalid(Reason.INVALID_VALUE, "V1", "a change needs a tier")
@@ -232,19 +235,17 @@ class SupportPlan:
         else:
             chosen = Tier.BASIC if action == "cancel" else IN_FORCE[book.state]
         pending = book.pending.target if book.pending is not None else None
-        facts = PlanFacts(self.org, actor, book.state, chosen, pending, book.last_change_applied())
-        return action, facts
+        return PlanFacts(self.org, actor, book.state, chosen, pending, book.last_change_applied())
 
     def _act(self, action: str, actor: Member, tier: Tier | str | None) -> HistoryEntry:
         now = self._now()
-        self._apply_until(now)
-        name, facts = self._facts(action, actor, tier)
-        reasons = failing(name, facts)
+        facts = self._facts(action, actor, tier, now)
+        reasons = failing(action, facts)
         event = "revoke" if action == "revoke_pending" else facts.event
         if reasons or event is None:
             raise error_for(reasons or (_no_event(facts),))
         self._chart.fire(event, now=now, facts=facts, tier=facts.tier, actor_id=actor.user_id)
-        return self._book.history[-1]
+        return self._book.record(event, facts.state, now, actor.user_id, facts.tier)
 
 
 def _no_event(facts: PlanFacts) -> Violation:

@@ -131,28 +131,21 @@ class PlanBook:
         starts = max(ended.ended_at, floor)
         self.periods += (BillingPeriod(tier, starts, None, retroactive=True),)
 
-    def after_transition(
+    def record(
         self,
-        event: Any,
-        source: Any,
-        target: Any,
+        event: str,
+        source: PlanState,
         now: pendulum.DateTime,
-        tier: Tier | PlanState,
         actor_id: str | None = None,
-    ) -> None:
+        tier: Tier | None = None,
+    ) -> HistoryEntry:
+        """Append what just happened to the history (P10: every request is kept)."""
         scheduled = None
         if self.pending is not None and event in ("downgrade", "cancel"):
             scheduled = self.pending.effective_at
-        entry = HistoryEntry(
-            at=now,
-            event=str(event),
-            source=PlanState(source.value),
-            target=PlanState(target.value),
-            requested_by=actor_id,
-            tier=Tier(tier.value) if actor_id is not None else None,
-            effective_at=scheduled,
-        )
+        entry = HistoryEntry(now, event, source, self.state, actor_id, tier, scheduled)
         self.history += (entry,)
+        return entry
 
 
 def after_trial(periods: tuple[BillingPeriod, ...], trial: Trial) -> tuple[BillingPeriod, ...]:
