@@ -9,8 +9,11 @@ from support_flows.errors import (
     SupportFlowsError,
     Violation,
 )
+from support_flows.machines.case import CaseFlow, SupportCase, check_case, check_channel, open_case
+from support_flows.machines.consulting import ConsultingOrder, Session, UnitBalance
 from support_flows.machines.plan import SupportPlan
 from support_flows.machines.plan_records import BillingPeriod, HistoryEntry, PendingChange, Trial
+from support_flows.outbox import Email, InMemoryOutbox, Outbox
 from support_flows.values import (
     Channel,
     Member,
@@ -25,14 +28,19 @@ from support_flows.values import (
 
 __all__ = [
     "BillingPeriod",
+    "CaseFlow",
     "Channel",
     "Clock",
+    "ConsultingOrder",
     "Decision",
+    "Email",
     "FrozenClock",
     "HistoryEntry",
+    "InMemoryOutbox",
     "InvalidInput",
     "Member",
     "Organization",
+    "Outbox",
     "PendingChange",
     "PlanState",
     "Project",
@@ -40,12 +48,18 @@ __all__ = [
     "Refused",
     "Role",
     "Scope",
+    "Session",
     "Severity",
+    "SupportCase",
     "SupportFlowsError",
     "SupportPlan",
     "SystemClock",
     "Tier",
     "Trial",
+    "UnitBalance",
     "Violation",
+    "check_case",
+    "check_channel",
     "next_month_start",
+    "open_case",
 ]
