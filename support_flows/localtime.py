@@ -18,11 +18,15 @@ from support_flows.errors import Reason, invalid
 UTC = dt.UTC
 
 
-@lru_cache(maxsize=512)
 def zone(name: str) -> zoneinfo.ZoneInfo:
     """The IANA zone called `name`; unknown names are refused with `unknown_timezone` (T2)."""
     if not isinstance(name, str) or not name:
         raise invalid(Reason.UNKNOWN_TIMEZONE, "T2", f"timezone {name!r} is not an IANA name")
+    return _load_zone(name)
+
+
+@lru_cache(maxsize=512)
+def _load_zone(name: str) -> zoneinfo.ZoneInfo:
     try:
         return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TypeVar
 
 import attrs
@@ -120,11 +120,35 @@ def _org_roles(values: RoleInput) -> frozenset[Role]:
     return _roles_of(ORG_ROLES, "an organization role", values)
 
 
+class ProjectRoles(Mapping[str, frozenset[Role]]):
+    """A read-only, hashable mapping of project id to the roles held there."""
+
+    __slots__ = ("_roles",)
+
+    def __init__(self, roles: Mapping[str, frozenset[Role]]) -> None:
+        self._roles = dict(roles)
+
+    def __getitem__(self, project_id: str) -> frozenset[Role]:
+        return self._roles[project_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._roles)
+
+    def __len__(self) -> int:
+        return len(self._roles)
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._roles.items()))
+
+    def __repr__(self) -> str:
+        return repr(self._roles)
+
+
 def _project_roles(
     values: Mapping[str, RoleInput] | None,
 ) -> Mapping[str, frozenset[Role]]:
     if values is None:
-        return {}
+        return ProjectRoles({})
     if not isinstance(values, Mapping):
         raise invalid(
             Reason.INVALID_VALUE,
@@ -132,7 +156,7 @@ def _project_roles(
             f"project_roles must map project ids to roles, got {values!r}",
         )
     held = {str(p): _roles_of(PROJECT_ROLES, "a project role", r) for p, r in values.items()}
-    return {project: roles for project, roles in held.items() if roles}
+    return ProjectRoles({project: roles for project, roles in held.items() if roles})
 
 
 def _required_id(kind: str) -> Callable[[object, attrs.Attribute[str], object], None]:
@@ -140,6 +164,16 @@ def _required_id(kind: str) -> Callable[[object, attrs.Attribute[str], object], 
         if not isinstance(value, str) or not value:
             raise invalid(
                 Reason.INVALID_VALUE, "V1", f"{kind} id must be a non-empty string, got {value!r}"
+            )
+
+    return check
+
+
+def _flag(name: str) -> Callable[[object, attrs.Attribute[bool], object], None]:
+    def check(instance: object, attribute: attrs.Attribute[bool], value: object) -> None:
+        if not isinstance(value, bool):
+            raise invalid(
+                Reason.INVALID_VALUE, "V1", f"{name} must be True or False, got {value!r}"
             )
 
     return check
@@ -170,7 +204,7 @@ class Organization:
     org_id: str = attrs.field(validator=_required_id("organization"))
     projects: tuple[Project, ...] = attrs.field(default=(), converter=_projects)
     billing_timezone: str = attrs.field(default="UTC", converter=_timezone)
-    cross_org_billing: bool = attrs.field(default=False, converter=bool)
+    cross_org_billing: bool = attrs.field(default=False, validator=_flag("cross_org_billing"))
 
     @property
     def project_ids(self) -> frozenset[str]:
@@ -187,7 +221,7 @@ class Member:
     user_id: str = attrs.field(validator=_required_id("user"))
     org_roles: frozenset[Role] = attrs.field(default=frozenset(), converter=_org_roles)
     project_roles: Mapping[str, frozenset[Role]] = attrs.field(
-        factory=dict, converter=_project_roles, hash=False
+        factory=dict, converter=_project_roles
     )
     email: str | None = None
 

@@ -443,11 +443,6 @@ def test_member_is_frozen():
         member.user_id = "u-2"  # type: ignore[misc]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Member.project_roles is a plain dict, so a frozen Member can be changed in "
-    "place, bypassing V1 (an org role held as a project role)",
-)
 def test_member_project_roles_cannot_be_changed_in_place():
     """A frozen Member's project roles cannot be changed through the mapping it exposes."""
     member = Member("u-1", project_roles={"p-1": {"PROJECT_READ_ONLY"}})
@@ -457,6 +452,14 @@ def test_member_project_roles_cannot_be_changed_in_place():
 
 
 # Organization and Project
+
+
+def test_v1_cross_org_billing_must_be_a_boolean():
+    """V1: cross_org_billing="false" is malformed input, never silently truthy."""
+    with pytest.raises(InvalidInput) as caught:
+        Organization("org-1", cross_org_billing="false")  # type: ignore[arg-type]
+    assert caught.value.code == "invalid_value"
+    assert "'false'" in caught.value.message
 
 
 def test_organization_defaults():

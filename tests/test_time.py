@@ -162,10 +162,6 @@ def test_t2_next_month_start_defaults_to_utc():
     assert as_utc(next_month_start(utc(2026, 1, 31, 23))) == utc(2026, 2, 1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: zone() is lru_cached, so an unhashable name raises TypeError before the T2 check",
-)
 def test_t2_unhashable_timezone_is_refused_as_unknown_timezone():
     """T2: a timezone given as a list is malformed input (unknown_timezone), not a TypeError."""
     with pytest.raises(InvalidInput) as caught:
