@@ -173,19 +173,19 @@ def test_chart_carries_each_guard_on_its_transition() -> None:
     assert CaseChart.transitions_table() == [
         ("choose_organization", "start", "organization_chosen", ()),
         ("open_organization_support", "organization_chosen", "organization_support", ()),
-        ("choose_project", "organization_chosen", "project_chosen", ("project_not_found",)),
+        ("choose_project", "organization_chosen", "project_chosen", ("!project_not_found",)),
         (
             "submit",
             "organization_support",
             "submitted",
-            ("org_owner_required", "org_has_no_projects", "plan_excludes_cases"),
+            ("!org_owner_required", "!org_has_no_projects", "!plan_excludes_cases"),
         ),
         ("open_project_support", "project_chosen", "project_support", ()),
         (
             "submit",
             "project_support",
             "submitted",
-            ("project_role_required", "org_has_no_projects", "plan_excludes_cases"),
+            ("!project_role_required", "!org_has_no_projects", "!plan_excludes_cases"),
         ),
     ]
 

@@ -134,3 +134,22 @@ def test_chart_declares_the_reviewer_events() -> None:
         "apply_pending",
         "reactivate",
     }
+
+
+def test_transitions_table_marks_unless_guards() -> None:
+    """The table lists each transition's guards, `!` marking the rule checks that block it."""
+    rows = PlanChart.transitions_table()
+    assert (
+        "subscribe",
+        "basic",
+        "trial",
+        ("to_developer", "!billing_role_required", "!cross_org_billing"),
+    ) in rows
+    assert (
+        "revoke",
+        "premium",
+        "premium",
+        ("!billing_role_required", "!pending_change_required"),
+    ) in rows
+    assert ("end_trial", "trial", "developer", ()) in rows
+    assert len(rows) == 16

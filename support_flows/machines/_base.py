@@ -56,14 +56,15 @@ class BaseChart(StateChart):  # type: ignore[type-arg]
 
     @classmethod
     def transitions_table(cls) -> list[tuple[str, str, str, tuple[str, ...]]]:
-        """(event, source, target, guard names) for every transition, in declaration order."""
+        """(event, source, target, guard labels) for every transition, in declaration order.
+
+        A guard label is its function's name, with a leading `!` for an `unless` guard: one that
+        blocks the transition when it returns a reason.
+        """
         rows = []
         for state in cls.states:
             for transition in state.transitions:
-                guards = tuple(
-                    str(spec.func.__name__ if callable(spec.func) else spec.func)
-                    for spec in transition.cond
-                )
+                guards = tuple(str(spec) for spec in transition.cond)
                 for event in transition.events:
                     rows.append((str(event), state.id, transition.target.id, guards))
         return rows
