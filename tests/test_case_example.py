@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+from example_runner import run_example
 
 
 def test_c6_open_support_case_example_maps_refusals_to_responses() -> None:
     """examples/open_support_case.py prints real refusals with every reason, and one new case."""
-    result = subprocess.run(
-        [sys.executable, str(EXAMPLES / "open_support_case.py")],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    responses = [json.loads(line) for line in result.stdout.splitlines()]
+    stdout = run_example("open_support_case.py")
+    responses = [json.loads(line) for line in stdout.splitlines()]
     outcomes = [
         (r["status"], [reason["code"] for reason in r["body"].get("reasons", [])])
         for r in responses

@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+from example_runner import run_example
 
 
 def test_f_consulting_order_example_prints_balances_and_the_one_email() -> None:
     """examples/consulting_order.py exits 0, shows each balance, the expiry and one email."""
-    result = subprocess.run(
-        [sys.executable, str(EXAMPLES / "consulting_order.py")],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    out = result.stdout
+    out = run_example("consulting_order.py")
     assert "state purchased purchased 10, available 10, scheduled 0" in out
     assert "expires at 2025-02-28 09:00:00+01:00" in out
     assert "refused (insufficient_units, F4)" in out

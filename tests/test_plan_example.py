@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+from example_runner import run_example
 
 
 def test_plan_lifecycle_example_prints_the_years_timeline() -> None:
     """examples/plan_lifecycle.py exits 0 and shows the refusals and changes of its year."""
-    result = subprocess.run(
-        [sys.executable, str(EXAMPLES / "plan_lifecycle.py")],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    out = result.stdout
+    out = run_example("plan_lifecycle.py")
     assert "refused (billing_role_required, P1)" in out
     assert "refused (change_already_effective, P12)" in out
     assert "refused (contact_sales, P2)" in out
