@@ -620,3 +620,78 @@ def test_check_answers_without_raising_or_changing_anything() -> None:
     assert [r.code for r in decision.reasons] == ["billing_role_required", "cross_org_billing"]
     assert plan.check("cancel", actor=OWNER).code == "nothing_to_cancel"
     assert plan.snapshot() == before
+
+
+# Calendar edges at the plan level (T3, T4, T5 through P5, P8, P9)
+
+
+def test_t5_trial_crossing_a_dst_change_keeps_the_local_wall_time() -> None:
+    """T5/P4: a Berlin trial started in CET ends 30 days later at 10:00 CEST (one hour less)."""
+    plan, _ = make_plan(utc(2026, 3, 14, 9), tz="Europe/Berlin")
+    plan.change("developer", actor=OWNER)
+    assert plan.trial is not None
+    assert plan.trial.ends_at == utc(2026, 4, 13, 8)
+    assert plan.trial.ends_at.in_timezone("Europe/Berlin").hour == 10
+
+
+def test_t3_premium_billing_starts_after_a_dst_gap_at_midnight() -> None:
+    """T3/P5: in Asuncion 2023-10-01 has no 00:00; billing starts at 01:00 local (04:00 UTC)."""
+    plan, _ = make_plan(utc(2023, 9, 15, 15), tz="America/Asuncion")
+    plan.change("premium", actor=OWNER)
+    assert periods(plan) == [("premium", "2023-10-01T04:00:00+00:00", None, False)]
+
+
+def test_t3_pending_change_takes_the_earlier_of_two_midnights() -> None:
+    """T3/P9: Havana's 2026-11-01 00:00 happens twice; the downgrade is due at the first."""
+    plan, clock = make_plan(utc(2026, 10, 2, 15), tz="America/Havana")
+    plan.change("premium", actor=OWNER)
+    clock.set(utc(2026, 10, 20))
+    plan.change("developer", actor=OWNER)
+    assert plan.pending is not None
+    assert plan.pending.effective_at == utc(2026, 11, 1, 4)
+    clock.set(utc(2026, 11, 1, 4).subtract(microseconds=1))
+    assert plan.state == "premium"
+    clock.set(utc(2026, 11, 1, 4))
+    assert plan.state == "developer"
+
+
+def test_t4_request_at_the_last_microsecond_of_the_year() -> None:
+    """T3: a cancel at 23:59:59.999999 on Dec 31 takes effect on Jan 1."""
+    plan, clock = make_plan(utc(2026, 12, 2, 9))
+    plan.change("premium", actor=OWNER)
+    clock.set(utc(2026, 12, 31, 23, 59, 59, 999999))
+    plan.cancel(actor=OWNER)
+    assert plan.pending is not None
+    assert plan.pending.effective_at == utc(2027, 1, 1)
+
+
+def test_t4_request_at_midnight_on_the_first_waits_a_whole_month() -> None:
+    """T4: a downgrade at exactly 00:00 on Mar 1 of a leap year is due on Apr 1, not Mar 1."""
+    plan, clock = make_plan(utc(2028, 2, 10))
+    plan.change("premium", actor=OWNER)
+    clock.set(utc(2028, 3, 1))
+    plan.change("developer", actor=OWNER)
+    assert plan.pending is not None
+    assert plan.pending.effective_at == utc(2028, 4, 1)
+
+
+def test_t3_leap_day_request_is_due_on_march_first() -> None:
+    """T3: an upgrade on Feb 29 bills premium from Mar 1."""
+    plan, clock = make_plan(utc(2028, 1, 10))
+    plan.change("developer", actor=OWNER)
+    clock.set(utc(2028, 2, 29, 12))
+    plan.change("premium", actor=OWNER)
+    assert periods(plan) == [
+        ("developer", "2028-02-09T00:00:00+00:00", "2028-03-01T00:00:00+00:00", False),
+        ("premium", "2028-03-01T00:00:00+00:00", None, False),
+    ]
+
+
+def test_t3_local_month_behind_utc_in_pago_pago() -> None:
+    """T3: at 05:00 UTC on May 1 it is still April 30 in Pago Pago (-11): due on May 1 local."""
+    plan, clock = make_plan(utc(2026, 4, 2), tz="Pacific/Pago_Pago")
+    plan.change("premium", actor=OWNER)
+    clock.set(utc(2026, 5, 1, 5))
+    plan.cancel(actor=OWNER)
+    assert plan.pending is not None
+    assert plan.pending.effective_at == utc(2026, 5, 1, 11)
