@@ -1,107 +1,15 @@
-"""Pure rules of Flex Consulting orders (RULES.md F0-F7): facts in, a violation or None out.
-
-The order's facts (its states, unit balance and sessions) live here too, so the checks can read
-them without importing the chart.
-"""
+"""Pure rules of Flex Consulting orders (RULES.md F0-F7): facts in, a violation or None out."""
 
 from __future__ import annotations
 
 import datetime as dt
-import enum
 
-import attrs
 import pendulum
 
+from support_flows.consulting_values import FINAL_STATES, OrderState, Session, UnitBalance
 from support_flows.errors import Reason, Violation
 from support_flows.localtime import add_wall_months_clamped, instant
 from support_flows.values import Member, Organization
-
-
-class OrderState(enum.StrEnum):
-    """States of a Flex Consulting order (F)."""
-
-    CHECKOUT = "checkout"
-    PURCHASED = "purchased"
-    SCHEDULED = "scheduled"
-    CONSUMED = "consumed"
-    EXPIRED = "expired"
-
-
-FINAL_STATES = frozenset({OrderState.CONSUMED, OrderState.EXPIRED})
-
-
-class SessionStatus(enum.StrEnum):
-    """Lifecycle of a consulting session (F5)."""
-
-    SCHEDULED = "scheduled"
-    CANCELLED = "cancelled"
-    DELIVERED = "delivered"
-
-
-@attrs.frozen
-class UnitBalance:
-    """Where an order's units are (F7): purchased = available + scheduled + consumed + expired."""
-
-    purchased: int
-    available: int
-    scheduled: int
-    consumed: int
-    expired: int
-
-    @classmethod
-    def bought(cls, units: int) -> UnitBalance:
-        return cls(units, units, 0, 0, 0)
-
-    def book(self, units: int) -> UnitBalance:
-        return attrs.evolve(
-            self, available=self.available - units, scheduled=self.scheduled + units
-        )
-
-    def release(self, units: int, *, validity_ended: bool) -> UnitBalance:
-        """A cancelled session's units: back to available, or expired once validity has ended."""
-        if validity_ended:
-            return attrs.evolve(
-                self, scheduled=self.scheduled - units, expired=self.expired + units
-            )
-        return attrs.evolve(
-            self, scheduled=self.scheduled - units, available=self.available + units
-        )
-
-    def consume(self, units: int) -> UnitBalance:
-        return attrs.evolve(self, scheduled=self.scheduled - units, consumed=self.consumed + units)
-
-    def expire(self) -> UnitBalance:
-        return attrs.evolve(self, available=0, expired=self.expired + self.available)
-
-    @property
-    def holds(self) -> bool:
-        """The F7 invariant: the parts add up to what was bought and none is negative."""
-        parts = (self.available, self.scheduled, self.consumed, self.expired)
-        return min(parts) >= 0 and sum(parts) == self.purchased >= 1
-
-
-@attrs.frozen
-class Session:
-    """A booked consulting session; `closed_at`/`closed_by` say when and by whom it was
-    cancelled or delivered."""
-
-    session_id: str
-    start: pendulum.DateTime
-    hours: int
-    units: int
-    status: SessionStatus
-    booked_at: pendulum.DateTime
-    booked_by: str
-    closed_at: pendulum.DateTime | None
-    closed_by: str | None
-
-    @property
-    def end(self) -> pendulum.DateTime:
-        return self.start.add(hours=self.hours)
-
-    @property
-    def is_booked(self) -> bool:
-        return self.status is SessionStatus.SCHEDULED
 
 
 def state_for(balance: UnitBalance) -> OrderState:

@@ -19,14 +19,9 @@ import pendulum
 from statemachine import State
 
 from support_flows.clock import Clock
+from support_flows.consulting_values import OrderState, Session, SessionStatus, UnitBalance
 from support_flows.errors import InvalidInput, Reason, Violation, error_for, invalid
 from support_flows.guards import consulting as g
-from support_flows.guards.consulting import (
-    OrderState,
-    Session,
-    SessionStatus,
-    UnitBalance,
-)
 from support_flows.localtime import in_zone, instant
 from support_flows.machines._base import BaseChart
 from support_flows.outbox import Email, Outbox

@@ -1,0 +1,100 @@
+"""What a Flex Consulting order is made of (RULES.md F5, F7): states, unit balance, sessions.
+
+Plain frozen values with no rules attached, so the pure guards and the order chart can share them.
+"""
+
+from __future__ import annotations
+
+import enum
+
+import attrs
+import pendulum
+
+__all__ = ["FINAL_STATES", "OrderState", "Session", "SessionStatus", "UnitBalance"]
+
+
+class OrderState(enum.StrEnum):
+    """States of a Flex Consulting order (F)."""
+
+    CHECKOUT = "checkout"
+    PURCHASED = "purchased"
+    SCHEDULED = "scheduled"
+    CONSUMED = "consumed"
+    EXPIRED = "expired"
+
+
+FINAL_STATES = frozenset({OrderState.CONSUMED, OrderState.EXPIRED})
+
+
+class SessionStatus(enum.StrEnum):
+    """Lifecycle of a consulting session (F5)."""
+
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+    DELIVERED = "delivered"
+
+
+@attrs.frozen
+class UnitBalance:
+    """Where an order's units are (F7): purchased = available + scheduled + consumed + expired."""
+
+    purchased: int
+    available: int
+    scheduled: int
+    consumed: int
+    expired: int
+
+    @classmethod
+    def bought(cls, units: int) -> UnitBalance:
+        return cls(units, units, 0, 0, 0)
+
+    def book(self, units: int) -> UnitBalance:
+        return attrs.evolve(
+            self, available=self.available - units, scheduled=self.scheduled + units
+        )
+
+    def release(self, units: int, *, validity_ended: bool) -> UnitBalance:
+        """A cancelled session's units: back to available, or expired once validity has ended."""
+        if validity_ended:
+            return attrs.evolve(
+                self, scheduled=self.scheduled - units, expired=self.expired + units
+            )
+        return attrs.evolve(
+            self, scheduled=self.scheduled - units, available=self.available + units
+        )
+
+    def consume(self, units: int) -> UnitBalance:
+        return attrs.evolve(self, scheduled=self.scheduled - units, consumed=self.consumed + units)
+
+    def expire(self) -> UnitBalance:
+        return attrs.evolve(self, available=0, expired=self.expired + self.available)
+
+    @property
+    def holds(self) -> bool:
+        """The F7 invariant: the parts add up to what was bought and none is negative."""
+        parts = (self.available, self.scheduled, self.consumed, self.expired)
+        return min(parts) >= 0 and sum(parts) == self.purchased >= 1
+
+
+@attrs.frozen
+class Session:
+    """A booked consulting session; `closed_at`/`closed_by` say when and by whom it was
+    cancelled or delivered."""
+
+    session_id: str
+    start: pendulum.DateTime
+    hours: int
+    units: int
+    status: SessionStatus
+    booked_at: pendulum.DateTime
+    booked_by: str
+    closed_at: pendulum.DateTime | None
+    closed_by: str | None
+
+    @property
+    def end(self) -> pendulum.DateTime:
+        return self.start.add(hours=self.hours)
+
+    @property
+    def is_booked(self) -> bool:
+        return self.status is SessionStatus.SCHEDULED
