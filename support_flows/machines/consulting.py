@@ -8,8 +8,6 @@ diagram shows them, and picks the next state from the unit balance the action le
 from __future__ import annotations
 
 import datetime as dt
-import enum
-import textwrap
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -22,9 +20,17 @@ from support_flows.clock import Clock
 from support_flows.consulting_values import OrderState, Session, SessionStatus, UnitBalance
 from support_flows.errors import InvalidInput, Reason, Violation, error_for, invalid
 from support_flows.guards import consulting as g
-from support_flows.localtime import in_zone, instant
+from support_flows.localtime import instant
 from support_flows.machines._base import BaseChart
-from support_flows.outbox import Email, Outbox
+from support_flows.machines.consulting_email import confirmation
+from support_flows.machines.consulting_records import (
+    OrderAction,
+    OrderChannel,
+    OrderEvent,
+    OrderRecord,
+    inconsistencies,
+)
+from support_flows.outbox import Outbox
 from support_flows.snapshots import structure, unstructure
 from support_flows.values import Member, Organization
 
@@ -85,63 +91,6 @@ class ConsultingChart(BaseChart):
     )
 
 
-class OrderAction(enum.StrEnum):
-    """What an `OrderEvent` records."""
-
-    CHECKOUT = "checkout"
-    PURCHASE = "purchase"
-    SCHEDULE = "schedule"
-    CANCEL_SESSION = "cancel_session"
-    DELIVER = "deliver"
-    EXPIRE = "expire"
-
-
-class OrderChannel(enum.StrEnum):
-    """Where the units were bought (F1)."""
-
-    CONSOLE = "console"
-    REPRESENTATIVE = "representative"
-
-
-@attrs.frozen
-class OrderEvent:
-    """One entry of an order's history: what happened, when, to how many units, by whom."""
-
-    at: pendulum.DateTime
-    action: OrderAction
-    units: int
-    session_id: str | None
-    actor: str | None
-
-
-@attrs.frozen
-class _Record:
-    """Everything an order knows; also its snapshot (no defaults: a missing field is refused)."""
-
-    order_id: str
-    org_id: str
-    state: OrderState
-    channel: OrderChannel
-    buyer_email: str
-    requested_by: str | None
-    sales_reference: str | None
-    hours_per_unit: int
-    validity_months: int | None
-    created_at: pendulum.DateTime
-    purchased_at: pendulum.DateTime | None
-    expires_at: pendulum.DateTime | None
-    validity_ended: bool
-    units: UnitBalance
-    sessions: tuple[Session, ...]
-    history: tuple[OrderEvent, ...]
-
-    def session(self, session_id: object) -> Session | None:
-        return next((s for s in self.sessions if s.session_id == session_id), None)
-
-    def replace_session(self, session: Session) -> tuple[Session, ...]:
-        return tuple(session if s.session_id == session.session_id else s for s in self.sessions)
-
-
 class _ChartModel:
     def __init__(self, state: str | None) -> None:
         self.state = state
@@ -177,51 +126,15 @@ def _order_id(order_id: str | None) -> str:
     return order_id
 
 
-def _hours(n: int) -> str:
-    return f"{n} hour" if n == 1 else f"{n} hours"
-
-
-def _confirmation(record: _Record, tz: str) -> Email:
-    """F3: the one email of a purchase, telling the buyer how to schedule their hours."""
-    units = record.units.purchased
-    per_unit = record.hours_per_unit
-    if record.expires_at is None:
-        validity = "Your units do not expire."
-        deadline = ""
-    else:
-        local = in_zone(record.expires_at, tz).format("YYYY-MM-DD HH:mm")
-        validity = f"Your units expire on {local} ({tz}); unused units expire then."
-        deadline = " and ending by the expiry"
-    body = "\n".join(
-        [
-            f"Thank you for purchasing Flex Consulting for organization {record.org_id}.",
-            "",
-            f"Order: {record.order_id}",
-            f"Units bought: {units}",
-            f"Hours per unit: {per_unit} ({_hours(units * per_unit)} of consulting in total)",
-            validity,
-            "",
-            textwrap.fill(
-                "How to use your hours: Flex Consulting units are used only through scheduled "
-                "sessions, so you must schedule consulting hours to use them. Book each session "
-                f"for a whole number of units (a multiple of {_hours(per_unit)}), starting in "
-                f"the future{deadline}. A session can be cancelled until it starts; its units "
-                "then return to your balance.",
-                width=72,
-            ),
-        ]
-    )
-    subject = f"Flex Consulting order {record.order_id}: {units} units confirmed"
-    return Email(to=record.buyer_email, subject=subject, body=body)
-
-
 class ConsultingOrder:
     """A Flex Consulting order, observed as of its clock's now (T7).
 
     Build one with `start_checkout`, `from_representative` or `restore`.
     """
 
-    def __init__(self, record: _Record, org: Organization, *, clock: Clock, outbox: Outbox) -> None:
+    def __init__(
+        self, record: OrderRecord, org: Organization, *, clock: Clock, outbox: Outbox
+    ) -> None:
         self._record = record
         self._org = org
         self._clock = clock
@@ -253,7 +166,7 @@ class ConsultingOrder:
         _raise_if([g.billing_role_required(actor)])
         _raise_if([g.buyer_email_missing(actor.email, f"member {actor.user_id}")])
         now = _utc(clock.now())
-        record = _Record(
+        record = OrderRecord(
             order_id=_order_id(order_id),
             org_id=org.org_id,
             state=OrderState.CHECKOUT,
@@ -300,7 +213,7 @@ class ConsultingOrder:
         )
         _raise_if([g.sales_reference_required(sales_reference)])
         now = _utc(clock.now())
-        checkout = _Record(
+        checkout = OrderRecord(
             order_id=_order_id(order_id),
             org_id=org.org_id,
             state=OrderState.CHECKOUT,
@@ -319,7 +232,7 @@ class ConsultingOrder:
             history=(),
         )
         purchased = _purchase(checkout, org, now)
-        outbox.send(_confirmation(purchased, org.billing_timezone))
+        outbox.send(confirmation(purchased, org.billing_timezone))
         return cls(purchased, org, clock=clock, outbox=outbox)
 
     @classmethod
@@ -332,8 +245,8 @@ class ConsultingOrder:
         """
         if isinstance(data, dict):
             ConsultingChart.check_state_name(data.get("state"))
-        record = structure(data, _Record, "consulting order")
-        if problems := _inconsistencies(record, org):
+        record = structure(data, OrderRecord, "consulting order")
+        if problems := inconsistencies(record, org):
             raise invalid(
                 Reason.INVALID_SNAPSHOT,
                 "V2",
@@ -416,7 +329,7 @@ class ConsultingOrder:
             return
         now = _utc(self._clock.now())
         after = _purchase(record, self._org, now)
-        self._outbox.send(_confirmation(after, self._org.billing_timezone))
+        self._outbox.send(confirmation(after, self._org.billing_timezone))
         self._commit("confirm", after, now=now)
 
     def schedule(self, *, start: dt.datetime, hours: int, actor: Member) -> Session:
@@ -500,7 +413,7 @@ class ConsultingOrder:
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _observed(self) -> _Record:
+    def _observed(self) -> OrderRecord:
         self.apply_due()
         return self._record
 
@@ -551,7 +464,7 @@ class ConsultingOrder:
         )
         return closed
 
-    def _commit(self, event: str, after: _Record, **facts: Any) -> None:
+    def _commit(self, event: str, after: OrderRecord, **facts: Any) -> None:
         self._chart.fire(event, after=after.units, **facts)
         self._record = attrs.evolve(after, state=OrderState(self._chart.state_name))
 
@@ -566,7 +479,7 @@ def _quantity_checks(
     ]
 
 
-def _purchase(record: _Record, org: Organization, now: pendulum.DateTime) -> _Record:
+def _purchase(record: OrderRecord, org: Organization, now: pendulum.DateTime) -> OrderRecord:
     """The order as it becomes `purchased` at `now`, its expiry fixed (F1, F6)."""
     event = OrderEvent(now, OrderAction.PURCHASE, record.units.purchased, None, record.requested_by)
     return attrs.evolve(
@@ -576,36 +489,3 @@ def _purchase(record: _Record, org: Organization, now: pendulum.DateTime) -> _Re
         expires_at=g.expiry_for(now, record.validity_months, org.billing_timezone),
         history=(*record.history, event),
     )
-
-
-def _inconsistencies(record: _Record, org: Organization) -> list[str]:
-    """What makes a well-typed record one this library could not have written."""
-    problems = []
-    booked = sum(s.units for s in record.sessions if s.is_booked)
-    delivered = sum(s.units for s in record.sessions if s.status is SessionStatus.DELIVERED)
-    checkout = record.state is OrderState.CHECKOUT
-    if record.org_id != org.org_id:
-        problems.append(f"it belongs to organization {record.org_id!r}, not {org.org_id!r}")
-    if not record.units.holds:
-        problems.append(f"its unit balance {record.units!r} does not add up (F7)")
-    elif not checkout and record.state is not g.state_for(record.units):
-        problems.append(f"state {record.state.value!r} does not match {record.units!r}")
-    if checkout and (record.purchased_at is not None or record.sessions or record.units.expired):
-        problems.append("an order in checkout has no purchase, sessions or expired units")
-    if not checkout and record.purchased_at is None:
-        problems.append("a purchased order has a purchase instant")
-    if (record.expires_at is None) != (checkout or record.validity_months is None):
-        problems.append("its expiry does not match its validity")
-    if (booked, delivered) != (record.units.scheduled, record.units.consumed):
-        problems.append("its sessions do not match its scheduled and consumed units")
-    if [s.session_id for s in record.sessions] != [
-        f"s-{n}" for n in range(1, len(record.sessions) + 1)
-    ]:
-        problems.append("its session ids are not s-1, s-2, ...")
-    if record.units.expired and not record.validity_ended:
-        problems.append("it has expired units but its validity has not ended")
-    if g.hours_per_unit_not_whole(record.hours_per_unit) is not None or any(
-        s.units * record.hours_per_unit != s.hours for s in record.sessions
-    ):
-        problems.append("its sessions are not whole units")
-    return problems
