@@ -166,24 +166,18 @@ class ConsultingOrder:
         _raise_if([g.billing_role_required(actor)])
         _raise_if([g.buyer_email_missing(actor.email, f"member {actor.user_id}")])
         now = _utc(clock.now())
-        record = OrderRecord(
-            order_id=_order_id(order_id),
-            org_id=org.org_id,
-            state=OrderState.CHECKOUT,
-            channel=OrderChannel.CONSOLE,
+        record = OrderRecord.checkout(
+            _order_id(order_id),
+            org.org_id,
+            OrderChannel.CONSOLE,
+            now,
             buyer_email=str(actor.email).strip(),
             requested_by=actor.user_id,
             sales_reference=None,
+            units=units,
             hours_per_unit=hours_per_unit,
             validity_months=validity_months,
-            created_at=now,
-            purchased_at=None,
-            expires_at=None,
-            validity_ended=False,
-            units=UnitBalance.bought(units),
-            sessions=(),
-            history=(OrderEvent(now, OrderAction.CHECKOUT, units, None, actor.user_id),),
-        )
+        ).then(OrderEvent(now, OrderAction.CHECKOUT, units, None, actor.user_id))
         return cls(record, org, clock=clock, outbox=outbox)
 
     @classmethod
@@ -213,25 +207,19 @@ class ConsultingOrder:
         )
         _raise_if([g.sales_reference_required(sales_reference)])
         now = _utc(clock.now())
-        checkout = OrderRecord(
-            order_id=_order_id(order_id),
-            org_id=org.org_id,
-            state=OrderState.CHECKOUT,
-            channel=OrderChannel.REPRESENTATIVE,
+        checkout = OrderRecord.checkout(
+            _order_id(order_id),
+            org.org_id,
+            OrderChannel.REPRESENTATIVE,
+            now,
             buyer_email=email.strip(),
             requested_by=None,
             sales_reference=sales_reference.strip(),
+            units=units,
             hours_per_unit=hours_per_unit,
             validity_months=validity_months,
-            created_at=now,
-            purchased_at=None,
-            expires_at=None,
-            validity_ended=False,
-            units=UnitBalance.bought(units),
-            sessions=(),
-            history=(),
         )
-        purchased = _purchase(checkout, org, now)
+        purchased = checkout.purchase(now, org.billing_timezone)
         outbox.send(confirmation(purchased, org.billing_timezone))
         return cls(purchased, org, clock=clock, outbox=outbox)
 
@@ -301,20 +289,13 @@ class ConsultingOrder:
     def apply_due(self) -> tuple[OrderEvent, ...]:
         """Apply the expiry if it has come (F6), at its recorded instant; return what it applied."""
         record = self._record
-        if not g.expiry_due(
-            record.expires_at, record.validity_ended, record.state, _utc(self._clock.now())
-        ):
+        if not g.expiry_due(record.expires_at, record.validity_ended, record.state, self._now()):
             return ()
         assert record.expires_at is not None
         event = OrderEvent(
             record.expires_at, OrderAction.EXPIRE, record.units.available, None, None
         )
-        after = attrs.evolve(
-            record,
-            units=record.units.expire(),
-            validity_ended=True,
-            history=(*record.history, event),
-        )
+        after = record.then(event, units=record.units.expire(), validity_ended=True)
         self._commit("expire", after, now=record.expires_at)
         return (event,)
 
@@ -327,8 +308,8 @@ class ConsultingOrder:
         record = self._observed()
         if record.state is not OrderState.CHECKOUT:
             return
-        now = _utc(self._clock.now())
-        after = _purchase(record, self._org, now)
+        now = self._now()
+        after = record.purchase(now, self._org.billing_timezone)
         self._outbox.send(confirmation(after, self._org.billing_timezone))
         self._commit("confirm", after, now=now)
 
@@ -348,7 +329,7 @@ class ConsultingOrder:
             malformed.extend(error.reasons)
         malformed.append(g.hours_not_whole_units(hours, record.hours_per_unit))
         _raise_if(malformed)
-        now = _utc(self._clock.now())
+        now = self._now()
         _raise_if(
             [
                 g.not_org_member(actor, self._org),
@@ -370,11 +351,8 @@ class ConsultingOrder:
             closed_by=None,
         )
         event = OrderEvent(now, OrderAction.SCHEDULE, units, session.session_id, actor.user_id)
-        after = attrs.evolve(
-            record,
-            units=record.units.book(units),
-            sessions=(*record.sessions, session),
-            history=(*record.history, event),
+        after = record.then(
+            event, units=record.units.book(units), sessions=(*record.sessions, session)
         )
         self._commit(
             "schedule",
@@ -413,6 +391,9 @@ class ConsultingOrder:
 
     # -- internals ----------------------------------------------------------------------------
 
+    def _now(self) -> pendulum.DateTime:
+        return _utc(self._clock.now())
+
     def _observed(self) -> OrderRecord:
         self.apply_due()
         return self._record
@@ -428,7 +409,7 @@ class ConsultingOrder:
         record = self._observed()
         _raise_if([g.order_not_active(record.state)])
         _check_member(actor, "the actor")
-        now = _utc(self._clock.now())
+        now = self._now()
         session = record.session(session_id)
         _raise_if(
             [
@@ -447,12 +428,7 @@ class ConsultingOrder:
             units = record.units.release(session.units, validity_ended=record.validity_ended)
             action = OrderAction.CANCEL_SESSION
         entry = OrderEvent(now, action, session.units, session.session_id, _user(actor))
-        after = attrs.evolve(
-            record,
-            units=units,
-            sessions=record.replace_session(closed),
-            history=(*record.history, entry),
-        )
+        after = record.then(entry, units=units, sessions=record.replace_session(closed))
         self._commit(
             event,
             after,
@@ -477,15 +453,3 @@ def _quantity_checks(
         g.hours_per_unit_not_whole(hours_per_unit),
         g.validity_not_whole(validity_months),
     ]
-
-
-def _purchase(record: OrderRecord, org: Organization, now: pendulum.DateTime) -> OrderRecord:
-    """The order as it becomes `purchased` at `now`, its expiry fixed (F1, F6)."""
-    event = OrderEvent(now, OrderAction.PURCHASE, record.units.purchased, None, record.requested_by)
-    return attrs.evolve(
-        record,
-        state=OrderState.PURCHASED,
-        purchased_at=now,
-        expires_at=g.expiry_for(now, record.validity_months, org.billing_timezone),
-        history=(*record.history, event),
-    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from typing import Any
 
 import attrs
 import pendulum
@@ -61,6 +62,55 @@ class OrderRecord:
     units: UnitBalance
     sessions: tuple[Session, ...]
     history: tuple[OrderEvent, ...]
+
+    @classmethod
+    def checkout(
+        cls,
+        order_id: str,
+        org_id: str,
+        channel: OrderChannel,
+        now: pendulum.DateTime,
+        *,
+        buyer_email: str,
+        requested_by: str | None,
+        sales_reference: str | None,
+        units: int,
+        hours_per_unit: int,
+        validity_months: int | None,
+    ) -> OrderRecord:
+        """A new order in checkout: nothing purchased, booked or expired, no history yet."""
+        return cls(
+            order_id=order_id,
+            org_id=org_id,
+            state=OrderState.CHECKOUT,
+            channel=channel,
+            buyer_email=buyer_email,
+            requested_by=requested_by,
+            sales_reference=sales_reference,
+            hours_per_unit=hours_per_unit,
+            validity_months=validity_months,
+            created_at=now,
+            purchased_at=None,
+            expires_at=None,
+            validity_ended=False,
+            units=UnitBalance.bought(units),
+            sessions=(),
+            history=(),
+        )
+
+    def then(self, event: OrderEvent, **changes: Any) -> OrderRecord:
+        """This record with `changes` applied and `event` added to its history."""
+        return attrs.evolve(self, history=(*self.history, event), **changes)
+
+    def purchase(self, now: pendulum.DateTime, tz: str) -> OrderRecord:
+        """The order as it becomes `purchased` at `now`, its expiry fixed (F1, F6)."""
+        event = OrderEvent(now, OrderAction.PURCHASE, self.units.purchased, None, self.requested_by)
+        return self.then(
+            event,
+            state=OrderState.PURCHASED,
+            purchased_at=now,
+            expires_at=g.expiry_for(now, self.validity_months, tz),
+        )
 
     def session(self, session_id: object) -> Session | None:
         return next((s for s in self.sessions if s.session_id == session_id), None)
