@@ -1,6 +1,7 @@
 """support_flows: support plan, support case and Flex Consulting rules as verified state charts."""
 
 from support_flows.clock import Clock, FrozenClock, SystemClock, next_month_start
+from support_flows.consulting_values import OrderState, Session, SessionStatus, UnitBalance
 from support_flows.errors import (
     Decision,
     InvalidInput,
@@ -10,7 +11,7 @@ from support_flows.errors import (
     Violation,
 )
 from support_flows.machines.case import CaseFlow, SupportCase, check_case, check_channel, open_case
-from support_flows.machines.consulting import ConsultingOrder, Session, UnitBalance
+from support_flows.machines.consulting import ConsultingOrder
 from support_flows.machines.plan import SupportPlan
 from support_flows.machines.plan_records import BillingPeriod, HistoryEntry, PendingChange, Trial
 from support_flows.outbox import Email, InMemoryOutbox, Outbox
@@ -39,6 +40,7 @@ __all__ = [
     "InMemoryOutbox",
     "InvalidInput",
     "Member",
+    "OrderState",
     "Organization",
     "Outbox",
     "PendingChange",
@@ -49,6 +51,7 @@ __all__ = [
     "Role",
     "Scope",
     "Session",
+    "SessionStatus",
     "Severity",
     "SupportCase",
     "SupportFlowsError",
