@@ -12,6 +12,7 @@ import argparse
 import gc
 import statistics
 import time
+import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
@@ -211,6 +212,22 @@ def main() -> None:
             f"{name:<22} {ours:>12.1f} {bare:>11.1f} {ours / bare:>6.2f}x"
             f" {graph:>11.1f} {ours / graph:>6.2f}x"
         )
+    print(f"memory: {memory_per_plan() / 1024:.1f} KiB per plan (premium, a downgrade pending)")
+
+
+def memory_per_plan(count: int = 200) -> float:
+    """Average bytes held by one premium plan with a pending downgrade, charts included."""
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    plans = []
+    for _ in range(count):
+        plan = premium_plan()
+        plan.change("developer", actor=OWNER)
+        plans.append(plan)
+    held = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    return held / len(plans)
 
 
 if __name__ == "__main__":
