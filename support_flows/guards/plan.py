@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 import attrs
 
 from support_flows.errors import Reason, Violation
-from support_flows.values import BILLING_ROLES, Channel, Member, Organization, PlanState, Tier
+from support_flows.values import Channel, Member, Organization, PlanState, Tier
 
 BASIC_CHANNELS = frozenset({Channel.CHAT, Channel.DEVELOPER_RESOURCES})
 PAID_CHANNELS = BASIC_CHANNELS | {Channel.SUPPORT_CASE}
@@ -71,7 +71,7 @@ def route(state: PlanState, tier: Tier, pending_target: PlanState | None) -> str
 
 def billing_role_required(facts: PlanFacts) -> Violation | None:
     """P1: plan actions need Organization Owner or Organization Billing Admin."""
-    if facts.actor.org_roles & BILLING_ROLES:
+    if facts.actor.has_billing_role:
         return None
     return Violation(
         Reason.BILLING_ROLE_REQUIRED,
