@@ -8,7 +8,7 @@ import pendulum
 
 from support_flows.consulting_values import FINAL_STATES, OrderState, Session, UnitBalance
 from support_flows.errors import Reason, Violation
-from support_flows.localtime import add_wall_months_clamped, instant
+from support_flows.localtime import add_wall_months_clamped
 from support_flows.values import Member, Organization
 
 
@@ -45,7 +45,7 @@ def expiry_for(
     """F6: the purchase's local wall time `validity_months` later, clamped to the month's end."""
     if validity_months is None:
         return None
-    return instant(add_wall_months_clamped(purchased_at, validity_months, tz)).in_timezone("UTC")
+    return add_wall_months_clamped(purchased_at, validity_months, tz)
 
 
 def expiry_due(

@@ -96,11 +96,6 @@ class _ChartModel:
         self.state = state
 
 
-def _utc(moment: dt.datetime, what: str = "moment") -> pendulum.DateTime:
-    """An instant shown in UTC, so that snapshots read the same after a round trip (T1)."""
-    return instant(moment, what).in_timezone("UTC")
-
-
 def _raise_if(found: Iterable[Violation | None]) -> None:
     reasons = [v for v in found if v is not None]
     if reasons:
@@ -165,7 +160,7 @@ class ConsultingOrder:
         _raise_if(_quantity_checks(units, hours_per_unit, validity_months))
         _raise_if([g.billing_role_required(actor)])
         _raise_if([g.buyer_email_missing(actor.email, f"member {actor.user_id}")])
-        now = _utc(clock.now())
+        now = instant(clock.now())
         record = OrderRecord.checkout(
             _order_id(order_id),
             org.org_id,
@@ -206,7 +201,7 @@ class ConsultingOrder:
             ]
         )
         _raise_if([g.sales_reference_required(sales_reference)])
-        now = _utc(clock.now())
+        now = instant(clock.now())
         checkout = OrderRecord.checkout(
             _order_id(order_id),
             org.org_id,
@@ -324,7 +319,7 @@ class ConsultingOrder:
         _check_member(actor, "the actor")
         malformed: list[Violation | None] = []
         try:
-            begin = _utc(start, "session start")
+            begin = instant(start, "session start")
         except InvalidInput as error:
             malformed.extend(error.reasons)
         malformed.append(g.hours_not_whole_units(hours, record.hours_per_unit))
@@ -392,7 +387,7 @@ class ConsultingOrder:
     # -- internals ----------------------------------------------------------------------------
 
     def _now(self) -> pendulum.DateTime:
-        return _utc(self._clock.now())
+        return instant(self._clock.now())
 
     def _observed(self) -> OrderRecord:
         self.apply_due()

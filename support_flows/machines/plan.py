@@ -10,7 +10,7 @@ import pendulum
 from statemachine import State
 
 from support_flows.clock import Clock
-from support_flows.errors import Decision, Reason, Violation, error_for, invalid
+from support_flows.errors import Decision, Reason, error_for, invalid
 from support_flows.guards.plan import (
     ENTITLEMENTS,
     IN_FORCE,
@@ -242,18 +242,11 @@ class SupportPlan:
         facts = self._facts(action, actor, tier, now)
         reasons = failing(action, facts)
         event = "revoke" if action == "revoke_pending" else facts.event
-        if reasons or event is None:
-            raise error_for(reasons or (_no_event(facts),))
+        if reasons:
+            raise error_for(reasons)
+        assert event is not None, "every choice without an event fails a check (P2, P11, P13)"
         self._chart.fire(event, now=now, facts=facts, tier=facts.tier, actor_id=actor.user_id)
         return self._book.record(event, facts.state, now, actor.user_id, facts.tier)
-
-
-def _no_event(facts: PlanFacts) -> Violation:
-    return Violation(
-        Reason.EVENT_NOT_ALLOWED,
-        "V3",
-        f"choosing {facts.tier.value} on {facts.state.value} is not a plan change",
-    )
 
 
 def _check_record(record: PlanSnapshot, org: Organization) -> None:
