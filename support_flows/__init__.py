@@ -13,8 +13,8 @@ from support_flows.errors import (
 from support_flows.machines.case import CaseFlow, SupportCase, check_case, check_channel, open_case
 from support_flows.machines.consulting import ConsultingOrder
 from support_flows.machines.plan import SupportPlan
-from support_flows.machines.plan_records import BillingPeriod, HistoryEntry, PendingChange, Trial
 from support_flows.outbox import Email, InMemoryOutbox, Outbox
+from support_flows.plan_values import BillingPeriod, HistoryEntry, PendingChange, Trial
 from support_flows.values import (
     Channel,
     Member,

@@ -7,10 +7,11 @@ from typing import Protocol, runtime_checkable
 
 import pendulum
 
-from support_flows.errors import Reason, invalid
+from support_flows.errors import Reason, describe, invalid
+from support_flows.inputs import finite_number
 from support_flows.localtime import instant, next_month_start
 
-__all__ = ["Clock", "FrozenClock", "SystemClock", "next_month_start"]
+__all__ = ["Clock", "FrozenClock", "SystemClock", "next_month_start", "read_clock"]
 
 
 @runtime_checkable
@@ -18,6 +19,14 @@ class Clock(Protocol):
     """Anything with `now()` returning an aware datetime."""
 
     def now(self) -> pendulum.DateTime: ...
+
+
+def read_clock(clock: Clock, floor: dt.datetime | None = None) -> pendulum.DateTime:
+    """`clock.now()` as a UTC instant, checked (T1, V4), and never before `floor` (T8)."""
+    now = instant(clock.now(), "the clock's reading")
+    if floor is not None and now < floor:
+        return instant(floor)
+    return now
 
 
 class SystemClock:
@@ -28,6 +37,19 @@ class SystemClock:
 
     def __repr__(self) -> str:
         return "SystemClock()"
+
+
+DURATION_UNITS = (
+    "years",
+    "months",
+    "weeks",
+    "days",
+    "hours",
+    "minutes",
+    "seconds",
+    "milliseconds",
+    "microseconds",
+)
 
 
 class FrozenClock:
@@ -56,13 +78,26 @@ class FrozenClock:
 
     def advance(self, **duration: float) -> pendulum.DateTime:
         """Move forward by a pendulum duration, e.g. `advance(days=30, hours=1)`."""
+        for unit, amount in duration.items():
+            if unit not in DURATION_UNITS:
+                raise invalid(
+                    Reason.INVALID_VALUE,
+                    "V1",
+                    f"unknown duration unit {describe(unit)}; "
+                    f"accepted: {', '.join(DURATION_UNITS)}",
+                )
+            finite_number(amount, f"advance({unit}=...)")
         try:
             step = pendulum.duration(**duration)
-        except TypeError as error:
+            target = self._now + step
+        except (OverflowError, ValueError, TypeError):
             raise invalid(
-                Reason.INVALID_VALUE, "T6", f"bad duration {duration!r}: {error}"
+                Reason.INVALID_VALUE,
+                "V4",
+                f"advancing {self._now.isoformat()} by {describe(duration)} leaves the years "
+                "1970-2999",
             ) from None
-        return self.set(self._now + step)
+        return self.set(target)
 
     def __repr__(self) -> str:
         return f"FrozenClock({self._now.isoformat()})"

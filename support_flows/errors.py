@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from collections.abc import Iterable
 from typing import Any
@@ -37,6 +38,9 @@ class Reason(enum.StrEnum):
     SESSION_ALREADY_STARTED = "session_already_started"
     UNKNOWN_SESSION = "unknown_session"
     ORDER_NOT_ACTIVE = "order_not_active"
+    STALE_REVISION = "stale_revision"
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    NOT_FOUND = "not_found"
 
 
 class Violation(str):
@@ -184,3 +188,17 @@ def error_for(reasons: Iterable[Violation]) -> SupportFlowsError:
 def invalid(code: Reason, rule: str, message: str) -> InvalidInput:
     """Shorthand for an `InvalidInput` with one reason."""
     return InvalidInput(Violation(code, rule, message))
+
+
+def describe(value: object, limit: int = 80) -> str:
+    """`repr(value)` for a message, shortened when long: the start and the full length."""
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    try:
+        text = repr(value)
+    except Exception:  # a hostile object's __repr__ may fail; name its type instead
+        return f"<{type(value).__name__} object>"
+    if len(text) <= limit:
+        return text
+    size = len(value) if isinstance(value, (str, bytes)) else len(text)
+    return f"{text[: limit - 20]}... ({size} characters)"

@@ -13,26 +13,53 @@ from functools import lru_cache
 
 import pendulum
 
-from support_flows.errors import Reason, invalid
+from support_flows.errors import InvalidInput, Reason, describe, invalid
 
 UTC = dt.UTC
+_MICRO = dt.timedelta(microseconds=1)
+
+
+EXCLUDED_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+FIRST_YEAR, LAST_YEAR = 1970, 2999
+"""V4: the instants the product holds, given or computed."""
+
+
+@lru_cache(maxsize=1)
+def _canonical_zones() -> dict[str, str]:
+    """Every canonical IANA name, keyed by its case-folded spelling (V5)."""
+    names = (
+        n
+        for n in zoneinfo.available_timezones()
+        if n not in EXCLUDED_ZONES and not n.startswith(("posix/", "right/"))
+    )
+    return {n.casefold(): n for n in names}
 
 
 def zone(name: str) -> zoneinfo.ZoneInfo:
-    """The IANA zone called `name`; unknown names are refused with `unknown_timezone` (T2)."""
+    """The IANA zone called `name`; anything else is refused with `unknown_timezone` (T2, V5)."""
     if not isinstance(name, str) or not name:
-        raise invalid(Reason.UNKNOWN_TIMEZONE, "T2", f"timezone {name!r} is not an IANA name")
+        raise invalid(
+            Reason.UNKNOWN_TIMEZONE, "T2", f"timezone {describe(name)} is not an IANA zone name"
+        )
     return _load_zone(name)
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=1024)
 def _load_zone(name: str) -> zoneinfo.ZoneInfo:
-    try:
+    canonical = _canonical_zones().get(name.casefold())
+    if canonical == name:
         return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+    if canonical is not None:
         raise invalid(
-            Reason.UNKNOWN_TIMEZONE, "T2", f"timezone {name!r} is not a known IANA name"
-        ) from None
+            Reason.UNKNOWN_TIMEZONE,
+            "V5",
+            f"timezone {describe(name)} is not spelt as in the IANA database; use {canonical!r}",
+        )
+    raise invalid(
+        Reason.UNKNOWN_TIMEZONE,
+        "V5" if name in EXCLUDED_ZONES or name.startswith(("posix/", "right/")) else "T2",
+        f"timezone {describe(name)} is not a canonical IANA zone name",
+    )
 
 
 @lru_cache(maxsize=512)
@@ -41,18 +68,32 @@ def _pendulum_zone(name: str) -> pendulum.Timezone | pendulum.FixedTimezone:
     return pendulum.timezone(name)
 
 
-def _aware(moment: dt.datetime, what: str) -> dt.datetime:
+def _aware(moment: object, what: str) -> dt.datetime:
     if not isinstance(moment, dt.datetime):
         raise invalid(
-            Reason.INVALID_VALUE, "T1", f"{what} must be an aware datetime, got {moment!r}"
+            Reason.INVALID_VALUE, "T1", f"{what} must be an aware datetime, got {describe(moment)}"
         )
-    if moment.tzinfo is None or moment.utcoffset() is None:
+    try:
+        offset = moment.utcoffset()
+    except Exception:  # a foreign tzinfo may raise anything
+        offset = None
+    if moment.tzinfo is None or offset is None:
         raise invalid(
             Reason.NAIVE_DATETIME,
             "T1",
-            f"{what} {moment.isoformat()} has no timezone; pass an aware datetime",
+            f"{what} {describe(moment)} has no timezone; pass an aware datetime",
         )
+    if not FIRST_YEAR - 1 <= moment.year <= LAST_YEAR + 1 or not isinstance(offset, dt.timedelta):
+        raise _out_of_range(moment, what)
     return moment
+
+
+def _out_of_range(moment: object, what: str) -> InvalidInput:
+    return invalid(
+        Reason.INVALID_VALUE,
+        "V4",
+        f"{what} {describe(moment)} is outside the years {FIRST_YEAR}-{LAST_YEAR}",
+    )
 
 
 def _plain_utc(moment: dt.datetime) -> dt.datetime:
@@ -72,7 +113,9 @@ def _plain_utc(moment: dt.datetime) -> dt.datetime:
     return wall - offset
 
 
-def _from_utc(utc: dt.datetime) -> pendulum.DateTime:
+def _from_utc(utc: dt.datetime, what: str = "instant") -> pendulum.DateTime:
+    if not FIRST_YEAR <= utc.year <= LAST_YEAR:
+        raise _out_of_range(utc, what)
     return pendulum.DateTime(
         utc.year,
         utc.month,
@@ -85,16 +128,19 @@ def _from_utc(utc: dt.datetime) -> pendulum.DateTime:
     )
 
 
-def instant(moment: dt.datetime, what: str = "moment") -> pendulum.DateTime:
-    """`moment` as a UTC pendulum instant; a naive one is refused with `naive_datetime` (T1).
+def instant(moment: object, what: str = "moment") -> pendulum.DateTime:
+    """`moment` as a UTC pendulum instant; a naive one is refused with `naive_datetime` (T1), one
+    outside the years 1970-2999 with `invalid_value` (V4).
 
     Instants are kept in UTC: Python never compares a fold-dependent local time (an ambiguous
     hour) equal to the same instant in another zone (PEP 495), and UTC has no folds.
     """
+    if type(moment) is pendulum.DateTime and moment.tzinfo is pendulum.UTC:
+        if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+            raise _out_of_range(moment, what)
+        return moment
     aware = _aware(moment, what)
-    if isinstance(aware, pendulum.DateTime) and aware.tzinfo is pendulum.UTC:
-        return aware
-    return _from_utc(_plain_utc(aware))
+    return _from_utc(_plain_utc(aware), what)
 
 
 def in_zone(moment: dt.datetime, tz: str) -> pendulum.DateTime:
@@ -126,15 +172,19 @@ def _exists(wall: dt.datetime, utc: dt.datetime, tz: zoneinfo.ZoneInfo) -> bool:
 
 
 @lru_cache(maxsize=4096)
-def start_of_local_day(day: dt.date, tz_name: str) -> pendulum.DateTime:
-    """The earliest instant whose local date in `tz_name` is `day` (T3's DST gap and overlap)."""
+def _day_starts(day: dt.date, tz_name: str) -> tuple[pendulum.DateTime, ...]:
+    """The instants at which local date `day` begins in `tz_name`, earliest first: one, or two
+    where the clocks go back across midnight and the day begins again (T3)."""
     tz = zone(tz_name)
     midnight = dt.datetime(day.year, day.month, day.day)
     earlier = midnight.replace(tzinfo=tz, fold=0).astimezone(UTC)
     later = midnight.replace(tzinfo=tz, fold=1).astimezone(UTC)
-    existing = [u for u in (earlier, later) if _exists(midnight, u, tz)]
+    existing = sorted({u for u in (earlier, later) if _exists(midnight, u, tz)})
     if existing:
-        return instant(min(existing))
+        # A second midnight begins the day again only if the clocks went back across midnight,
+        # so that the instant before it shows the day before (not a repeated hour of the 1st).
+        again = [u for u in existing[1:] if (u - _MICRO).astimezone(tz).date() < day]
+        return tuple(_from_utc(u) for u in (existing[0], *again))
     # Midnight falls in a gap: the day starts at the transition, a whole second between the two.
     low, high = min(earlier, later), max(earlier, later)
     lo_s, hi_s = int(low.timestamp()), int(high.timestamp())
@@ -144,18 +194,28 @@ def start_of_local_day(day: dt.date, tz_name: str) -> pendulum.DateTime:
             hi_s = mid
         else:
             lo_s = mid + 1
-    return instant(dt.datetime.fromtimestamp(lo_s, UTC))
+    return (_from_utc(dt.datetime.fromtimestamp(lo_s, UTC)),)
+
+
+def start_of_local_day(day: dt.date, tz_name: str) -> pendulum.DateTime:
+    """The earliest instant whose local date in `tz_name` is `day` (T3's DST gap and overlap)."""
+    return _day_starts(day, tz_name)[0]
 
 
 def next_month_start(moment: dt.datetime, tz: str = "UTC") -> pendulum.DateTime:
-    """The first instant of the month after `moment`'s local month in `tz` (T3, T4).
+    """The earliest instant after `moment` whose local date in `tz` is the 1st of the month after
+    `moment`'s local month (T3, T4).
 
     A moment at exactly local 00:00 on the 1st belongs to that month, so the answer is one month
-    later. The result is in UTC; `.in_timezone(tz)` shows it locally.
+    later. Where the clocks go back across midnight of the 1st, a moment in the repeated hour of
+    the last day gets the second beginning of the 1st, never one already past. The result is in
+    UTC; `.in_timezone(tz)` shows it locally.
     """
-    local = _wall(moment, zone(tz))
+    at = instant(moment)
+    local = _wall(at, zone(tz))
     year, month = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
-    return start_of_local_day(dt.date(year, month, 1), tz)
+    starts = _day_starts(dt.date(year, month, 1), tz)
+    return next((s for s in starts if s > at), starts[-1])
 
 
 def add_wall_days(moment: dt.datetime, days: int, tz: str) -> pendulum.DateTime:
@@ -183,4 +243,4 @@ def is_month_start(moment: dt.datetime, tz: str) -> bool:
     local = _wall(moment, zone(tz))
     if local.day != 1:
         return False
-    return start_of_local_day(local.date(), tz) == instant(moment)
+    return instant(moment) in _day_starts(local.date(), tz)

@@ -1,29 +1,48 @@
-"""JSON-safe snapshots of attrs records: strict in, plain out (RULES.md V2)."""
+"""JSON-safe snapshots of attrs records: strict in, plain out (RULES.md V2).
+
+Structuring never defaults a field: every record needs exactly its fields, each of exactly its
+type (a bool is not an int, an int is not a str), instants as aware ISO 8601 text.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
 import typing
+from collections.abc import Callable
 from typing import Any, TypeVar
 
+import attrs
 import cattrs
 import pendulum
+from cattrs.gen import make_dict_structure_fn
 
-from support_flows.errors import Reason, invalid
+from support_flows.errors import Reason, SupportFlowsError, describe, invalid
 from support_flows.localtime import instant
 
+__all__ = ["structure", "unstructure"]
+
 T = TypeVar("T")
+
+
+class SnapshotError(ValueError):
+    """One field of a snapshot that is not what this library writes."""
 
 
 def _strict(kind: type[Any]) -> Any:
     def structure(value: object, target: Any) -> Any:
         if isinstance(target, type) and issubclass(target, enum.Enum):
             if not isinstance(value, str):
-                raise TypeError(f"expected a {target.__name__} name, got {value!r}")
-            return target(value)
+                raise SnapshotError(f"expected a {target.__name__} name, got {describe(value)}")
+            try:
+                return target(value)
+            except ValueError:
+                raise SnapshotError(
+                    f"unknown {target.__name__} {describe(value)}; accepted: "
+                    + ", ".join(str(m.value) for m in target)
+                ) from None
         if type(value) is not kind:
-            raise TypeError(f"expected {kind.__name__}, got {value!r}")
+            raise SnapshotError(f"expected {kind.__name__}, got {describe(value)}")
         return value
 
     return structure
@@ -34,17 +53,23 @@ def _plain(value: Any) -> Any:
 
 
 def _instant(value: object, _: object) -> pendulum.DateTime:
-    if not isinstance(value, str):
-        raise TypeError(f"expected an ISO 8601 instant, got {value!r}")
-    parsed = dt.datetime.fromisoformat(value)
+    if not isinstance(value, str) or len(value) > 40:
+        raise SnapshotError(f"expected an ISO 8601 instant, got {describe(value)}")
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise SnapshotError(f"expected an ISO 8601 instant, got {describe(value)}") from None
     if parsed.tzinfo is None:
-        raise TypeError(f"expected an aware ISO 8601 instant, got {value!r}")
-    return instant(parsed)
+        raise SnapshotError(f"expected an aware ISO 8601 instant, got {describe(value)}")
+    try:
+        return instant(parsed)
+    except SupportFlowsError as error:
+        raise SnapshotError(error.message) from None
 
 
 def _tuple(value: object, kind: Any) -> tuple[Any, ...]:
     if not isinstance(value, list):
-        raise TypeError(f"expected a list, got {value!r}")
+        raise SnapshotError(f"expected a list, got {describe(value)}")
     item = typing.get_args(kind)[0]
     return tuple(converter.structure(v, item) for v in value)
 
@@ -53,13 +78,35 @@ def _is_tuple(kind: Any) -> bool:
     return typing.get_origin(kind) is tuple
 
 
-converter = cattrs.Converter(forbid_extra_keys=True)
+def _exact_fields(cls: type[Any]) -> Callable[[object, Any], Any]:
+    """Structure `cls` from a dict holding exactly its fields: none missing, none extra."""
+    names = tuple(a.name for a in attrs.fields(cls))
+    expected = frozenset(names)
+    build = make_dict_structure_fn(cls, converter, _cattrs_forbid_extra_keys=True)
+
+    def structure(value: object, _: object) -> Any:
+        if not isinstance(value, dict):
+            raise SnapshotError(f"expected an object for {cls.__name__}, got {describe(value)}")
+        if value.keys() != expected:
+            missing = [n for n in names if n not in value]
+            extra = [describe(k) for k in value if k not in expected]
+            raise SnapshotError(
+                f"{cls.__name__} needs exactly the fields {', '.join(names)}; "
+                + (f"missing {', '.join(missing)}" if missing else f"extra {', '.join(extra)}")
+            )
+        return build(value, cls)
+
+    return structure
+
+
+converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
 for _kind in (str, int, bool):
     converter.register_structure_hook(_kind, _strict(_kind))
     converter.register_unstructure_hook(_kind, _plain)
 converter.register_structure_hook(pendulum.DateTime, _instant)
 converter.register_structure_hook(dt.datetime, _instant)
 converter.register_structure_hook_func(_is_tuple, _tuple)
+converter.register_structure_hook_factory(attrs.has, _exact_fields)
 converter.register_unstructure_hook(pendulum.DateTime, lambda d: d.isoformat())
 converter.register_unstructure_hook(dt.datetime, lambda d: d.isoformat())
 
@@ -73,14 +120,34 @@ def unstructure(record: object) -> dict[str, Any]:
 def structure(data: object, kind: type[T], what: str) -> T:
     """`data` as `kind`, or `invalid_snapshot` naming what is wrong (V2)."""
     if not isinstance(data, dict):
-        raise invalid(Reason.INVALID_SNAPSHOT, "V2", f"a {what} snapshot is a dict, got {data!r}")
+        raise refuse(what, f"a snapshot is a dict, got {describe(data)}")
     try:
         return converter.structure(data, kind)
-    except Exception as error:  # cattrs groups every field error; report them all
-        if isinstance(error, cattrs.BaseValidationError):
-            detail = "; ".join(cattrs.transform_error(error))
-        else:
-            detail = str(error)
-        raise invalid(
-            Reason.INVALID_SNAPSHOT, "V2", f"not a {what} snapshot this library wrote: {detail}"
-        ) from None
+    except SnapshotError as error:
+        raise refuse(what, str(error)) from None
+    except cattrs.BaseValidationError as error:
+        raise refuse(what, _first_problem(error)) from None
+    except Exception as error:  # cattrs and attrs raise many kinds; none may escape raw
+        raise refuse(what, f"{type(error).__name__}: {describe(str(error), 200)}") from None
+
+
+def _explain(error: BaseException, kind: Any) -> str:
+    if isinstance(error, SnapshotError):
+        return str(error)
+    return cattrs.v.format_exception(error, kind)
+
+
+def _first_problem(error: cattrs.BaseValidationError) -> str:
+    """The first field error of a cattrs error group, with its path ("$.pending.target")."""
+    try:
+        problems = cattrs.transform_error(error, format_exception=_explain)
+    except Exception:  # formatting a hostile value may fail; the group's own words remain
+        return describe(str(error), 200)
+    return problems[0] if problems else describe(str(error), 200)
+
+
+def refuse(what: str, problem: str) -> Exception:
+    """The V2 refusal of a snapshot, naming its first inconsistency."""
+    return invalid(
+        Reason.INVALID_SNAPSHOT, "V2", f"not a {what} snapshot this library wrote: {problem}"
+    )

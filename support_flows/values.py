@@ -8,7 +8,8 @@ from typing import TypeVar
 
 import attrs
 
-from support_flows.errors import Reason, invalid
+from support_flows.errors import Reason, describe, invalid
+from support_flows.inputs import email, flag, identifier
 from support_flows.localtime import zone
 
 
@@ -88,24 +89,32 @@ def parse(kind: type[E], value: object, what: str | None = None) -> E:
     """`value` as a member of `kind`; an unknown name is refused with `invalid_value` (V1)."""
     if isinstance(value, kind):
         return value
-    try:
-        return kind(value)
-    except (ValueError, TypeError):
-        accepted = ", ".join(str(m.value) for m in kind)
-        label = what or kind.__name__.lower()
-        raise invalid(
-            Reason.INVALID_VALUE, "V1", f"unknown {label} {value!r}; accepted: {accepted}"
-        ) from None
+    if isinstance(value, str):
+        try:
+            return kind(value)
+        except ValueError:
+            pass
+    accepted = ", ".join(str(m.value) for m in kind)
+    label = what or kind.__name__.lower()
+    raise invalid(
+        Reason.INVALID_VALUE, "V1", f"unknown {label} {describe(value)}; accepted: {accepted}"
+    )
 
 
 RoleInput = Iterable[Role | str] | Role | str | None
 
 
-def _roles_of(kind: frozenset[Role], label: str, values: RoleInput) -> frozenset[Role]:
+def _roles_of(kind: frozenset[Role], label: str, values: object) -> frozenset[Role]:
     if values is None:
         return frozenset()
     if isinstance(values, str):
         values = (values,)
+    if not isinstance(values, Iterable) or isinstance(values, Mapping | bytes):
+        raise invalid(
+            Reason.INVALID_VALUE,
+            "V5",
+            f"roles held as {label} must be a set of role names, got {describe(values)}",
+        )
     roles = frozenset(parse(Role, v, "role") for v in values)
     if wrong := sorted(roles - kind):
         raise invalid(
@@ -152,29 +161,28 @@ def _project_roles(
     if not isinstance(values, Mapping):
         raise invalid(
             Reason.INVALID_VALUE,
-            "V1",
-            f"project_roles must map project ids to roles, got {values!r}",
+            "V5",
+            f"project_roles must map project ids to roles, got {describe(values)}",
         )
-    held = {str(p): _roles_of(PROJECT_ROLES, "a project role", r) for p, r in values.items()}
+    held = {
+        identifier(p, "a project id in project_roles"): _roles_of(
+            PROJECT_ROLES, "a project role", r
+        )
+        for p, r in values.items()
+    }
     return ProjectRoles({project: roles for project, roles in held.items() if roles})
 
 
 def _required_id(kind: str) -> Callable[[object, attrs.Attribute[str], object], None]:
     def check(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
-        if not isinstance(value, str) or not value:
-            raise invalid(
-                Reason.INVALID_VALUE, "V1", f"{kind} id must be a non-empty string, got {value!r}"
-            )
+        identifier(value, f"{kind} id")
 
     return check
 
 
 def _flag(name: str) -> Callable[[object, attrs.Attribute[bool], object], None]:
     def check(instance: object, attribute: attrs.Attribute[bool], value: object) -> None:
-        if not isinstance(value, bool):
-            raise invalid(
-                Reason.INVALID_VALUE, "V1", f"{name} must be True or False, got {value!r}"
-            )
+        flag(value, name)
 
     return check
 
@@ -184,6 +192,10 @@ def _timezone(name: str) -> str:
     return name
 
 
+def _email(value: object) -> str | None:
+    return None if value is None else email(value, "a member's email")
+
+
 @attrs.frozen
 class Project:
     """A project of an organization."""
@@ -191,10 +203,25 @@ class Project:
     project_id: str = attrs.field(validator=_required_id("project"))
 
 
-def _projects(values: Iterable[Project | str]) -> tuple[Project, ...]:
-    if isinstance(values, (str, Project)):
+def _projects(values: object) -> tuple[Project, ...]:
+    if isinstance(values, str | Project):
         values = (values,)
-    return tuple(v if isinstance(v, Project) else Project(v) for v in values)
+    if not isinstance(values, Iterable) or isinstance(values, Mapping | bytes):
+        raise invalid(
+            Reason.INVALID_VALUE,
+            "V5",
+            f"projects must be a sequence of Project or project ids, got {describe(values)}",
+        )
+    projects = tuple(v if isinstance(v, Project) else Project(v) for v in values)
+    ids = [p.project_id for p in projects]
+    if len(set(ids)) != len(ids):
+        twice = sorted({i for i in ids if ids.count(i) > 1} if len(ids) < 1000 else set())
+        raise invalid(
+            Reason.INVALID_VALUE,
+            "V5",
+            f"projects must have distinct ids; repeated: {describe(twice or 'some ids')}",
+        )
+    return projects
 
 
 @attrs.frozen
@@ -205,13 +232,17 @@ class Organization:
     projects: tuple[Project, ...] = attrs.field(default=(), converter=_projects)
     billing_timezone: str = attrs.field(default="UTC", converter=_timezone)
     cross_org_billing: bool = attrs.field(default=False, validator=_flag("cross_org_billing"))
+    _ids: frozenset[str] = attrs.field(init=False, repr=False, eq=False, hash=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "_ids", frozenset(p.project_id for p in self.projects))
 
     @property
     def project_ids(self) -> frozenset[str]:
-        return frozenset(p.project_id for p in self.projects)
+        return self._ids
 
-    def has_project(self, project_id: str) -> bool:
-        return project_id in self.project_ids
+    def has_project(self, project_id: object) -> bool:
+        return project_id in self._ids
 
 
 @attrs.frozen
@@ -223,14 +254,19 @@ class Member:
     project_roles: Mapping[str, frozenset[Role]] = attrs.field(
         factory=dict, converter=_project_roles
     )
-    email: str | None = None
+    email: str | None = attrs.field(default=None, converter=_email)
 
     def roles_in_project(self, project_id: str) -> frozenset[Role]:
         return self.project_roles.get(project_id, frozenset())
 
     def is_member_of(self, org: Organization) -> bool:
         """Holds an organization role, or a role in one of the organization's projects (C1)."""
-        return bool(self.org_roles) or any(org.has_project(p) for p in self.project_roles)
+        return bool(self.org_roles) or self.in_some_project_of(org)
+
+    def in_some_project_of(self, org: Organization) -> bool:
+        """Holds a role in at least one of the organization's projects (linear in the roles)."""
+        ids = org.project_ids
+        return any(p in ids for p in self.project_roles)
 
     @property
     def is_org_owner(self) -> bool:

@@ -8,11 +8,19 @@ import pendulum
 import pytest
 
 import support_flows as sf
-from support_flows.machines.case import CaseChart, CaseFlow, check_case, check_channel
+from support_flows.machines.case import (
+    COMPILED,
+    CaseChart,
+    CaseFlow,
+    check_case,
+    check_channel,
+    open_case,
+)
 
 ORG = sf.Organization("org-1", projects=("p-1", "p-2"))
 OWNER = sf.Member("u-owner", org_roles={sf.Role.ORG_OWNER})
 DEV = sf.Member("u-dev", project_roles={"p-1": {sf.Role.PROJECT_CLUSTER_MANAGER}})
+FROZEN = sf.FrozenClock(pendulum.datetime(2026, 3, 14, 10, tz="UTC"))
 
 
 @pytest.fixture
@@ -111,16 +119,18 @@ def test_v3_switching_path_after_choosing_a_project_is_refused(clock: sf.FrozenC
     assert flow.project_id == "p-2"
 
 
-def test_c5_choosing_a_project_outside_the_org_refuses_with_every_reason(
+def test_c5_choosing_a_project_outside_the_org_is_refused_at_that_step(
     clock: sf.FrozenClock,
 ) -> None:
-    """Choosing an unknown project is refused there, with check_case's reasons; state unchanged."""
+    """Choosing an unknown project is refused by that step's own guard (C5), with check_case's
+    message for it; the rest of C6's list comes at submit. State unchanged."""
     flow = CaseFlow(ORG, "basic", DEV, clock=clock)
     flow.choose_organization()
     error = refused(flow.choose_project, "p-9")
     expected = check_case(ORG, "basic", DEV, scope="project", project_id="p-9")
-    assert error.reasons == expected.reasons
-    assert [r.message for r in error.reasons] == [r.message for r in expected.reasons]
+    assert error.reasons == expected.reasons[:1]
+    assert [str(r) for r in error.reasons] == ["project_not_found"]
+    assert error.reasons[0].message == expected.reasons[0].message
     assert (flow.state, flow.project_id) == ("organization_chosen", None)
 
 
@@ -146,6 +156,8 @@ def test_v1_flow_refuses_malformed_steps(clock: sf.FrozenClock) -> None:
     flow.choose_organization()
     with pytest.raises(sf.InvalidInput, match="''"):
         flow.choose_project("")
+    with pytest.raises(sf.InvalidInput, match="' p-1'"):
+        flow.choose_project(" p-1")
     flow.open_organization_support()
     with pytest.raises(sf.InvalidInput, match="'urgent'"):
         flow.submit(title="t", severity="urgent")
@@ -169,43 +181,56 @@ def test_c2_enabled_events_evaluate_the_guards(clock: sf.FrozenClock) -> None:
 
 
 def test_chart_carries_each_guard_on_its_transition() -> None:
-    """The chart's transitions carry the pure guards, so tables and diagrams show them (C1-C6)."""
-    assert CaseChart.transitions_table() == [
+    """The chart's edges carry the registered checks, in C6 order on submit (C1-C6)."""
+    assert COMPILED.transitions_table() == [
         ("choose_organization", "start", "organization_chosen", ()),
         ("open_organization_support", "organization_chosen", "organization_support", ()),
-        ("choose_project", "organization_chosen", "project_chosen", ("!project_not_found",)),
+        ("choose_project", "organization_chosen", "project_chosen", ("project_not_found",)),
         (
             "submit",
             "organization_support",
             "submitted",
-            ("!org_owner_required", "!org_has_no_projects", "!plan_excludes_cases"),
+            ("org_owner_required", "org_has_no_projects", "plan_excludes_cases"),
         ),
         ("open_project_support", "project_chosen", "project_support", ()),
         (
             "submit",
             "project_support",
             "submitted",
-            ("!project_role_required", "!org_has_no_projects", "!plan_excludes_cases"),
+            (
+                "project_not_found",
+                "project_role_required",
+                "org_has_no_projects",
+                "plan_excludes_cases",
+            ),
         ),
     ]
 
 
-def test_chart_diagram_labels_the_guards(clock: sf.FrozenClock) -> None:
-    """The Mermaid diagram names each guard (negated, as an unless) on its transition."""
-    chart = CaseFlow(ORG, "premium", OWNER, clock=clock).chart
-    mermaid = f"{chart:mermaid}"
-    assert "Choose project [!project_not_found]" in mermaid
-    assert "[!project_role_required, !org_has_no_projects, !plan_excludes_cases]" in mermaid
-    assert "[!org_owner_required, !org_has_no_projects, !plan_excludes_cases]" in mermaid
+def test_case_flow_runs_the_same_on_python_statemachine(clock: sf.FrozenClock) -> None:
+    """The flow driven by python-statemachine's engine refuses and opens exactly as the table."""
+    for engine in ("table", "statechart"):
+        flow = CaseFlow(ORG, "cancelled", DEV, clock=clock, case_id="c-1", engine=engine)
+        flow.choose_organization()
+        assert refused(flow.choose_project, "p-9").code == "project_not_found"
+        flow.choose_project("p-1")
+        flow.open_project_support()
+        assert [str(r) for r in refused(flow.submit, title="t").reasons] == ["plan_excludes_cases"]
+        paid = CaseFlow(ORG, "premium", DEV, clock=clock, case_id="c-1", engine=engine)
+        paid.choose_organization()
+        paid.choose_project("p-1")
+        paid.open_project_support()
+        assert paid.submit(title="t").case_id == "c-1"
 
 
 def test_c6_checks_never_build_a_chart(monkeypatch: pytest.MonkeyPatch) -> None:
-    """check_case and check_channel answer from the pure guards alone, without a chart."""
+    """check_case, check_channel and open_case never build a python-statemachine chart."""
 
     def no_chart(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("a check built a chart")
 
     monkeypatch.setattr(CaseChart, "__init__", no_chart)
+    open_case(ORG, "premium", DEV, scope="project", project_id="p-1", title="t", clock=FROZEN)
     assert check_case(ORG, "premium", DEV, scope="project", project_id="p-1").allowed
     assert not check_case(ORG, "basic", DEV, scope="organization")
     assert check_channel(ORG, "basic", DEV, "chat")

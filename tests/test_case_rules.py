@@ -52,15 +52,17 @@ def test_c1_non_member_is_refused_chat(member: sf.Member) -> None:
     assert "org-1" in decision.reasons[0].message
 
 
-def test_c1_support_case_channel_needs_membership_and_plan() -> None:
-    """Asking about support_case answers membership (C1) then plan (C2)."""
+def test_c1_support_case_channel_asks_whether_some_scope_would_pass() -> None:
+    """Asking about support_case: membership alone for a non-member (C1), otherwise the reasons
+    that hold at every scope (C5 role, C4 projects, C2 plan)."""
     assert check_channel(ORG, "premium", DEV, "support_case").allowed
     assert codes(check_channel(ORG, "basic", DEV, "support_case")) == ["plan_excludes_cases"]
-    assert codes(check_channel(ORG, "cancelled", STRANGER, "support_case")) == [
-        "not_org_member",
-        "plan_excludes_cases",
-    ]
+    assert codes(check_channel(ORG, "cancelled", STRANGER, "support_case")) == ["not_org_member"]
     assert codes(check_channel(ORG, "trial", OUTSIDER, "support_case")) == ["not_org_member"]
+    reader = sf.Member("u-reader", org_roles={sf.Role.ORG_READ_ONLY})
+    assert codes(check_channel(ORG, "premium", reader, "support_case")) == ["project_role_required"]
+    empty = sf.Organization("org-empty")
+    assert codes(check_channel(empty, "premium", OWNER, "support_case")) == ["org_has_no_projects"]
 
 
 def test_c1_unknown_channel_is_invalid_input() -> None:
@@ -317,13 +319,14 @@ def test_c7_case_is_frozen_and_serialisable(clock: sf.FrozenClock) -> None:
 def test_v1_malformed_case_requests_are_invalid_input(
     kwargs: dict[str, str], named: str, clock: sf.FrozenClock
 ) -> None:
-    """Malformed requests raise InvalidInput (a ValueError) naming the bad value (V1)."""
+    """Malformed requests raise InvalidInput (a ValueError) naming the bad value: unknown names
+    are V1, malformed identifiers and text V5."""
     request = {"title": "Help", **kwargs}
     with pytest.raises(sf.InvalidInput) as caught:
         open_case(ORG, "basic", STRANGER, clock=clock, **request)
     assert isinstance(caught.value, ValueError)
     assert caught.value.code == "invalid_value"
-    assert caught.value.rule == "V1"
+    assert caught.value.rule in ("V1", "V5")
     assert named in caught.value.message
 
 

@@ -64,10 +64,19 @@ def expected_case(state: str, holder: str, projects: str, target: str) -> list[t
 
 
 def expected_channel(state: str, holder: str, projects: str, channel: str) -> list[tuple[str, str]]:
-    """C1 by hand: membership for every channel, and the plan for support_case."""
-    is_member = holder in ORG_ROLES or (holder.startswith("role in") and projects == "some")
-    reasons = [] if is_member else [("not_org_member", "C1")]
-    if channel == "support_case" and state in ("basic", "cancelled"):
+    """C1 by hand: membership for every channel; for support_case, the reasons that hold at every
+    scope: a role nowhere, no projects, a plan without cases."""
+    in_a_project = holder.startswith("role in") and projects == "some"
+    if not (holder in ORG_ROLES or in_a_project):
+        return [("not_org_member", "C1")]
+    if channel != "support_case":
+        return []
+    reasons = []
+    if holder != "ORG_OWNER" and not in_a_project:
+        reasons.append(("project_role_required", "C5"))
+    if projects == "none":
+        reasons.append(("org_has_no_projects", "C4"))
+    if state in ("basic", "cancelled"):
         reasons.append(("plan_excludes_cases", "C2"))
     return reasons
 
@@ -112,6 +121,32 @@ def test_c1_channel_table(state: str, holder: str, projects: str, channel: str) 
     """check_channel gives exactly the reference reasons for every channel (C1, C2)."""
     decision = check_channel(organization(projects), state, member(holder), channel)
     assert pairs(decision.reasons) == expected_channel(state, holder, projects, channel)
+
+
+@pytest.mark.parametrize(
+    ("state", "holder", "projects"), list(itertools.product(PLAN_STATES, HOLDERS, PROJECTS))
+)
+def test_c1_support_case_is_allowed_exactly_where_some_scope_passes(
+    state: str, holder: str, projects: str
+) -> None:
+    """C1: check_channel(support_case) allows exactly when check_case allows the organization
+    scope or one of the organization's projects."""
+    org, requester = organization(projects), member(holder)
+    scopes = [check_case(org, state, requester, scope="organization")] + [
+        check_case(org, state, requester, scope="project", project_id=p) for p in org.project_ids
+    ]
+    decision = check_channel(org, state, requester, "support_case")
+    assert decision.allowed == any(d.allowed for d in scopes)
+
+
+def test_c1_support_case_costs_linear_time_in_roles_and_projects() -> None:
+    """C1 with N project roles against N projects answers quickly (linear, not quadratic)."""
+    n = 20_000
+    org = sf.Organization("org-big", projects=[f"p-{i}" for i in range(n)])
+    roles = {f"elsewhere-{i}": {"PROJECT_OWNER"} for i in range(n)}
+    requester = sf.Member("u-big", project_roles=roles, org_roles={"ORG_MEMBER"})
+    decision = check_channel(org, "premium", requester, "support_case")
+    assert [str(r) for r in decision.reasons] == ["project_role_required"]
 
 
 def test_c6_case_table_covers_the_whole_domain() -> None:

@@ -14,8 +14,10 @@ ORG = sf.Organization("org-1", projects=(sf.Project("p-1"),))
 OWNER = sf.Member("u-owner", org_roles={sf.Role.ORG_OWNER}, email="owner@example.com")
 BILLING_ADMIN = sf.Member("u-billing", org_roles={"ORG_BILLING_ADMIN"}, email="bill@example.com")
 READER = sf.Member("u-reader", org_roles={sf.Role.ORG_READ_ONLY}, email="read@example.com")
-DEV = sf.Member("u-dev", project_roles={"p-1": {sf.Role.PROJECT_OWNER}})
-STRANGER = sf.Member("u-stranger", project_roles={"p-other": {sf.Role.PROJECT_OWNER}})
+DEV = sf.Member("u-dev", project_roles={"p-1": {sf.Role.PROJECT_OWNER}}, email="dev@example.com")
+STRANGER = sf.Member(
+    "u-stranger", project_roles={"p-other": {sf.Role.PROJECT_OWNER}}, email="x@example.com"
+)
 START = pendulum.datetime(2026, 3, 14, 10, tz="UTC")
 
 
@@ -200,20 +202,26 @@ def test_f2_hours_per_unit_must_be_a_whole_number(hours_per_unit: Any) -> None:
     assert codes(error) == ["invalid_quantity"]
 
 
-def test_f2_malformed_quantities_come_before_the_billing_role() -> None:
-    """Every malformed quantity is reported, before any rule refusal is considered."""
+@pytest.mark.parametrize(
+    ("units", "hours_per_unit", "validity_months", "rule"),
+    [(0, 1, None, "F2"), (1, 0, None, "F2"), (1, 1, 0, "F6"), (100_001, 1, None, "F2")],
+)
+def test_f2_malformed_quantities_come_before_the_billing_role(
+    units: int, hours_per_unit: int, validity_months: int | None, rule: str
+) -> None:
+    """A malformed quantity is reported before any rule refusal is considered."""
     with pytest.raises(sf.InvalidInput) as error:
         sf.ConsultingOrder.start_checkout(
             ORG,
-            units=0,
+            units=units,
             actor=READER,
             clock=sf.FrozenClock(START),
             outbox=sf.InMemoryOutbox(),
-            hours_per_unit=0,
-            validity_months=0,
+            hours_per_unit=hours_per_unit,
+            validity_months=validity_months,
         )
-    assert codes(error) == ["invalid_quantity"] * 3
-    assert [r.rule for r in error.value.reasons] == ["F2", "F2", "F6"]
+    assert codes(error) == ["invalid_quantity"]
+    assert error.value.rule == rule
 
 
 def test_f2_checkout_holds_every_unit_available_but_unusable() -> None:
@@ -330,16 +338,24 @@ def test_f3_outbox_failure_leaves_the_order_in_checkout() -> None:
     assert len(outbox.sent) == 1
 
 
-@pytest.mark.parametrize("email", [None, "", "not-an-address"])
-def test_f3_console_buyer_needs_an_email_address(email: str | None) -> None:
-    """A billing member with no usable email address is refused as malformed input naming them."""
-    buyer = sf.Member("u-noemail", org_roles={sf.Role.ORG_OWNER}, email=email)
+def test_f3_console_buyer_needs_an_email_address() -> None:
+    """A member with no email address cannot buy in the console: malformed input naming them."""
+    buyer = sf.Member("u-noemail", org_roles={sf.Role.ORG_OWNER})
     with pytest.raises(sf.InvalidInput) as error:
         sf.ConsultingOrder.start_checkout(
             ORG, units=1, actor=buyer, clock=sf.FrozenClock(START), outbox=sf.InMemoryOutbox()
         )
     assert codes(error) == ["invalid_value"]
-    assert "u-noemail" in error.value.message
+    assert (error.value.rule, "u-noemail" in error.value.message) == ("F3", True)
+
+
+@pytest.mark.parametrize("email", ["", "not-an-address", "a@b@c", " a@b.c", "a @b.c"])
+def test_v5_a_member_email_needs_one_at_with_text_on_both_sides(email: str) -> None:
+    """V5: an e-mail address is refused when the member is built, naming the value."""
+    with pytest.raises(sf.InvalidInput) as error:
+        sf.Member("u-noemail", org_roles={sf.Role.ORG_OWNER}, email=email)
+    assert (error.value.code, error.value.rule) == ("invalid_value", "V5")
+    assert repr(email) in error.value.message
 
 
 # -- F4: scheduling ----------------------------------------------------------------------------
@@ -359,14 +375,18 @@ def test_f4_a_session_books_whole_units() -> None:
     assert balance(order) == (5, 3, 2, 0, 0)
 
 
-@pytest.mark.parametrize("hours", [3, 0, -2, 2.0, True, "4"])
-def test_f4_hours_must_be_a_positive_multiple_of_hours_per_unit(hours: Any) -> None:
-    """Hours that are not whole units are malformed input: invalid_quantity."""
+@pytest.mark.parametrize(
+    ("hours", "rule"),
+    [(3, "F4"), (5, "F4"), (0, "V4"), (-2, "V4"), (2.0, "V4"), (True, "V4"), ("4", "V4")],
+)
+def test_f4_hours_must_be_a_positive_multiple_of_hours_per_unit(hours: Any, rule: str) -> None:
+    """Hours that are not whole units (F4), or not a whole number from 1 to 10,000 (V4), are
+    malformed input: invalid_quantity."""
     order, clock, _ = bought(units=5, hours_per_unit=2)
     with pytest.raises(sf.InvalidInput) as error:
         order.schedule(start=clock.now().add(days=2), hours=hours, actor=OWNER)
     assert codes(error) == ["invalid_quantity"]
-    assert error.value.rule == "F4"
+    assert error.value.rule == rule
 
 
 def test_f4_at_most_the_available_units() -> None:
@@ -390,11 +410,11 @@ def test_f4_a_session_starts_strictly_after_now() -> None:
 
 
 def test_f4_a_naive_start_is_malformed_input() -> None:
-    """T1: a naive start is refused naive_datetime, together with bad hours."""
+    """T1: a naive start is refused naive_datetime, before anything else is looked at."""
     order, _, _ = bought()
     with pytest.raises(sf.InvalidInput) as error:
         order.schedule(start=dt.datetime(2026, 4, 1, 10), hours=0, actor=OWNER)
-    assert codes(error) == ["naive_datetime", "invalid_quantity"]
+    assert codes(error) == ["naive_datetime"]
 
 
 def test_f4_any_aware_datetime_is_accepted_and_kept_as_an_instant() -> None:
@@ -649,14 +669,18 @@ def test_t7_reads_and_actions_see_the_expiry_without_apply_due() -> None:
 # -- F7: the balance and final states ----------------------------------------------------------
 
 
-def test_f7_a_final_order_answers_order_not_active_before_anything_else() -> None:
-    """Even malformed input on an expired order is answered with order_not_active alone."""
+def test_f7_a_final_order_answers_order_not_active_before_any_other_rule() -> None:
+    """Well-formed requests on an expired order are answered with order_not_active alone, even
+    from a stranger; malformed input is still malformed first (V4)."""
     order, clock, _ = bought(validity_months=1)
     clock.advance(months=2)
     with pytest.raises(sf.Refused) as error:
-        order.schedule(start=dt.datetime(2026, 1, 1), hours=0, actor=STRANGER)
+        order.schedule(start=clock.now().subtract(days=1), hours=999, actor=STRANGER)
     assert codes(error) == ["order_not_active"]
     assert error.value.rule == "F7"
+    with pytest.raises(sf.InvalidInput) as malformed:
+        order.schedule(start=dt.datetime(2026, 1, 1), hours=0, actor=STRANGER)
+    assert codes(malformed) == ["naive_datetime"]
 
 
 def test_f7_a_consumed_order_refuses_every_action() -> None:

@@ -10,7 +10,7 @@ import pendulum
 import pytest
 
 import support_flows as sf
-from support_flows.machines.consulting import ConsultingChart
+from support_flows.machines.consulting import COMPILED
 
 ORG = sf.Organization("org-1", projects=(sf.Project("p-1"),), billing_timezone="Europe/Paris")
 OWNER = sf.Member("u-owner", org_roles={sf.Role.ORG_OWNER}, email="owner@example.com")
@@ -124,20 +124,23 @@ def test_v2_a_snapshot_is_a_dict(data: Any) -> None:
 
 
 def test_f_chart_declares_the_order_states_and_carries_the_guards() -> None:
-    """The chart has the five F states, two of them final, and its transitions name the guards."""
-    chart = ConsultingChart(type("Model", (), {"state": None})(), clock=sf.FrozenClock(START))
-    assert chart.state_name == "checkout"
-    assert {s.id for s in ConsultingChart.states} == {
+    """The chart has the five F states (two final) behind its opening state, and its edges carry
+    the F guards; the compiled table is what the orders run."""
+    assert COMPILED.initial == "new"
+    assert set(COMPILED.states) == {
+        "new",
         "checkout",
         "purchased",
         "scheduled",
         "consumed",
         "expired",
     }
-    assert {s.id for s in ConsultingChart.final_states} == {"consumed", "expired"}
-    table = ConsultingChart.transitions_table()
-    guards = {label.removeprefix("!") for row in table for label in row[3] if label[0] == "!"}
+    assert COMPILED.finals == {"consumed", "expired"}
+    table = COMPILED.transitions_table()
+    guards = {name for row in table for name in row[3]}
     assert {
+        "billing_role_required",
+        "sales_reference_required",
         "not_org_member",
         "session_in_past",
         "session_after_expiry",
@@ -147,12 +150,21 @@ def test_f_chart_declares_the_order_states_and_carries_the_guards() -> None:
         "session_not_started",
     } <= guards
     assert ("confirm", "checkout", "purchased", ()) in table
-    assert "insufficient_units" in f"{chart:mermaid}"
 
 
-def test_f_chart_refuses_events_its_state_has_no_transition_for() -> None:
-    """Driving the chart directly with an impossible event is event_not_allowed (V3)."""
-    chart = ConsultingChart(type("Model", (), {"state": None})(), clock=sf.FrozenClock(START))
+@pytest.mark.parametrize("engine", ["table", "statechart"])
+def test_f_chart_refuses_events_its_state_has_no_transition_for(engine: str) -> None:
+    """An event the state has no edge for, on an active order, is event_not_allowed (V3)."""
+    clock = sf.FrozenClock(START)
+    order = sf.ConsultingOrder.from_representative(
+        ORG,
+        units=2,
+        sales_reference="SO-1",
+        email="b@example.com",
+        clock=clock,
+        outbox=sf.InMemoryOutbox(),
+        engine=engine,
+    )
     with pytest.raises(sf.Refused) as error:
-        chart.fire("deliver")
+        order._run("confirm")
     assert error.value.code == "event_not_allowed"

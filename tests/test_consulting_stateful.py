@@ -184,12 +184,13 @@ class ConsultingOrderMachine(RuleBasedStateMachine):
             minutes=minutes if anchor == "now" else min(minutes, 0), microseconds=micros
         )
         units = hours // ref.hours_per_unit
-        if not ref.active:
-            expected = ["order_not_active"]
-        elif hours < 1 or hours % ref.hours_per_unit:
+        if hours < 1:  # V4: malformed input comes first
             expected = ["invalid_quantity"]
+        elif not ref.active:
+            expected = ["order_not_active"]
         else:
             checks = [
+                ("invalid_quantity", hours % ref.hours_per_unit != 0),
                 ("not_org_member", who == "stranger"),
                 ("session_in_past", start <= now),
                 (

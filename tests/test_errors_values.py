@@ -55,6 +55,9 @@ RULES_REASONS = [
     "session_already_started",
     "unknown_session",
     "order_not_active",
+    "stale_revision",
+    "idempotency_key_reused",
+    "not_found",
 ]
 
 # Malformed input per DESIGN.md ("naive datetime, unknown timezone, units < 1") and RULES V1/V2.

@@ -292,13 +292,17 @@ def test_p9_cancel_is_pending_and_ends_in_cancelled(how: str) -> None:
     ]
 
 
-def test_p9_downgrade_before_premium_billing_starts_bills_no_premium() -> None:
-    """P9/P20: a premium period that would end where it starts is not listed."""
+def test_p21_downgrade_before_premium_billing_starts_bills_the_catch_up() -> None:
+    """P21: premium subscribed mid-month and downgraded before its billing starts is billed
+    retroactively from its start to the 1st; the empty premium period is not listed (P20)."""
     plan, clock = make_plan(utc(2026, 3, 14, 10))
     plan.change("premium", actor=OWNER)
     clock.advance(days=1)
     plan.change("developer", actor=OWNER)
-    assert periods(plan) == [("developer", "2026-04-01T00:00:00+00:00", None, False)]
+    assert periods(plan) == [
+        ("premium", "2026-03-14T10:00:00+00:00", "2026-04-01T00:00:00+00:00", True),
+        ("developer", "2026-04-01T00:00:00+00:00", None, False),
+    ]
 
 
 def test_p10_a_newer_request_replaces_the_pending_change() -> None:
@@ -503,19 +507,29 @@ def _cancelled_premium(at_end: tuple[int, ...]) -> tuple[sf.SupportPlan, sf.Froz
     return plan, clock
 
 
+PREMIUM_CAUGHT_UP = ("premium", "2026-01-10T09:00:00+00:00", "2026-02-01T00:00:00+00:00", True)
+
+
 def test_p15_reactivation_within_90_days_bills_from_the_end() -> None:
-    """P15: reactivating bills retroactively from when the last plan ended."""
+    """P15: reactivating bills retroactively from when the last plan ended (after P21 billed the
+    premium that was cancelled before its billing began)."""
     plan, _clock = _cancelled_premium((2026, 3, 10))
     plan.change("developer", actor=OWNER)
     assert plan.state == "developer"
-    assert periods(plan) == [("developer", "2026-02-01T00:00:00+00:00", None, True)]
+    assert periods(plan) == [
+        PREMIUM_CAUGHT_UP,
+        ("developer", "2026-02-01T00:00:00+00:00", None, True),
+    ]
 
 
 def test_p15_reactivation_beyond_90_days_bills_90_days_back() -> None:
     """P15: the retroactive charge reaches back at most 90 calendar days."""
     plan, _clock = _cancelled_premium((2026, 6, 15, 12))
     plan.change("premium", actor=OWNER)
-    assert periods(plan) == [("premium", "2026-03-17T12:00:00+00:00", None, True)]
+    assert periods(plan) == [
+        PREMIUM_CAUGHT_UP,
+        ("premium", "2026-03-17T12:00:00+00:00", None, True),
+    ]
 
 
 def test_p15_ninety_days_are_counted_in_the_billing_timezone() -> None:

@@ -9,7 +9,9 @@ import pytest
 from plan_helpers import OWNER, make_plan, utc
 
 import support_flows as sf
-from support_flows.machines.plan import PlanChart
+from support_flows.guards.plan import PlanFacts
+from support_flows.machines.engine import engine_for
+from support_flows.machines.plan import COMPILED
 from support_flows.machines.plan_book import PlanBook
 
 
@@ -56,8 +58,11 @@ def _broken(change: dict[str, Any]) -> dict[str, Any]:
         ({"state": 3}, "state"),
         ({"periods": "none"}, "periods"),
         ({"version": "1"}, "version"),
+        ({"version": 1}, "version"),
+        ({"billing_timezone": "Europe/Paris"}, "Europe/Paris"),
+        ({"kind": "consulting_order"}, "kind"),
         ({"org_id": "org-2"}, "org-2"),
-        ({"state": "basic"}, "pending"),
+        ({"state": "basic"}, "history ends"),
         ({"extra": True}, "extra"),
         ({"pending": {"target": "developer"}}, "pending"),
     ],
@@ -110,20 +115,25 @@ def test_v1_unknown_check_action_is_refused() -> None:
         plan.check("upgrade", actor=OWNER, tier="premium")
 
 
-def test_v3_the_chart_refuses_events_its_state_has_no_transition_for() -> None:
+@pytest.mark.parametrize("engine", ["table", "statechart"])
+def test_v3_the_chart_refuses_events_its_state_has_no_transition_for(engine: str) -> None:
     """V3: apply_pending on basic is event_not_allowed, never silently ignored."""
     clock = sf.FrozenClock(utc(2026, 3, 14))
-    chart = PlanChart(PlanBook("UTC"), clock=clock)
+    book = PlanBook("UTC")
+    runner = engine_for(COMPILED, engine)
+    facts = PlanFacts(
+        sf.Organization("org-1"), None, None, None, book.state, None, False, clock.now()
+    )
     with pytest.raises(sf.Refused) as info:
-        chart.fire("apply_pending", tier="developer")
+        runner.run(book, "apply_pending", facts)
     assert info.value.code == "event_not_allowed"
     assert info.value.rule == "V3"
-    assert chart.state_name == "basic"
+    assert book.state == "basic"
 
 
 def test_chart_declares_the_reviewer_events() -> None:
     """The chart's events read as a reviewer would name them."""
-    events = {str(e) for e in PlanChart.events}
+    events = set(COMPILED.events)
     assert events == {
         "subscribe",
         "upgrade",
@@ -136,20 +146,20 @@ def test_chart_declares_the_reviewer_events() -> None:
     }
 
 
-def test_transitions_table_marks_unless_guards() -> None:
-    """The table lists each transition's guards, `!` marking the rule checks that block it."""
-    rows = PlanChart.transitions_table()
-    assert (
-        "subscribe",
-        "basic",
-        "trial",
-        ("to_developer", "!billing_role_required", "!cross_org_billing"),
-    ) in rows
+def test_transitions_table_lists_each_edge_with_its_guards() -> None:
+    """The compiled table lists each edge with the registered checks that refuse it."""
+    rows = COMPILED.transitions_table()
+    assert ("subscribe", "basic", "trial", ("billing_role_required", "cross_org_billing")) in rows
     assert (
         "revoke",
         "premium",
         "premium",
-        ("!billing_role_required", "!pending_change_required"),
+        (
+            "billing_role_required",
+            "already_on_plan",
+            "change_already_effective",
+            "no_pending_change",
+        ),
     ) in rows
     assert ("end_trial", "trial", "developer", ()) in rows
     assert len(rows) == 16

@@ -105,6 +105,7 @@ class Reference:
     history: list[tuple[dt.datetime, str | None]] = dataclasses.field(default_factory=list)
     change_took_effect: bool = False  # P12: a pending change applied, no request since
     trial_end: dt.datetime | None = None  # the one trial's scheduled end, for P20's exceptions
+    since: dt.datetime | None = None  # when the current state began, for P21's catch-up
 
     def month_after(self, now: dt.datetime) -> dt.datetime:
         return next_month_start(now, self.tz)
@@ -116,14 +117,15 @@ class Reference:
         if self.trial is not None and self.trial[1] <= now:
             ends = self.trial[1]
             self.points.append(Point(ends, "developer"))
-            self.state, self.trial = "developer", None
+            self.state, self.trial, self.since = "developer", None, ends
             applied.append((ends, "developer"))
         if self.pending is not None and self.pending.effective_at <= now:
             change, self.pending = self.pending, None
+            self.points = self.caught_up(self.points, change.effective_at)
             self.points.append(Point(change.effective_at, _billed(change.target)))
             if change.target == "cancelled":
                 self.last_end = (self.state, change.effective_at)
-            self.state = change.target
+            self.state, self.since = change.target, change.effective_at
             self.change_took_effect = True
             applied.append((change.effective_at, change.target))
         self.history.extend((at, None) for at, _ in applied)
@@ -182,6 +184,10 @@ class Reference:
         chosen = "basic" if action == "cancel" else tier
         meaning = "revoke" if action == "revoke_pending" else self.meaning(chosen or "")
         month_after = self.month_after(now)
+        if meaning in ("subscribe", "upgrade", "reactivate") or (
+            meaning == "cancel" and self.trial is not None
+        ):
+            self.since = now
         if meaning == "subscribe" and chosen == "developer":
             self.trial_end = add_wall_days(now, 30, self.tz)
             self.state, self.trial = "trial", (now, self.trial_end)
@@ -224,11 +230,22 @@ class Reference:
 
     # P20: the billing timeline, including what is scheduled.
 
+    def caught_up(self, points: list[Point], effective: dt.datetime) -> list[Point]:
+        """P21: if the tier in force is not what is billed just before the change's effective
+        instant, bill it from when it came into force, retroactively, instead of what was."""
+        tier = IN_FORCE[self.state]
+        before = [p for p in sorted(points, key=lambda p: p.at) if p.at < effective]
+        if before and before[-1].tier == tier:
+            return points
+        assert self.since is not None
+        return [p for p in points if p.at < self.since] + [Point(self.since, tier, True)]
+
     def billing(self) -> list[Period]:
         points = list(self.points)
         if self.trial is not None:
             points.append(Point(self.trial[1], "developer"))
         if self.pending is not None:
+            points = self.caught_up(points, self.pending.effective_at)
             points.append(Point(self.pending.effective_at, _billed(self.pending.target)))
         points.sort(key=lambda p: p.at)
         periods: list[Period] = []
@@ -425,17 +442,43 @@ class PlanMachine(RuleBasedStateMachine):
 
     @invariant()
     def billing_boundaries_are_month_starts(self) -> None:
-        """P20: boundaries are month starts but for a trial's end and a retroactive start."""
+        """P20: boundaries are month starts but for a trial's end, a retroactive start (P15) and a
+        catch-up start (P21)."""
         tz, trial_end = self.org.billing_timezone, self.ref.trial_end
         periods = self.plan.billing
+        retroactive = {p.starts_at for p in periods if p.retroactive}
         for period in periods:
             starts, ends = period.starts_at, period.ends_at
             assert is_month_start(starts, tz) or period.retroactive or starts == trial_end
-            assert ends is None or is_month_start(ends, tz) or ends == trial_end
+            assert (
+                ends is None or is_month_start(ends, tz) or ends == trial_end or ends in retroactive
+            )
             assert ends is None or ends > starts, "a period of no length is listed"
         for earlier, later in itertools.pairwise(periods):
             assert earlier.ends_at is not None, "an open period before another"
             assert earlier.ends_at <= later.starts_at, "periods overlap or are out of order"
+
+    @invariant()
+    def premium_is_never_held_unbilled(self) -> None:
+        """P20's second invariant (P21): every stretch in premium overlaps, or is followed
+        without a gap by, a premium billing period (the pending change included)."""
+        premium = [p for p in self.plan.billing if p.tier == "premium"]
+        start: dt.datetime | None = None
+        stretches: list[tuple[dt.datetime, dt.datetime | None]] = []
+        for entry in self.plan.history:
+            if entry.target == "premium" and entry.source != "premium":
+                start = entry.at
+            elif entry.source == "premium" and entry.target != "premium" and start is not None:
+                stretches.append((start, entry.at))
+                start = None
+        if start is not None:
+            pending = self.plan.pending
+            stretches.append((start, pending.effective_at if pending is not None else None))
+        for begins, ends in stretches:
+            assert any(
+                (ends is None or p.starts_at <= ends) and (p.ends_at is None or p.ends_at > begins)
+                for p in premium
+            ), f"premium held from {begins} is never billed"
 
     @invariant()
     def snapshot_round_trips(self) -> None:

@@ -278,15 +278,18 @@ def test_t3_a_skipped_last_day_of_the_month():
     )
 
 
-def test_t3_clocks_set_back_across_midnight_follow_t3_literally():
-    """T3: St John's set clocks back from Nov 1st 00:01 to Oct 31 23:01 (2009): first Nov 1st wins.
+def test_t3_clocks_set_back_across_midnight_never_name_a_past_instant():
+    """T3: St John's set clocks back from Nov 1st 00:01 to Oct 31 23:01 (2009): the second Nov 1st.
 
     02:45 UTC is local Oct 31 23:15 (the second pass through that hour), so its local month is
-    October. T3 read literally picks the earliest instant whose local date is Nov 1st: 00:00 NDT =
-    02:30 UTC, which is *before* the request. Pinned as written; raised as a question on RULES T3.
+    October. The first pass of Nov 1st 00:00 NDT (02:30 UTC) is already past; T3 takes the earliest
+    instant *after* the request whose local date is Nov 1st: 00:00 NST = 03:30 UTC.
     """
     result = next_month_start(utc(2009, 11, 1, 2, 45), "America/St_Johns")
-    assert as_utc(result) == utc(2009, 11, 1, 2, 30)
+    assert as_utc(result) == utc(2009, 11, 1, 3, 30)
+    assert is_month_start(result, "America/St_Johns")
+    before = next_month_start(utc(2009, 11, 1, 2, 0), "America/St_Johns")
+    assert as_utc(before) == utc(2009, 11, 1, 2, 30)
 
 
 def test_t3_result_is_a_pendulum_instant_at_local_midnight():

@@ -23,7 +23,7 @@ def _loadable(name: str) -> bool:
         zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
         return False
-    return True
+    return name not in ("localtime", "posixrules", "Factory")
 
 
 # The "posix/" and "right/" prefixed copies are left out: "posix/X" is the same rules as "X", and
@@ -178,13 +178,7 @@ def test_t3_next_month_start_is_the_first_instant_of_the_next_local_month(case):
     start = to_utc(next_month_start(t, tz))
     assert wall(start, tz).date() == first
     assert wall(start - MICRO, tz).date() < first
-    if start <= t:
-        # Only when clocks went back across local midnight of that 1st (St John's and Goose Bay,
-        # Nov 1st 2009 00:01 -> Oct 31 23:01): t, in the second pass of Oct 31 23:01-23:59, still
-        # shows October, and T3 read literally names the 1st's first midnight, before t. Raised as
-        # a question on RULES T3; everywhere else the result is strictly later.
-        assert offset(t, tz) < offset(start, tz)
-        assert t - start < dt.timedelta(hours=1)
+    assert start > t
 
 
 @given(case=CASES)

@@ -1,15 +1,59 @@
-"""Pure rules of Flex Consulting orders (RULES.md F0-F7): facts in, a violation or None out."""
+"""Checks and selectors of Flex Consulting orders (RULES.md F0-F7): one facts object in, a
+violation or None out. Also the order policies the chart's model uses (F6 expiry)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, ClassVar
 
+import attrs
 import pendulum
 
 from support_flows.consulting_values import FINAL_STATES, OrderState, Session, UnitBalance
-from support_flows.errors import Reason, Violation
+from support_flows.errors import Reason
+from support_flows.guards.common import billing_role_required, not_org_member
+from support_flows.guards.registry import Registry
 from support_flows.localtime import add_wall_months_clamped
 from support_flows.values import Member, Organization
+
+__all__ = ["CONSULTING", "OrderFacts", "expiry_for", "state_for"]
+
+
+@attrs.frozen
+class OrderFacts:
+    """What a consulting check, selector or action reads, fixed when the request is made.
+
+    The order's own figures (state, balance, expiry) are read as they are before the request; the
+    request's own (start and hours of a session, the session named) beside them.
+    """
+
+    section: ClassVar[str] = "F"
+    purpose: ClassVar[str] = "buy Flex Consulting in the console"
+
+    org: Organization
+    actor: Member | None
+    request: str
+    now: pendulum.DateTime
+    state: str
+    units: UnitBalance
+    hours_per_unit: int
+    expires_at: pendulum.DateTime | None
+    validity_ended: bool
+    start: pendulum.DateTime | None = None
+    hours: int | None = None
+    session_id: str | None = None
+    session: Session | None = None
+    sales_reference: str | None = None
+    outbox: Any = None
+
+    @property
+    def actor_id(self) -> str | None:
+        return None if self.actor is None else self.actor.user_id
+
+    @property
+    def session_units(self) -> int:
+        """The units of the session named, if it is booked (0 otherwise)."""
+        return self.session.units if self.session is not None and self.session.is_booked else 0
 
 
 def state_for(balance: UnitBalance) -> OrderState:
@@ -23,22 +67,6 @@ def state_for(balance: UnitBalance) -> OrderState:
     return OrderState.EXPIRED
 
 
-def units_left_nothing_booked(after: UnitBalance) -> bool:
-    return state_for(after) is OrderState.PURCHASED
-
-
-def sessions_booked(after: UnitBalance) -> bool:
-    return state_for(after) is OrderState.SCHEDULED
-
-
-def every_unit_consumed(after: UnitBalance) -> bool:
-    return state_for(after) is OrderState.CONSUMED
-
-
-def units_expired_nothing_booked(after: UnitBalance) -> bool:
-    return state_for(after) is OrderState.EXPIRED
-
-
 def expiry_for(
     purchased_at: dt.datetime, validity_months: int | None, tz: str
 ) -> pendulum.DateTime | None:
@@ -48,193 +76,148 @@ def expiry_for(
     return add_wall_months_clamped(purchased_at, validity_months, tz)
 
 
-def expiry_due(
-    expires_at: dt.datetime | None, validity_ended: bool, order_state: OrderState, now: dt.datetime
-) -> bool:
-    """T7/F6: an active order's validity ends once the clock reaches its expiry instant."""
-    return (
-        expires_at is not None
-        and not validity_ended
-        and order_state not in FINAL_STATES
-        and order_state is not OrderState.CHECKOUT
-        and now >= expires_at
-    )
+CONSULTING = Registry("consulting", "F")
+CONSULTING.add(billing_role_required)
+CONSULTING.add(not_org_member)
 
 
-def _is_whole(value: object, minimum: int) -> bool:
-    return type(value) is int and value >= minimum
-
-
-def units_not_whole(units: object) -> Violation | None:
-    if _is_whole(units, 1):
+@CONSULTING.check(Reason.SALES_REFERENCE_REQUIRED, "F1")
+def sales_reference_required(f: OrderFacts) -> str | None:
+    """F1: an order placed by a representative needs a non-empty sales reference."""
+    if f.sales_reference is not None and f.sales_reference.strip():
         return None
-    return Violation(
-        Reason.INVALID_QUANTITY, "F2", f"an order holds a whole number of units >= 1, got {units!r}"
-    )
+    return f"an order from a representative needs a sales reference, got {f.sales_reference!r}"
 
 
-def hours_per_unit_not_whole(hours_per_unit: object) -> Violation | None:
-    if _is_whole(hours_per_unit, 1):
-        return None
-    return Violation(
-        Reason.INVALID_QUANTITY,
-        "F2",
-        f"hours_per_unit must be a whole number of hours >= 1, got {hours_per_unit!r}",
-    )
-
-
-def validity_not_whole(validity_months: object) -> Violation | None:
-    if validity_months is None or _is_whole(validity_months, 1):
-        return None
-    return Violation(
-        Reason.INVALID_QUANTITY,
-        "F6",
-        f"validity_months must be None or a whole number of months >= 1, got {validity_months!r}",
-    )
-
-
-def buyer_email_missing(email: object, whose: str) -> Violation | None:
-    """F3 needs somewhere to send the confirmation: a non-empty address with an '@'."""
-    if isinstance(email, str) and "@" in email.strip():
-        return None
-    return Violation(
-        Reason.INVALID_VALUE,
-        "F3",
-        f"{whose} has no usable email address ({email!r}); the confirmation email needs one",
-    )
-
-
-def billing_role_required(actor: Member) -> Violation | None:
-    if actor.has_billing_role:
-        return None
-    return Violation(
-        Reason.BILLING_ROLE_REQUIRED,
-        "F1",
-        f"member {actor.user_id} needs ORG_OWNER or ORG_BILLING_ADMIN to buy Flex Consulting "
-        "in the console",
-    )
-
-
-def sales_reference_required(sales_reference: object) -> Violation | None:
-    if isinstance(sales_reference, str) and sales_reference.strip():
-        return None
-    return Violation(
-        Reason.SALES_REFERENCE_REQUIRED,
-        "F1",
-        f"an order from a representative needs a sales reference, got {sales_reference!r}",
-    )
-
-
-def order_not_active(order_state: OrderState) -> Violation | None:
-    if order_state is OrderState.CHECKOUT:
-        return Violation(
-            Reason.ORDER_NOT_ACTIVE,
+@CONSULTING.check(Reason.ORDER_NOT_ACTIVE, "F0", "F7")
+def order_not_active(f: OrderFacts) -> tuple[str, str] | None:
+    """F0: nothing can be scheduled, cancelled or delivered before the order is purchased; F7:
+    nor once it is final."""
+    if f.state == OrderState.CHECKOUT:
+        return (
             "F0",
             "the order is still in checkout; confirm it before scheduling, cancelling or "
             "delivering sessions",
         )
-    if order_state in FINAL_STATES:
-        return Violation(
-            Reason.ORDER_NOT_ACTIVE,
+    if f.state in FINAL_STATES:
+        return (
             "F7",
-            f"the order is {order_state.value}, a final state; nothing can be scheduled, "
-            "cancelled or delivered",
+            f"the order is {f.state}, a final state; nothing can be scheduled, cancelled or "
+            "delivered",
         )
     return None
 
 
-def not_org_member(actor: Member | None, org: Organization) -> Violation | None:
-    """F0; no actor given (allowed on cancel and deliver) means the host vouches for the caller."""
-    if actor is None or actor.is_member_of(org):
+@CONSULTING.check(Reason.INVALID_QUANTITY, "F4")
+def invalid_quantity(f: OrderFacts) -> str | None:
+    """F4: a session books whole units: its hours are a multiple of the hours per unit."""
+    if f.hours is None or f.hours % f.hours_per_unit == 0:
         return None
-    return Violation(
-        Reason.NOT_ORG_MEMBER,
-        "F0",
-        f"member {actor.user_id} holds no role in organization {org.org_id}",
+    return (
+        f"a session books whole units: hours must be a multiple of {f.hours_per_unit}, "
+        f"got {f.hours!r}"
     )
 
 
-def hours_not_whole_units(hours: object, hours_per_unit: int) -> Violation | None:
-    if _is_whole(hours, 1) and isinstance(hours, int) and hours % hours_per_unit == 0:
+@CONSULTING.check(Reason.SESSION_IN_PAST, "F4")
+def session_in_past(f: OrderFacts) -> str | None:
+    """F4: a session starts after now."""
+    if f.start is None or f.start > f.now:
         return None
-    return Violation(
-        Reason.INVALID_QUANTITY,
-        "F4",
-        f"a session books whole units: hours must be a positive multiple of {hours_per_unit}, "
-        f"got {hours!r}",
-    )
+    return f"a session must start after now ({f.now.isoformat()}), got {f.start.isoformat()}"
 
 
-def session_in_past(start: dt.datetime, now: dt.datetime) -> Violation | None:
-    if start > now:
+@CONSULTING.check(Reason.SESSION_AFTER_EXPIRY, "F6")
+def session_after_expiry(f: OrderFacts) -> str | None:
+    """F6: a session ends by the order's expiry."""
+    if f.start is None or f.hours is None or f.expires_at is None:
         return None
-    return Violation(
-        Reason.SESSION_IN_PAST,
-        "F4",
-        f"a session must start after now ({now.isoformat()}), got {start.isoformat()}",
-    )
-
-
-def session_after_expiry(
-    start: pendulum.DateTime, hours: int, expires_at: dt.datetime | None
-) -> Violation | None:
-    end = start.add(hours=hours)
-    if expires_at is None or end <= expires_at:
+    end = f.start.add(hours=f.hours)
+    if end <= f.expires_at:
         return None
-    return Violation(
-        Reason.SESSION_AFTER_EXPIRY,
-        "F6",
+    return (
         f"the session would end at {end.isoformat()}, after the order expires at "
-        f"{expires_at.isoformat()}",
+        f"{f.expires_at.isoformat()}"
     )
 
 
-def insufficient_units(hours: int, hours_per_unit: int, available: int) -> Violation | None:
-    units = hours // hours_per_unit
-    if units <= available:
+@CONSULTING.check(Reason.INSUFFICIENT_UNITS, "F4")
+def insufficient_units(f: OrderFacts) -> str | None:
+    """F4: a session books at most the units available."""
+    if f.hours is None:
         return None
-    return Violation(
-        Reason.INSUFFICIENT_UNITS,
-        "F4",
-        f"the session needs {units} units ({hours} h at {hours_per_unit} h per unit) but "
-        f"{available} are available",
+    units = f.hours // f.hours_per_unit
+    if units <= f.units.available:
+        return None
+    return (
+        f"the session needs {units} units ({f.hours} h at {f.hours_per_unit} h per unit) but "
+        f"{f.units.available} are available"
     )
 
 
-def unknown_session(session_id: object, session: Session | None) -> Violation | None:
-    if session is not None:
+@CONSULTING.check(Reason.UNKNOWN_SESSION, "F5")
+def unknown_session(f: OrderFacts) -> str | None:
+    """F5: cancelling or delivering names a session of this order."""
+    if f.session_id is None or f.session is not None:
         return None
-    return Violation(Reason.UNKNOWN_SESSION, "F5", f"the order has no session {session_id!r}")
+    return f"the order has no session {f.session_id!r}"
 
 
-def session_not_booked(session: Session | None) -> Violation | None:
+@CONSULTING.check(Reason.EVENT_NOT_ALLOWED, "V3")
+def event_not_allowed(f: OrderFacts) -> str | None:
     """V3: only a booked session can be cancelled or delivered, and only once."""
-    if session is None or session.is_booked:
+    if f.session is None or f.session.is_booked:
         return None
-    return Violation(
-        Reason.EVENT_NOT_ALLOWED,
-        "V3",
-        f"session {session.session_id} is already {session.status.value}",
+    return f"session {f.session.session_id} is already {f.session.status.value}"
+
+
+@CONSULTING.check(Reason.SESSION_ALREADY_STARTED, "F5")
+def session_already_started(f: OrderFacts) -> str | None:
+    """F5: a session can be cancelled only before it starts."""
+    s = f.session
+    if s is None or not s.is_booked or f.now < s.start:
+        return None
+    return (
+        f"session {s.session_id} started at {s.start.isoformat()}; it can only be cancelled "
+        f"before then (now {f.now.isoformat()})"
     )
 
 
-def session_already_started(session: Session | None, now: dt.datetime) -> Violation | None:
-    if session is None or not session.is_booked or now < session.start:
+@CONSULTING.check(Reason.SESSION_NOT_STARTED, "F5")
+def session_not_started(f: OrderFacts) -> str | None:
+    """F5: a session is delivered at or after its start."""
+    s = f.session
+    if s is None or not s.is_booked or f.now >= s.start:
         return None
-    return Violation(
-        Reason.SESSION_ALREADY_STARTED,
-        "F5",
-        f"session {session.session_id} started at {session.start.isoformat()}; it can only be "
-        f"cancelled before then (now {now.isoformat()})",
+    return (
+        f"session {s.session_id} starts at {s.start.isoformat()}; it can be delivered at or "
+        f"after then (now {f.now.isoformat()})"
     )
 
 
-def session_not_started(session: Session | None, now: dt.datetime) -> Violation | None:
-    if session is None or not session.is_booked or now >= session.start:
-        return None
-    return Violation(
-        Reason.SESSION_NOT_STARTED,
-        "F5",
-        f"session {session.session_id} starts at {session.start.isoformat()}; it can be "
-        f"delivered at or after then (now {now.isoformat()})",
-    )
+def _after(f: OrderFacts) -> UnitBalance:
+    """The balance the request leaves: what the selectors predict the action will do."""
+    units = f.session_units
+    if f.request == "deliver":
+        return f.units.consume(units)
+    return f.units.release(units, validity_ended=f.validity_ended)
+
+
+@CONSULTING.selector
+def sessions_still_booked(f: OrderFacts) -> bool:
+    return state_for(_after(f)) is OrderState.SCHEDULED
+
+
+@CONSULTING.selector
+def units_left_nothing_booked(f: OrderFacts) -> bool:
+    return state_for(_after(f)) is OrderState.PURCHASED
+
+
+@CONSULTING.selector
+def every_unit_consumed(f: OrderFacts) -> bool:
+    return state_for(_after(f)) is OrderState.CONSUMED
+
+
+@CONSULTING.selector
+def units_expired_nothing_booked(f: OrderFacts) -> bool:
+    return state_for(_after(f)) is OrderState.EXPIRED

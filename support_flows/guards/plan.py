@@ -1,13 +1,28 @@
-"""Pure checks of the support plan lifecycle (RULES.md P1-P17): facts in, violation or None out."""
+"""Checks and selectors of the support plan (RULES.md P1-P17): one facts object in, a violation
+or None out. Also the request routing (which event a chosen tier means) and the P17 table."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from typing import ClassVar
 
 import attrs
+import pendulum
 
-from support_flows.errors import Reason, Violation
+from support_flows.errors import Reason
+from support_flows.guards.common import billing_role_required
+from support_flows.guards.registry import Registry
+from support_flows.plan_values import PendingChange
 from support_flows.values import Channel, Member, Organization, PlanState, Tier
+
+__all__ = [
+    "ENTITLEMENTS",
+    "IN_FORCE",
+    "PLAN",
+    "RANK",
+    "PlanFacts",
+    "route",
+]
 
 BASIC_CHANNELS = frozenset({Channel.CHAT, Channel.DEVELOPER_RESOURCES})
 PAID_CHANNELS = BASIC_CHANNELS | {Channel.SUPPORT_CASE}
@@ -33,143 +48,131 @@ IN_FORCE = {
 }
 """The tier each state gives: a trial is developer, a cancelled plan is basic."""
 
-SELF_SERVE_PURCHASES = frozenset({"subscribe", "upgrade", "reactivate"})
-"""Events that P3 refuses to an organization in cross-org billing."""
+REQUESTS = ("change", "cancel", "revoke_pending")
 
 
 @attrs.frozen
 class PlanFacts:
-    """Everything a plan check needs, read when the request is made (P16)."""
+    """Everything a plan check, selector or action reads, fixed when the request is made (P16).
+
+    `request` is None and `actor` is None for what the clock applies (a trial's end, a pending
+    change coming due).
+    """
+
+    section: ClassVar[str] = "P"
+    purpose: ClassVar[str] = "change its support plan"
 
     org: Organization
-    actor: Member
+    actor: Member | None
+    request: str | None
+    tier: Tier | None
     state: PlanState
-    tier: Tier
-    pending_target: PlanState | None = None
-    last_change_applied: bool = False
+    pending: PendingChange | None
+    last_change_applied: bool
+    now: pendulum.DateTime
 
     @property
-    def event(self) -> str | None:
-        return route(self.state, self.tier, self.pending_target)
+    def actor_id(self) -> str | None:
+        return None if self.actor is None else self.actor.user_id
 
 
-def route(state: PlanState, tier: Tier, pending_target: PlanState | None) -> str | None:
-    """The chart event that choosing `tier` in `state` means, or None when no event applies."""
-    if tier is Tier.ENTERPRISE:
-        return None
-    if tier is Tier.BASIC:
-        return None if state in (PlanState.BASIC, PlanState.CANCELLED) else "cancel"
-    current = IN_FORCE[state]
+def route(state: PlanState, request: str, tier: Tier | None, pending: bool) -> str:
+    """The chart event a request means in `state` (P4, P8, P9, P11, P12, P15)."""
+    if request == "revoke_pending":
+        return "revoke"
+    if request == "cancel" or tier is Tier.BASIC:
+        return "cancel"
+    assert tier is not None
     if state is PlanState.BASIC:
         return "subscribe"
     if state is PlanState.CANCELLED:
         return "reactivate"
+    current = IN_FORCE[state]
     if tier is current:
-        return "revoke" if pending_target is not None else None
+        return "revoke"
     return "upgrade" if RANK[tier] > RANK[current] else "downgrade"
 
 
-def billing_role_required(facts: PlanFacts) -> Violation | None:
-    """P1: plan actions need Organization Owner or Organization Billing Admin."""
-    if facts.actor.has_billing_role:
-        return None
-    return Violation(
-        Reason.BILLING_ROLE_REQUIRED,
-        "P1",
-        f"{facts.actor.user_id} needs ORG_OWNER or ORG_BILLING_ADMIN in {facts.org.org_id} "
-        f"to change its support plan; holds {_roles(facts.actor)}",
-    )
+PLAN = Registry("plan", "P")
+PLAN.add(billing_role_required)
 
 
-def contact_sales(facts: PlanFacts) -> Violation | None:
+@PLAN.check(Reason.CONTACT_SALES, "P2")
+def contact_sales(f: PlanFacts) -> str | None:
     """P2: enterprise is sold by the sales team, never self-serve."""
-    if facts.tier is not Tier.ENTERPRISE:
+    if f.tier is not Tier.ENTERPRISE:
         return None
-    return Violation(
-        Reason.CONTACT_SALES,
-        "P2",
-        f"the enterprise plan cannot be chosen self-serve for {facts.org.org_id}; contact sales",
+    return f"the enterprise plan cannot be chosen self-serve for {f.org.org_id!r}; contact sales"
+
+
+@PLAN.check(Reason.CROSS_ORG_BILLING, "P3")
+def cross_org_billing(f: PlanFacts) -> str | None:
+    """P3: an organization in cross-org billing cannot subscribe, reactivate or upgrade."""
+    if not f.org.cross_org_billing:
+        return None
+    chosen = f.tier.value if f.tier is not None else "a paid plan"
+    return (
+        f"{f.org.org_id!r} is in cross-org billing: it cannot move to {chosen} self-serve "
+        "(it can still downgrade, cancel and revoke)"
     )
 
 
-def cross_org_billing(facts: PlanFacts) -> Violation | None:
-    """P3: cross-org billing forbids self-serve subscribe, reactivate and upgrade."""
-    if not facts.org.cross_org_billing or facts.event not in SELF_SERVE_PURCHASES:
-        return None
-    return Violation(
-        Reason.CROSS_ORG_BILLING,
-        "P3",
-        f"{facts.org.org_id} is in cross-org billing: it cannot {facts.event} to "
-        f"{facts.tier.value} self-serve (it can still downgrade, cancel and revoke)",
-    )
-
-
-def already_on_plan(facts: PlanFacts) -> Violation | None:
+@PLAN.check(Reason.ALREADY_ON_PLAN, "P11")
+def already_on_plan(f: PlanFacts) -> str | None:
     """P11: choosing the plan in force with nothing pending, or developer during the trial."""
-    if facts.tier in (Tier.BASIC, Tier.ENTERPRISE) or facts.tier is not IN_FORCE[facts.state]:
+    if f.request != "change" or f.tier is None or f.tier is not IN_FORCE[f.state]:
         return None
-    if facts.state in (PlanState.BASIC, PlanState.CANCELLED):
+    if f.state in (PlanState.BASIC, PlanState.CANCELLED):
         return None
-    if facts.state is not PlanState.TRIAL and facts.pending_target is not None:
+    if f.state is PlanState.TRIAL:
+        return f"{f.org.org_id!r} is in the trial, which converts to developer by itself"
+    if f.pending is not None:
         return None
-    why = "the trial converts to developer by itself" if facts.state is PlanState.TRIAL else ""
-    return Violation(
-        Reason.ALREADY_ON_PLAN,
-        "P11",
-        f"{facts.org.org_id} is already on {facts.state.value} with no pending change"
-        + (f"; {why}" if why else ""),
-    )
+    return f"{f.org.org_id!r} is already on {f.state.value} with no pending change"
 
 
-def nothing_to_cancel(facts: PlanFacts) -> Violation | None:
+@PLAN.check(Reason.NOTHING_TO_CANCEL, "P13")
+def nothing_to_cancel(f: PlanFacts) -> str | None:
     """P13: there is no trial or paid plan to cancel on basic or cancelled."""
-    if facts.tier is not Tier.BASIC or facts.state not in (PlanState.BASIC, PlanState.CANCELLED):
+    if f.tier is not Tier.BASIC or f.state not in (PlanState.BASIC, PlanState.CANCELLED):
         return None
-    return Violation(
-        Reason.NOTHING_TO_CANCEL,
-        "P13",
-        f"{facts.org.org_id} is on {facts.state.value}: there is no trial or paid plan to cancel",
+    return f"{f.org.org_id!r} is on {f.state.value}: there is no trial or paid plan to cancel"
+
+
+@PLAN.check(Reason.CHANGE_ALREADY_EFFECTIVE, "P12")
+def change_already_effective(f: PlanFacts) -> str | None:
+    """P12: the last change took effect and no request came after it: too late to revoke."""
+    if f.request != "revoke_pending" or f.pending is not None or not f.last_change_applied:
+        return None
+    return (
+        f"the last change of {f.org.org_id!r} has already taken effect "
+        f"(it is now {f.state.value}); there is nothing left to revoke"
     )
 
 
-def pending_change_required(facts: PlanFacts) -> Violation | None:
-    """P12: revoking needs a pending change that has not yet taken effect."""
-    if facts.pending_target is not None:
+@PLAN.check(Reason.NO_PENDING_CHANGE, "P12")
+def no_pending_change(f: PlanFacts) -> str | None:
+    """P12: revoking needs a pending change."""
+    if f.request != "revoke_pending" or f.pending is not None or f.last_change_applied:
         return None
-    if facts.last_change_applied:
-        return Violation(
-            Reason.CHANGE_ALREADY_EFFECTIVE,
-            "P12",
-            f"the last change of {facts.org.org_id} has already taken effect "
-            f"(it is now {facts.state.value}); there is nothing left to revoke",
-        )
-    return Violation(
-        Reason.NO_PENDING_CHANGE,
-        "P12",
-        f"{facts.org.org_id} has no pending change to revoke (it is {facts.state.value})",
-    )
+    return f"{f.org.org_id!r} has no pending change to revoke (it is {f.state.value})"
 
 
-Check = Callable[[PlanFacts], Violation | None]
-
-CHECKS: Mapping[str, tuple[Check, ...]] = {
-    "change": (
-        billing_role_required,
-        contact_sales,
-        cross_org_billing,
-        already_on_plan,
-        nothing_to_cancel,
-    ),
-    "cancel": (billing_role_required, nothing_to_cancel),
-    "revoke_pending": (billing_role_required, pending_change_required),
-}
-"""The checks of each plan action, in rule order."""
+@PLAN.selector
+def chose_developer(f: PlanFacts) -> bool:
+    return f.tier is Tier.DEVELOPER
 
 
-def failing(action: str, facts: PlanFacts) -> tuple[Violation, ...]:
-    """Every failing check of `action`, in rule order."""
-    return tuple(v for check in CHECKS[action] if (v := check(facts)) is not None)
+@PLAN.selector
+def chose_premium(f: PlanFacts) -> bool:
+    return f.tier is Tier.PREMIUM
 
 
-def _roles(member: Member) -> str:
-    return ", ".join(sorted(member.org_roles)) or "no organization role"
+@PLAN.selector
+def downgrade_due(f: PlanFacts) -> bool:
+    return f.pending is not None and f.pending.target is PlanState.DEVELOPER
+
+
+@PLAN.selector
+def cancel_due(f: PlanFacts) -> bool:
+    return f.pending is not None and f.pending.target is PlanState.CANCELLED

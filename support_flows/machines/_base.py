@@ -1,14 +1,24 @@
-"""The shared StateChart base: pinned flags, clock injection, refusal translation."""
+"""The shared chart base and the one way to declare an edge.
+
+A chart is a python-statemachine `StateChart` class: its states, its events, and for each edge
+the selectors that say which edge of an event applies (``when``), the registered checks that
+refuse it (``unless``) and the model's actions it runs (``on``). That declaration is the only one:
+`support_flows.machines.engine` compiles it once per class into the table the objects run, and
+python-statemachine's own engine can run it too (the differential tests compare both).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
-from statemachine import StateChart
-from statemachine.exceptions import TransitionNotAllowed
+from statemachine import State, StateChart
+from statemachine.transition_list import TransitionList
 
-from support_flows.clock import Clock
-from support_flows.errors import Reason, Refused, Violation, invalid
+from support_flows.errors import error_for
+from support_flows.guards.registry import Check, Registry, Selector
+
+__all__ = ["BaseChart", "edge", "refuse_failing_guards"]
 
 
 class BaseChart(StateChart):  # type: ignore[type-arg]
@@ -19,52 +29,52 @@ class BaseChart(StateChart):  # type: ignore[type-arg]
     enable_self_transition_entries = False
     atomic_configuration_update = True
 
-    def __init__(self, model: Any, *, clock: Clock) -> None:
-        self.clock = clock
+    registry: ClassVar[Registry]
+    """The machine's checks and selectors; every guard and selector on an edge is one of them."""
+
+    model_class: ClassVar[type]
+    """The class of the model whose methods the edges name as actions."""
+
+    refusals_without_edge: ClassVar[tuple[tuple[Check, ...], ...]] = ()
+    """Groups of checks that explain a request when its event has no edge from the current state
+    (for example P13's nothing to cancel). The first group with a failing check gives every
+    failing check of that group; when none fails, the refusal is V3's event_not_allowed."""
+
+    def __init__(self, model: Any) -> None:
         super().__init__(model=model)
 
-    @property
-    def state_name(self) -> str:
-        return str(self.model.state)
 
-    def fire(self, event: str, **facts: Any) -> Any:
-        """Send `event`; `now` comes from the injected clock unless given. V3 on no transition."""
-        facts.setdefault("now", self.clock.now())
-        try:
-            return self.send(event, **facts)
-        except TransitionNotAllowed:
-            raise Refused(
-                Violation(
-                    Reason.EVENT_NOT_ALLOWED,
-                    "V3",
-                    f"{type(self).__name__} has no transition for {event!r} "
-                    f"in state {self.state_name!r}",
-                )
-            ) from None
+def refuse_failing_guards(transition: Any, facts: Any) -> None:
+    """Validator on every edge, for python-statemachine's engine: when this edge's selectors
+    pass (it is the edge the event takes), refuse with every failing guard of the edge."""
+    selectors = [s.func for s in transition.cond if s.expected_value is True]
+    if all(select(facts) for select in selectors):
+        guards = [s.func for s in transition.cond if s.expected_value is False]
+        found = [v for guard in guards if (v := guard(facts)) is not None]
+        if found:
+            raise error_for(found)
 
-    @classmethod
-    def check_state_name(cls, value: object) -> str:
-        """`value` if it names a state of this chart; otherwise `invalid_snapshot` (V2)."""
-        if not isinstance(value, str) or value not in cls.states_map:
-            known = ", ".join(sorted(str(k) for k in cls.states_map))
-            raise invalid(
-                Reason.INVALID_SNAPSHOT,
-                "V2",
-                f"{cls.__name__} has no state {value!r}; known states: {known}",
-            )
-        return value
 
-    @classmethod
-    def transitions_table(cls) -> list[tuple[str, str, str, tuple[str, ...]]]:
-        """(event, source, target, guard labels) for every transition, in declaration order.
-
-        A guard label is its function's name, with a leading `!` for an `unless` guard: one that
-        blocks the transition when it returns a reason.
-        """
-        rows = []
-        for state in cls.states:
-            for transition in state.transitions:
-                guards = tuple(str(spec) for spec in transition.cond)
-                for event in transition.events:
-                    rows.append((str(event), state.id, transition.target.id, guards))
-        return rows
+def edge(
+    source: State,
+    target: State | None = None,
+    *,
+    when: Sequence[Selector] = (),
+    unless: Sequence[Check] = (),
+    on: Sequence[str] | str = (),
+) -> TransitionList:
+    """The edge `source` -> `target` (None: an internal self-transition), taken when every
+    selector in `when` holds, refused with every failing check of `unless`, running `on`."""
+    actions = [on] if isinstance(on, str) else list(on)
+    options: dict[str, Any] = {
+        "cond": list(when),
+        "unless": list(unless),
+        "on": actions,
+        "validators": [refuse_failing_guards],
+    }
+    made: TransitionList
+    if target is None:
+        made = source.to.itself(internal=True, **options)
+    else:
+        made = source.to(target, **options)
+    return made

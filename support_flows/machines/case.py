@@ -1,12 +1,13 @@
 """Support requests and case creation (RULES.md C1-C7, V1, V3): the seed's navigation as a chart.
 
-`check_channel` and `check_case` answer from the pure guards without building a chart;
-`open_case` drives a `CaseFlow`, whose chart carries the same guards, so both always agree.
+`check_case` evaluates the guards of the chart's ``submit`` edge for the scope asked about, and
+`check_channel` those of the project ``submit`` edge for "any project" (C1), both without running
+a flow; `open_case` refuses with exactly `check_case`'s reasons, then walks a `CaseFlow`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import threading
 import uuid
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -15,19 +16,22 @@ import attrs
 import pendulum
 from statemachine import State
 
-from support_flows.clock import Clock
-from support_flows.errors import Decision, Reason, Refused, invalid
+from support_flows.clock import Clock, read_clock
+from support_flows.errors import Decision, Reason, describe, invalid
 from support_flows.guards.case import (
-    case_violations,
-    channel_violations,
+    CASE,
+    CaseFacts,
     org_has_no_projects,
     org_owner_required,
     plan_excludes_cases,
     project_not_found,
     project_role_required,
 )
+from support_flows.guards.common import not_org_member
+from support_flows.inputs import has_method, identifier, of_type, text
 from support_flows.localtime import instant
-from support_flows.machines._base import BaseChart
+from support_flows.machines._base import BaseChart, edge
+from support_flows.machines.engine import action, compile_chart, engine_for
 from support_flows.values import Channel, Member, Organization, PlanState, Scope, Severity, parse
 
 __all__ = ["CaseChart", "CaseFlow", "SupportCase", "check_case", "check_channel", "open_case"]
@@ -44,58 +48,42 @@ PlanStateInput = PlanState | str | HasPlanState
 CaseIdSource = str | Callable[[], str] | None
 
 
-def plan_state_of(plan: PlanStateInput) -> PlanState:
+def plan_state_of(plan: object) -> PlanState:
     """The plan state named by `plan`, or by its current ``.state``; unknown names are V1."""
     value = plan if isinstance(plan, str) else getattr(plan, "state", plan)
     return parse(PlanState, value, "plan state")
 
 
-def _project_id(project_id: object) -> str:
-    if not isinstance(project_id, str) or not project_id:
-        raise invalid(
-            Reason.INVALID_VALUE,
-            "V1",
-            f"a project-level case needs a non-empty project_id, got {project_id!r}",
-        )
-    return project_id
-
-
-def _target(scope: Scope | str, project_id: str | None) -> str | None:
+def _target(scope: object, project_id: object) -> str | None:
     """The case's project (None at organization scope); a project id that does not fit the
-    scope is refused (V1)."""
+    scope is refused (V1, V5)."""
     if parse(Scope, scope, "scope") is Scope.PROJECT:
-        return _project_id(project_id)
+        return identifier(project_id, "a project-level case's project_id")
     if project_id is not None:
         raise invalid(
             Reason.INVALID_VALUE,
             "V1",
-            f"an organization-level case takes no project_id, got {project_id!r}",
+            f"an organization-level case takes no project_id, got {describe(project_id)}",
         )
     return None
-
-
-def _title(title: object) -> str:
-    if not isinstance(title, str) or not title.strip():
-        raise invalid(Reason.INVALID_VALUE, "V1", f"a case needs a non-empty title, got {title!r}")
-    return title
 
 
 def _random_case_id() -> str:
     return f"case-{uuid.uuid4().hex}"
 
 
-def _case_ids(source: CaseIdSource) -> Callable[[], str]:
+def _case_ids(source: object) -> Callable[[], str]:
     if source is None:
         return _random_case_id
+    if isinstance(source, str):
+        fixed = identifier(source, "case_id")
+        return lambda: fixed
     if callable(source):
         return source
-    if isinstance(source, str) and source:
-        fixed = source
-        return lambda: fixed
     raise invalid(
         Reason.INVALID_VALUE,
-        "V1",
-        f"case_id must be a non-empty string or a factory, got {source!r}",
+        "V5",
+        f"case_id must be a non-empty string or a factory, got {describe(source)}",
     )
 
 
@@ -107,7 +95,7 @@ def _severity(value: Severity | str) -> Severity:
     return parse(Severity, value, "severity")
 
 
-def _opened_at(value: dt.datetime) -> pendulum.DateTime:
+def _opened_at(value: object) -> pendulum.DateTime:
     return instant(value, "opened_at")
 
 
@@ -137,40 +125,55 @@ class SupportCase:
         }
 
 
-# Validators: each runs before its transition's guards and, when one of them fails, refuses with
-# every failing check of the case (C6), exactly as `check_case` answers.
+class Draft:
+    """The chart's model: where the case is being opened, and the case once submitted."""
+
+    __slots__ = ("case", "project_id", "state")
+    state_type = str
+
+    def __init__(self) -> None:
+        self.state: str = "start"
+        self.project_id: str | None = None
+        self.case: SupportCase | None = None
+
+    def save(self) -> tuple[str, str | None, SupportCase | None]:
+        return (self.state, self.project_id, self.case)
+
+    def restore(self, saved: tuple[str, str | None, SupportCase | None]) -> None:
+        self.state, self.project_id, self.case = saved
+
+    @action("C5", "the project the case will be opened for")
+    def remember_project(self, facts: CaseFacts) -> None:
+        self.project_id = facts.project_id
+
+    @action("C7", "the case is opened now")
+    def file_case(self, facts: CaseFacts) -> None:
+        assert facts.new_case_id is not None
+        assert facts.now is not None
+        assert facts.title is not None
+        case_id = identifier(facts.new_case_id(), "the case id the case_id factory returned")
+        self.case = SupportCase(
+            case_id=case_id,
+            org_id=facts.org.org_id,
+            scope=Scope.ORGANIZATION if facts.project_id is None else Scope.PROJECT,
+            project_id=facts.project_id,
+            requester=facts.actor.user_id,
+            opened_at=facts.now,
+            title=facts.title,
+            severity=facts.severity or Severity.S3,
+        )
 
 
-def refuse_unknown_project(
-    org: Organization, plan_state: PlanState, member: Member, project_id: str
-) -> None:
-    if project_not_found(org, project_id) is not None:
-        raise Refused(case_violations(org, plan_state, member, Scope.PROJECT, project_id))
-
-
-def refuse_organization_case(org: Organization, plan_state: PlanState, member: Member) -> None:
-    if found := case_violations(org, plan_state, member, Scope.ORGANIZATION, None):
-        raise Refused(found)
-
-
-def refuse_project_case(
-    org: Organization, plan_state: PlanState, member: Member, project_id: str
-) -> None:
-    if found := case_violations(org, plan_state, member, Scope.PROJECT, project_id):
-        raise Refused(found)
-
-
-@attrs.define
-class _Draft:
-    """The chart's model: where the case is being opened."""
-
-    state: str | None = None
-    project_id: str | None = None
+PROJECT_CASE = [project_not_found, project_role_required, org_has_no_projects, plan_excludes_cases]
+ORGANIZATION_CASE = [org_owner_required, org_has_no_projects, plan_excludes_cases]
 
 
 class CaseChart(BaseChart):
     """The seed's navigation: choose the organization, then its Support page or a project and
     Project Support, then submit the case."""
+
+    registry = CASE
+    model_class = Draft
 
     start = State(initial=True)
     organization_chosen = State()
@@ -179,24 +182,19 @@ class CaseChart(BaseChart):
     project_support = State()
     submitted = State(final=True)
 
-    choose_organization = start.to(organization_chosen)
-    open_organization_support = organization_chosen.to(organization_support)
-    choose_project = organization_chosen.to(
-        project_chosen, unless=[project_not_found], validators=[refuse_unknown_project]
+    choose_organization = edge(start, organization_chosen)
+    open_organization_support = edge(organization_chosen, organization_support)
+    choose_project = edge(
+        organization_chosen, project_chosen, unless=[project_not_found], on="remember_project"
     )
-    open_project_support = project_chosen.to(project_support)
-    submit = organization_support.to(
-        submitted,
-        unless=[org_owner_required, org_has_no_projects, plan_excludes_cases],
-        validators=[refuse_organization_case],
-    ) | project_support.to(
-        submitted,
-        unless=[project_role_required, org_has_no_projects, plan_excludes_cases],
-        validators=[refuse_project_case],
+    open_project_support = edge(project_chosen, project_support)
+    submit = edge(organization_support, submitted, unless=ORGANIZATION_CASE, on="file_case") | edge(
+        project_support, submitted, unless=PROJECT_CASE, on="file_case"
     )
 
-    def on_choose_project(self, project_id: str) -> None:
-        self.model.project_id = project_id
+
+COMPILED = compile_chart(CaseChart)
+SUPPORT_PAGE = {Scope.ORGANIZATION: "organization_support", Scope.PROJECT: "project_support"}
 
 
 class CaseFlow:
@@ -214,27 +212,32 @@ class CaseFlow:
         *,
         clock: Clock,
         case_id: CaseIdSource = None,
+        engine: str = "table",
     ) -> None:
+        self.org = of_type(org, Organization, "org")
         plan_state_of(plan_state)
-        self.org = org
         self.plan = plan_state
-        self.member = member
-        self.clock = clock
-        self.case: SupportCase | None = None
+        self.member = of_type(member, Member, "member")
+        self.clock = has_method(clock, "now", "clock")
         self._new_case_id = _case_ids(case_id)
-        self._draft = _Draft()
-        self.chart = CaseChart(self._draft, clock=clock)
+        self._draft = Draft()
+        self._engine = engine_for(COMPILED, engine)
+        self._lock = threading.RLock()
 
     @property
     def state(self) -> str:
-        return self.chart.state_name
+        return self._draft.state
+
+    @property
+    def case(self) -> SupportCase | None:
+        return self._draft.case
 
     @property
     def scope(self) -> Scope | None:
         """None until the flow has chosen between the organization and a project."""
         if self._draft.project_id is not None:
             return Scope.PROJECT
-        if self.state in (CaseChart.start.id, CaseChart.organization_chosen.id):
+        if self.state in ("start", "organization_chosen"):
             return None
         return Scope.ORGANIZATION
 
@@ -246,57 +249,81 @@ class CaseFlow:
     def plan_state(self) -> PlanState:
         return plan_state_of(self.plan)
 
-    def _facts(self, project_id: str | None = None) -> dict[str, Any]:
-        return {
-            "org": self.org,
-            "plan_state": self.plan_state,
-            "member": self.member,
-            "project_id": self._draft.project_id if project_id is None else project_id,
-        }
+    def _facts(self, project_id: str | None = None, **more: Any) -> CaseFacts:
+        chosen = self._draft.project_id if project_id is None else project_id
+        return CaseFacts(self.org, self.plan_state, self.member, chosen, **more)
 
     def enabled_events(self, project_id: str | None = None) -> list[str]:
         """The steps that would pass from here, guards included; ``choose_project`` is listed
         only when asked about a `project_id` of the organization."""
-        facts = self._facts(project_id)
-        return [str(event.id) for event in self.chart.enabled_events(**facts)]
+        with self._lock:
+            facts = self._facts(project_id)
+            return [
+                event
+                for event in COMPILED.events
+                if (event != "choose_project" or project_id is not None)
+                and COMPILED.select(self.state, event, facts) is not None
+                and not COMPILED.decide(self.state, event, facts)
+            ]
+
+    def _step(self, event: str, facts: CaseFacts) -> None:
+        with self._lock:
+            saved = self._draft.save()
+            try:
+                self._engine.run(self._draft, event, facts)
+            except BaseException:
+                self._draft.restore(saved)
+                raise
 
     def choose_organization(self) -> None:
-        self.chart.fire("choose_organization", **self._facts())
+        self._step("choose_organization", self._facts())
 
     def open_organization_support(self) -> None:
-        self.chart.fire("open_organization_support", **self._facts())
+        self._step("open_organization_support", self._facts())
 
     def choose_project(self, project_id: str) -> None:
-        self.chart.fire("choose_project", **self._facts(_project_id(project_id)))
+        chosen = identifier(project_id, "project_id")
+        self._step("choose_project", self._facts(chosen))
 
     def open_project_support(self) -> None:
-        self.chart.fire("open_project_support", **self._facts())
+        self._step("open_project_support", self._facts())
 
     def submit(self, *, title: str, severity: Severity | str = Severity.S3) -> SupportCase:
         """Open the case where the flow stands (C7); refused with every failing check (C6)."""
-        title = _title(title)
-        level = parse(Severity, severity, "severity")
-        now = self.clock.now()
-        self.chart.fire("submit", now=now, **self._facts())
-        self.case = SupportCase(
-            case_id=self._new_case_id(),
-            org_id=self.org.org_id,
-            scope=Scope.ORGANIZATION if self._draft.project_id is None else Scope.PROJECT,
-            project_id=self._draft.project_id,
-            requester=self.member.user_id,
-            opened_at=now,
-            title=title,
-            severity=level,
+        facts = self._facts(
+            title=text(title, "a case title"),
+            severity=parse(Severity, severity, "severity"),
+            now=read_clock(self.clock),
+            new_case_id=self._new_case_id,
         )
-        return self.case
+        self._step("submit", facts)
+        assert self._draft.case is not None
+        return self._draft.case
+
+
+def _request(
+    org: object, plan_state: object, member: object
+) -> tuple[Organization, PlanState, Member]:
+    return (
+        of_type(org, Organization, "org"),
+        plan_state_of(plan_state),
+        of_type(member, Member, "member"),
+    )
 
 
 def check_channel(
     org: Organization, plan_state: PlanStateInput, member: Member, channel: Channel | str
 ) -> Decision:
-    """C1: may `member` use `channel`? For ``support_case``: membership and plan (C1, C2)."""
+    """C1: may `member` use `channel`? For ``support_case``: can a case be opened at some scope
+    right now (the project ``submit`` guards, asked about any project of the organization)."""
+    organization, state, actor = _request(org, plan_state, member)
     which = parse(Channel, channel, "channel")
-    return Decision(channel_violations(org, plan_state_of(plan_state), member, which))
+    facts = CaseFacts(organization, state, actor)
+    if (refused := not_org_member(facts)) is not None:
+        return Decision((refused,))
+    if which is not Channel.SUPPORT_CASE:
+        return Decision()
+    return Decision(COMPILED.decide(SUPPORT_PAGE[Scope.PROJECT], "submit", facts))
 
 
 def check_case(
@@ -307,11 +334,13 @@ def check_case(
     scope: Scope | str,
     project_id: str | None = None,
 ) -> Decision:
-    """C2-C6: may `member` open a case here? Every failing check, in C6 order; never raises for
-    a business refusal (malformed input raises `InvalidInput`)."""
+    """C2-C6: may `member` open a case here? The guards of the ``submit`` edge for that scope,
+    every failing one in C6 order; never raises for a business refusal."""
+    organization, state, actor = _request(org, plan_state, member)
     target = _target(scope, project_id)
-    where = Scope.ORGANIZATION if target is None else Scope.PROJECT
-    return Decision(case_violations(org, plan_state_of(plan_state), member, where, target))
+    where = SUPPORT_PAGE[Scope.ORGANIZATION if target is None else Scope.PROJECT]
+    facts = CaseFacts(organization, state, actor, target)
+    return Decision(COMPILED.decide(where, "submit", facts))
 
 
 def open_case(
@@ -330,14 +359,16 @@ def open_case(
 
     `case_id` is a fixed id or a factory called once on success; by default a random one.
     """
-    target = _target(scope, project_id)
-    title = _title(title)
-    level = parse(Severity, severity, "severity")
     flow = CaseFlow(org, plan_state, member, clock=clock, case_id=case_id)
+    target = _target(scope, project_id)
+    text(title, "a case title")
+    parse(Severity, severity, "severity")
+    where = Scope.ORGANIZATION if target is None else Scope.PROJECT
+    check_case(org, plan_state, member, scope=where, project_id=target).raise_if_refused()
     flow.choose_organization()
     if target is None:
         flow.open_organization_support()
     else:
         flow.choose_project(target)
         flow.open_project_support()
-    return flow.submit(title=title, severity=level)
+    return flow.submit(title=title, severity=severity)

@@ -1,37 +1,58 @@
 """Flex Consulting orders (RULES.md F0-F7, T7): the order chart and the `ConsultingOrder` facade.
 
-The facade checks every rule with the pure guards of `support_flows.guards.consulting`, in a
-fixed order, and raises with every failing check; the chart carries the same guards so that its
-diagram shows them, and picks the next state from the unit balance the action leaves behind.
+The chart declares every step of an order, from opening it (in the console or by a
+representative) to its expiry: the checks that refuse each step, the selectors that pick the
+next state from the balance the step leaves, and the model's actions that change the record.
+The facade validates input, builds the facts, and runs the chart.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import threading
 import uuid
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-import attrs
 import pendulum
 from statemachine import State
 
-from support_flows.clock import Clock
+from support_flows.clock import Clock, read_clock
 from support_flows.consulting_values import OrderState, Session, SessionStatus, UnitBalance
-from support_flows.errors import InvalidInput, Reason, Violation, error_for, invalid
-from support_flows.guards import consulting as g
+from support_flows.errors import Reason, describe, invalid
+from support_flows.guards.common import billing_role_required, not_org_member
+from support_flows.guards.consulting import (
+    CONSULTING,
+    OrderFacts,
+    event_not_allowed,
+    every_unit_consumed,
+    insufficient_units,
+    invalid_quantity,
+    order_not_active,
+    sales_reference_required,
+    session_after_expiry,
+    session_already_started,
+    session_in_past,
+    session_not_started,
+    sessions_still_booked,
+    units_expired_nothing_booked,
+    units_left_nothing_booked,
+    unknown_session,
+)
+from support_flows.inputs import email, has_method, identifier, of_type, quantity
 from support_flows.localtime import instant
-from support_flows.machines._base import BaseChart
-from support_flows.machines.consulting_email import confirmation
+from support_flows.machines._base import BaseChart, edge
+from support_flows.machines.consulting_book import OrderBook, OrderTerms, book_from_snapshot
 from support_flows.machines.consulting_records import (
+    KIND,
     OrderAction,
     OrderChannel,
     OrderEvent,
-    OrderRecord,
+    OrderSnapshot,
     inconsistencies,
 )
+from support_flows.machines.engine import Engine, compile_chart, engine_for
 from support_flows.outbox import Outbox
-from support_flows.snapshots import structure, unstructure
+from support_flows.snapshots import refuse, structure, unstructure
 from support_flows.values import Member, Organization
 
 __all__ = [
@@ -46,95 +67,127 @@ __all__ = [
     "UnitBalance",
 ]
 
-SCHEDULE_GUARDS = [
-    g.hours_not_whole_units,
-    g.not_org_member,
-    g.session_in_past,
-    g.session_after_expiry,
-    g.insufficient_units,
+T = TypeVar("T")
+
+SCHEDULE = [
+    invalid_quantity,
+    not_org_member,
+    session_in_past,
+    session_after_expiry,
+    insufficient_units,
 ]
-CANCEL_GUARDS = [
-    g.not_org_member,
-    g.unknown_session,
-    g.session_not_booked,
-    g.session_already_started,
-]
-DELIVER_GUARDS = [g.not_org_member, g.unknown_session, g.session_not_booked, g.session_not_started]
+CANCEL = [not_org_member, unknown_session, event_not_allowed, session_already_started]
+DELIVER = [not_org_member, unknown_session, event_not_allowed, session_not_started]
 
 
 class ConsultingChart(BaseChart):
-    """checkout -> purchased <-> scheduled -> consumed | expired; the balance picks the target."""
+    """new -> checkout -> purchased <-> scheduled -> consumed | expired (RULES.md F)."""
 
-    checkout = State(initial=True)
-    purchased = State()
-    scheduled = State()
-    consumed = State(final=True)
-    expired = State(final=True)
+    registry = CONSULTING
+    model_class = OrderBook
+    refusals_without_edge = (
+        (order_not_active,),
+        (not_org_member, unknown_session, event_not_allowed),
+    )
 
-    confirm = checkout.to(purchased)
-    schedule = purchased.to(scheduled, unless=SCHEDULE_GUARDS) | scheduled.to.itself(
-        internal=True, unless=SCHEDULE_GUARDS
+    new = State("New order", initial=True)
+    checkout = State("Checkout")
+    purchased = State("Purchased")
+    scheduled = State("Scheduled")
+    consumed = State("Consumed", final=True)
+    expired = State("Expired", final=True)
+
+    start_checkout = edge(new, checkout, unless=[billing_role_required], on="open_order")
+    buy_from_representative = edge(
+        new,
+        purchased,
+        unless=[sales_reference_required],
+        on=["purchase", "send_confirmation"],
+    )
+    confirm = edge(checkout, purchased, on=["purchase", "send_confirmation"])
+    schedule = edge(purchased, scheduled, unless=SCHEDULE, on="book_session") | edge(
+        scheduled, unless=SCHEDULE, on="book_session"
     )
     cancel_session = (
-        scheduled.to.itself(internal=True, cond=g.sessions_booked, unless=CANCEL_GUARDS)
-        | scheduled.to(purchased, cond=g.units_left_nothing_booked, unless=CANCEL_GUARDS)
-        | scheduled.to(expired, cond=g.units_expired_nothing_booked, unless=CANCEL_GUARDS)
+        edge(scheduled, when=[sessions_still_booked], unless=CANCEL, on="release_session")
+        | edge(
+            scheduled,
+            purchased,
+            when=[units_left_nothing_booked],
+            unless=CANCEL,
+            on="release_session",
+        )
+        | edge(
+            scheduled,
+            expired,
+            when=[units_expired_nothing_booked],
+            unless=CANCEL,
+            on="release_session",
+        )
     )
     deliver = (
-        scheduled.to.itself(internal=True, cond=g.sessions_booked, unless=DELIVER_GUARDS)
-        | scheduled.to(purchased, cond=g.units_left_nothing_booked, unless=DELIVER_GUARDS)
-        | scheduled.to(consumed, cond=g.every_unit_consumed, unless=DELIVER_GUARDS)
-        | scheduled.to(expired, cond=g.units_expired_nothing_booked, unless=DELIVER_GUARDS)
+        edge(scheduled, when=[sessions_still_booked], unless=DELIVER, on="consume_session")
+        | edge(
+            scheduled,
+            purchased,
+            when=[units_left_nothing_booked],
+            unless=DELIVER,
+            on="consume_session",
+        )
+        | edge(
+            scheduled, consumed, when=[every_unit_consumed], unless=DELIVER, on="consume_session"
+        )
+        | edge(
+            scheduled,
+            expired,
+            when=[units_expired_nothing_booked],
+            unless=DELIVER,
+            on="consume_session",
+        )
     )
-    expire = purchased.to(expired, cond=g.units_expired_nothing_booked) | scheduled.to.itself(
-        internal=True, cond=g.sessions_booked
-    )
+    expire = edge(purchased, expired, on="expire_units") | edge(scheduled, on="expire_units")
 
 
-class _ChartModel:
-    def __init__(self, state: str | None) -> None:
-        self.state = state
+COMPILED = compile_chart(ConsultingChart)
 
 
-def _raise_if(found: Iterable[Violation | None]) -> None:
-    reasons = [v for v in found if v is not None]
-    if reasons:
-        raise error_for(reasons)
-
-
-def _user(actor: Member | None) -> str | None:
-    return None if actor is None else actor.user_id
-
-
-def _check_member(actor: object, what: str) -> None:
-    if actor is not None and not isinstance(actor, Member):
-        raise invalid(Reason.INVALID_VALUE, "F0", f"{what} must be a Member, got {actor!r}")
-
-
-def _order_id(order_id: str | None) -> str:
+def _order_id(order_id: object) -> str:
     if order_id is None:
         return f"co-{uuid.uuid4().hex[:12]}"
-    if not isinstance(order_id, str) or not order_id:
-        raise invalid(
-            Reason.INVALID_VALUE, "V1", f"order id must be a non-empty string, got {order_id!r}"
-        )
-    return order_id
+    return identifier(order_id, "order_id")
+
+
+def _sales_reference(value: object) -> str | None:
+    """None or blank text is F1's missing reference; other text must be an identifier (V5)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None if value is None else value
+    return identifier(value, "sales_reference")
 
 
 class ConsultingOrder:
     """A Flex Consulting order, observed as of its clock's now (T7).
 
-    Build one with `start_checkout`, `from_representative` or `restore`.
+    Build one with `start_checkout`, `from_representative` or `restore`. Every public call holds
+    the order's lock (V6); a step that fails for any reason leaves the order as it was.
     """
 
+    __slots__ = ("_book", "_clock", "_engine", "_lock", "_org", "_outbox")
+
     def __init__(
-        self, record: OrderRecord, org: Organization, *, clock: Clock, outbox: Outbox
+        self,
+        book: OrderBook,
+        org: Organization,
+        *,
+        clock: Clock,
+        outbox: Outbox,
+        engine: str = "table",
     ) -> None:
-        self._record = record
-        self._org = org
-        self._clock = clock
-        self._outbox = outbox
-        self._chart = ConsultingChart(_ChartModel(record.state.value), clock=clock)
+        self._book = book
+        self._org = of_type(org, Organization, "org")
+        self._clock = has_method(clock, "now", "clock")
+        self._outbox = has_method(outbox, "send", "outbox")
+        self._engine: Engine = engine_for(COMPILED, engine)
+        self._lock = threading.RLock()
 
     # -- creating ---------------------------------------------------------------------------
 
@@ -150,30 +203,35 @@ class ConsultingOrder:
         hours_per_unit: int = 1,
         validity_months: int | None = None,
         order_id: str | None = None,
+        engine: str = "table",
     ) -> ConsultingOrder:
         """A console order (F1), in `checkout` until `confirm()`.
 
-        Checks, in order: quantities (F2, F6), then the billing role (F1), then the buyer's
-        email (F3).
+        Input is checked first (quantities V4/F2, the buyer's email V5/F3); then the billing role
+        (F1).
         """
-        _check_member(actor, "the actor")
-        _raise_if(_quantity_checks(units, hours_per_unit, validity_months))
-        _raise_if([g.billing_role_required(actor)])
-        _raise_if([g.buyer_email_missing(actor.email, f"member {actor.user_id}")])
-        now = instant(clock.now())
-        record = OrderRecord.checkout(
-            _order_id(order_id),
-            org.org_id,
+        of_type(actor, Member, "actor")
+        bought = _quantities(units, hours_per_unit, validity_months)
+        if actor.email is None:
+            raise invalid(
+                Reason.INVALID_VALUE,
+                "F3",
+                f"member {actor.user_id!r} has no email address; the confirmation email needs one",
+            )
+        order = cls._open(
+            org,
+            clock,
+            outbox,
+            engine,
+            order_id,
             OrderChannel.CONSOLE,
-            now,
-            buyer_email=str(actor.email).strip(),
-            requested_by=actor.user_id,
-            sales_reference=None,
-            units=units,
-            hours_per_unit=hours_per_unit,
-            validity_months=validity_months,
-        ).then(OrderEvent(now, OrderAction.CHECKOUT, units, None, actor.user_id))
-        return cls(record, org, clock=clock, outbox=outbox)
+            actor.email,
+            actor.user_id,
+            None,
+            bought,
+        )
+        order._run("start_checkout", actor=actor)
+        return order
 
     @classmethod
     def from_representative(
@@ -188,263 +246,256 @@ class ConsultingOrder:
         hours_per_unit: int = 1,
         validity_months: int | None = None,
         order_id: str | None = None,
+        engine: str = "table",
     ) -> ConsultingOrder:
         """An order placed by a representative (F1): `purchased` at once, its email sent (F3).
 
-        Checks, in order: quantities (F2, F6) and the buyer's email (F3), then the sales
+        Input is checked first (quantities V4/F2, the buyer's email V5/F3); then the sales
         reference (F1).
         """
-        _raise_if(
-            [
-                *_quantity_checks(units, hours_per_unit, validity_months),
-                g.buyer_email_missing(email, "the buyer"),
-            ]
-        )
-        _raise_if([g.sales_reference_required(sales_reference)])
-        now = instant(clock.now())
-        checkout = OrderRecord.checkout(
-            _order_id(order_id),
-            org.org_id,
+        bought = _quantities(units, hours_per_unit, validity_months)
+        buyer = _email(email)
+        reference = _sales_reference(sales_reference)
+        order = cls._open(
+            org,
+            clock,
+            outbox,
+            engine,
+            order_id,
             OrderChannel.REPRESENTATIVE,
-            now,
-            buyer_email=email.strip(),
-            requested_by=None,
-            sales_reference=sales_reference.strip(),
-            units=units,
-            hours_per_unit=hours_per_unit,
-            validity_months=validity_months,
+            buyer,
+            None,
+            reference,
+            bought,
         )
-        purchased = checkout.purchase(now, org.billing_timezone)
-        outbox.send(confirmation(purchased, org.billing_timezone))
-        return cls(purchased, org, clock=clock, outbox=outbox)
+        order._run("buy_from_representative", sales_reference=reference)
+        return order
+
+    @classmethod
+    def _open(
+        cls,
+        org: object,
+        clock: object,
+        outbox: object,
+        engine: str,
+        order_id: object,
+        channel: OrderChannel,
+        buyer: str,
+        requested_by: str | None,
+        sales_reference: str | None,
+        bought: tuple[int, int, int | None],
+    ) -> ConsultingOrder:
+        organization = of_type(org, Organization, "org")
+        has_method(outbox, "send", "outbox")
+        units, per_unit, validity = bought
+        terms = OrderTerms(
+            _order_id(order_id),
+            organization.org_id,
+            organization.billing_timezone,
+            channel,
+            buyer,
+            requested_by,
+            sales_reference,
+            per_unit,
+            validity,
+            read_clock(has_method(clock, "now", "clock")),
+        )
+        book = OrderBook(terms, UnitBalance.bought(units))
+        return cls(book, organization, clock=clock, outbox=outbox, engine=engine)  # type: ignore[arg-type]
 
     @classmethod
     def restore(
-        cls, data: object, org: Organization, *, clock: Clock, outbox: Outbox
+        cls,
+        data: object,
+        org: Organization,
+        *,
+        clock: Clock,
+        outbox: Outbox,
+        engine: str = "table",
     ) -> ConsultingOrder:
         """The order a `snapshot()` describes; it never resends the confirmation email.
 
         Anything that is not a snapshot this library wrote is refused with `invalid_snapshot`.
         """
-        if isinstance(data, dict):
-            ConsultingChart.check_state_name(data.get("state"))
-        record = structure(data, OrderRecord, "consulting order")
-        if problems := inconsistencies(record, org):
-            raise invalid(
-                Reason.INVALID_SNAPSHOT,
-                "V2",
-                "not a consulting order snapshot this library wrote: " + "; ".join(problems),
+        organization = of_type(org, Organization, "org")
+        if isinstance(data, dict) and data.get("kind") != KIND:
+            raise refuse(
+                "consulting order", f"kind {describe(data.get('kind'))}, expected {KIND!r}"
             )
-        return cls(record, org, clock=clock, outbox=outbox)
+        record = structure(data, OrderSnapshot, "consulting order")
+        problem = next(inconsistencies(record, organization), None)
+        if problem is not None:
+            raise refuse("consulting order", problem)
+        book = book_from_snapshot(record)
+        return cls(book, organization, clock=clock, outbox=outbox, engine=engine)
 
     # -- reading (T7: each read first applies what has come due) ------------------------------
 
     @property
     def order_id(self) -> str:
-        return self._record.order_id
+        return self._book.terms.order_id
 
     @property
     def state(self) -> OrderState:
-        return self._observed().state
+        return self._read(lambda b: OrderState(b.state))
 
     @property
     def units(self) -> UnitBalance:
-        return self._observed().units
+        return self._read(lambda b: b.units)
 
     @property
     def expires_at(self) -> pendulum.DateTime | None:
-        return self._observed().expires_at
+        return self._read(lambda b: b.expires_at)
 
     @property
     def purchased_at(self) -> pendulum.DateTime | None:
-        return self._observed().purchased_at
+        return self._read(lambda b: b.purchased_at)
 
     @property
     def hours_per_unit(self) -> int:
-        return self._record.hours_per_unit
+        return self._book.terms.hours_per_unit
 
     @property
     def sessions(self) -> tuple[Session, ...]:
-        return self._observed().sessions
+        return self._read(lambda b: tuple(b.sessions))
 
     @property
     def history(self) -> tuple[OrderEvent, ...]:
-        return self._observed().history
+        return self._read(lambda b: tuple(b.history))
 
     def snapshot(self) -> dict[str, Any]:
         """A JSON-serialisable dict; `ConsultingOrder.restore` turns it back into this order."""
-        return unstructure(self._observed())
+        return self._read(lambda b: unstructure(b.snapshot()))
 
     def __repr__(self) -> str:
-        r = self._record
-        return f"ConsultingOrder({r.order_id!r}, state={r.state.value!r}, units={r.units!r})"
+        b = self._book
+        return f"ConsultingOrder({b.terms.order_id!r}, state={b.state!r}, units={b.units!r})"
 
     # -- acting -------------------------------------------------------------------------------
 
     def apply_due(self) -> tuple[OrderEvent, ...]:
         """Apply the expiry if it has come (F6), at its recorded instant; return what it applied."""
-        record = self._record
-        if not g.expiry_due(record.expires_at, record.validity_ended, record.state, self._now()):
-            return ()
-        assert record.expires_at is not None
-        event = OrderEvent(
-            record.expires_at, OrderAction.EXPIRE, record.units.available, None, None
-        )
-        after = record.then(event, units=record.units.expire(), validity_ended=True)
-        self._commit("expire", after, now=record.expires_at)
-        return (event,)
+        with self._lock:
+            return self._atomic(lambda: self._expire_until(self._now()))
 
     def confirm(self) -> None:
-        """Checkout -> purchased, sending the one confirmation email (F1, F3).
+        """Checkout -> purchased, queuing the one confirmation email (F1, F3).
 
-        Past checkout it does nothing. The email is sent before the order changes: if the outbox
-        raises, the order stays in checkout and a later `confirm()` sends it once.
+        Past checkout it does nothing (replays are safe). The email is queued by the step itself:
+        if the outbox raises, the order stays in checkout and a later `confirm()` sends it once.
         """
-        record = self._observed()
-        if record.state is not OrderState.CHECKOUT:
-            return
-        now = self._now()
-        after = record.purchase(now, self._org.billing_timezone)
-        self._outbox.send(confirmation(after, self._org.billing_timezone))
-        self._commit("confirm", after, now=now)
+        with self._lock:
+            self._atomic(lambda: self._confirm())
 
-    def schedule(self, *, start: dt.datetime, hours: int, actor: Member) -> Session:
-        """Book a session of whole units (F0, F4, F6).
+    def _confirm(self) -> None:
+        self._expire_until(self._now())
+        if self._book.state == OrderState.CHECKOUT:
+            self._step("confirm")
 
-        Checks, in order: the order is active (alone), then malformed input (naive start T1,
-        hours F4), then member (F0), start after now (F4), end by expiry (F6), units (F4).
-        """
-        record = self._observed()
-        _raise_if([g.order_not_active(record.state)])
-        _check_member(actor, "the actor")
-        malformed: list[Violation | None] = []
-        try:
-            begin = instant(start, "session start")
-        except InvalidInput as error:
-            malformed.extend(error.reasons)
-        malformed.append(g.hours_not_whole_units(hours, record.hours_per_unit))
-        _raise_if(malformed)
-        now = self._now()
-        _raise_if(
-            [
-                g.not_org_member(actor, self._org),
-                g.session_in_past(begin, now),
-                g.session_after_expiry(begin, hours, record.expires_at),
-                g.insufficient_units(hours, record.hours_per_unit, record.units.available),
-            ]
-        )
-        units = hours // record.hours_per_unit
-        session = Session(
-            session_id=f"s-{len(record.sessions) + 1}",
-            start=begin,
-            hours=hours,
-            units=units,
-            status=SessionStatus.SCHEDULED,
-            booked_at=now,
-            booked_by=actor.user_id,
-            closed_at=None,
-            closed_by=None,
-        )
-        event = OrderEvent(now, OrderAction.SCHEDULE, units, session.session_id, actor.user_id)
-        after = record.then(
-            event, units=record.units.book(units), sessions=(*record.sessions, session)
-        )
-        self._commit(
-            "schedule",
-            after,
-            actor=actor,
-            org=self._org,
-            start=begin,
-            hours=hours,
-            hours_per_unit=record.hours_per_unit,
-            expires_at=record.expires_at,
-            available=record.units.available,
-            now=now,
-        )
-        return session
+    def schedule(self, *, start: pendulum.DateTime, hours: int, actor: Member) -> Session:
+        """Book a session of whole units (F0, F4, F6); input (T1, V4, V5) is checked first."""
+        of_type(actor, Member, "actor")
+        begins = instant(start, "session start")
+        booked = quantity(hours, "hours")
+        with self._lock:
+            self._run("schedule", actor=actor, start=begins, hours=booked)
+            return self._book.sessions[-1]
 
     def cancel_session(self, session_id: str, *, actor: Member | None = None) -> Session:
-        """Cancel a booked session before it starts; its units return to available (F5).
-
-        Checks, in order: the order is active (alone), then member (F0, when an actor is given),
-        known session (F5), still booked (V3), not yet started (F5).
-        """
-        return self._close(
-            "cancel_session", g.session_already_started, SessionStatus.CANCELLED, session_id, actor
-        )
+        """Cancel a booked session before it starts; its units return to available (F5)."""
+        return self._close("cancel_session", session_id, actor)
 
     def deliver(self, session_id: str, *, actor: Member | None = None) -> Session:
-        """Record a booked session as delivered, at or after its start, consuming its units (F5).
-
-        Checks, in order: the order is active (alone), then member (F0, when an actor is given),
-        known session (F5), still booked (V3), started (F5). Delivery is recorded at the clock's
-        now when called.
-        """
-        return self._close(
-            "deliver", g.session_not_started, SessionStatus.DELIVERED, session_id, actor
-        )
+        """Record a booked session as delivered, at or after its start, consuming its units (F5)."""
+        return self._close("deliver", session_id, actor)
 
     # -- internals ----------------------------------------------------------------------------
 
     def _now(self) -> pendulum.DateTime:
-        return instant(self._clock.now())
+        """The clock's reading, never before the last recorded instant (T8)."""
+        return read_clock(self._clock, self._book.last_instant())
 
-    def _observed(self) -> OrderRecord:
-        self.apply_due()
-        return self._record
+    def _read(self, read: Callable[[OrderBook], T]) -> T:
+        with self._lock:
+            self._atomic(lambda: self._expire_until(self._now()))
+            return read(self._book)
 
-    def _close(
-        self,
-        event: str,
-        timing: Callable[[Session | None, pendulum.DateTime], Violation | None],
-        status: SessionStatus,
-        session_id: str,
-        actor: Member | None,
-    ) -> Session:
-        record = self._observed()
-        _raise_if([g.order_not_active(record.state)])
-        _check_member(actor, "the actor")
+    def _atomic(self, step: Callable[[], T]) -> T:
+        saved = self._book.save()
+        try:
+            result = step()
+        except BaseException:
+            self._book.restore(saved)
+            raise
+        self._book.commit()
+        return result
+
+    def _facts(self, request: str, now: pendulum.DateTime, **more: Any) -> OrderFacts:
+        b = self._book
+        return OrderFacts(
+            self._org,
+            more.pop("actor", None),
+            request,
+            now,
+            b.state,
+            b.units,
+            b.terms.hours_per_unit,
+            b.expires_at,
+            b.validity_ended,
+            outbox=self._outbox,
+            **more,
+        )
+
+    def _expire_until(self, now: pendulum.DateTime) -> tuple[OrderEvent, ...]:
+        book = self._book
+        if not book.expiry_due(now):
+            return ()
+        assert book.expires_at is not None
+        self._engine.run(book, "expire", self._facts("expire", book.expires_at))
+        return (book.history[-1],)
+
+    def _step(self, request: str, **more: Any) -> None:
         now = self._now()
-        session = record.session(session_id)
-        _raise_if(
-            [
-                g.not_org_member(actor, self._org),
-                g.unknown_session(session_id, session),
-                g.session_not_booked(session),
-                timing(session, now),
-            ]
-        )
-        assert session is not None
-        closed = attrs.evolve(session, status=status, closed_at=now, closed_by=_user(actor))
-        if status is SessionStatus.DELIVERED:
-            units = record.units.consume(session.units)
-            action = OrderAction.DELIVER
-        else:
-            units = record.units.release(session.units, validity_ended=record.validity_ended)
-            action = OrderAction.CANCEL_SESSION
-        entry = OrderEvent(now, action, session.units, session.session_id, _user(actor))
-        after = record.then(entry, units=units, sessions=record.replace_session(closed))
-        self._commit(
-            event,
-            after,
-            actor=actor,
-            org=self._org,
-            session_id=session_id,
-            session=session,
-            now=now,
-        )
-        return closed
+        self._engine.run(self._book, request, self._facts(request, now, **more))
 
-    def _commit(self, event: str, after: OrderRecord, **facts: Any) -> None:
-        self._chart.fire(event, after=after.units, **facts)
-        self._record = attrs.evolve(after, state=OrderState(self._chart.state_name))
+    def _run(self, request: str, **more: Any) -> None:
+        with self._lock:
+
+            def step() -> None:
+                self._expire_until(self._now())
+                self._step(request, **more)
+
+            self._atomic(step)
+
+    def _close(self, request: str, session_id: object, actor: object) -> Session:
+        if actor is not None:
+            of_type(actor, Member, "actor")
+        named = identifier(session_id, "session_id")
+        with self._lock:
+
+            def step() -> Session:
+                self._expire_until(self._now())
+                session = self._book.session(named)
+                self._step(request, actor=actor, session_id=named, session=session)
+                closed = self._book.session(named)
+                assert closed is not None
+                return closed
+
+            return self._atomic(step)
 
 
-def _quantity_checks(
+def _email(value: object) -> str:
+    return email(value, "the buyer's email")
+
+
+def _quantities(
     units: object, hours_per_unit: object, validity_months: object
-) -> list[Violation | None]:
-    return [
-        g.units_not_whole(units),
-        g.hours_per_unit_not_whole(hours_per_unit),
-        g.validity_not_whole(validity_months),
-    ]
+) -> tuple[int, int, int | None]:
+    """F2 and V4: whole units, hours per unit and months within what the product holds."""
+    return (
+        quantity(units, "units", rule="F2"),
+        quantity(hours_per_unit, "hours_per_unit", rule="F2"),
+        None
+        if validity_months is None
+        else quantity(validity_months, "validity_months", rule="F6"),
+    )

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import textwrap
+from typing import Any
 
 from support_flows.localtime import in_zone
-from support_flows.machines.consulting_records import OrderRecord
 from support_flows.outbox import Email
 
 
@@ -13,15 +13,17 @@ def _hours(n: int) -> str:
     return f"{n} hour" if n == 1 else f"{n} hours"
 
 
-def confirmation(record: OrderRecord, tz: str) -> Email:
-    """F3: the one email of a purchase, telling the buyer how to schedule their hours."""
-    units = record.units.purchased
+def confirmation(book: Any, tz: str) -> Email:
+    """F3: the one email of a purchase (an order's record, as it is once purchased), telling the
+    buyer how to schedule their hours."""
+    record = book.terms
+    units = book.units.purchased
     per_unit = record.hours_per_unit
-    if record.expires_at is None:
+    if book.expires_at is None:
         validity = "Your units do not expire."
         deadline = ""
     else:
-        local = in_zone(record.expires_at, tz).format("YYYY-MM-DD HH:mm")
+        local = in_zone(book.expires_at, tz).format("YYYY-MM-DD HH:mm")
         validity = f"Your units expire on {local} ({tz}); unused units expire then."
         deadline = " and ending by the expiry"
     body = "\n".join(

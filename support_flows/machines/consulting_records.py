@@ -1,16 +1,32 @@
-"""Frozen records of a Flex Consulting order: its history and the record its snapshot holds (V2)."""
+"""Frozen records of a Flex Consulting order: its history and its snapshot, with the V2 checks a
+restore runs on it (the first inconsistency found is named)."""
 
 from __future__ import annotations
 
 import enum
-from typing import Any
+from collections.abc import Iterator
 
 import attrs
 import pendulum
 
 from support_flows.consulting_values import OrderState, Session, SessionStatus, UnitBalance
-from support_flows.guards import consulting as g
+from support_flows.errors import describe
+from support_flows.guards.consulting import expiry_for, state_for
+from support_flows.inputs import QUANTITY_BOUNDS
 from support_flows.values import Organization
+
+__all__ = [
+    "KIND",
+    "SNAPSHOT_VERSION",
+    "OrderAction",
+    "OrderChannel",
+    "OrderEvent",
+    "OrderSnapshot",
+    "inconsistencies",
+]
+
+SNAPSHOT_VERSION = 2
+KIND = "consulting_order"
 
 
 class OrderAction(enum.StrEnum):
@@ -43,11 +59,14 @@ class OrderEvent:
 
 
 @attrs.frozen
-class OrderRecord:
-    """Everything an order knows; also its snapshot (no defaults: a missing field is refused)."""
+class OrderSnapshot:
+    """Everything an order knows, as its snapshot holds it: every field required on restore."""
 
+    kind: str
+    version: int
     order_id: str
     org_id: str
+    billing_timezone: str
     state: OrderState
     channel: OrderChannel
     buyer_email: str
@@ -63,90 +82,98 @@ class OrderRecord:
     sessions: tuple[Session, ...]
     history: tuple[OrderEvent, ...]
 
-    @classmethod
-    def checkout(
-        cls,
-        order_id: str,
-        org_id: str,
-        channel: OrderChannel,
-        now: pendulum.DateTime,
-        *,
-        buyer_email: str,
-        requested_by: str | None,
-        sales_reference: str | None,
-        units: int,
-        hours_per_unit: int,
-        validity_months: int | None,
-    ) -> OrderRecord:
-        """A new order in checkout: nothing purchased, booked or expired, no history yet."""
-        return cls(
-            order_id=order_id,
-            org_id=org_id,
-            state=OrderState.CHECKOUT,
-            channel=channel,
-            buyer_email=buyer_email,
-            requested_by=requested_by,
-            sales_reference=sales_reference,
-            hours_per_unit=hours_per_unit,
-            validity_months=validity_months,
-            created_at=now,
-            purchased_at=None,
-            expires_at=None,
-            validity_ended=False,
-            units=UnitBalance.bought(units),
-            sessions=(),
-            history=(),
-        )
 
-    def then(self, event: OrderEvent, **changes: Any) -> OrderRecord:
-        """This record with `changes` applied and `event` added to its history."""
-        return attrs.evolve(self, history=(*self.history, event), **changes)
-
-    def purchase(self, now: pendulum.DateTime, tz: str) -> OrderRecord:
-        """The order as it becomes `purchased` at `now`, its expiry fixed (F1, F6)."""
-        event = OrderEvent(now, OrderAction.PURCHASE, self.units.purchased, None, self.requested_by)
-        return self.then(
-            event,
-            state=OrderState.PURCHASED,
-            purchased_at=now,
-            expires_at=g.expiry_for(now, self.validity_months, tz),
-        )
-
-    def session(self, session_id: object) -> Session | None:
-        return next((s for s in self.sessions if s.session_id == session_id), None)
-
-    def replace_session(self, session: Session) -> tuple[Session, ...]:
-        return tuple(session if s.session_id == session.session_id else s for s in self.sessions)
+def _within(value: int | None, what: str) -> bool:
+    low, high = QUANTITY_BOUNDS[what]
+    return value is None or low <= value <= high
 
 
-def inconsistencies(record: OrderRecord, org: Organization) -> list[str]:
-    """What makes a well-typed record one this library could not have written."""
-    problems = []
-    booked = sum(s.units for s in record.sessions if s.is_booked)
-    delivered = sum(s.units for s in record.sessions if s.status is SessionStatus.DELIVERED)
-    checkout = record.state is OrderState.CHECKOUT
-    if record.org_id != org.org_id:
-        problems.append(f"it belongs to organization {record.org_id!r}, not {org.org_id!r}")
-    if not record.units.holds:
-        problems.append(f"its unit balance {record.units!r} does not add up (F7)")
-    elif not checkout and record.state is not g.state_for(record.units):
-        problems.append(f"state {record.state.value!r} does not match {record.units!r}")
-    if checkout and (record.purchased_at is not None or record.sessions or record.units.expired):
-        problems.append("an order in checkout has no purchase, sessions or expired units")
-    if not checkout and record.purchased_at is None:
-        problems.append("a purchased order has a purchase instant")
-    if (record.expires_at is None) != (checkout or record.validity_months is None):
-        problems.append("its expiry does not match its validity")
-    if (booked, delivered) != (record.units.scheduled, record.units.consumed):
-        problems.append("its sessions do not match its scheduled and consumed units")
-    if [s.session_id for s in record.sessions] != [
-        f"s-{n}" for n in range(1, len(record.sessions) + 1)
-    ]:
-        problems.append("its session ids are not s-1, s-2, ...")
-    if record.units.expired and not record.validity_ended:
-        problems.append("it has expired units but its validity has not ended")
-    if g.hours_per_unit_not_whole(record.hours_per_unit) is not None or any(
-        s.units * record.hours_per_unit != s.hours for s in record.sessions
-    ):
-        problems.append("its sessions are not whole units")
-    return problems
+def inconsistencies(r: OrderSnapshot, org: Organization) -> Iterator[str]:
+    """What makes a well-typed record one this library could not have written, in order."""
+    tz = org.billing_timezone
+    checkout = r.state is OrderState.CHECKOUT
+    if r.version != SNAPSHOT_VERSION:
+        yield f"version {describe(r.version)} (this library writes {SNAPSHOT_VERSION})"
+    if r.org_id != org.org_id:
+        yield f"it belongs to organization {describe(r.org_id)}, not {org.org_id!r}"
+    if r.billing_timezone != tz:
+        yield f"it was written in billing timezone {describe(r.billing_timezone)}, not {tz!r}"
+    if not (_within(r.units.purchased, "units") and _within(r.hours_per_unit, "hours_per_unit")):
+        yield "its units or hours per unit are outside what the product holds (V4)"
+    if not _within(r.validity_months, "validity_months"):
+        yield f"its validity of {describe(r.validity_months)} months is outside 1-120 (V4)"
+    if not r.units.holds:
+        yield f"its unit balance {describe(r.units)} does not add up (F7)"
+    elif not checkout and r.state is not state_for(r.units):
+        yield f"state {r.state.value!r} does not match {describe(r.units)}"
+    if checkout and (r.purchased_at is not None or r.sessions or r.units.expired):
+        yield "an order in checkout has no purchase, sessions or expired units"
+    if (r.channel is OrderChannel.CONSOLE) != (r.requested_by is not None):
+        yield "only a console order names who requested it"
+    if (r.channel is OrderChannel.REPRESENTATIVE) != (r.sales_reference is not None):
+        yield "only an order from a representative carries a sales reference"
+    if r.channel is OrderChannel.REPRESENTATIVE and checkout:
+        yield "an order from a representative is never in checkout (F1)"
+    if not checkout:
+        if r.purchased_at is None or r.purchased_at < r.created_at:
+            yield "a purchased order has a purchase instant at or after its creation"
+        elif r.expires_at != expiry_for(r.purchased_at, r.validity_months, tz):
+            yield "its expiry is not its validity after the purchase (F6)"
+    elif r.expires_at is not None:
+        yield "an order in checkout has no expiry yet"
+    if r.validity_ended and (r.expires_at is None or checkout):
+        yield "its validity ended, but it has no expiry"
+    if r.units.expired and not r.validity_ended:
+        yield "it has expired units but its validity has not ended"
+    yield from _sessions(r)
+    yield from _history(r)
+
+
+def _sessions(r: OrderSnapshot) -> Iterator[str]:
+    booked = sum(s.units for s in r.sessions if s.is_booked)
+    delivered = sum(s.units for s in r.sessions if s.status is SessionStatus.DELIVERED)
+    if (booked, delivered) != (r.units.scheduled, r.units.consumed):
+        yield "its sessions do not match its scheduled and consumed units"
+    for n, s in enumerate(r.sessions, start=1):
+        where = f"session {describe(s.session_id)}"
+        if s.session_id != f"s-{n}":
+            yield "its session ids are not s-1, s-2, ..."
+            return
+        if s.units < 1 or s.units * r.hours_per_unit != s.hours or s.hours > 10_000:
+            yield f"{where} does not book a positive whole number of units for its hours"
+        if r.purchased_at is None or s.booked_at < r.purchased_at or s.start <= s.booked_at:
+            yield f"{where} was not booked after the purchase, to start after its booking"
+        if r.expires_at is not None and s.end > r.expires_at:
+            yield f"{where} ends after the order expires (F6)"
+        if (s.closed_at is None) != s.is_booked or (s.closed_by is not None and s.is_booked):
+            yield f"{where} is {s.status.value} but its closing does not say so"
+        elif (
+            s.status is SessionStatus.DELIVERED
+            and s.closed_at is not None
+            and s.closed_at < s.start
+        ):
+            yield f"{where} was delivered before it started (F5)"
+        elif (
+            s.status is SessionStatus.CANCELLED
+            and s.closed_at is not None
+            and s.closed_at >= s.start
+        ):
+            yield f"{where} was cancelled after it started (F5)"
+
+
+def _history(r: OrderSnapshot) -> Iterator[str]:
+    previous: pendulum.DateTime | None = None
+    for n, event in enumerate(r.history):
+        if previous is not None and event.at < previous:
+            yield f"history entry {n} ({event.action.value}) comes before the one preceding it"
+            return
+        if event.units < 0:
+            yield f"history entry {n} ({event.action.value}) counts negative units"
+        previous = event.at
+    purchases = [e for e in r.history if e.action is OrderAction.PURCHASE]
+    if len(purchases) != (0 if r.state is OrderState.CHECKOUT else 1):
+        yield "its history does not record exactly one purchase once purchased (F3)"
+    elif purchases and purchases[0].at != r.purchased_at:
+        yield "its history's purchase is not at its purchase instant"
+    if r.history and r.history[0].at < r.created_at:
+        yield "its history starts before the order was created"

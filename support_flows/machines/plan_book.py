@@ -1,4 +1,4 @@
-"""The plan chart's model: the mutable record that the chart's actions change (P4-P15, P20)."""
+"""The plan chart's model: the record that the chart's actions change (P4-P15, P20, P21)."""
 
 from __future__ import annotations
 
@@ -7,16 +7,20 @@ from typing import Any
 import attrs
 import pendulum
 
+from support_flows.guards.plan import IN_FORCE, PlanFacts
 from support_flows.localtime import add_wall_days, next_month_start
-from support_flows.machines.plan_records import (
+from support_flows.machines.engine import action
+from support_flows.machines.plan_billing import after_pending, after_trial, close_open
+from support_flows.plan_values import (
     BillingPeriod,
     EndedPlan,
     HistoryEntry,
     PendingChange,
     Trial,
-    close_open,
 )
 from support_flows.values import PlanState, Tier
+
+__all__ = ["RETROACTIVE_DAYS", "TRIAL_DAYS", "Due", "PlanBook"]
 
 TRIAL_DAYS = 30
 RETROACTIVE_DAYS = 90
@@ -28,108 +32,166 @@ class Due:
 
     at: pendulum.DateTime
     event: str
-    tier: PlanState
 
 
-@attrs.define
+_FIELDS = ("state", "trial", "pending", "periods", "since", "last_plan", "last_change_applied")
+
+
 class PlanBook:
-    """A plan's record. Only the chart's actions change it; the facade reads it."""
+    """A plan's record. Only the chart's actions (and `record`) change it; the facade reads it.
 
-    timezone: str
-    state: PlanState = PlanState.BASIC
-    trial: Trial | None = None
-    pending: PendingChange | None = None
-    periods: tuple[BillingPeriod, ...] = ()
-    history: tuple[HistoryEntry, ...] = ()
-    last_plan: EndedPlan | None = None
+    `since` is when the current state began (None on basic); `history` only grows, so an action
+    costs the same however long it is.
+    """
+
+    __slots__ = ("history", "timezone", *_FIELDS)
+    state_type = PlanState
+
+    def __init__(
+        self,
+        timezone: str,
+        state: PlanState = PlanState.BASIC,
+        trial: Trial | None = None,
+        pending: PendingChange | None = None,
+        periods: tuple[BillingPeriod, ...] = (),
+        since: pendulum.DateTime | None = None,
+        last_plan: EndedPlan | None = None,
+        history: list[HistoryEntry] | None = None,
+        last_change_applied: bool = False,
+    ) -> None:
+        self.timezone = timezone
+        self.state = state
+        self.trial = trial
+        self.pending = pending
+        self.periods = periods
+        self.since = since
+        self.last_plan = last_plan
+        self.history: list[HistoryEntry] = [] if history is None else history
+        self.last_change_applied = last_change_applied
+
+    def save(self) -> tuple[Any, ...]:
+        """What `restore` needs to undo a step that failed half-way."""
+        return (*(getattr(self, name) for name in _FIELDS), len(self.history))
+
+    def restore(self, saved: tuple[Any, ...]) -> None:
+        *values, length = saved
+        for name, value in zip(_FIELDS, values, strict=True):
+            setattr(self, name, value)
+        del self.history[length:]
 
     def next_month(self, now: pendulum.DateTime) -> pendulum.DateTime:
         return next_month_start(now, self.timezone)
 
     def next_due(self) -> Due | None:
         if self.trial is not None:
-            return Due(self.trial.ends_at, "end_trial", PlanState.DEVELOPER)
+            return Due(self.trial.ends_at, "end_trial")
         if self.pending is not None:
-            return Due(self.pending.effective_at, "apply_pending", self.pending.target)
+            return Due(self.pending.effective_at, "apply_pending")
         return None
 
-    def last_change_applied(self) -> bool:
-        """Whether a pending change took effect with no request after it (P12)."""
-        for entry in reversed(self.history):
-            if entry.is_request:
-                return False
-            if entry.event == "apply_pending":
-                return True
-        return False
+    def last_instant(self) -> pendulum.DateTime | None:
+        """The instant of the latest history entry (T8: readings never go before it)."""
+        return self.history[-1].at if self.history else None
 
     def timeline(self) -> tuple[BillingPeriod, ...]:
-        """Billed periods, including what the trial's end or the pending change schedules (P20)."""
+        """Billed periods, with what the trial's end or the pending change schedules (P20, P21)."""
         periods = self.periods
         if self.trial is not None:
             periods = after_trial(periods, self.trial)
         if self.pending is not None:
-            periods = after_pending(periods, self.pending)
+            assert self.since is not None
+            periods = after_pending(periods, self.pending, IN_FORCE[self.state], self.since)
         return periods
 
-    # Actions, called by the chart on its transitions.
+    # Actions, run by the chart's edges.
 
-    def begin_trial(self, now: pendulum.DateTime) -> None:
-        self.trial = Trial(now, add_wall_days(now, TRIAL_DAYS, self.timezone))
+    @action("P4", "the 30-day trial starts now; developer billing starts at its end")
+    def begin_trial(self, facts: PlanFacts) -> None:
+        self.trial = Trial(facts.now, add_wall_days(facts.now, TRIAL_DAYS, self.timezone))
+        self.since = facts.now
 
-    def begin_premium(self, now: pendulum.DateTime) -> None:
-        self.periods += (BillingPeriod(Tier.PREMIUM, self.next_month(now)),)
+    @action("P5", "premium now; billed from the 1st of next month")
+    def begin_premium(self, facts: PlanFacts) -> None:
+        self.periods += (BillingPeriod(Tier.PREMIUM, self.next_month(facts.now)),)
+        self.since = facts.now
 
-    def upgrade_from_trial(self, now: pendulum.DateTime) -> None:
+    @action("P8", "premium now; billed from the 1st of next month or the trial's end if sooner")
+    def upgrade_from_trial(self, facts: PlanFacts) -> None:
         assert self.trial is not None
-        starts = min(self.next_month(now), self.trial.ends_at)
+        starts = min(self.next_month(facts.now), self.trial.ends_at)
         self.trial = None
         self.periods += (BillingPeriod(Tier.PREMIUM, starts),)
+        self.since = facts.now
 
-    def upgrade_from_developer(self, now: pendulum.DateTime) -> None:
-        starts = self.next_month(now)
+    @action("P8", "premium now; billed from the 1st of next month")
+    def upgrade_from_developer(self, facts: PlanFacts) -> None:
+        starts = self.next_month(facts.now)
         self.pending = None
         self.periods = (*close_open(self.periods, starts), BillingPeriod(Tier.PREMIUM, starts))
+        self.since = facts.now
 
-    def schedule_downgrade(self, now: pendulum.DateTime, actor_id: str) -> None:
-        self.pending = PendingChange(PlanState.DEVELOPER, self.next_month(now), now, actor_id)
+    @action("P9", "pending until the 1st of next month")
+    def schedule_downgrade(self, facts: PlanFacts) -> None:
+        assert facts.actor_id is not None
+        self.pending = PendingChange(
+            PlanState.DEVELOPER, self.next_month(facts.now), facts.now, facts.actor_id
+        )
 
-    def schedule_cancel(self, now: pendulum.DateTime, actor_id: str) -> None:
+    @action("P9", "pending until the 1st of next month")
+    def schedule_cancel(self, facts: PlanFacts) -> None:
+        assert facts.actor_id is not None
         if self.pending is not None and self.pending.target is PlanState.CANCELLED:
             return
-        self.pending = PendingChange(PlanState.CANCELLED, self.next_month(now), now, actor_id)
+        self.pending = PendingChange(
+            PlanState.CANCELLED, self.next_month(facts.now), facts.now, facts.actor_id
+        )
 
-    def cancel_trial(self, now: pendulum.DateTime) -> None:
+    @action("P7", "billing stops now")
+    def cancel_trial(self, facts: PlanFacts) -> None:
         self.trial = None
-        self.last_plan = EndedPlan(PlanState.TRIAL, now)
+        self.last_plan = EndedPlan(PlanState.TRIAL, facts.now)
+        self.since = facts.now
 
-    def drop_pending(self) -> None:
+    @action("P12", "the pending change is dropped")
+    def drop_pending(self, facts: PlanFacts) -> None:
         self.pending = None
 
-    def convert_trial(self) -> None:
+    @action("P6", "at the trial's end; developer billed from then")
+    def convert_trial(self, facts: PlanFacts) -> None:
         assert self.trial is not None
         self.periods = after_trial(self.periods, self.trial)
+        self.since = self.trial.ends_at
         self.trial = None
 
-    def apply_downgrade(self) -> None:
+    @action("P9", "at its effective instant")
+    def apply_downgrade(self, facts: PlanFacts) -> None:
+        self._apply_pending(facts)
+
+    @action("P9", "at its effective instant")
+    def apply_cancel(self, facts: PlanFacts) -> None:
         assert self.pending is not None
-        self.periods = after_pending(self.periods, self.pending)
+        self.last_plan = EndedPlan(facts.state, self.pending.effective_at)
+        self._apply_pending(facts)
+
+    def _apply_pending(self, f: PlanFacts) -> None:
+        assert self.pending is not None
+        assert self.since is not None
+        self.periods = after_pending(self.periods, self.pending, IN_FORCE[f.state], self.since)
+        self.since = self.pending.effective_at
         self.pending = None
 
-    def apply_cancel(self, source: Any) -> None:
-        assert self.pending is not None
-        self.periods = after_pending(self.periods, self.pending)
-        self.last_plan = EndedPlan(PlanState(source.value), self.pending.effective_at)
-        self.pending = None
-
-    def reactivate_plan(self, now: pendulum.DateTime, tier: Tier) -> None:
+    @action("P15", "in force now; billed retroactively, at most 90 days back")
+    def reactivate_plan(self, facts: PlanFacts) -> None:
         assert self.last_plan is not None
+        assert facts.tier is not None
         ended = self.last_plan
-        if tier is Tier.PREMIUM and ended.state in (PlanState.TRIAL, PlanState.DEVELOPER):
-            self.periods += (BillingPeriod(Tier.PREMIUM, self.next_month(now)),)
+        self.since = facts.now
+        if facts.tier is Tier.PREMIUM and ended.state in (PlanState.TRIAL, PlanState.DEVELOPER):
+            self.periods += (BillingPeriod(Tier.PREMIUM, self.next_month(facts.now)),)
             return
-        floor = add_wall_days(now, -RETROACTIVE_DAYS, self.timezone)
+        floor = add_wall_days(facts.now, -RETROACTIVE_DAYS, self.timezone)
         starts = max(ended.ended_at, floor)
-        self.periods += (BillingPeriod(tier, starts, None, retroactive=True),)
+        self.periods += (BillingPeriod(facts.tier, starts, None, retroactive=True),)
 
     def record(
         self,
@@ -144,20 +206,8 @@ class PlanBook:
         if self.pending is not None and event in ("downgrade", "cancel"):
             scheduled = self.pending.effective_at
         entry = HistoryEntry(now, event, source, self.state, actor_id, tier, scheduled)
-        self.history += (entry,)
+        self.history.append(entry)
+        self.last_change_applied = event == "apply_pending" or (
+            self.last_change_applied and actor_id is None
+        )
         return entry
-
-
-def after_trial(periods: tuple[BillingPeriod, ...], trial: Trial) -> tuple[BillingPeriod, ...]:
-    """Developer billing from the trial's end (P6)."""
-    return (*periods, BillingPeriod(Tier.DEVELOPER, trial.ends_at))
-
-
-def after_pending(
-    periods: tuple[BillingPeriod, ...], pending: PendingChange
-) -> tuple[BillingPeriod, ...]:
-    """The current period ends at the effective instant; a downgrade bills developer (P9)."""
-    periods = close_open(periods, pending.effective_at)
-    if pending.target is PlanState.DEVELOPER:
-        periods = (*periods, BillingPeriod(Tier.DEVELOPER, pending.effective_at))
-    return periods

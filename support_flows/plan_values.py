@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import attrs
 import pendulum
 
@@ -61,15 +59,3 @@ class HistoryEntry:
     @property
     def is_request(self) -> bool:
         return self.requested_by is not None
-
-
-def close_open(
-    periods: Sequence[BillingPeriod], at: pendulum.DateTime
-) -> tuple[BillingPeriod, ...]:
-    """`periods` with the open one ended at `at`; one that would not have begun is dropped."""
-    if not periods or periods[-1].ends_at is not None:
-        return tuple(periods)
-    last = periods[-1]
-    if at <= last.starts_at:
-        return tuple(periods[:-1])
-    return (*periods[:-1], attrs.evolve(last, ends_at=at))

@@ -1,0 +1,145 @@
+"""One registry of checks per machine: each check is a pure function of that machine's facts,
+named after the reason it reports, carrying its reason code and rule ids as data.
+
+A check's body returns None when the request passes, or the message of the refusal (with the
+rule id first, ``(rule, message)``, when it can cite more than one rule of its machine). The
+decorator turns that into a `Violation`, so every check of every machine answers the same way:
+``check(facts) -> Violation | None``. Selectors (which edge of an event applies) are plain
+predicates of the same facts. Both are collected here, checked when declared, and read by the
+charts, the decisions, the diagrams and the verifier.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, ClassVar, Protocol, TypeVar
+
+from support_flows.errors import Reason, Violation
+
+__all__ = ["Check", "Facts", "Registry", "Selector"]
+
+
+class Facts(Protocol):
+    """What every facts object declares: the rule section of its machine ("P", "C", "F")."""
+
+    section: ClassVar[str]
+
+
+F = TypeVar("F", bound=Facts)
+Body = Callable[[Any], str | tuple[str, str] | None]
+
+
+class Check(Protocol):
+    """A registered check: ``check(facts) -> Violation | None``, with its data."""
+
+    __name__: str
+    reason: Reason
+    rules: tuple[str, ...]
+
+    def __call__(self, facts: Any) -> Violation | None: ...
+
+
+class Selector(Protocol):
+    """A registered selector: ``selector(facts) -> bool``."""
+
+    __name__: str
+
+    def __call__(self, facts: Any) -> bool: ...
+
+
+def _make_check(body: Body, reason: Reason, rules: tuple[str, ...]) -> Check:
+    by_section: dict[str, str] = {}
+    for rule in rules:
+        by_section.setdefault(rule[0], rule)
+
+    @functools.wraps(body)
+    def check(facts: Any) -> Violation | None:
+        found = body(facts)
+        if found is None:
+            return None
+        if isinstance(found, tuple):
+            rule, message = found
+            return Violation(reason, rule, message)
+        return Violation(reason, by_section.get(facts.section, rules[0]), found)
+
+    del check.__wrapped__  # python-statemachine injects by name: `facts`, not the body's name
+    check.reason = reason  # type: ignore[attr-defined]
+    check.rules = rules  # type: ignore[attr-defined]
+    return check  # type: ignore[return-value]
+
+
+def shared_check(reason: Reason, *rules: str) -> Callable[[Body], Check]:
+    """A check several machines register: it cites the rule of the asking machine's section."""
+
+    def declare(body: Body) -> Check:
+        _check_name(body, reason)
+        return _make_check(body, reason, rules)
+
+    return declare
+
+
+def _check_name(body: Callable[..., Any], reason: Reason) -> None:
+    if body.__name__ != reason.value:
+        raise TypeError(f"check {body.__name__!r} must be named after its reason {reason.value!r}")
+    if not (body.__doc__ or "").strip():
+        raise TypeError(f"check {body.__name__!r} needs a docstring citing its rule")
+
+
+class Registry:
+    """The checks and selectors of one machine, in declaration order."""
+
+    def __init__(self, machine: str, section: str) -> None:
+        self.machine = machine
+        self.section = section
+        self.checks: dict[str, Check] = {}
+        self.selectors: dict[str, Selector] = {}
+
+    def check(self, reason: Reason, *rules: str) -> Callable[[Body], Check]:
+        """Declare a check reporting `reason`, citing `rules` (the first of its section by
+        default)."""
+
+        def declare(body: Body) -> Check:
+            _check_name(body, reason)
+            return self.add(_make_check(body, reason, rules))
+
+        return declare
+
+    def add(self, check: Check) -> Check:
+        """Register a check (one of this machine's, or a shared one that cites this section)."""
+        if check.__name__ in self.checks:
+            raise TypeError(f"{self.machine} already has a check named {check.__name__!r}")
+        if not any(rule[0] in (self.section, "V", "T") for rule in check.rules):
+            raise TypeError(f"check {check.__name__!r} cites no {self.section}, V or T rule")
+        for rule in check.rules:
+            if rule not in (check.__doc__ or ""):
+                raise TypeError(f"check {check.__name__!r} must cite {rule} in its docstring")
+        self.checks[check.__name__] = check
+        return check
+
+    def selector(self, predicate: Callable[[Any], bool]) -> Selector:
+        """Declare a selector: a predicate that says which edge of an event applies."""
+        if predicate.__name__ in self.selectors:
+            raise TypeError(f"{self.machine} already has a selector {predicate.__name__!r}")
+
+        def selector(facts: Any) -> bool:
+            return predicate(facts)
+
+        selector.__name__ = selector.__qualname__ = predicate.__name__
+        selector.__doc__ = predicate.__doc__
+        self.selectors[predicate.__name__] = selector
+        return selector
+
+    def knows(self, func: object) -> bool:
+        name = getattr(func, "__name__", None)
+        return self.checks.get(str(name)) is func or self.selectors.get(str(name)) is func
+
+    def failing(self, checks: Iterable[Check], facts: Any) -> tuple[Violation, ...]:
+        """Every failing check among `checks`, in the order given."""
+        return tuple(v for check in checks if (v := check(facts)) is not None)
+
+    def by_reason(self) -> Mapping[Reason, tuple[Check, ...]]:
+        found: dict[Reason, list[Check]] = {}
+        for check in self.checks.values():
+            found.setdefault(check.reason, []).append(check)
+        return {reason: tuple(checks) for reason, checks in found.items()}

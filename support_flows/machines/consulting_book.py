@@ -1,0 +1,235 @@
+"""The order chart's model: the record that the chart's actions change (F1-F7).
+
+The balance changes, bookings, the purchase with its one email, and the expiry are actions the
+transitions run; the facade never computes the new record itself. Lists only grow (a closed
+session is replaced in place, the old value kept for an undo), so an action costs the same
+however long the history is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import pendulum
+
+from support_flows.consulting_values import OrderState, Session, SessionStatus, UnitBalance
+from support_flows.guards.consulting import OrderFacts, expiry_for
+from support_flows.machines.consulting_email import confirmation
+from support_flows.machines.consulting_records import (
+    KIND,
+    SNAPSHOT_VERSION,
+    OrderAction,
+    OrderChannel,
+    OrderEvent,
+    OrderSnapshot,
+)
+from support_flows.machines.engine import action
+
+__all__ = ["OrderBook", "OrderTerms"]
+
+
+@attrs.frozen
+class OrderTerms:
+    """What an order is, fixed when it is opened."""
+
+    order_id: str
+    org_id: str
+    timezone: str
+    channel: OrderChannel
+    buyer_email: str
+    requested_by: str | None
+    sales_reference: str | None
+    hours_per_unit: int
+    validity_months: int | None
+    created_at: pendulum.DateTime
+
+
+_FIELDS = ("state", "purchased_at", "expires_at", "validity_ended", "units")
+
+
+class OrderBook:
+    """An order's record; only the chart's actions change it."""
+
+    __slots__ = ("_index", "_replaced", "history", "sessions", "terms", *_FIELDS)
+    state_type = str
+
+    def __init__(
+        self,
+        terms: OrderTerms,
+        units: UnitBalance,
+        state: str = "new",
+        purchased_at: pendulum.DateTime | None = None,
+        expires_at: pendulum.DateTime | None = None,
+        validity_ended: bool = False,
+        sessions: list[Session] | None = None,
+        history: list[OrderEvent] | None = None,
+    ) -> None:
+        self.terms = terms
+        self.units = units
+        self.state = state
+        self.purchased_at = purchased_at
+        self.expires_at = expires_at
+        self.validity_ended = validity_ended
+        self.sessions: list[Session] = [] if sessions is None else sessions
+        self.history: list[OrderEvent] = [] if history is None else history
+        self._index = {s.session_id: n for n, s in enumerate(self.sessions)}
+        self._replaced: list[tuple[int, Session]] = []
+
+    def commit(self) -> None:
+        """The step succeeded: forget what would undo it."""
+        self._replaced.clear()
+
+    def save(self) -> tuple[Any, ...]:
+        fields = tuple(getattr(self, name) for name in _FIELDS)
+        return (fields, len(self.sessions), len(self.history), len(self._replaced))
+
+    def restore(self, saved: tuple[Any, ...]) -> None:
+        fields, sessions, history, replaced = saved
+        for name, value in zip(_FIELDS, fields, strict=True):
+            setattr(self, name, value)
+        while len(self._replaced) > replaced:
+            index, old = self._replaced.pop()
+            self.sessions[index] = old
+        for session in self.sessions[sessions:]:
+            del self._index[session.session_id]
+        del self.sessions[sessions:]
+        del self.history[history:]
+
+    def session(self, session_id: object) -> Session | None:
+        index = self._index.get(session_id) if isinstance(session_id, str) else None
+        return None if index is None else self.sessions[index]
+
+    def last_instant(self) -> pendulum.DateTime | None:
+        """The instant of the latest history entry (T8: readings never go before it)."""
+        return self.history[-1].at if self.history else None
+
+    def expiry_due(self, now: pendulum.DateTime) -> bool:
+        """F6/T7: an active order's validity ends once the clock reaches its expiry."""
+        return (
+            self.expires_at is not None
+            and not self.validity_ended
+            and self.state in (OrderState.PURCHASED, OrderState.SCHEDULED)
+            and now >= self.expires_at
+        )
+
+    def snapshot(self) -> OrderSnapshot:
+        t = self.terms
+        return OrderSnapshot(
+            KIND,
+            SNAPSHOT_VERSION,
+            t.order_id,
+            t.org_id,
+            t.timezone,
+            OrderState(self.state),
+            t.channel,
+            t.buyer_email,
+            t.requested_by,
+            t.sales_reference,
+            t.hours_per_unit,
+            t.validity_months,
+            t.created_at,
+            self.purchased_at,
+            self.expires_at,
+            self.validity_ended,
+            self.units,
+            tuple(self.sessions),
+            tuple(self.history),
+        )
+
+    def _log(self, f: OrderFacts, what: OrderAction, units: int, session: str | None) -> None:
+        self.history.append(OrderEvent(f.now, what, units, session, f.actor_id))
+
+    # Actions, run by the chart's edges.
+
+    @action("F1", "in checkout until confirmed")
+    def open_order(self, facts: OrderFacts) -> None:
+        self._log(facts, OrderAction.CHECKOUT, self.units.purchased, None)
+
+    @action("F1", "purchased now; validity runs from now (F6)")
+    def purchase(self, facts: OrderFacts) -> None:
+        self.purchased_at = facts.now
+        self.expires_at = expiry_for(facts.now, self.terms.validity_months, self.terms.timezone)
+        actor = self.terms.requested_by
+        self.history.append(
+            OrderEvent(facts.now, OrderAction.PURCHASE, self.units.purchased, None, actor)
+        )
+
+    @action("F3", "one confirmation email, queued now")
+    def send_confirmation(self, facts: OrderFacts) -> None:
+        facts.outbox.send(confirmation(self, self.terms.timezone))
+
+    @action("F4", "the session's units are booked now")
+    def book_session(self, facts: OrderFacts) -> None:
+        assert facts.start is not None
+        assert facts.hours is not None
+        assert facts.actor_id is not None
+        units = facts.hours // self.terms.hours_per_unit
+        session = Session(
+            session_id=f"s-{len(self.sessions) + 1}",
+            start=facts.start,
+            hours=facts.hours,
+            units=units,
+            status=SessionStatus.SCHEDULED,
+            booked_at=facts.now,
+            booked_by=facts.actor_id,
+            closed_at=None,
+            closed_by=None,
+        )
+        self._index[session.session_id] = len(self.sessions)
+        self.sessions.append(session)
+        self.units = self.units.book(units)
+        self._log(facts, OrderAction.SCHEDULE, units, session.session_id)
+
+    @action("F5", "the units return to available now (to expired after the expiry)")
+    def release_session(self, facts: OrderFacts) -> None:
+        session = self._close(facts, SessionStatus.CANCELLED)
+        self.units = self.units.release(session.units, validity_ended=self.validity_ended)
+        self._log(facts, OrderAction.CANCEL_SESSION, session.units, session.session_id)
+
+    @action("F5", "the units are consumed now")
+    def consume_session(self, facts: OrderFacts) -> None:
+        session = self._close(facts, SessionStatus.DELIVERED)
+        self.units = self.units.consume(session.units)
+        self._log(facts, OrderAction.DELIVER, session.units, session.session_id)
+
+    @action("F6", "at the expiry instant; unused units expire")
+    def expire_units(self, facts: OrderFacts) -> None:
+        expiring = self.units.available
+        self.units = self.units.expire()
+        self.validity_ended = True
+        self._log(facts, OrderAction.EXPIRE, expiring, None)
+
+    def _close(self, f: OrderFacts, status: SessionStatus) -> Session:
+        assert f.session is not None
+        index = self._index[f.session.session_id]
+        old = self.sessions[index]
+        self._replaced.append((index, old))
+        closed = attrs.evolve(old, status=status, closed_at=f.now, closed_by=f.actor_id)
+        self.sessions[index] = closed
+        return old
+
+
+def book_from_snapshot(record: OrderSnapshot) -> OrderBook:
+    terms = OrderTerms(
+        record.order_id,
+        record.org_id,
+        record.billing_timezone,
+        record.channel,
+        record.buyer_email,
+        record.requested_by,
+        record.sales_reference,
+        record.hours_per_unit,
+        record.validity_months,
+        record.created_at,
+    )
+    return OrderBook(
+        terms,
+        record.units,
+        record.state.value,
+        record.purchased_at,
+        record.expires_at,
+        record.validity_ended,
+        list(record.sessions),
+        list(record.history),
+    )

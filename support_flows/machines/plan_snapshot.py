@@ -1,0 +1,243 @@
+"""A support plan's snapshot: what it holds, and the V2 checks a restore runs on it.
+
+Restore refuses, whole, any record this library could not have written, naming the first
+inconsistency found (RULES.md V2): every field required, the history in time order and chained
+state to state, the trial, pending change, last plan and billing periods consistent with the
+state and the history, and both P20 invariants.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import attrs
+import pendulum
+
+from support_flows.errors import describe
+from support_flows.guards.plan import IN_FORCE
+from support_flows.localtime import add_wall_days, is_month_start, next_month_start
+from support_flows.machines.plan_book import TRIAL_DAYS, PlanBook
+from support_flows.plan_values import BillingPeriod, EndedPlan, HistoryEntry, PendingChange, Trial
+from support_flows.snapshots import refuse, structure, unstructure
+from support_flows.values import Organization, PlanState, Tier
+
+__all__ = ["KIND", "SNAPSHOT_VERSION", "PlanSnapshot", "book_from_snapshot", "snapshot_of"]
+
+SNAPSHOT_VERSION = 2
+KIND = "support_plan"
+REQUESTS = frozenset({"subscribe", "upgrade", "downgrade", "cancel", "revoke", "reactivate"})
+CLOCK = frozenset({"end_trial", "apply_pending"})
+PAID = (PlanState.DEVELOPER, PlanState.PREMIUM)
+
+
+@attrs.frozen
+class PlanSnapshot:
+    """What `SupportPlan.snapshot()` writes: every field required on restore."""
+
+    kind: str
+    version: int
+    org_id: str
+    billing_timezone: str
+    state: PlanState
+    since: pendulum.DateTime | None
+    trial: Trial | None
+    pending: PendingChange | None
+    periods: tuple[BillingPeriod, ...]
+    last_plan: EndedPlan | None
+    history: tuple[HistoryEntry, ...]
+
+
+def snapshot_of(book: PlanBook, org: Organization) -> dict[str, Any]:
+    record = PlanSnapshot(
+        KIND,
+        SNAPSHOT_VERSION,
+        org.org_id,
+        org.billing_timezone,
+        book.state,
+        book.since,
+        book.trial,
+        book.pending,
+        book.periods,
+        book.last_plan,
+        tuple(book.history),
+    )
+    return unstructure(record)
+
+
+def book_from_snapshot(data: object, org: Organization) -> PlanBook:
+    """The plan record `data` describes, or `invalid_snapshot` naming its first inconsistency."""
+    if isinstance(data, dict) and data.get("kind") != KIND:
+        raise refuse("support plan", f"kind {data.get('kind')!r}, expected {KIND!r}")
+    record = structure(data, PlanSnapshot, "support plan")
+    problem = next(_inconsistencies(record, org), None)
+    if problem is not None:
+        raise refuse("support plan", problem)
+    applied = False
+    for entry in record.history:
+        applied = entry.event == "apply_pending" or (applied and not entry.is_request)
+    return PlanBook(
+        org.billing_timezone,
+        record.state,
+        record.trial,
+        record.pending,
+        record.periods,
+        record.since,
+        record.last_plan,
+        list(record.history),
+        applied,
+    )
+
+
+def _inconsistencies(r: PlanSnapshot, org: Organization) -> Iterator[str]:
+    tz = org.billing_timezone
+    if r.version != SNAPSHOT_VERSION:
+        yield f"version {describe(r.version)} (this library writes {SNAPSHOT_VERSION})"
+    if r.org_id != org.org_id:
+        yield f"it was written for organization {describe(r.org_id)}, not {org.org_id!r}"
+    if r.billing_timezone != tz:
+        yield f"it was written in billing timezone {describe(r.billing_timezone)}, not {tz!r}"
+    yield from _history(r.history, r.state)
+    changes = [e for e in r.history if e.source is not e.target]
+    since = changes[-1].at if changes else None
+    if r.since != since:
+        yield f"since {_iso(r.since)} is not when the state last changed ({_iso(since)})"
+    yield from _trial(r, tz)
+    yield from _pending(r, tz)
+    yield from _last_plan(r)
+    yield from _periods(r, tz)
+    yield from _premium_billed(r, tz)
+
+
+def _iso(at: pendulum.DateTime | None) -> str:
+    return "none" if at is None else at.isoformat()
+
+
+def _history(history: Sequence[HistoryEntry], state: PlanState) -> Iterator[str]:
+    previous_at: pendulum.DateTime | None = None
+    current = PlanState.BASIC
+    for n, entry in enumerate(history):
+        where = f"history entry {n} ({describe(entry.event)} at {entry.at.isoformat()})"
+        if entry.event not in REQUESTS | CLOCK:
+            yield f"{where} names an unknown event"
+        if previous_at is not None and entry.at < previous_at:
+            yield f"{where} comes before the entry preceding it"
+        if entry.source is not current:
+            yield f"{where} starts from {entry.source.value!r}, but the plan was {current.value!r}"
+        if (entry.event in REQUESTS) != (entry.requested_by is not None):
+            yield f"{where}: only requests name who made them"
+        if entry.effective_at is not None and (
+            entry.event not in ("downgrade", "cancel") or entry.effective_at <= entry.at
+        ):
+            yield f"{where} has an effective instant it cannot have"
+        previous_at, current = entry.at, entry.target
+    if current is not state:
+        yield f"the history ends in {current.value!r}, not in state {state.value!r}"
+
+
+def _trial(r: PlanSnapshot, tz: str) -> Iterator[str]:
+    if (r.state is PlanState.TRIAL) != (r.trial is not None):
+        yield f"state {r.state.value!r} with trial {describe(r.trial)}"
+    elif r.trial is not None:
+        if r.trial.started_at != r.since:
+            yield "the trial did not start when the plan entered it"
+        if r.trial.ends_at != add_wall_days(r.trial.started_at, TRIAL_DAYS, tz):
+            yield f"the trial does not last {TRIAL_DAYS} days (T5)"
+
+
+def _pending(r: PlanSnapshot, tz: str) -> Iterator[str]:
+    p = r.pending
+    if p is None:
+        return
+    if r.state not in PAID:
+        yield f"a pending change in state {r.state.value!r}"
+    elif p.target is PlanState.DEVELOPER and r.state is not PlanState.PREMIUM:
+        yield f"a pending downgrade to developer in state {r.state.value!r}"
+    elif p.target not in (PlanState.DEVELOPER, PlanState.CANCELLED):
+        yield f"a pending change to {p.target.value!r} (P9 makes only developer or cancelled)"
+    elif p.effective_at != next_month_start(p.requested_at, tz):
+        yield "the pending change is not effective on the 1st after its request (P9)"
+    elif r.since is None or p.requested_at < r.since:
+        yield "the pending change was requested before the state it changes began"
+    elif not any(
+        e.at == p.requested_at and e.requested_by == p.requested_by and e.event in _MAKES[p.target]
+        for e in r.history
+    ):
+        yield "no request in the history made the pending change"
+
+
+_MAKES = {PlanState.DEVELOPER: ("downgrade",), PlanState.CANCELLED: ("cancel",)}
+
+
+def _last_plan(r: PlanSnapshot) -> Iterator[str]:
+    ended = [e for e in r.history if e.target is PlanState.CANCELLED and e.source is not e.target]
+    if not ended:
+        if r.last_plan is not None:
+            yield "a last plan, but no plan ever ended (P4: basic means none was ever active)"
+        return
+    last = ended[-1]
+    expected = EndedPlan(last.source, last.at)
+    if r.last_plan != expected:
+        yield f"last plan {describe(r.last_plan)} is not the plan that ended ({expected!r})"
+
+
+def _periods(r: PlanSnapshot, tz: str) -> Iterator[str]:
+    periods = r.periods
+    trial_ends = {
+        add_wall_days(e.at, TRIAL_DAYS, tz)
+        for e in r.history
+        if e.event == "subscribe" and e.target is PlanState.TRIAL
+    }
+    allowed = trial_ends | {p.starts_at for p in periods if p.retroactive}
+    for n, p in enumerate(periods):
+        where = f"billing period {n} ({p.tier.value} from {p.starts_at.isoformat()})"
+        if p.tier not in (Tier.DEVELOPER, Tier.PREMIUM):
+            yield f"{where} bills a tier that is never billed"
+        if p.ends_at is not None and p.ends_at <= p.starts_at:
+            yield f"{where} is empty or ends before it starts"
+        if p.ends_at is None and n != len(periods) - 1:
+            yield f"{where} is open but is not the last period"
+        if n and (periods[n - 1].ends_at or p.starts_at) > p.starts_at:
+            yield f"{where} overlaps or comes before the period preceding it"
+        for boundary in (p.starts_at, p.ends_at):
+            if (
+                boundary is not None
+                and boundary not in allowed
+                and not is_month_start(boundary, tz)
+            ):
+                yield f"{where} has a boundary {boundary.isoformat()} not at a month start (P20)"
+    last = periods[-1] if periods else None
+    open_tier = last.tier if last is not None and last.ends_at is None else None
+    if r.state in PAID and open_tier is not IN_FORCE[r.state]:
+        yield f"state {r.state.value!r} is not billed by an open {IN_FORCE[r.state].value} period"
+    if r.state not in PAID and open_tier is not None:
+        yield f"state {r.state.value!r} has an open billing period"
+
+
+def _premium_billed(r: PlanSnapshot, tz: str) -> Iterator[str]:
+    """P20's second invariant (P21): every stretch in premium overlaps, or is followed without a
+    gap by, a premium billing period, the pending change included."""
+    book = PlanBook(tz, r.state, r.trial, r.pending, r.periods, r.since, r.last_plan)
+    premium = [p for p in book.timeline() if p.tier is Tier.PREMIUM]
+    for start, end in _premium_stretches(r):
+        if not any(
+            (end is None or p.starts_at <= end) and (p.ends_at is None or p.ends_at > start)
+            for p in premium
+        ):
+            yield f"premium held from {start.isoformat()} is never billed (P21)"
+
+
+def _premium_stretches(
+    r: PlanSnapshot,
+) -> Iterator[tuple[pendulum.DateTime, pendulum.DateTime | None]]:
+    start: pendulum.DateTime | None = None
+    for entry in r.history:
+        if entry.source is entry.target:
+            continue
+        if entry.target is PlanState.PREMIUM:
+            start = entry.at
+        elif start is not None:
+            yield start, entry.at
+            start = None
+    if start is not None:
+        yield start, r.pending.effective_at if r.pending is not None else None
