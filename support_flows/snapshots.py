@@ -17,8 +17,8 @@ import cattrs
 import pendulum
 from cattrs.gen import make_dict_structure_fn
 
-from support_flows.errors import Reason, SupportFlowsError, describe, invalid
-from support_flows.localtime import instant
+from support_flows.errors import Reason, describe, invalid
+from support_flows.localtime import FIRST_YEAR, LAST_YEAR
 
 __all__ = ["structure", "unstructure"]
 
@@ -29,18 +29,21 @@ class SnapshotError(ValueError):
     """One field of a snapshot that is not what this library writes."""
 
 
+def _enum(value: object, target: Any) -> Any:
+    if type(value) is str:
+        member = target._value2member_map_.get(value)
+        if member is not None:
+            return member
+    raise SnapshotError(
+        f"unknown {target.__name__} {describe(value)}; accepted: "
+        + ", ".join(str(m.value) for m in target)
+    )
+
+
 def _strict(kind: type[Any]) -> Any:
     def structure(value: object, target: Any) -> Any:
-        if isinstance(target, type) and issubclass(target, enum.Enum):
-            if not isinstance(value, str):
-                raise SnapshotError(f"expected a {target.__name__} name, got {describe(value)}")
-            try:
-                return target(value)
-            except ValueError:
-                raise SnapshotError(
-                    f"unknown {target.__name__} {describe(value)}; accepted: "
-                    + ", ".join(str(m.value) for m in target)
-                ) from None
+        if target is not kind:  # a str enum reaches the str hook
+            return _enum(value, target)
         if type(value) is not kind:
             raise SnapshotError(f"expected {kind.__name__}, got {describe(value)}")
         return value
@@ -53,18 +56,41 @@ def _plain(value: Any) -> Any:
 
 
 def _instant(value: object, _: object) -> pendulum.DateTime:
-    if not isinstance(value, str) or len(value) > 40:
-        raise SnapshotError(f"expected an ISO 8601 instant, got {describe(value)}")
+    """An instant as this library writes it: ISO 8601 in UTC, "+00:00" (V2)."""
+    if type(value) is not str or len(value) not in (25, 32) or value[-6:] != "+00:00":
+        raise SnapshotError(
+            f"expected an ISO 8601 instant in UTC ending +00:00, got {describe(value)}"
+        )
     try:
         parsed = dt.datetime.fromisoformat(value)
     except ValueError:
         raise SnapshotError(f"expected an ISO 8601 instant, got {describe(value)}") from None
-    if parsed.tzinfo is None:
-        raise SnapshotError(f"expected an aware ISO 8601 instant, got {describe(value)}")
-    try:
-        return instant(parsed)
-    except SupportFlowsError as error:
-        raise SnapshotError(error.message) from None
+    if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
+        raise SnapshotError(f"instant {value} is outside the years {FIRST_YEAR}-{LAST_YEAR}")
+    return pendulum.DateTime(
+        parsed.year,
+        parsed.month,
+        parsed.day,
+        parsed.hour,
+        parsed.minute,
+        parsed.second,
+        parsed.microsecond,
+        tzinfo=pendulum.UTC,
+    )
+
+
+_ISO: dict[dt.datetime, str] = {}
+
+
+def _iso(value: dt.datetime) -> str:
+    """The instant as text: ISO 8601 in UTC (instants are kept in UTC), remembered: month starts
+    and the instants of one record are written again and again."""
+    text = _ISO.get(value)
+    if text is None:
+        if len(_ISO) >= 65_536:
+            _ISO.clear()
+        text = _ISO[value] = dt.datetime.isoformat(value)
+    return text
 
 
 def _tuple(value: object, kind: Any) -> tuple[Any, ...]:
@@ -107,8 +133,8 @@ converter.register_structure_hook(pendulum.DateTime, _instant)
 converter.register_structure_hook(dt.datetime, _instant)
 converter.register_structure_hook_func(_is_tuple, _tuple)
 converter.register_structure_hook_factory(attrs.has, _exact_fields)
-converter.register_unstructure_hook(pendulum.DateTime, lambda d: d.isoformat())
-converter.register_unstructure_hook(dt.datetime, lambda d: d.isoformat())
+converter.register_unstructure_hook(pendulum.DateTime, _iso)
+converter.register_unstructure_hook(dt.datetime, _iso)
 
 
 def unstructure(record: object) -> dict[str, Any]:

@@ -180,6 +180,7 @@ def test_c2_enabled_events_evaluate_the_guards(clock: sf.FrozenClock) -> None:
     assert paid.enabled_events() == ["submit"]
 
 
+@pytest.mark.structure
 def test_chart_carries_each_guard_on_its_transition() -> None:
     """The chart's edges carry the registered checks, in C6 order on submit (C1-C6)."""
     assert COMPILED.transitions_table() == [

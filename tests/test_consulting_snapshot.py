@@ -123,6 +123,7 @@ def test_v2_a_snapshot_is_a_dict(data: Any) -> None:
     assert error.value.code == "invalid_snapshot"
 
 
+@pytest.mark.structure
 def test_f_chart_declares_the_order_states_and_carries_the_guards() -> None:
     """The chart has the five F states (two final) behind its opening state, and its edges carry
     the F guards; the compiled table is what the orders run."""

@@ -482,9 +482,14 @@ class PlanMachine(RuleBasedStateMachine):
 
     @invariant()
     def snapshot_round_trips(self) -> None:
-        """V2: restoring a snapshot gives a plan with an equal snapshot."""
+        """V2: restoring a snapshot gives a plan with an equal snapshot, with or without its
+        history."""
         data = self.plan.snapshot()
         assert sf.SupportPlan.restore(data, self.org, clock=self.clock).snapshot() == data
+        bare = self.plan.snapshot(history=False)
+        again = sf.SupportPlan.restore(bare, self.org, clock=self.clock)
+        assert again.snapshot(history=False) == bare
+        assert again.history == ()
 
     @precondition(lambda self: self.ref.state == "trial")
     @invariant()

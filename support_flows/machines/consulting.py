@@ -363,9 +363,12 @@ class ConsultingOrder:
     def history(self) -> tuple[OrderEvent, ...]:
         return self._read(lambda b: tuple(b.history))
 
-    def snapshot(self) -> dict[str, Any]:
-        """A JSON-serialisable dict; `ConsultingOrder.restore` turns it back into this order."""
-        return self._read(lambda b: unstructure(b.snapshot()))
+    def snapshot(self, *, history: bool = True) -> dict[str, Any]:
+        """A JSON-serialisable dict; `ConsultingOrder.restore` turns it back into this order.
+
+        `history=False` leaves the history out (a store keeps it in its audit log).
+        """
+        return self._read(lambda b: unstructure(b.snapshot(history=history)))
 
     def __repr__(self) -> str:
         b = self._book

@@ -45,7 +45,7 @@ class OrderTerms:
     created_at: pendulum.DateTime
 
 
-_FIELDS = ("state", "purchased_at", "expires_at", "validity_ended", "units")
+_FIELDS = ("state", "purchased_at", "expires_at", "validity_ended", "units", "recorded_at")
 
 
 class OrderBook:
@@ -64,8 +64,10 @@ class OrderBook:
         validity_ended: bool = False,
         sessions: list[Session] | None = None,
         history: list[OrderEvent] | None = None,
+        recorded_at: pendulum.DateTime | None = None,
     ) -> None:
         self.terms = terms
+        self.recorded_at = recorded_at
         self.units = units
         self.state = state
         self.purchased_at = purchased_at
@@ -102,7 +104,7 @@ class OrderBook:
 
     def last_instant(self) -> pendulum.DateTime | None:
         """The instant of the latest history entry (T8: readings never go before it)."""
-        return self.history[-1].at if self.history else None
+        return self.recorded_at
 
     def expiry_due(self, now: pendulum.DateTime) -> bool:
         """F6/T7: an active order's validity ends once the clock reaches its expiry."""
@@ -113,7 +115,7 @@ class OrderBook:
             and now >= self.expires_at
         )
 
-    def snapshot(self) -> OrderSnapshot:
+    def snapshot(self, *, history: bool = True) -> OrderSnapshot:
         t = self.terms
         return OrderSnapshot(
             KIND,
@@ -132,13 +134,18 @@ class OrderBook:
             self.purchased_at,
             self.expires_at,
             self.validity_ended,
+            self.recorded_at,
             self.units,
             tuple(self.sessions),
-            tuple(self.history),
+            tuple(self.history) if history else None,
         )
 
     def _log(self, f: OrderFacts, what: OrderAction, units: int, session: str | None) -> None:
-        self.history.append(OrderEvent(f.now, what, units, session, f.actor_id))
+        self._append(OrderEvent(f.now, what, units, session, f.actor_id))
+
+    def _append(self, event: OrderEvent) -> None:
+        self.history.append(event)
+        self.recorded_at = event.at
 
     # Actions, run by the chart's edges.
 
@@ -151,9 +158,7 @@ class OrderBook:
         self.purchased_at = facts.now
         self.expires_at = expiry_for(facts.now, self.terms.validity_months, self.terms.timezone)
         actor = self.terms.requested_by
-        self.history.append(
-            OrderEvent(facts.now, OrderAction.PURCHASE, self.units.purchased, None, actor)
-        )
+        self._append(OrderEvent(facts.now, OrderAction.PURCHASE, self.units.purchased, None, actor))
 
     @action("F3", "one confirmation email, queued now")
     def send_confirmation(self, facts: OrderFacts) -> None:
@@ -231,5 +236,6 @@ def book_from_snapshot(record: OrderSnapshot) -> OrderBook:
         record.expires_at,
         record.validity_ended,
         list(record.sessions),
-        list(record.history),
+        list(record.history or ()),
+        record.recorded_at,
     )

@@ -60,7 +60,10 @@ class OrderEvent:
 
 @attrs.frozen
 class OrderSnapshot:
-    """Everything an order knows, as its snapshot holds it: every field required on restore."""
+    """Everything an order knows, as its snapshot holds it: every field required on restore.
+
+    `history` is None in a snapshot written without it (a store keeps it in its audit log).
+    """
 
     kind: str
     version: int
@@ -78,9 +81,10 @@ class OrderSnapshot:
     purchased_at: pendulum.DateTime | None
     expires_at: pendulum.DateTime | None
     validity_ended: bool
+    recorded_at: pendulum.DateTime | None
     units: UnitBalance
     sessions: tuple[Session, ...]
-    history: tuple[OrderEvent, ...]
+    history: tuple[OrderEvent, ...] | None
 
 
 def _within(value: int | None, what: str) -> bool:
@@ -126,7 +130,16 @@ def inconsistencies(r: OrderSnapshot, org: Organization) -> Iterator[str]:
     if r.units.expired and not r.validity_ended:
         yield "it has expired units but its validity has not ended"
     yield from _sessions(r)
-    yield from _history(r)
+    latest = max(
+        [r.created_at, *(a for a in (r.purchased_at,) if a)]
+        + [s.closed_at or s.booked_at for s in r.sessions],
+    )
+    if r.recorded_at is not None and r.recorded_at < latest:
+        yield f"recorded_at {r.recorded_at.isoformat()} is before what the order records (T8)"
+    if r.history is not None:
+        yield from _history(r, r.history)
+        if r.recorded_at != (r.history[-1].at if r.history else None):
+            yield "recorded_at is not the instant of the history's latest entry (T8)"
 
 
 def _sessions(r: OrderSnapshot) -> Iterator[str]:
@@ -161,19 +174,19 @@ def _sessions(r: OrderSnapshot) -> Iterator[str]:
             yield f"{where} was cancelled after it started (F5)"
 
 
-def _history(r: OrderSnapshot) -> Iterator[str]:
+def _history(r: OrderSnapshot, history: tuple[OrderEvent, ...]) -> Iterator[str]:
     previous: pendulum.DateTime | None = None
-    for n, event in enumerate(r.history):
+    for n, event in enumerate(history):
         if previous is not None and event.at < previous:
             yield f"history entry {n} ({event.action.value}) comes before the one preceding it"
             return
         if event.units < 0:
             yield f"history entry {n} ({event.action.value}) counts negative units"
         previous = event.at
-    purchases = [e for e in r.history if e.action is OrderAction.PURCHASE]
+    purchases = [e for e in history if e.action is OrderAction.PURCHASE]
     if len(purchases) != (0 if r.state is OrderState.CHECKOUT else 1):
         yield "its history does not record exactly one purchase once purchased (F3)"
     elif purchases and purchases[0].at != r.purchased_at:
         yield "its history's purchase is not at its purchase instant"
-    if r.history and r.history[0].at < r.created_at:
+    if history and history[0].at < r.created_at:
         yield "its history starts before the order was created"

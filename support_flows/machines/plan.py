@@ -172,9 +172,14 @@ class SupportPlan:
         with self._lock:
             return self._atomic(lambda: self._apply_until(self._now()))
 
-    def snapshot(self) -> dict[str, Any]:
-        """A JSON-serialisable record of this plan; `restore` gives back an equal plan."""
-        return self._read(lambda book: snapshot_of(book, self.org))
+    def snapshot(self, *, history: bool = True) -> dict[str, Any]:
+        """A JSON-serialisable record of this plan; `restore` gives back an equal plan.
+
+        `history=False` leaves the history out (a store keeps it in its audit log): the record
+        still holds everything the rules need, and restoring it costs the same however long the
+        history was.
+        """
+        return self._read(lambda book: snapshot_of(book, self.org, history=history))
 
     @classmethod
     def restore(

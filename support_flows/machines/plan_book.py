@@ -34,14 +34,25 @@ class Due:
     event: str
 
 
-_FIELDS = ("state", "trial", "pending", "periods", "since", "last_plan", "last_change_applied")
+_FIELDS = (
+    "state",
+    "trial",
+    "pending",
+    "periods",
+    "since",
+    "last_plan",
+    "last_change_applied",
+    "trial_started_at",
+    "recorded_at",
+)
 
 
 class PlanBook:
     """A plan's record. Only the chart's actions (and `record`) change it; the facade reads it.
 
-    `since` is when the current state began (None on basic); `history` only grows, so an action
-    costs the same however long it is.
+    `since` is when the current state began (None on basic); `trial_started_at` when the one
+    trial began (P4); `last_change_applied` whether a pending change took effect with no request
+    since (P12); `recorded_at` the instant of the latest history entry (T8). `history` only grows, so an action costs the same however long it is.
     """
 
     __slots__ = ("history", "timezone", *_FIELDS)
@@ -58,6 +69,8 @@ class PlanBook:
         last_plan: EndedPlan | None = None,
         history: list[HistoryEntry] | None = None,
         last_change_applied: bool = False,
+        trial_started_at: pendulum.DateTime | None = None,
+        recorded_at: pendulum.DateTime | None = None,
     ) -> None:
         self.timezone = timezone
         self.state = state
@@ -68,6 +81,8 @@ class PlanBook:
         self.last_plan = last_plan
         self.history: list[HistoryEntry] = [] if history is None else history
         self.last_change_applied = last_change_applied
+        self.trial_started_at = trial_started_at
+        self.recorded_at = recorded_at
 
     def save(self) -> tuple[Any, ...]:
         """What `restore` needs to undo a step that failed half-way."""
@@ -91,7 +106,7 @@ class PlanBook:
 
     def last_instant(self) -> pendulum.DateTime | None:
         """The instant of the latest history entry (T8: readings never go before it)."""
-        return self.history[-1].at if self.history else None
+        return self.recorded_at
 
     def timeline(self) -> tuple[BillingPeriod, ...]:
         """Billed periods, with what the trial's end or the pending change schedules (P20, P21)."""
@@ -108,7 +123,7 @@ class PlanBook:
     @action("P4", "the 30-day trial starts now; developer billing starts at its end")
     def begin_trial(self, facts: PlanFacts) -> None:
         self.trial = Trial(facts.now, add_wall_days(facts.now, TRIAL_DAYS, self.timezone))
-        self.since = facts.now
+        self.since = self.trial_started_at = facts.now
 
     @action("P5", "premium now; billed from the 1st of next month")
     def begin_premium(self, facts: PlanFacts) -> None:
@@ -207,6 +222,7 @@ class PlanBook:
             scheduled = self.pending.effective_at
         entry = HistoryEntry(now, event, source, self.state, actor_id, tier, scheduled)
         self.history.append(entry)
+        self.recorded_at = now
         self.last_change_applied = event == "apply_pending" or (
             self.last_change_applied and actor_id is None
         )

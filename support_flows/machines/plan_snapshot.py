@@ -33,7 +33,13 @@ PAID = (PlanState.DEVELOPER, PlanState.PREMIUM)
 
 @attrs.frozen
 class PlanSnapshot:
-    """What `SupportPlan.snapshot()` writes: every field required on restore."""
+    """What `SupportPlan.snapshot()` writes: every field required on restore.
+
+    `history` is None in a snapshot written without it (a store keeps it in its audit log); the
+    record still holds what the rules need: when the state began (`since`), when the one trial
+    began (`trial_started_at`), and whether the last change took effect with no request since
+    (`last_change_applied`, P12), and the instant of its latest history entry (`recorded_at`, T8).
+    """
 
     kind: str
     version: int
@@ -41,14 +47,17 @@ class PlanSnapshot:
     billing_timezone: str
     state: PlanState
     since: pendulum.DateTime | None
+    trial_started_at: pendulum.DateTime | None
+    last_change_applied: bool
+    recorded_at: pendulum.DateTime | None
     trial: Trial | None
     pending: PendingChange | None
     periods: tuple[BillingPeriod, ...]
     last_plan: EndedPlan | None
-    history: tuple[HistoryEntry, ...]
+    history: tuple[HistoryEntry, ...] | None
 
 
-def snapshot_of(book: PlanBook, org: Organization) -> dict[str, Any]:
+def snapshot_of(book: PlanBook, org: Organization, *, history: bool = True) -> dict[str, Any]:
     record = PlanSnapshot(
         KIND,
         SNAPSHOT_VERSION,
@@ -56,11 +65,14 @@ def snapshot_of(book: PlanBook, org: Organization) -> dict[str, Any]:
         org.billing_timezone,
         book.state,
         book.since,
+        book.trial_started_at,
+        book.last_change_applied,
+        book.recorded_at,
         book.trial,
         book.pending,
         book.periods,
         book.last_plan,
-        tuple(book.history),
+        tuple(book.history) if history else None,
     )
     return unstructure(record)
 
@@ -68,14 +80,11 @@ def snapshot_of(book: PlanBook, org: Organization) -> dict[str, Any]:
 def book_from_snapshot(data: object, org: Organization) -> PlanBook:
     """The plan record `data` describes, or `invalid_snapshot` naming its first inconsistency."""
     if isinstance(data, dict) and data.get("kind") != KIND:
-        raise refuse("support plan", f"kind {data.get('kind')!r}, expected {KIND!r}")
+        raise refuse("support plan", f"kind {describe(data.get('kind'))}, expected {KIND!r}")
     record = structure(data, PlanSnapshot, "support plan")
     problem = next(_inconsistencies(record, org), None)
     if problem is not None:
         raise refuse("support plan", problem)
-    applied = False
-    for entry in record.history:
-        applied = entry.event == "apply_pending" or (applied and not entry.is_request)
     return PlanBook(
         org.billing_timezone,
         record.state,
@@ -84,8 +93,10 @@ def book_from_snapshot(data: object, org: Organization) -> PlanBook:
         record.periods,
         record.since,
         record.last_plan,
-        list(record.history),
-        applied,
+        list(record.history or ()),
+        record.last_change_applied,
+        record.trial_started_at,
+        record.recorded_at,
     )
 
 
@@ -97,16 +108,57 @@ def _inconsistencies(r: PlanSnapshot, org: Organization) -> Iterator[str]:
         yield f"it was written for organization {describe(r.org_id)}, not {org.org_id!r}"
     if r.billing_timezone != tz:
         yield f"it was written in billing timezone {describe(r.billing_timezone)}, not {tz!r}"
-    yield from _history(r.history, r.state)
-    changes = [e for e in r.history if e.source is not e.target]
-    since = changes[-1].at if changes else None
-    if r.since != since:
-        yield f"since {_iso(r.since)} is not when the state last changed ({_iso(since)})"
+    yield from _record(r)
     yield from _trial(r, tz)
     yield from _pending(r, tz)
-    yield from _last_plan(r)
     yield from _periods(r, tz)
-    yield from _premium_billed(r, tz)
+    if r.state is PlanState.PREMIUM and r.since is not None:
+        end = r.pending.effective_at if r.pending is not None else None
+        yield from _premium_billed(r, tz, [(r.since, end)])
+    if r.history is not None:
+        yield from _history(r.history, r.state)
+        yield from _history_agrees(r, r.history)
+        yield from _premium_billed(r, tz, list(_premium_stretches(r, r.history)))
+
+
+def _record(r: PlanSnapshot) -> Iterator[str]:
+    """The state's own facts: since, the one trial (P4), the last plan (P15), P12's flag."""
+    if (r.state is PlanState.BASIC) != (r.since is None):
+        yield f"state {r.state.value!r} with since {_iso(r.since)}"
+    if r.state is PlanState.BASIC and (
+        r.trial_started_at is not None or r.last_plan is not None or r.periods or r.pending
+    ):
+        yield "state 'basic' with a trial, a billed or ended plan (P4: basic means none ever was)"
+    if (r.state is PlanState.CANCELLED) and (
+        r.last_plan is None or r.last_plan.ended_at != r.since
+    ):
+        yield "state 'cancelled' without the plan that ended when it began"
+    if r.last_plan is not None:
+        if r.last_plan.state not in (PlanState.TRIAL, *PAID):
+            yield f"a last plan in state {r.last_plan.state.value!r}, which is not a plan that ends"
+        elif r.since is None or r.last_plan.ended_at > r.since:
+            yield "a last plan that ended after the current state began"
+        elif r.last_plan.state is PlanState.TRIAL and r.trial_started_at is None:
+            yield "a last plan that was a trial, but no trial ever started"
+    latest = max((at for at in _instants(r) if at is not None), default=None)
+    if (r.recorded_at is None) != (latest is None) or (
+        latest is not None and r.recorded_at is not None and r.recorded_at < latest
+    ):
+        yield f"recorded_at {_iso(r.recorded_at)} is before what the record says happened (T8)"
+    if r.trial_started_at is not None and r.since is not None and r.trial_started_at > r.since:
+        yield "the trial started after the current state began"
+    if r.last_change_applied and (
+        r.pending is not None or r.state not in (PlanState.DEVELOPER, PlanState.CANCELLED)
+    ):
+        yield "a change took effect (P12), but the record is not what a change leaves"
+
+
+def _instants(r: PlanSnapshot) -> Iterator[pendulum.DateTime | None]:
+    """The instants at which the record says something was recorded."""
+    yield r.since
+    yield r.trial_started_at
+    if r.pending is not None:
+        yield r.pending.requested_at
 
 
 def _iso(at: pendulum.DateTime | None) -> str:
@@ -135,11 +187,40 @@ def _history(history: Sequence[HistoryEntry], state: PlanState) -> Iterator[str]
         yield f"the history ends in {current.value!r}, not in state {state.value!r}"
 
 
+def _history_agrees(r: PlanSnapshot, history: Sequence[HistoryEntry]) -> Iterator[str]:
+    """What the record says of its past is what its history shows."""
+    changes = [e for e in history if e.source is not e.target]
+    since = changes[-1].at if changes else None
+    if r.since != since:
+        yield f"since {_iso(r.since)} is not when the state last changed ({_iso(since)})"
+    trials = [e.at for e in history if e.target is PlanState.TRIAL and e.source is not e.target]
+    if r.trial_started_at != (trials[0] if trials else None) or len(trials) > 1:
+        yield "trial_started_at is not when the history's one trial began"
+    if r.recorded_at != (history[-1].at if history else None):
+        yield "recorded_at is not the instant of the history's latest entry (T8)"
+    applied = False
+    for entry in history:
+        applied = entry.event == "apply_pending" or (applied and not entry.is_request)
+    if applied != r.last_change_applied:
+        yield "last_change_applied does not follow from the history (P12)"
+    ended = [e for e in changes if e.target is PlanState.CANCELLED]
+    expected = EndedPlan(ended[-1].source, ended[-1].at) if ended else None
+    if r.last_plan != expected:
+        yield f"last plan {describe(r.last_plan)} is not the plan that ended ({expected!r})"
+    if r.pending is not None and not any(
+        e.at == r.pending.requested_at
+        and e.requested_by == r.pending.requested_by
+        and e.event in _MAKES[r.pending.target]
+        for e in history
+    ):
+        yield "no request in the history made the pending change"
+
+
 def _trial(r: PlanSnapshot, tz: str) -> Iterator[str]:
     if (r.state is PlanState.TRIAL) != (r.trial is not None):
         yield f"state {r.state.value!r} with trial {describe(r.trial)}"
     elif r.trial is not None:
-        if r.trial.started_at != r.since:
+        if r.trial.started_at != r.since or r.trial.started_at != r.trial_started_at:
             yield "the trial did not start when the plan entered it"
         if r.trial.ends_at != add_wall_days(r.trial.started_at, TRIAL_DAYS, tz):
             yield f"the trial does not last {TRIAL_DAYS} days (T5)"
@@ -159,35 +240,16 @@ def _pending(r: PlanSnapshot, tz: str) -> Iterator[str]:
         yield "the pending change is not effective on the 1st after its request (P9)"
     elif r.since is None or p.requested_at < r.since:
         yield "the pending change was requested before the state it changes began"
-    elif not any(
-        e.at == p.requested_at and e.requested_by == p.requested_by and e.event in _MAKES[p.target]
-        for e in r.history
-    ):
-        yield "no request in the history made the pending change"
 
 
 _MAKES = {PlanState.DEVELOPER: ("downgrade",), PlanState.CANCELLED: ("cancel",)}
 
 
-def _last_plan(r: PlanSnapshot) -> Iterator[str]:
-    ended = [e for e in r.history if e.target is PlanState.CANCELLED and e.source is not e.target]
-    if not ended:
-        if r.last_plan is not None:
-            yield "a last plan, but no plan ever ended (P4: basic means none was ever active)"
-        return
-    last = ended[-1]
-    expected = EndedPlan(last.source, last.at)
-    if r.last_plan != expected:
-        yield f"last plan {describe(r.last_plan)} is not the plan that ended ({expected!r})"
-
-
 def _periods(r: PlanSnapshot, tz: str) -> Iterator[str]:
     periods = r.periods
-    trial_ends = {
-        add_wall_days(e.at, TRIAL_DAYS, tz)
-        for e in r.history
-        if e.event == "subscribe" and e.target is PlanState.TRIAL
-    }
+    trial_ends = (
+        {add_wall_days(r.trial_started_at, TRIAL_DAYS, tz)} if r.trial_started_at else set()
+    )
     allowed = trial_ends | {p.starts_at for p in periods if p.retroactive}
     for n, p in enumerate(periods):
         where = f"billing period {n} ({p.tier.value} from {p.starts_at.isoformat()})"
@@ -214,24 +276,29 @@ def _periods(r: PlanSnapshot, tz: str) -> Iterator[str]:
         yield f"state {r.state.value!r} has an open billing period"
 
 
-def _premium_billed(r: PlanSnapshot, tz: str) -> Iterator[str]:
+def _premium_billed(
+    r: PlanSnapshot,
+    tz: str,
+    stretches: Sequence[tuple[pendulum.DateTime, pendulum.DateTime | None]],
+) -> Iterator[str]:
     """P20's second invariant (P21): every stretch in premium overlaps, or is followed without a
     gap by, a premium billing period, the pending change included."""
     book = PlanBook(tz, r.state, r.trial, r.pending, r.periods, r.since, r.last_plan)
     premium = [p for p in book.timeline() if p.tier is Tier.PREMIUM]
-    for start, end in _premium_stretches(r):
+    for start, end in stretches:
         if not any(
             (end is None or p.starts_at <= end) and (p.ends_at is None or p.ends_at > start)
             for p in premium
         ):
             yield f"premium held from {start.isoformat()} is never billed (P21)"
+            return
 
 
 def _premium_stretches(
-    r: PlanSnapshot,
+    r: PlanSnapshot, history: Sequence[HistoryEntry]
 ) -> Iterator[tuple[pendulum.DateTime, pendulum.DateTime | None]]:
     start: pendulum.DateTime | None = None
-    for entry in r.history:
+    for entry in history:
         if entry.source is entry.target:
             continue
         if entry.target is PlanState.PREMIUM:

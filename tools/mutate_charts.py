@@ -1,0 +1,242 @@
+"""Mutation testing of the chart declarations: does some behaviour test catch every mutated edge?
+
+Run it: `python tools/mutate_charts.py [--jobs 2] [--only plan|case|consulting] [--limit N]`.
+
+For each chart module (machines/plan.py, case.py, consulting.py) it rewrites one `edge(...)` of
+the chart class at a time, in a temporary copy of the project:
+
+- drop one guard from the edge's `unless`,
+- add one registered check of the same machine that the edge does not carry,
+- retarget the edge to another state of the chart,
+- drop one action from the edge's `on`,
+
+then runs the test suite with the structural pins deselected (`-m "not structure"`: tables and
+declared-guard lists, which would catch every mutation trivially) and stops at the first failure.
+A mutation is caught when some behaviour test fails (a definition-time error counts too: the chart
+refuses to load). It prints a line per mutation and a summary; the exit status is 1 if any
+mutation survived.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import concurrent.futures
+import importlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EQUIVALENT: list[str] = []
+"""Added guards that never fail where their edge is taken in the suite: no test can tell."""
+
+CHARTS = {
+    "plan": ("support_flows/machines/plan.py", "PlanChart"),
+    "case": ("support_flows/machines/case.py", "CaseChart"),
+    "consulting": ("support_flows/machines/consulting.py", "ConsultingChart"),
+}
+
+
+@dataclass(frozen=True)
+class Mutation:
+    chart: str
+    kind: str
+    edge: str
+    change: str
+    index: int  # which edge(...) call of the class body, in source order
+    source: str  # the mutated module source
+
+    def describe(self) -> str:
+        return f"{self.chart}: {self.kind} on {self.edge}: {self.change}"
+
+
+def _names(node: ast.expr, module: ast.Module) -> list[str]:
+    """The names in a guard list literal, or in the module-level list a name refers to."""
+    if isinstance(node, ast.List):
+        return [ast.unparse(e) for e in node.elts]
+    if isinstance(node, ast.Name):
+        for stmt in module.body:
+            if (
+                isinstance(stmt, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == node.id for t in stmt.targets)
+                and isinstance(stmt.value, ast.List)
+            ):
+                return [ast.unparse(e) for e in stmt.value.elts]
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [repr(node.value)]
+    raise ValueError(f"cannot read the list {ast.unparse(node)}")
+
+
+def _edge_calls(cls: ast.ClassDef) -> Iterator[tuple[str, ast.Call]]:
+    for stmt in cls.body:
+        if not isinstance(stmt, ast.Assign) or not isinstance(stmt.targets[0], ast.Name):
+            continue
+        event = stmt.targets[0].id
+        for node in ast.walk(stmt.value):
+            if isinstance(node, ast.Call) and ast.unparse(node.func) == "edge":
+                yield event, node
+
+
+def _keyword(call: ast.Call, name: str) -> ast.keyword | None:
+    return next((k for k in call.keywords if k.arg == name), None)
+
+
+def record_failing_checks(python: str) -> dict[str, set[str]]:
+    """Run the suite once with the edge recorder: for each edge taken, the checks that fail."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "edges.json"
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tools")]),
+            "EDGE_RECORD": str(out),
+            "HYPOTHESIS_PROFILE": "dev",
+        }
+        subprocess.run(
+            [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "edge_recorder"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            check=False,
+        )
+        return {k: set(v) for k, v in json.loads(out.read_text(encoding="utf-8")).items()}
+
+
+def mutations(chart: str, failing: dict[str, set[str]]) -> Iterator[Mutation]:
+    path, class_name = CHARTS[chart]
+    text = (ROOT / path).read_text(encoding="utf-8")
+    module_name = path.removesuffix(".py").replace("/", ".")
+    module = importlib.import_module(module_name)
+    chart_class = getattr(module, class_name)
+    registry = chart_class.registry
+    states = [s.id for s in chart_class.states]
+
+    def variants() -> Iterator[tuple[str, str, str, int, callable]]:  # type: ignore[valid-type]
+        tree = ast.parse(text)
+        cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == class_name)
+        for index, (event, call) in enumerate(_edge_calls(cls)):
+            source = ast.unparse(call.args[0])
+            target = ast.unparse(call.args[1]) if len(call.args) > 1 else source
+            label = f"{event} {source}->{target}"
+            unless = _keyword(call, "unless")
+            guards = _names(unless.value, tree) if unless else []
+            for guard in guards:
+                yield (
+                    "drop guard",
+                    label,
+                    guard,
+                    index,
+                    ("unless", [g for g in guards if g != guard]),
+                )
+            for check in registry.checks:
+                if check in guards:
+                    continue
+                fails_here = check in failing.get(f"{class_name} {event} {source}->{target}", ())
+                if not fails_here:
+                    EQUIVALENT.append(f"{chart}: add guard on {label}: {check}")
+                    continue
+                yield "add guard", label, check, index, ("unless", [*guards, check])
+            for other in states:
+                if other != target:
+                    yield "retarget", label, f"-> {other}", index, ("target", other)
+            on = _keyword(call, "on")
+            actions = _names(on.value, tree) if on else []
+            for act in actions:
+                yield (
+                    "drop action",
+                    label,
+                    act.strip("'\""),
+                    index,
+                    ("on", [a for a in actions if a != act]),
+                )
+
+    for kind, label, change, index, (field, value) in variants():
+        tree = ast.parse(text)
+        cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == class_name)
+        call = list(_edge_calls(cls))[index][1]
+        if field == "target":
+            if len(call.args) > 1:
+                call.args[1] = ast.Name(id=value, ctx=ast.Load())
+            else:
+                call.args.append(ast.Name(id=value, ctx=ast.Load()))
+        else:
+            elements = [ast.parse(v, mode="eval").body for v in value]
+            new = ast.List(elts=elements, ctx=ast.Load())
+            keyword = _keyword(call, field)
+            if keyword is None:
+                call.keywords.append(ast.keyword(arg=field, value=new))
+            else:
+                keyword.value = new
+        yield Mutation(chart, kind, label, change, index, ast.unparse(tree) + "\n")
+
+
+def run(mutation: Mutation, python: str) -> tuple[Mutation, bool, float, str]:
+    """Apply `mutation` in a temporary copy and run the behaviour tests; True when caught."""
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "project"
+        shutil.copytree(ROOT / "support_flows", copy / "support_flows")
+        shutil.copytree(ROOT / "tests", copy / "tests")
+        shutil.copy(ROOT / "pyproject.toml", copy / "pyproject.toml")
+        shutil.copy(ROOT / "README.md", copy / "README.md")
+        if (ROOT / "examples").exists():
+            shutil.copytree(ROOT / "examples", copy / "examples")
+        (copy / CHARTS[mutation.chart][0]).write_text(mutation.source, encoding="utf-8")
+        env = {**os.environ, "PYTHONPATH": str(copy), "HYPOTHESIS_PROFILE": "dev"}
+        result = subprocess.run(
+            [python, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-m", "not structure"],
+            cwd=copy,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    lines = [ln for ln in result.stdout.splitlines() if ln.startswith(("FAILED", "ERROR"))]
+    return mutation, result.returncode != 0, time.perf_counter() - started, " ".join(lines[:1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--only", choices=sorted(CHARTS))
+    parser.add_argument("--limit", type=int, default=0, help="run only the first N mutations")
+    options = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    failing = record_failing_checks(sys.executable)
+    todo = [
+        m for chart in CHARTS if options.only in (None, chart) for m in mutations(chart, failing)
+    ]
+    if options.limit:
+        todo = todo[: options.limit]
+    print(f"{len(todo)} mutations of the chart edges; behaviour tests only (-m 'not structure')")
+    caught = 0
+    survivors: list[Mutation] = []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=options.jobs) as pool:
+        futures = [pool.submit(run, m, sys.executable) for m in todo]
+        for future in concurrent.futures.as_completed(futures):
+            mutation, killed, seconds, first = future.result()
+            caught += killed
+            if not killed:
+                survivors.append(mutation)
+            verdict = "caught  " if killed else "SURVIVED"
+            print(f"{verdict} {seconds:5.1f}s  {mutation.describe()}  {first}", flush=True)
+    print(f"\ncaught {caught} of {len(todo)} mutations")
+    print(
+        f"{len(EQUIVALENT)} added guards were not run: each never fails where its edge is taken "
+        "in the suite (an equivalent mutation), e.g. contact_sales on an edge selected only for "
+        "developer or premium"
+    )
+    for mutation in survivors:
+        print(f"  survived: {mutation.describe()}")
+    return 1 if survivors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
