@@ -9,7 +9,9 @@ from support_flows.errors import (
     Refused,
     SupportFlowsError,
     Violation,
+    http_status,
 )
+from support_flows.localtime import parse_instant
 from support_flows.machines.case import CaseFlow, SupportCase, check_case, check_channel, open_case
 from support_flows.machines.consulting import ConsultingOrder
 from support_flows.machines.plan import SupportPlan
@@ -63,6 +65,8 @@ __all__ = [
     "Violation",
     "check_case",
     "check_channel",
+    "http_status",
     "next_month_start",
     "open_case",
+    "parse_instant",
 ]

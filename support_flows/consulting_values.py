@@ -10,6 +10,8 @@ import enum
 import attrs
 import pendulum
 
+from support_flows.records import Record
+
 __all__ = ["FINAL_STATES", "OrderState", "Session", "SessionStatus", "UnitBalance"]
 
 
@@ -35,7 +37,7 @@ class SessionStatus(enum.StrEnum):
 
 
 @attrs.frozen
-class UnitBalance:
+class UnitBalance(Record):
     """Where an order's units are (F7): purchased = available + scheduled + consumed + expired."""
 
     purchased: int
@@ -77,7 +79,7 @@ class UnitBalance:
 
 
 @attrs.frozen
-class Session:
+class Session(Record):
     """A booked consulting session; `closed_at`/`closed_by` say when and by whom it was
     cancelled or delivered."""
 

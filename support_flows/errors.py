@@ -202,3 +202,67 @@ def describe(value: object, limit: int = 80) -> str:
         return text
     size = len(value) if isinstance(value, (str, bytes)) else len(text)
     return f"{text[: limit - 20]}... ({size} characters)"
+
+
+HTTP_STATUS: dict[Reason, int] = {
+    **dict.fromkeys(MALFORMED, 400),
+    Reason.PLAN_EXCLUDES_CASES: 402,
+    **dict.fromkeys(
+        (
+            Reason.BILLING_ROLE_REQUIRED,
+            Reason.NOT_ORG_MEMBER,
+            Reason.ORG_OWNER_REQUIRED,
+            Reason.PROJECT_ROLE_REQUIRED,
+        ),
+        403,
+    ),
+    **dict.fromkeys((Reason.PROJECT_NOT_FOUND, Reason.UNKNOWN_SESSION, Reason.NOT_FOUND), 404),
+    **dict.fromkeys(
+        (
+            Reason.EVENT_NOT_ALLOWED,
+            Reason.ORDER_NOT_ACTIVE,
+            Reason.ALREADY_ON_PLAN,
+            Reason.NOTHING_TO_CANCEL,
+            Reason.NO_PENDING_CHANGE,
+            Reason.CHANGE_ALREADY_EFFECTIVE,
+            Reason.SESSION_ALREADY_STARTED,
+            Reason.SESSION_NOT_STARTED,
+            Reason.STALE_REVISION,
+            Reason.IDEMPOTENCY_KEY_REUSED,
+        ),
+        409,
+    ),
+    **dict.fromkeys(
+        (
+            Reason.CONTACT_SALES,
+            Reason.CROSS_ORG_BILLING,
+            Reason.ORG_HAS_NO_PROJECTS,
+            Reason.SALES_REFERENCE_REQUIRED,
+            Reason.INSUFFICIENT_UNITS,
+            Reason.SESSION_IN_PAST,
+            Reason.SESSION_AFTER_EXPIRY,
+        ),
+        422,
+    ),
+}
+"""The HTTP status a host answers for each reason: 400 malformed input, 402 the plan, 403 the
+role, 404 not found, 409 a conflict with the current state (or a stale revision), 422 any other
+business refusal."""
+
+
+def http_status(error: SupportFlowsError | Decision | Violation | Reason | str) -> int:
+    """The HTTP status for an error (or refused decision, violation, reason) by its primary
+    reason; 200 for an allowed decision."""
+    if isinstance(error, Decision):
+        if error.allowed:
+            return 200
+        error = error.reasons[0]
+    if isinstance(error, SupportFlowsError):
+        error = error.primary
+    code = error.code if isinstance(error, Violation) else error
+    try:
+        return HTTP_STATUS[Reason(code)]
+    except (ValueError, KeyError):
+        raise invalid(
+            Reason.INVALID_VALUE, "V1", f"no HTTP status for {describe(code)}: not a reason code"
+        ) from None

@@ -143,6 +143,22 @@ def instant(moment: object, what: str = "moment") -> pendulum.DateTime:
     return _from_utc(_plain_utc(aware), what)
 
 
+def parse_instant(text: object) -> pendulum.DateTime:
+    """An ISO 8601 instant with an offset ("2026-03-01T00:00:00+01:00", or "Z") as a UTC instant;
+    naive text is refused with `naive_datetime` (T1), anything else with `invalid_value`."""
+    if not isinstance(text, str) or len(text) > 64:
+        raise invalid(
+            Reason.INVALID_VALUE, "T1", f"an instant must be ISO 8601 text, got {describe(text)}"
+        )
+    try:
+        parsed = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise invalid(
+            Reason.INVALID_VALUE, "T1", f"{describe(text)} is not an ISO 8601 instant"
+        ) from None
+    return instant(parsed, f"instant {describe(text)}")
+
+
 def in_zone(moment: dt.datetime, tz: str) -> pendulum.DateTime:
     """The same instant, shown in `tz`."""
     return instant(moment).in_timezone(_pendulum_zone(tz))
@@ -212,6 +228,13 @@ def next_month_start(moment: dt.datetime, tz: str = "UTC") -> pendulum.DateTime:
     UTC; `.in_timezone(tz)` shows it locally.
     """
     at = instant(moment)
+    if type(tz) is not str:
+        zone(tz)
+    return _next_month_start(at, tz)
+
+
+@lru_cache(maxsize=65_536)
+def _next_month_start(at: pendulum.DateTime, tz: str) -> pendulum.DateTime:
     local = _wall(at, zone(tz))
     year, month = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
     starts = _day_starts(dt.date(year, month, 1), tz)
@@ -240,6 +263,11 @@ def add_wall_months_clamped(moment: dt.datetime, months: int, tz: str) -> pendul
 
 def is_month_start(moment: dt.datetime, tz: str) -> bool:
     """Whether `moment` is the first instant of a month in `tz` (the P20 boundary invariant)."""
+    return _is_month_start(instant(moment), tz)
+
+
+@lru_cache(maxsize=65_536)
+def _is_month_start(moment: pendulum.DateTime, tz: str) -> bool:
     local = _wall(moment, zone(tz))
     if local.day != 1:
         return False

@@ -5,11 +5,12 @@ from __future__ import annotations
 import attrs
 import pendulum
 
+from support_flows.records import Record
 from support_flows.values import PlanState, Tier
 
 
 @attrs.frozen
-class Trial:
+class Trial(Record):
     """The free 30-day developer trial (P4, T5)."""
 
     started_at: pendulum.DateTime
@@ -17,7 +18,7 @@ class Trial:
 
 
 @attrs.frozen
-class PendingChange:
+class PendingChange(Record):
     """A downgrade or cancel waiting for its effective instant (P9, P10)."""
 
     target: PlanState
@@ -27,7 +28,7 @@ class PendingChange:
 
 
 @attrs.frozen
-class BillingPeriod:
+class BillingPeriod(Record):
     """A billed stretch at one tier; `ends_at` None means open (P20)."""
 
     tier: Tier
@@ -37,7 +38,7 @@ class BillingPeriod:
 
 
 @attrs.frozen
-class EndedPlan:
+class EndedPlan(Record):
     """The last trial or paid plan that ended, for reactivation (P15)."""
 
     state: PlanState
@@ -45,7 +46,7 @@ class EndedPlan:
 
 
 @attrs.frozen
-class HistoryEntry:
+class HistoryEntry(Record):
     """One accepted request (`requested_by` set) or one change the clock applied (None)."""
 
     at: pendulum.DateTime

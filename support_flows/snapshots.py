@@ -51,10 +51,6 @@ def _strict(kind: type[Any]) -> Any:
     return structure
 
 
-def _plain(value: Any) -> Any:
-    return value.value if isinstance(value, enum.Enum) else value
-
-
 def _instant(value: object, _: object) -> pendulum.DateTime:
     """An instant as this library writes it: ISO 8601 in UTC, "+00:00" (V2)."""
     if type(value) is not str or len(value) not in (25, 32) or value[-6:] != "+00:00":
@@ -93,48 +89,93 @@ def _iso(value: dt.datetime) -> str:
     return text
 
 
-def _tuple(value: object, kind: Any) -> tuple[Any, ...]:
-    if not isinstance(value, list):
-        raise SnapshotError(f"expected a list, got {describe(value)}")
-    item = typing.get_args(kind)[0]
-    return tuple(converter.structure(v, item) for v in value)
+def _tuples(conv: cattrs.Converter) -> Callable[[Any], Callable[[object, Any], Any]]:
+    def factory(kind: Any) -> Callable[[object, Any], Any]:
+        item = typing.get_args(kind)[0]
+
+        def structure(value: object, _: object) -> tuple[Any, ...]:
+            if type(value) is not list:
+                raise SnapshotError(f"expected a list, got {describe(value)}")
+            one = conv.structure
+            return tuple([one(v, item) for v in value])
+
+        return structure
+
+    return factory
 
 
 def _is_tuple(kind: Any) -> bool:
     return typing.get_origin(kind) is tuple
 
 
-def _exact_fields(cls: type[Any]) -> Callable[[object, Any], Any]:
-    """Structure `cls` from a dict holding exactly its fields: none missing, none extra."""
-    names = tuple(a.name for a in attrs.fields(cls))
-    expected = frozenset(names)
-    build = make_dict_structure_fn(cls, converter, _cattrs_forbid_extra_keys=True)
+def _exact(conv: cattrs.Converter, detailed: bool) -> Callable[[type[Any]], Any]:
+    def factory(cls: type[Any]) -> Callable[[object, Any], Any]:
+        """Structure `cls` from a dict holding exactly its fields: none missing, none extra."""
+        names = tuple(a.name for a in attrs.fields(cls))
+        expected = frozenset(names)
+        build = make_dict_structure_fn(
+            cls, conv, _cattrs_forbid_extra_keys=True, _cattrs_detailed_validation=detailed
+        )
 
-    def structure(value: object, _: object) -> Any:
-        if not isinstance(value, dict):
-            raise SnapshotError(f"expected an object for {cls.__name__}, got {describe(value)}")
-        if value.keys() != expected:
-            missing = [n for n in names if n not in value]
-            extra = [describe(k) for k in value if k not in expected]
-            raise SnapshotError(
-                f"{cls.__name__} needs exactly the fields {', '.join(names)}; "
-                + (f"missing {', '.join(missing)}" if missing else f"extra {', '.join(extra)}")
-            )
-        return build(value, cls)
+        def structure(value: object, _: object) -> Any:
+            if type(value) is not dict:
+                raise SnapshotError(f"expected an object for {cls.__name__}, got {describe(value)}")
+            if value.keys() != expected:
+                missing = [n for n in names if n not in value]
+                extra = [describe(k) for k in value if k not in expected]
+                raise SnapshotError(
+                    f"{cls.__name__} needs exactly the fields {', '.join(names)}; "
+                    + (f"missing {', '.join(missing)}" if missing else f"extra {', '.join(extra)}")
+                )
+            return build(value, cls)
 
-    return structure
+        return structure
+
+    return factory
 
 
-converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
-for _kind in (str, int, bool):
-    converter.register_structure_hook(_kind, _strict(_kind))
-    converter.register_unstructure_hook(_kind, _plain)
-converter.register_structure_hook(pendulum.DateTime, _instant)
-converter.register_structure_hook(dt.datetime, _instant)
-converter.register_structure_hook_func(_is_tuple, _tuple)
-converter.register_structure_hook_factory(attrs.has, _exact_fields)
-converter.register_unstructure_hook(pendulum.DateTime, _iso)
-converter.register_unstructure_hook(dt.datetime, _iso)
+def _optionals(conv: cattrs.Converter) -> Callable[[Any], Callable[[object, Any], Any]]:
+    def factory(kind: Any) -> Callable[[object, Any], Any]:
+        inner = next(a for a in typing.get_args(kind) if a is not type(None))
+
+        def structure(value: object, _: object) -> Any:
+            return None if value is None else conv.structure(value, inner)
+
+        return structure
+
+    return factory
+
+
+def _is_optional(kind: Any) -> bool:
+    args = typing.get_args(kind)
+    return len(args) == 2 and type(None) in args
+
+
+def _text(value: str) -> str:
+    """A str field's value as plain text: a str enum member (PlanState.BASIC) becomes "basic"."""
+    return value._value_ if isinstance(value, enum.Enum) else value
+
+
+def _make(detailed: bool) -> cattrs.Converter:
+    conv = cattrs.Converter(forbid_extra_keys=True, detailed_validation=detailed)
+    for kind in (str, int, bool):
+        conv.register_structure_hook(kind, _strict(kind))
+    conv.register_structure_hook(pendulum.DateTime, _instant)
+    conv.register_structure_hook(dt.datetime, _instant)
+    conv.register_structure_hook_factory(_is_tuple, _tuples(conv))
+    conv.register_structure_hook_factory(attrs.has, _exact(conv, detailed))
+    if not detailed:
+        conv.register_structure_hook_factory(_is_optional, _optionals(conv))
+    conv.register_unstructure_hook(pendulum.DateTime, _iso)
+    conv.register_unstructure_hook(dt.datetime, _iso)
+    conv.register_unstructure_hook(str, _text)
+    return conv
+
+
+# The fast converter structures and unstructures; when it refuses a snapshot, the detailed one
+# runs again on it to name the field at fault ("@ $.pending.target").
+converter = _make(detailed=False)
+detailed = _make(detailed=True)
 
 
 def unstructure(record: object) -> dict[str, Any]:
@@ -149,12 +190,17 @@ def structure(data: object, kind: type[T], what: str) -> T:
         raise refuse(what, f"a snapshot is a dict, got {describe(data)}")
     try:
         return converter.structure(data, kind)
+    except Exception:  # cattrs and attrs raise many kinds; none may escape raw
+        pass
+    try:
+        detailed.structure(data, kind)
     except SnapshotError as error:
         raise refuse(what, str(error)) from None
     except cattrs.BaseValidationError as error:
         raise refuse(what, _first_problem(error)) from None
-    except Exception as error:  # cattrs and attrs raise many kinds; none may escape raw
+    except Exception as error:
         raise refuse(what, f"{type(error).__name__}: {describe(str(error), 200)}") from None
+    raise refuse(what, "it does not have the shape of one")
 
 
 def _explain(error: BaseException, kind: Any) -> str:

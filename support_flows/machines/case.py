@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 import attrs
 import pendulum
-from statemachine import State
+from statemachine import Event, State
 
 from support_flows.clock import Clock, read_clock
 from support_flows.errors import Decision, Reason, describe, invalid
@@ -182,14 +182,28 @@ class CaseChart(BaseChart):
     project_support = State()
     submitted = State(final=True)
 
-    choose_organization = edge(start, organization_chosen)
-    open_organization_support = edge(organization_chosen, organization_support)
-    choose_project = edge(
-        organization_chosen, project_chosen, unless=[project_not_found], on="remember_project"
+    choose_organization = Event(
+        edge(start, organization_chosen),
+        name="Choose the organization",
     )
-    open_project_support = edge(project_chosen, project_support)
-    submit = edge(organization_support, submitted, unless=ORGANIZATION_CASE, on="file_case") | edge(
-        project_support, submitted, unless=PROJECT_CASE, on="file_case"
+    open_organization_support = Event(
+        edge(organization_chosen, organization_support),
+        name="Open the organization's Support page",
+    )
+    choose_project = Event(
+        edge(
+            organization_chosen, project_chosen, unless=[project_not_found], on="remember_project"
+        ),
+        name="Choose a project",
+    )
+    open_project_support = Event(
+        edge(project_chosen, project_support),
+        name="Open Project Support",
+    )
+    submit = Event(
+        edge(organization_support, submitted, unless=ORGANIZATION_CASE, on="file_case")
+        | edge(project_support, submitted, unless=PROJECT_CASE, on="file_case"),
+        name="Submit the case",
     )
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import pendulum
-from statemachine import State
+from statemachine import Event, State
 
 from support_flows.clock import Clock, read_clock
 from support_flows.consulting_values import OrderState, Session, SessionStatus, UnitBalance
@@ -97,55 +97,79 @@ class ConsultingChart(BaseChart):
     consumed = State("Consumed", final=True)
     expired = State("Expired", final=True)
 
-    start_checkout = edge(new, checkout, unless=[billing_role_required], on="open_order")
-    buy_from_representative = edge(
-        new,
-        purchased,
-        unless=[sales_reference_required],
-        on=["purchase", "send_confirmation"],
+    start_checkout = Event(
+        edge(new, checkout, unless=[billing_role_required], on="open_order"),
+        name="Buy in the console",
     )
-    confirm = edge(checkout, purchased, on=["purchase", "send_confirmation"])
-    schedule = edge(purchased, scheduled, unless=SCHEDULE, on="book_session") | edge(
-        scheduled, unless=SCHEDULE, on="book_session"
-    )
-    cancel_session = (
-        edge(scheduled, when=[sessions_still_booked], unless=CANCEL, on="release_session")
-        | edge(
-            scheduled,
+    buy_from_representative = Event(
+        edge(
+            new,
             purchased,
-            when=[units_left_nothing_booked],
-            unless=CANCEL,
-            on="release_session",
-        )
-        | edge(
-            scheduled,
-            expired,
-            when=[units_expired_nothing_booked],
-            unless=CANCEL,
-            on="release_session",
-        )
+            unless=[sales_reference_required],
+            on=["purchase", "send_confirmation"],
+        ),
+        name="Bought through a representative",
     )
-    deliver = (
-        edge(scheduled, when=[sessions_still_booked], unless=DELIVER, on="consume_session")
-        | edge(
-            scheduled,
-            purchased,
-            when=[units_left_nothing_booked],
-            unless=DELIVER,
-            on="consume_session",
-        )
-        | edge(
-            scheduled, consumed, when=[every_unit_consumed], unless=DELIVER, on="consume_session"
-        )
-        | edge(
-            scheduled,
-            expired,
-            when=[units_expired_nothing_booked],
-            unless=DELIVER,
-            on="consume_session",
-        )
+    confirm = Event(
+        edge(checkout, purchased, on=["purchase", "send_confirmation"]),
+        name="Confirm the purchase",
     )
-    expire = edge(purchased, expired, on="expire_units") | edge(scheduled, on="expire_units")
+    schedule = Event(
+        edge(purchased, scheduled, unless=SCHEDULE, on="book_session")
+        | edge(scheduled, unless=SCHEDULE, on="book_session"),
+        name="Schedule a session",
+    )
+    cancel_session = Event(
+        (
+            edge(scheduled, when=[sessions_still_booked], unless=CANCEL, on="release_session")
+            | edge(
+                scheduled,
+                purchased,
+                when=[units_left_nothing_booked],
+                unless=CANCEL,
+                on="release_session",
+            )
+            | edge(
+                scheduled,
+                expired,
+                when=[units_expired_nothing_booked],
+                unless=CANCEL,
+                on="release_session",
+            )
+        ),
+        name="Cancel a session",
+    )
+    deliver = Event(
+        (
+            edge(scheduled, when=[sessions_still_booked], unless=DELIVER, on="consume_session")
+            | edge(
+                scheduled,
+                purchased,
+                when=[units_left_nothing_booked],
+                unless=DELIVER,
+                on="consume_session",
+            )
+            | edge(
+                scheduled,
+                consumed,
+                when=[every_unit_consumed],
+                unless=DELIVER,
+                on="consume_session",
+            )
+            | edge(
+                scheduled,
+                expired,
+                when=[units_expired_nothing_booked],
+                unless=DELIVER,
+                on="consume_session",
+            )
+        ),
+        name="Deliver a session",
+    )
+    expire = Event(
+        edge(purchased, expired, on="expire_units") | edge(scheduled, on="expire_units"),
+        name="The validity ends",
+    )
 
 
 COMPILED = compile_chart(ConsultingChart)

@@ -13,6 +13,7 @@ from support_flows.consulting_values import OrderState, Session, SessionStatus, 
 from support_flows.errors import describe
 from support_flows.guards.consulting import expiry_for, state_for
 from support_flows.inputs import QUANTITY_BOUNDS
+from support_flows.records import Record
 from support_flows.values import Organization
 
 __all__ = [
@@ -48,7 +49,7 @@ class OrderChannel(enum.StrEnum):
 
 
 @attrs.frozen
-class OrderEvent:
+class OrderEvent(Record):
     """One entry of an order's history: what happened, when, to how many units, by whom."""
 
     at: pendulum.DateTime

@@ -68,13 +68,15 @@ class Edge:
 
 @attrs.frozen
 class Compiled:
-    """A chart class as a table: (state, event) -> its edges in declaration order."""
+    """A chart class as a table: (state, event) -> its edges in declaration order, with the
+    states, the events and their names in a reviewer's words."""
 
     chart: type[BaseChart]
     states: tuple[str, ...]
     initial: str
     finals: frozenset[str]
     events: tuple[str, ...]
+    event_names: Mapping[str, str]
     edges: tuple[Edge, ...]
     table: Mapping[tuple[str, str], tuple[Edge, ...]]
     refusals_without_edge: tuple[tuple[Check, ...], ...]
@@ -193,6 +195,7 @@ def compile_chart(chart: type[BaseChart]) -> Compiled:
         initial=_value(initial[0]),
         finals=frozenset(_value(s) for s in chart.states if s.final),
         events=tuple(dict.fromkeys(e.event for e in edges)),
+        event_names={str(e.id): str(e.name) for e in chart.events},  # type: ignore[attr-defined]
         edges=tuple(edges),
         table={key: tuple(found) for key, found in table.items()},
         refusals_without_edge=tuple(chart.refusals_without_edge),

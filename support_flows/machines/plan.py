@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import pendulum
-from statemachine import State
+from statemachine import Event, State
 
 from support_flows.clock import Clock, read_clock
 from support_flows.errors import Decision, Reason, describe, invalid
@@ -68,30 +68,52 @@ class PlanChart(BaseChart):
     premium = State("Premium", value=PlanState.PREMIUM)
     cancelled = State("Cancelled", value=PlanState.CANCELLED)
 
-    subscribe = edge(
-        basic, trial, when=[chose_developer], unless=PURCHASE, on="begin_trial"
-    ) | edge(basic, premium, when=[chose_premium], unless=PURCHASE, on="begin_premium")
-    upgrade = edge(
-        trial, premium, when=[chose_premium], unless=PURCHASE, on="upgrade_from_trial"
-    ) | edge(developer, premium, when=[chose_premium], unless=PURCHASE, on="upgrade_from_developer")
-    downgrade = edge(premium, when=[chose_developer], unless=ROLE, on="schedule_downgrade")
-    cancel = (
-        edge(trial, cancelled, unless=ROLE, on="cancel_trial")
-        | edge(developer, unless=ROLE, on="schedule_cancel")
-        | edge(premium, unless=ROLE, on="schedule_cancel")
+    subscribe = Event(
+        edge(basic, trial, when=[chose_developer], unless=PURCHASE, on="begin_trial")
+        | edge(basic, premium, when=[chose_premium], unless=PURCHASE, on="begin_premium"),
+        name="Subscribe",
     )
-    revoke = edge(developer, unless=REVOKE, on="drop_pending") | edge(
-        premium, unless=REVOKE, on="drop_pending"
+    upgrade = Event(
+        edge(trial, premium, when=[chose_premium], unless=PURCHASE, on="upgrade_from_trial")
+        | edge(
+            developer, premium, when=[chose_premium], unless=PURCHASE, on="upgrade_from_developer"
+        ),
+        name="Upgrade",
     )
-    end_trial = edge(trial, developer, on="convert_trial")
-    apply_pending = (
-        edge(premium, developer, when=[downgrade_due], on="apply_downgrade")
-        | edge(developer, cancelled, when=[cancel_due], on="apply_cancel")
-        | edge(premium, cancelled, when=[cancel_due], on="apply_cancel")
+    downgrade = Event(
+        edge(premium, when=[chose_developer], unless=ROLE, on="schedule_downgrade"),
+        name="Downgrade",
     )
-    reactivate = edge(
-        cancelled, developer, when=[chose_developer], unless=PURCHASE, on="reactivate_plan"
-    ) | edge(cancelled, premium, when=[chose_premium], unless=PURCHASE, on="reactivate_plan")
+    cancel = Event(
+        (
+            edge(trial, cancelled, unless=ROLE, on="cancel_trial")
+            | edge(developer, unless=ROLE, on="schedule_cancel")
+            | edge(premium, unless=ROLE, on="schedule_cancel")
+        ),
+        name="Cancel",
+    )
+    revoke = Event(
+        edge(developer, unless=REVOKE, on="drop_pending")
+        | edge(premium, unless=REVOKE, on="drop_pending"),
+        name="Revoke the pending change",
+    )
+    end_trial = Event(
+        edge(trial, developer, on="convert_trial"),
+        name="The trial ends",
+    )
+    apply_pending = Event(
+        (
+            edge(premium, developer, when=[downgrade_due], on="apply_downgrade")
+            | edge(developer, cancelled, when=[cancel_due], on="apply_cancel")
+            | edge(premium, cancelled, when=[cancel_due], on="apply_cancel")
+        ),
+        name="The pending change takes effect",
+    )
+    reactivate = Event(
+        edge(cancelled, developer, when=[chose_developer], unless=PURCHASE, on="reactivate_plan")
+        | edge(cancelled, premium, when=[chose_premium], unless=PURCHASE, on="reactivate_plan"),
+        name="Reactivate",
+    )
 
 
 COMPILED = compile_chart(PlanChart)

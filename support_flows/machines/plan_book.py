@@ -52,7 +52,8 @@ class PlanBook:
 
     `since` is when the current state began (None on basic); `trial_started_at` when the one
     trial began (P4); `last_change_applied` whether a pending change took effect with no request
-    since (P12); `recorded_at` the instant of the latest history entry (T8). `history` only grows, so an action costs the same however long it is.
+    since (P12); `recorded_at` the instant of the latest history entry (T8). `history` only
+    grows, so an action costs the same however long it is.
     """
 
     __slots__ = ("history", "timezone", *_FIELDS)

@@ -252,7 +252,7 @@ def _periods(r: PlanSnapshot, tz: str) -> Iterator[str]:
     )
     allowed = trial_ends | {p.starts_at for p in periods if p.retroactive}
     for n, p in enumerate(periods):
-        where = f"billing period {n} ({p.tier.value} from {p.starts_at.isoformat()})"
+        where = _PeriodName(n, p)
         if p.tier not in (Tier.DEVELOPER, Tier.PREMIUM):
             yield f"{where} bills a tier that is never billed"
         if p.ends_at is not None and p.ends_at <= p.starts_at:
@@ -274,6 +274,19 @@ def _periods(r: PlanSnapshot, tz: str) -> Iterator[str]:
         yield f"state {r.state.value!r} is not billed by an open {IN_FORCE[r.state].value} period"
     if r.state not in PAID and open_tier is not None:
         yield f"state {r.state.value!r} has an open billing period"
+
+
+class _PeriodName:
+    """A period's name in a message, spelt out only when a message is written."""
+
+    __slots__ = ("n", "period")
+
+    def __init__(self, n: int, period: BillingPeriod) -> None:
+        self.n, self.period = n, period
+
+    def __str__(self) -> str:
+        p = self.period
+        return f"billing period {self.n} ({p.tier.value} from {p.starts_at.isoformat()})"
 
 
 def _premium_billed(

@@ -1,0 +1,83 @@
+"""Apply what has come due to streams of snapshots (RULES.md P14, F6, T7), one record at a time.
+
+`apply_due(records, until=instant)` takes (snapshot dict, Organization) pairs, plans and orders
+mixed (a snapshot's ``kind`` says which), and lazily yields, per record, the updated snapshot and
+the entries it applied, or the `InvalidInput` that refuses a bad record, and goes on. Memory does
+not grow with the number of records. Each record is validated exactly as `restore` validates it
+(V2) and runs the same compiled chart, with no python-statemachine chart per record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import pendulum
+
+from support_flows.errors import InvalidInput, describe
+from support_flows.localtime import instant
+from support_flows.machines.consulting import ConsultingOrder
+from support_flows.machines.consulting_records import KIND as ORDER_KIND
+from support_flows.machines.consulting_records import OrderEvent
+from support_flows.machines.plan import SupportPlan
+from support_flows.machines.plan_snapshot import KIND as PLAN_KIND
+from support_flows.outbox import Email
+from support_flows.plan_values import HistoryEntry
+from support_flows.snapshots import refuse
+from support_flows.values import Organization
+
+__all__ = ["apply_due"]
+
+Applied = tuple[HistoryEntry, ...] | tuple[OrderEvent, ...]
+Result = tuple[dict[str, Any], Applied] | InvalidInput
+
+
+class _At:
+    """A clock that reads one instant: the `until` of a run."""
+
+    __slots__ = ("_at",)
+
+    def __init__(self, at: pendulum.DateTime) -> None:
+        self._at = at
+
+    def now(self) -> pendulum.DateTime:
+        return self._at
+
+
+class _NoMail:
+    """Applying what is due never sends an email (F3 sends only on purchase)."""
+
+    def send(self, email: Email) -> None:
+        raise AssertionError(f"apply_due tried to send {email!r}")
+
+
+def apply_due(
+    records: Iterable[tuple[object, Organization]], *, until: dt.datetime
+) -> Iterator[Result]:
+    """For each (snapshot, organization): (new snapshot, applied entries), or the InvalidInput
+    refusing it. A snapshot written without its history comes back without it."""
+    clock = _At(instant(until, "until"))
+    outbox = _NoMail()
+    for data, org in records:
+        try:
+            yield _one(data, org, clock, outbox)
+        except InvalidInput as error:
+            yield error
+
+
+def _one(data: object, org: Organization, clock: _At, outbox: _NoMail) -> Result:
+    kind = data.get("kind") if isinstance(data, dict) else None
+    keep = isinstance(data, dict) and data.get("history") is not None
+    if kind == PLAN_KIND:
+        plan = SupportPlan.restore(data, org, clock=clock)
+        applied: Applied = plan.apply_due()
+        return plan.snapshot(history=keep), applied
+    if kind == ORDER_KIND:
+        order = ConsultingOrder.restore(data, org, clock=clock, outbox=outbox)
+        applied = order.apply_due()
+        return order.snapshot(history=keep), applied
+    raise refuse(
+        "support plan or consulting order",
+        f"kind {describe(kind)}, expected {PLAN_KIND!r} or {ORDER_KIND!r}",
+    )
