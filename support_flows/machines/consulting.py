@@ -415,9 +415,10 @@ class ConsultingOrder:
             self._atomic(lambda: self._confirm())
 
     def _confirm(self) -> None:
-        self._expire_until(self._now())
+        now = self._now()
+        self._expire_until(now)
         if self._book.state == OrderState.CHECKOUT:
-            self._step("confirm")
+            self._step("confirm", now)
 
     def schedule(self, *, start: pendulum.DateTime, hours: int, actor: Member) -> Session:
         """Book a session of whole units (F0, F4, F6); input (T1, V4, V5) is checked first."""
@@ -481,16 +482,17 @@ class ConsultingOrder:
         self._engine.run(book, "expire", self._facts("expire", book.expires_at))
         return (book.history[-1],)
 
-    def _step(self, request: str, **more: Any) -> None:
-        now = self._now()
+    def _step(self, request: str, now: pendulum.DateTime, **more: Any) -> None:
+        """One request, at `now`: the one clock reading of the public call that makes it."""
         self._engine.run(self._book, request, self._facts(request, now, **more))
 
     def _run(self, request: str, **more: Any) -> None:
         with self._lock:
 
             def step() -> None:
-                self._expire_until(self._now())
-                self._step(request, **more)
+                now = self._now()
+                self._expire_until(now)
+                self._step(request, now, **more)
 
             self._atomic(step)
 
@@ -501,9 +503,10 @@ class ConsultingOrder:
         with self._lock:
 
             def step() -> Session:
-                self._expire_until(self._now())
+                now = self._now()
+                self._expire_until(now)
                 session = self._book.session(named)
-                self._step(request, actor=actor, session_id=named, session=session)
+                self._step(request, now, actor=actor, session_id=named, session=session)
                 closed = self._book.session(named)
                 assert closed is not None
                 return closed
