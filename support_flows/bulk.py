@@ -22,6 +22,7 @@ from support_flows.machines.consulting_records import KIND as ORDER_KIND
 from support_flows.machines.consulting_records import OrderEvent
 from support_flows.machines.plan import SupportPlan
 from support_flows.machines.plan_snapshot import KIND as PLAN_KIND
+from support_flows.machines.plan_snapshot import book_from_snapshot
 from support_flows.outbox import Email
 from support_flows.plan_values import HistoryEntry
 from support_flows.snapshots import refuse
@@ -70,7 +71,7 @@ def _one(data: object, org: Organization, clock: _At, outbox: _NoMail) -> Result
     kind = data.get("kind") if isinstance(data, dict) else None
     keep = isinstance(data, dict) and data.get("history") is not None
     if kind == PLAN_KIND:
-        plan = SupportPlan.restore(data, org, clock=clock)
+        plan = SupportPlan(org, clock=clock, _book=book_from_snapshot(data, org))
         applied: Applied = plan.apply_due()
         return plan.snapshot(history=keep), applied
     if kind == ORDER_KIND:

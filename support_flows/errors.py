@@ -55,7 +55,7 @@ class Violation(str):
     message: str
 
     def __new__(cls, code: Reason | str, rule: str, message: str) -> Violation:
-        reason = Reason(code)
+        reason = code if type(code) is Reason else Reason(code)
         self = super().__new__(cls, reason.value)
         object.__setattr__(self, "code", reason)
         object.__setattr__(self, "rule", rule)
@@ -193,7 +193,10 @@ def invalid(code: Reason, rule: str, message: str) -> InvalidInput:
 def describe(value: object, limit: int = 80) -> str:
     """`repr(value)` for a message, shortened when long: the start and the full length."""
     if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
+        try:
+            return value.isoformat()
+        except Exception:  # a foreign tzinfo may fail; fall back to the repr
+            pass
     try:
         text = repr(value)
     except Exception:  # a hostile object's __repr__ may fail; name its type instead

@@ -3,7 +3,9 @@ raw Python one, naming the offending value."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+import types
 from typing import Any, TypeVar
 
 from support_flows.errors import Reason, describe, invalid
@@ -93,8 +95,10 @@ def quantity(value: object, what: str, *, rule: str = "V4") -> int:
 
 def finite_number(value: object, what: str) -> float:
     """An int or float that is finite; a bool is not a number (V4)."""
-    if type(value) in (int, float) and math.isfinite(value):  # type: ignore[arg-type]
-        return value  # type: ignore[return-value]
+    if type(value) is int or (
+        isinstance(value, float) and type(value) is float and math.isfinite(value)
+    ):
+        return value
     raise invalid(
         Reason.INVALID_VALUE, "V4", f"{what} must be a finite number, got {describe(value)}"
     )
@@ -120,8 +124,11 @@ def of_type(value: object, kind: type[T], what: str) -> T:
 
 
 def has_method(value: Any, name: str, what: str) -> Any:
-    """`value` if it has a callable `name` (a clock's `now`, an outbox's `send`), else V5."""
-    if callable(getattr(value, name, None)):
+    """`value` if it is an object with a callable `name` (a clock's `now`, an outbox's `send`),
+    else V5. A class, a module or a datetime (which has a `now` of its own) is not one."""
+    if not isinstance(value, type | types.ModuleType | dt.date) and callable(
+        getattr(value, name, None)
+    ):
         return value
     raise invalid(
         Reason.INVALID_VALUE,

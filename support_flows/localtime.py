@@ -261,6 +261,31 @@ def add_wall_months_clamped(moment: dt.datetime, months: int, tz: str) -> pendul
     return instant(_resolve_earliest(wall, tz_info))
 
 
+def is_next_month_start(effective: dt.datetime, moment: dt.datetime, tz: str) -> bool:
+    """Whether `effective` is `next_month_start(moment, tz)` (T3), answered from two cached month
+    starts when neither month begins twice (the usual case), by computing it otherwise."""
+    at, target = instant(moment), instant(effective)
+    previous = _previous_month_start(target, tz)
+    if previous is None:
+        return next_month_start(at, tz) == target
+    return previous <= at < target
+
+
+@lru_cache(maxsize=65_536)
+def _previous_month_start(target: pendulum.DateTime, tz: str) -> pendulum.DateTime | None:
+    """The start of the month before `target`'s, if `target` is a month start and neither of the
+    two months begins twice; None otherwise (the caller computes exactly)."""
+    if not _is_month_start(target, tz):
+        return None
+    local = _wall(target, zone(tz))
+    year, month = (local.year - 1, 12) if local.month == 1 else (local.year, local.month - 1)
+    this = _day_starts(local.date(), tz)
+    before = _day_starts(dt.date(year, month, 1), tz)
+    if len(this) > 1 or len(before) > 1:
+        return None
+    return before[0]
+
+
 def is_month_start(moment: dt.datetime, tz: str) -> bool:
     """Whether `moment` is the first instant of a month in `tz` (the P20 boundary invariant)."""
     return _is_month_start(instant(moment), tz)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import marshal
 import typing
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -20,7 +21,7 @@ from cattrs.gen import make_dict_structure_fn
 from support_flows.errors import Reason, describe, invalid
 from support_flows.localtime import FIRST_YEAR, LAST_YEAR
 
-__all__ = ["structure", "unstructure"]
+__all__ = ["Pristine", "refuse", "structure", "unstructure"]
 
 T = TypeVar("T")
 
@@ -51,11 +52,25 @@ def _strict(kind: type[Any]) -> Any:
     return structure
 
 
+_INSTANTS: dict[str, pendulum.DateTime] = {}
+
+
 def _instant(value: object, _: object) -> pendulum.DateTime:
-    """An instant as this library writes it: ISO 8601 in UTC, "+00:00" (V2)."""
-    if type(value) is not str or len(value) not in (25, 32) or value[-6:] != "+00:00":
+    """An instant as this library writes it: ISO 8601 in UTC, "+00:00" (V2). Instants read are
+    remembered: month starts recur in every record of a zone."""
+    known = _INSTANTS.get(value) if type(value) is str else None
+    if known is not None:
+        return known
+    if (
+        type(value) is not str
+        or len(value) not in (25, 32)
+        or value[-6:] != "+00:00"
+        or value[10] != "T"
+        or (len(value) == 32 and (value[19] != "." or value[20:26] == "000000"))
+    ):
         raise SnapshotError(
-            f"expected an ISO 8601 instant in UTC ending +00:00, got {describe(value)}"
+            "expected an instant as this library writes it (ISO 8601 in UTC, "
+            f"YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00), got {describe(value)}"
         )
     try:
         parsed = dt.datetime.fromisoformat(value)
@@ -63,7 +78,7 @@ def _instant(value: object, _: object) -> pendulum.DateTime:
         raise SnapshotError(f"expected an ISO 8601 instant, got {describe(value)}") from None
     if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
         raise SnapshotError(f"instant {value} is outside the years {FIRST_YEAR}-{LAST_YEAR}")
-    return pendulum.DateTime(
+    moment = pendulum.DateTime(
         parsed.year,
         parsed.month,
         parsed.day,
@@ -73,6 +88,10 @@ def _instant(value: object, _: object) -> pendulum.DateTime:
         parsed.microsecond,
         tzinfo=pendulum.UTC,
     )
+    if len(_INSTANTS) >= 65_536:
+        _INSTANTS.clear()
+    _INSTANTS[value] = moment
+    return moment
 
 
 _ISO: dict[dt.datetime, str] = {}
@@ -216,6 +235,29 @@ def _first_problem(error: cattrs.BaseValidationError) -> str:
     except Exception:  # formatting a hostile value may fail; the group's own words remain
         return describe(str(error), 200)
     return problems[0] if problems else describe(str(error), 200)
+
+
+class Pristine:
+    """The snapshot a record was restored from, kept while the record is unchanged: writing it
+    again is then a copy of what was read. V2 restores only what this library writes, exactly as
+    it writes it, so the copy equals what writing would give."""
+
+    __slots__ = ("_data", "_token")
+
+    def __init__(self, data: dict[str, Any], token: object) -> None:
+        self._data = marshal.dumps(data)
+        self._token = token
+
+    def copy(self, token: object, *, history: bool) -> dict[str, Any] | None:
+        """A fresh copy of the snapshot if the record's `token` is still the one restored."""
+        if token != self._token:
+            return None
+        data: dict[str, Any] = marshal.loads(self._data)
+        if not history:
+            data["history"] = None
+        elif data["history"] is None:
+            data["history"] = []
+        return data
 
 
 def refuse(what: str, problem: str) -> Exception:

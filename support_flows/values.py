@@ -9,7 +9,7 @@ from typing import TypeVar
 import attrs
 
 from support_flows.errors import Reason, describe, invalid
-from support_flows.inputs import email, flag, identifier
+from support_flows.inputs import email, flag, identifier, of_type
 from support_flows.localtime import zone
 
 
@@ -89,11 +89,10 @@ def parse(kind: type[E], value: object, what: str | None = None) -> E:
     """`value` as a member of `kind`; an unknown name is refused with `invalid_value` (V1)."""
     if isinstance(value, kind):
         return value
-    if isinstance(value, str):
-        try:
-            return kind(value)
-        except ValueError:
-            pass
+    if type(value) is str:
+        member = kind._value2member_map_.get(value)
+        if member is not None:
+            return member  # type: ignore[return-value]
     accepted = ", ".join(str(m.value) for m in kind)
     label = what or kind.__name__.lower()
     raise invalid(
@@ -242,7 +241,7 @@ class Organization:
         return self._ids
 
     def has_project(self, project_id: object) -> bool:
-        return project_id in self._ids
+        return type(project_id) is str and project_id in self._ids
 
 
 @attrs.frozen
@@ -257,15 +256,17 @@ class Member:
     email: str | None = attrs.field(default=None, converter=_email)
 
     def roles_in_project(self, project_id: str) -> frozenset[Role]:
+        if type(project_id) is not str:
+            return frozenset()
         return self.project_roles.get(project_id, frozenset())
 
     def is_member_of(self, org: Organization) -> bool:
         """Holds an organization role, or a role in one of the organization's projects (C1)."""
-        return bool(self.org_roles) or self.in_some_project_of(org)
+        return bool(self.org_roles) or self.in_some_project_of(of_type(org, Organization, "org"))
 
     def in_some_project_of(self, org: Organization) -> bool:
         """Holds a role in at least one of the organization's projects (linear in the roles)."""
-        ids = org.project_ids
+        ids = of_type(org, Organization, "org").project_ids
         return any(p in ids for p in self.project_roles)
 
     @property

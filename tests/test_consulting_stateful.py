@@ -21,6 +21,7 @@ from hypothesis.stateful import (
 
 import support_flows as sf
 from support_flows.localtime import add_wall_months_clamped
+from support_flows.snapshots import unstructure
 
 OWNER = sf.Member("u-owner", org_roles={sf.Role.ORG_OWNER}, email="owner@example.com")
 DEV = sf.Member("u-dev", project_roles={"p-1": {sf.Role.PROJECT_READ_ONLY}})
@@ -299,6 +300,9 @@ class ConsultingOrderMachine(RuleBasedStateMachine):
             data, self.org, clock=self.clock, outbox=self.outbox
         )
         assert self.order.snapshot() == data
+        # Unchanged, the restored order writes back a copy of what it read; what it would write
+        # from its record must be the same.
+        assert unstructure(self.order._book.snapshot()) == data
         self.order.confirm()
 
     # -- invariants ---------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import zoneinfo
+from typing import Any
 
 import pendulum
 import pytest
@@ -21,6 +22,7 @@ from support_flows.localtime import (
     in_zone,
     instant,
     is_month_start,
+    is_next_month_start,
     start_of_local_day,
     zone,
 )
@@ -610,3 +612,25 @@ def test_t6_both_clocks_satisfy_the_clock_protocol():
     """T6: SystemClock and FrozenClock are Clocks (anything with now())."""
     assert isinstance(SystemClock(), Clock)
     assert isinstance(FrozenClock(utc(2026, 1, 1)), Clock)
+
+
+@pytest.mark.parametrize(
+    ("tz", "moment"),
+    [
+        ("UTC", utc(2026, 3, 14, 10)),
+        ("Europe/Berlin", utc(2026, 3, 31, 22, 30)),
+        ("America/St_Johns", utc(2009, 11, 1, 2, 45)),
+        ("America/St_Johns", utc(2009, 11, 1, 2, 0)),
+        ("America/St_Johns", utc(2009, 10, 15)),
+        ("America/St_Johns", utc(2009, 11, 15)),
+        ("America/Asuncion", utc(2023, 9, 30, 12)),
+        ("Pacific/Kiritimati", utc(2026, 3, 31, 12)),
+    ],
+)
+def test_t3_is_next_month_start_agrees_with_next_month_start(tz: str, moment: Any) -> None:
+    """T3: the quick check answers exactly as computing the next month's start does, also where
+    a month begins twice (St John's, 2009)."""
+    start = next_month_start(moment, tz)
+    assert is_next_month_start(start, moment, tz)
+    assert not is_next_month_start(start.add(hours=1), moment, tz)
+    assert not is_next_month_start(next_month_start(start, tz), moment, tz)

@@ -9,7 +9,7 @@ from typing import ClassVar
 import attrs
 import pendulum
 
-from support_flows.errors import Reason
+from support_flows.errors import Reason, describe
 from support_flows.guards.common import not_org_member
 from support_flows.guards.plan import ENTITLEMENTS
 from support_flows.guards.registry import Registry
@@ -48,7 +48,7 @@ def project_not_found(f: CaseFacts) -> str | None:
     """C5: a project-level case needs a project that belongs to the organization."""
     if f.project_id is None or f.org.has_project(f.project_id):
         return None
-    return f"project {f.project_id!r} does not belong to organization {f.org.org_id!r}"
+    return f"project {describe(f.project_id)} does not belong to organization {f.org.org_id!r}"
 
 
 @CASE.check(Reason.ORG_OWNER_REQUIRED, "C3")
@@ -82,7 +82,7 @@ def project_role_required(f: CaseFacts) -> str | None:
     if org.has_project(f.project_id) and actor.roles_in_project(f.project_id):
         return None
     return (
-        f"user {actor.user_id!r} holds no role in project {f.project_id!r} of organization "
+        f"user {actor.user_id!r} holds no role in project {describe(f.project_id)} of organization "
         f"{org.org_id!r} and is not its Organization Owner"
     )
 

@@ -10,7 +10,7 @@ import attrs
 import pendulum
 
 from support_flows.consulting_values import FINAL_STATES, OrderState, Session, UnitBalance
-from support_flows.errors import Reason
+from support_flows.errors import Reason, describe
 from support_flows.guards.common import billing_role_required, not_org_member
 from support_flows.guards.registry import Registry
 from support_flows.localtime import add_wall_months_clamped
@@ -86,7 +86,9 @@ def sales_reference_required(f: OrderFacts) -> str | None:
     """F1: an order placed by a representative needs a non-empty sales reference."""
     if f.sales_reference is not None and f.sales_reference.strip():
         return None
-    return f"an order from a representative needs a sales reference, got {f.sales_reference!r}"
+    return (
+        f"an order from a representative needs a sales reference, got {describe(f.sales_reference)}"
+    )
 
 
 @CONSULTING.check(Reason.ORDER_NOT_ACTIVE, "F0", "F7")
@@ -115,7 +117,7 @@ def invalid_quantity(f: OrderFacts) -> str | None:
         return None
     return (
         f"a session books whole units: hours must be a multiple of {f.hours_per_unit}, "
-        f"got {f.hours!r}"
+        f"got {describe(f.hours)}"
     )
 
 
@@ -160,7 +162,7 @@ def unknown_session(f: OrderFacts) -> str | None:
     """F5: cancelling or delivering names a session of this order."""
     if f.session_id is None or f.session is not None:
         return None
-    return f"the order has no session {f.session_id!r}"
+    return f"the order has no session {describe(f.session_id)}"
 
 
 @CONSULTING.check(Reason.EVENT_NOT_ALLOWED, "V3")

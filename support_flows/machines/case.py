@@ -270,8 +270,9 @@ class CaseFlow:
     def enabled_events(self, project_id: str | None = None) -> list[str]:
         """The steps that would pass from here, guards included; ``choose_project`` is listed
         only when asked about a `project_id` of the organization."""
+        asked = None if project_id is None else identifier(project_id, "project_id")
         with self._lock:
-            facts = self._facts(project_id)
+            facts = self._facts(asked)
             return [
                 event
                 for event in COMPILED.events

@@ -8,6 +8,7 @@ however long the history is.
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import attrs
@@ -46,6 +47,7 @@ class OrderTerms:
 
 
 _FIELDS = ("state", "purchased_at", "expires_at", "validity_ended", "units", "recorded_at")
+_SAVED = operator.attrgetter(*_FIELDS)
 
 
 class OrderBook:
@@ -83,8 +85,7 @@ class OrderBook:
         self._replaced.clear()
 
     def save(self) -> tuple[Any, ...]:
-        fields = tuple(getattr(self, name) for name in _FIELDS)
-        return (fields, len(self.sessions), len(self.history), len(self._replaced))
+        return (_SAVED(self), len(self.sessions), len(self.history), len(self._replaced))
 
     def restore(self, saved: tuple[Any, ...]) -> None:
         fields, sessions, history, replaced = saved

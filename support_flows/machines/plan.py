@@ -35,6 +35,7 @@ from support_flows.machines.engine import Engine, compile_chart, engine_for
 from support_flows.machines.plan_book import PlanBook
 from support_flows.machines.plan_snapshot import book_from_snapshot, snapshot_of
 from support_flows.plan_values import BillingPeriod, HistoryEntry, PendingChange, Trial
+from support_flows.snapshots import Pristine
 from support_flows.values import Channel, Member, Organization, PlanState, Tier, parse
 
 __all__ = ["PlanChart", "SupportPlan"]
@@ -126,7 +127,7 @@ class SupportPlan:
     any reason leaves the plan as it was.
     """
 
-    __slots__ = ("_book", "_engine", "_lock", "clock", "org")
+    __slots__ = ("_book", "_engine", "_lock", "_pristine", "clock", "org")
 
     def __init__(
         self,
@@ -141,6 +142,7 @@ class SupportPlan:
         self._engine: Engine = engine_for(COMPILED, engine)
         self._book = _book if _book is not None else PlanBook(org.billing_timezone)
         self._lock = threading.RLock()
+        self._pristine: Pristine | None = None
 
     # Reads: each first applies what has come due (T7).
 
@@ -172,7 +174,7 @@ class SupportPlan:
         """Whether `action` ("change", "cancel", "revoke_pending") would be accepted now: the
         guards of the edge its event would take, never building a chart."""
         with self._lock:
-            facts, event = self._atomic(lambda: self._request(action, actor, tier))
+            facts, event = self._request(action, actor, tier)
             return Decision(COMPILED.decide(facts.state, event, facts))
 
     # Actions: each reads the clock once, applies what is due, then takes one edge or refuses.
@@ -201,7 +203,14 @@ class SupportPlan:
         still holds everything the rules need, and restoring it costs the same however long the
         history was.
         """
-        return self._read(lambda book: snapshot_of(book, self.org, history=history))
+        return self._read(lambda book: self._write(book, history))
+
+    def _write(self, book: PlanBook, history: bool) -> dict[str, Any]:
+        if self._pristine is not None:
+            copy = self._pristine.copy(book.save(), history=history)
+            if copy is not None:
+                return copy
+        return snapshot_of(book, self.org, history=history)
 
     @classmethod
     def restore(
@@ -209,7 +218,10 @@ class SupportPlan:
     ) -> SupportPlan:
         """The plan `snapshot()` wrote; anything else is refused whole (V2)."""
         of_type(org, Organization, "org")
-        return cls(org, clock=clock, engine=engine, _book=book_from_snapshot(data, org))
+        book = book_from_snapshot(data, org)
+        plan = cls(org, clock=clock, engine=engine, _book=book)
+        plan._pristine = Pristine(data, book.save())  # type: ignore[arg-type]
+        return plan
 
     def __repr__(self) -> str:
         return f"SupportPlan({self.org.org_id!r}, state={self._book.state.value!r})"
@@ -222,8 +234,14 @@ class SupportPlan:
 
     def _read(self, read: Callable[[PlanBook], T]) -> T:
         with self._lock:
-            self._atomic(lambda: self._apply_until(self._now()))
+            self._observe(self._now())
             return read(self._book)
+
+    def _observe(self, now: pendulum.DateTime) -> None:
+        """T7: let what has come due by `now` take effect, atomically."""
+        due = self._book.next_due()
+        if due is not None and due[0] <= now:
+            self._atomic(lambda: self._apply_until(now))
 
     def _atomic(self, step: Callable[[], T]) -> T:
         saved = self._book.save()
@@ -236,13 +254,14 @@ class SupportPlan:
     def _apply_until(self, now: pendulum.DateTime) -> tuple[HistoryEntry, ...]:
         applied = []
         book = self._book
-        while (due := book.next_due()) is not None and due.at <= now:
+        while (due := book.next_due()) is not None and due[0] <= now:
+            at, event = due
             source = book.state
             facts = PlanFacts(
-                self.org, None, None, None, source, book.pending, book.last_change_applied, due.at
+                self.org, None, None, None, source, book.pending, book.last_change_applied, at
             )
-            self._engine.run(book, due.event, facts)
-            applied.append(book.record(due.event, source, due.at))
+            self._engine.run(book, event, facts)
+            applied.append(book.record(event, source, at))
         return tuple(applied)
 
     def _request(
@@ -257,13 +276,11 @@ class SupportPlan:
         of_type(actor, Member, "actor")
         chosen: Tier | None
         if action == "change":
-            if tier is None:
-                raise invalid(Reason.INVALID_VALUE, "V1", "a change needs a tier")
             chosen = parse(Tier, tier, "tier")
         else:
             chosen = Tier.BASIC if action == "cancel" else None
         now = self._now()
-        self._apply_until(now)
+        self._observe(now)
         book = self._book
         facts = PlanFacts(
             self.org, actor, action, chosen, book.state, book.pending, book.last_change_applied, now

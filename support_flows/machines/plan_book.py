@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
-import attrs
 import pendulum
 
 from support_flows.guards.plan import IN_FORCE, PlanFacts
@@ -20,18 +20,10 @@ from support_flows.plan_values import (
 )
 from support_flows.values import PlanState, Tier
 
-__all__ = ["RETROACTIVE_DAYS", "TRIAL_DAYS", "Due", "PlanBook"]
+__all__ = ["RETROACTIVE_DAYS", "TRIAL_DAYS", "PlanBook"]
 
 TRIAL_DAYS = 30
 RETROACTIVE_DAYS = 90
-
-
-@attrs.frozen
-class Due:
-    """Something the clock applies when it comes due: the trial's end or a pending change."""
-
-    at: pendulum.DateTime
-    event: str
 
 
 _FIELDS = (
@@ -45,6 +37,7 @@ _FIELDS = (
     "trial_started_at",
     "recorded_at",
 )
+_SAVED = operator.attrgetter(*_FIELDS)
 
 
 class PlanBook:
@@ -87,10 +80,10 @@ class PlanBook:
 
     def save(self) -> tuple[Any, ...]:
         """What `restore` needs to undo a step that failed half-way."""
-        return (*(getattr(self, name) for name in _FIELDS), len(self.history))
+        return (_SAVED(self), len(self.history))
 
     def restore(self, saved: tuple[Any, ...]) -> None:
-        *values, length = saved
+        values, length = saved
         for name, value in zip(_FIELDS, values, strict=True):
             setattr(self, name, value)
         del self.history[length:]
@@ -98,11 +91,13 @@ class PlanBook:
     def next_month(self, now: pendulum.DateTime) -> pendulum.DateTime:
         return next_month_start(now, self.timezone)
 
-    def next_due(self) -> Due | None:
+    def next_due(self) -> tuple[pendulum.DateTime, str] | None:
+        """When the clock next applies something, and which event: the trial's end or the
+        pending change coming due."""
         if self.trial is not None:
-            return Due(self.trial.ends_at, "end_trial")
+            return (self.trial.ends_at, "end_trial")
         if self.pending is not None:
-            return Due(self.pending.effective_at, "apply_pending")
+            return (self.pending.effective_at, "apply_pending")
         return None
 
     def last_instant(self) -> pendulum.DateTime | None:

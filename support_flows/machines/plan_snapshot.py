@@ -16,7 +16,7 @@ import pendulum
 
 from support_flows.errors import describe
 from support_flows.guards.plan import IN_FORCE
-from support_flows.localtime import add_wall_days, is_month_start, next_month_start
+from support_flows.localtime import add_wall_days, is_month_start, is_next_month_start
 from support_flows.machines.plan_book import TRIAL_DAYS, PlanBook
 from support_flows.plan_values import BillingPeriod, EndedPlan, HistoryEntry, PendingChange, Trial
 from support_flows.snapshots import refuse, structure, unstructure
@@ -236,7 +236,7 @@ def _pending(r: PlanSnapshot, tz: str) -> Iterator[str]:
         yield f"a pending downgrade to developer in state {r.state.value!r}"
     elif p.target not in (PlanState.DEVELOPER, PlanState.CANCELLED):
         yield f"a pending change to {p.target.value!r} (P9 makes only developer or cancelled)"
-    elif p.effective_at != next_month_start(p.requested_at, tz):
+    elif not is_next_month_start(p.effective_at, p.requested_at, tz):
         yield "the pending change is not effective on the 1st after its request (P9)"
     elif r.since is None or p.requested_at < r.since:
         yield "the pending change was requested before the state it changes began"
@@ -247,10 +247,15 @@ _MAKES = {PlanState.DEVELOPER: ("downgrade",), PlanState.CANCELLED: ("cancel",)}
 
 def _periods(r: PlanSnapshot, tz: str) -> Iterator[str]:
     periods = r.periods
-    trial_ends = (
-        {add_wall_days(r.trial_started_at, TRIAL_DAYS, tz)} if r.trial_started_at else set()
-    )
-    allowed = trial_ends | {p.starts_at for p in periods if p.retroactive}
+    retroactive = {p.starts_at for p in periods if p.retroactive}
+
+    def allowed(boundary: pendulum.DateTime) -> bool:
+        """P20's exceptions: a retroactive or catch-up start, or the one trial's end."""
+        if boundary in retroactive or is_month_start(boundary, tz):
+            return True
+        started = r.trial_started_at
+        return started is not None and boundary == add_wall_days(started, TRIAL_DAYS, tz)
+
     for n, p in enumerate(periods):
         where = _PeriodName(n, p)
         if p.tier not in (Tier.DEVELOPER, Tier.PREMIUM):
@@ -262,11 +267,7 @@ def _periods(r: PlanSnapshot, tz: str) -> Iterator[str]:
         if n and (periods[n - 1].ends_at or p.starts_at) > p.starts_at:
             yield f"{where} overlaps or comes before the period preceding it"
         for boundary in (p.starts_at, p.ends_at):
-            if (
-                boundary is not None
-                and boundary not in allowed
-                and not is_month_start(boundary, tz)
-            ):
+            if boundary is not None and not allowed(boundary):
                 yield f"{where} has a boundary {boundary.isoformat()} not at a month start (P20)"
     last = periods[-1] if periods else None
     open_tier = last.tier if last is not None and last.ends_at is None else None
