@@ -18,6 +18,8 @@ __all__ = [
     "finite_number",
     "flag",
     "identifier",
+    "is_email",
+    "is_identifier",
     "of_type",
     "quantity",
     "text",
@@ -38,15 +40,33 @@ QUANTITY_BOUNDS = {
 """V4: the whole numbers the product holds, inclusive."""
 
 
-def identifier(value: object, what: str, *, rule: str = "V5") -> str:
+def is_identifier(value: object) -> bool:
     """A non-empty printable string, no surrounding whitespace, at most 200 characters (V5)."""
-    if (
+    return (
         isinstance(value, str)
         and 0 < len(value) <= MAX_ID_LENGTH
         and value.isprintable()
         and value == value.strip()
-    ):
-        return value
+    )
+
+
+def is_email(value: object) -> bool:
+    """One '@' with text on both sides, printable, no spaces, at most 254 characters (V5)."""
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_EMAIL_LENGTH:
+        return False
+    local, at, domain = value.partition("@")
+    return (
+        bool(at and local and domain)
+        and "@" not in domain
+        and value.isprintable()
+        and not any(c.isspace() for c in value)
+    )
+
+
+def identifier(value: object, what: str, *, rule: str = "V5") -> str:
+    """`value` if it is an identifier (V5); otherwise `invalid_value` naming it."""
+    if is_identifier(value):
+        return value  # type: ignore[return-value]
     raise invalid(
         Reason.INVALID_VALUE,
         rule,
@@ -56,11 +76,9 @@ def identifier(value: object, what: str, *, rule: str = "V5") -> str:
 
 
 def email(value: object, what: str) -> str:
-    """An e-mail address: one '@' with text on both sides, printable, no spaces (V5)."""
-    if isinstance(value, str) and 0 < len(value) <= MAX_EMAIL_LENGTH and value.isprintable():
-        local, at, domain = value.partition("@")
-        if at and local and domain and "@" not in domain and not any(c.isspace() for c in value):
-            return value
+    """`value` if it is an e-mail address (V5); otherwise `invalid_value` naming it."""
+    if is_email(value):
+        return value  # type: ignore[return-value]
     raise invalid(
         Reason.INVALID_VALUE,
         "V5",

@@ -255,8 +255,6 @@ class Pristine:
         data: dict[str, Any] = marshal.loads(self._data)
         if not history:
             data["history"] = None
-        elif data["history"] is None:
-            data["history"] = []
         return data
 
 

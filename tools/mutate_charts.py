@@ -35,6 +35,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+TRACKED = [
+    name
+    for name in subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    if (ROOT / name).is_file()
+]
+"""The project's committed files (as they are in the work tree): the copy each mutation runs in."""
+
 EQUIVALENT: list[str] = []
 """Added guards that never fail where their edge is taken in the suite: no test can tell."""
 
@@ -93,6 +102,7 @@ def record_failing_checks(python: str) -> dict[str, set[str]]:
     """Run the suite once with the edge recorder: for each edge taken, the checks that fail."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "edges.json"
+        tests = [name for name in TRACKED if name.startswith("tests/") and name.endswith(".py")]
         env = {
             **os.environ,
             "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tools")]),
@@ -100,7 +110,7 @@ def record_failing_checks(python: str) -> dict[str, set[str]]:
             "HYPOTHESIS_PROFILE": "dev",
         }
         subprocess.run(
-            [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "edge_recorder"],
+            [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "edge_recorder", *tests],
             cwd=ROOT,
             env=env,
             capture_output=True,
@@ -182,12 +192,10 @@ def run(mutation: Mutation, python: str) -> tuple[Mutation, bool, float, str]:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "project"
-        shutil.copytree(ROOT / "support_flows", copy / "support_flows")
-        shutil.copytree(ROOT / "tests", copy / "tests")
-        shutil.copy(ROOT / "pyproject.toml", copy / "pyproject.toml")
-        shutil.copy(ROOT / "README.md", copy / "README.md")
-        if (ROOT / "examples").exists():
-            shutil.copytree(ROOT / "examples", copy / "examples")
+        for name in TRACKED:
+            target = copy / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(ROOT / name, target)
         (copy / CHARTS[mutation.chart][0]).write_text(mutation.source, encoding="utf-8")
         env = {**os.environ, "PYTHONPATH": str(copy), "HYPOTHESIS_PROFILE": "dev"}
         result = subprocess.run(

@@ -53,7 +53,15 @@ _SAVED = operator.attrgetter(*_FIELDS)
 class OrderBook:
     """An order's record; only the chart's actions change it."""
 
-    __slots__ = ("_index", "_replaced", "history", "sessions", "terms", *_FIELDS)
+    __slots__ = (
+        "_index",
+        "_replaced",
+        "history",
+        "history_complete",
+        "sessions",
+        "terms",
+        *_FIELDS,
+    )
     state_type = str
 
     def __init__(
@@ -79,6 +87,7 @@ class OrderBook:
         self.history: list[OrderEvent] = [] if history is None else history
         self._index = {s.session_id: n for n, s in enumerate(self.sessions)}
         self._replaced: list[tuple[int, Session]] = []
+        self.history_complete = True
 
     def commit(self) -> None:
         """The step succeeded: forget what would undo it."""
@@ -138,7 +147,7 @@ class OrderBook:
             self.recorded_at,
             self.units,
             tuple(self.sessions),
-            tuple(self.history) if history else None,
+            tuple(self.history) if history and self.history_complete else None,
         )
 
     def _log(self, f: OrderFacts, what: OrderAction, units: int, session: str | None) -> None:
@@ -217,6 +226,7 @@ class OrderBook:
 
 
 def book_from_snapshot(record: OrderSnapshot) -> OrderBook:
+    """The order's record from its snapshot; without a history, only what happens next is held."""
     terms = OrderTerms(
         record.order_id,
         record.org_id,
@@ -229,7 +239,7 @@ def book_from_snapshot(record: OrderSnapshot) -> OrderBook:
         record.validity_months,
         record.created_at,
     )
-    return OrderBook(
+    book = OrderBook(
         terms,
         record.units,
         record.state.value,
@@ -240,3 +250,5 @@ def book_from_snapshot(record: OrderSnapshot) -> OrderBook:
         list(record.history or ()),
         record.recorded_at,
     )
+    book.history_complete = record.history is not None
+    return book

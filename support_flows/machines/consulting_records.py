@@ -12,7 +12,7 @@ import pendulum
 from support_flows.consulting_values import OrderState, Session, SessionStatus, UnitBalance
 from support_flows.errors import describe
 from support_flows.guards.consulting import expiry_for, state_for
-from support_flows.inputs import QUANTITY_BOUNDS
+from support_flows.inputs import QUANTITY_BOUNDS, is_email, is_identifier
 from support_flows.records import Record
 from support_flows.values import Organization
 
@@ -130,6 +130,10 @@ def inconsistencies(r: OrderSnapshot, org: Organization) -> Iterator[str]:
         yield "its validity ended, but it has no expiry"
     if r.units.expired and not r.validity_ended:
         yield "it has expired units but its validity has not ended"
+    names = [r.order_id, r.requested_by, r.sales_reference]
+    names += [n for s in r.sessions for n in (s.booked_by, s.closed_by)]
+    if not all(n is None or is_identifier(n) for n in names) or not is_email(r.buyer_email):
+        yield "an id, a sales reference or the buyer's email is not one this library accepts (V5)"
     yield from _sessions(r)
     latest = max(
         [r.created_at, *(a for a in (r.purchased_at,) if a)]
@@ -176,18 +180,42 @@ def _sessions(r: OrderSnapshot) -> Iterator[str]:
 
 
 def _history(r: OrderSnapshot, history: tuple[OrderEvent, ...]) -> Iterator[str]:
+    """The history is the order's own: opened, bought once, and one entry for each booking,
+    closing and expiry the record holds, each when and by whom the record says."""
     previous: pendulum.DateTime | None = None
     for n, event in enumerate(history):
         if previous is not None and event.at < previous:
             yield f"history entry {n} ({event.action.value}) comes before the one preceding it"
             return
-        if event.units < 0:
-            yield f"history entry {n} ({event.action.value}) counts negative units"
+        if not 0 <= event.units <= QUANTITY_BOUNDS["units"][1]:
+            yield f"history entry {n} ({event.action.value}) counts units outside 0-100,000"
         previous = event.at
+    opening = OrderAction.CHECKOUT if r.channel is OrderChannel.CONSOLE else OrderAction.PURCHASE
+    if not history or history[0].action is not opening or history[0].at != r.created_at:
+        yield f"its history does not open with the {opening.value} at its creation"
     purchases = [e for e in history if e.action is OrderAction.PURCHASE]
     if len(purchases) != (0 if r.state is OrderState.CHECKOUT else 1):
         yield "its history does not record exactly one purchase once purchased (F3)"
-    elif purchases and purchases[0].at != r.purchased_at:
-        yield "its history's purchase is not at its purchase instant"
-    if history and history[0].at < r.created_at:
-        yield "its history starts before the order was created"
+    elif purchases and (purchases[0].at != r.purchased_at or purchases[0].actor != r.requested_by):
+        yield "its history's purchase is not the order's purchase"
+    booked = [
+        (e.session_id, e.at, e.units, e.actor) for e in history if e.action is OrderAction.SCHEDULE
+    ]
+    if booked != [(s.session_id, s.booked_at, s.units, s.booked_by) for s in r.sessions]:
+        yield "its history's bookings are not its sessions (F4)"
+    closed = sorted(
+        (e.session_id or "", e.at, e.units, e.actor, e.action.value)
+        for e in history
+        if e.action in (OrderAction.CANCEL_SESSION, OrderAction.DELIVER)
+    )
+    closing = {SessionStatus.CANCELLED: "cancel_session", SessionStatus.DELIVERED: "deliver"}
+    expected = sorted(
+        (s.session_id, s.closed_at, s.units, s.closed_by, closing[s.status])
+        for s in r.sessions
+        if not s.is_booked
+    )
+    if closed != expected:
+        yield "its history's cancellations and deliveries are not its closed sessions (F5)"
+    expiries = [e.at for e in history if e.action is OrderAction.EXPIRE]
+    if expiries != ([r.expires_at] if r.validity_ended else []):
+        yield "its history's expiry is not the order's (F6)"

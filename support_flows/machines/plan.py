@@ -201,7 +201,8 @@ class SupportPlan:
 
         `history=False` leaves the history out (a store keeps it in its audit log): the record
         still holds everything the rules need, and restoring it costs the same however long the
-        history was.
+        history was. A plan restored from such a snapshot holds only what happened since, and
+        writes no history either way.
         """
         return self._read(lambda book: self._write(book, history))
 

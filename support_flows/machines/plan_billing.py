@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import attrs
 import pendulum
 
 from support_flows.plan_values import BillingPeriod, PendingChange, Trial
@@ -22,7 +21,7 @@ def close_open(periods: Sequence[BillingPeriod], at: pendulum.DateTime) -> Perio
     last = periods[-1]
     if at <= last.starts_at:
         return tuple(periods[:-1])
-    return (*periods[:-1], attrs.evolve(last, ends_at=at))
+    return (*periods[:-1], BillingPeriod(last.tier, last.starts_at, at, last.retroactive))
 
 
 def cut_at(periods: Sequence[BillingPeriod], at: pendulum.DateTime) -> Periods:
@@ -32,7 +31,7 @@ def cut_at(periods: Sequence[BillingPeriod], at: pendulum.DateTime) -> Periods:
         if period.starts_at >= at:
             continue
         if period.ends_at is None or period.ends_at > at:
-            period = attrs.evolve(period, ends_at=at)
+            period = BillingPeriod(period.tier, period.starts_at, at, period.retroactive)
         kept.append(period)
     return tuple(kept)
 

@@ -46,10 +46,11 @@ class PlanBook:
     `since` is when the current state began (None on basic); `trial_started_at` when the one
     trial began (P4); `last_change_applied` whether a pending change took effect with no request
     since (P12); `recorded_at` the instant of the latest history entry (T8). `history` only
-    grows, so an action costs the same however long it is.
+    grows, so an action costs the same however long it is; `history_complete` is False when the
+    record was restored without its history (only what happened since is held).
     """
 
-    __slots__ = ("history", "timezone", *_FIELDS)
+    __slots__ = ("history", "history_complete", "timezone", *_FIELDS)
     state_type = PlanState
 
     def __init__(
@@ -77,6 +78,7 @@ class PlanBook:
         self.last_change_applied = last_change_applied
         self.trial_started_at = trial_started_at
         self.recorded_at = recorded_at
+        self.history_complete = True
 
     def save(self) -> tuple[Any, ...]:
         """What `restore` needs to undo a step that failed half-way."""

@@ -16,6 +16,7 @@ import pendulum
 
 from support_flows.errors import describe
 from support_flows.guards.plan import IN_FORCE
+from support_flows.inputs import is_identifier
 from support_flows.localtime import add_wall_days, is_month_start, is_next_month_start
 from support_flows.machines.plan_book import TRIAL_DAYS, PlanBook
 from support_flows.plan_values import BillingPeriod, EndedPlan, HistoryEntry, PendingChange, Trial
@@ -72,7 +73,7 @@ def snapshot_of(book: PlanBook, org: Organization, *, history: bool = True) -> d
         book.pending,
         book.periods,
         book.last_plan,
-        tuple(book.history) if history else None,
+        tuple(book.history) if history and book.history_complete else None,
     )
     return unstructure(record)
 
@@ -85,7 +86,7 @@ def book_from_snapshot(data: object, org: Organization) -> PlanBook:
     problem = next(_inconsistencies(record, org), None)
     if problem is not None:
         raise refuse("support plan", problem)
-    return PlanBook(
+    book = PlanBook(
         org.billing_timezone,
         record.state,
         record.trial,
@@ -98,6 +99,8 @@ def book_from_snapshot(data: object, org: Organization) -> PlanBook:
         record.trial_started_at,
         record.recorded_at,
     )
+    book.history_complete = record.history is not None
+    return book
 
 
 def _inconsistencies(r: PlanSnapshot, org: Organization) -> Iterator[str]:
@@ -116,7 +119,7 @@ def _inconsistencies(r: PlanSnapshot, org: Organization) -> Iterator[str]:
         end = r.pending.effective_at if r.pending is not None else None
         yield from _premium_billed(r, tz, [(r.since, end)])
     if r.history is not None:
-        yield from _history(r.history, r.state)
+        yield from _history(r, r.history, tz)
         yield from _history_agrees(r, r.history)
         yield from _premium_billed(r, tz, list(_premium_stretches(r, r.history)))
 
@@ -165,26 +168,70 @@ def _iso(at: pendulum.DateTime | None) -> str:
     return "none" if at is None else at.isoformat()
 
 
-def _history(history: Sequence[HistoryEntry], state: PlanState) -> Iterator[str]:
+def _history(r: PlanSnapshot, history: Sequence[HistoryEntry], tz: str) -> Iterator[str]:
+    """Each entry an edge of the chart, in time order, chained state to state, with the tier and
+    effective instant its event gives; the pending change followed through to the record's."""
+    from support_flows.machines.plan import COMPILED  # the chart's module restores through here
+
+    edges = {(e.event, e.source, e.target) for e in COMPILED.edges}
     previous_at: pendulum.DateTime | None = None
     current = PlanState.BASIC
+    pending: tuple[PlanState, pendulum.DateTime | None] | None = None
     for n, entry in enumerate(history):
         where = f"history entry {n} ({describe(entry.event)} at {entry.at.isoformat()})"
-        if entry.event not in REQUESTS | CLOCK:
+        if entry.event not in COMPILED.events:
             yield f"{where} names an unknown event"
+        elif (entry.event, entry.source.value, entry.target.value) not in edges:
+            yield f"{where} is not a transition of the plan chart"
         if previous_at is not None and entry.at < previous_at:
             yield f"{where} comes before the entry preceding it"
         if entry.source is not current:
             yield f"{where} starts from {entry.source.value!r}, but the plan was {current.value!r}"
         if (entry.event in REQUESTS) != (entry.requested_by is not None):
             yield f"{where}: only requests name who made them"
-        if entry.effective_at is not None and (
-            entry.event not in ("downgrade", "cancel") or entry.effective_at <= entry.at
+        if entry.requested_by is not None and not is_identifier(entry.requested_by):
+            yield f"{where} names a requester that is not an identifier (V5)"
+        if entry.tier not in _TIERS.get(entry.event, lambda e: ())(entry):
+            yield f"{where} records tier {describe(entry.tier)}, which its event does not choose"
+        schedules = entry.event == "downgrade" or (
+            entry.event == "cancel" and entry.source is entry.target
+        )
+        if schedules != (entry.effective_at is not None) or (
+            entry.effective_at is not None
+            and not is_next_month_start(entry.effective_at, entry.at, tz)
         ):
-            yield f"{where} has an effective instant it cannot have"
+            yield f"{where} has an effective instant its event does not give (P9)"
+        if entry.event == "apply_pending":
+            if pending != (entry.target, entry.at):
+                yield f"{where} applies a change that was not pending for that instant"
+            pending = None
+        elif schedules:
+            target = PlanState.DEVELOPER if entry.event == "downgrade" else PlanState.CANCELLED
+            pending = (target, entry.effective_at)
+        elif entry.event in ("revoke", "upgrade", "cancel"):
+            pending = None
         previous_at, current = entry.at, entry.target
-    if current is not state:
-        yield f"the history ends in {current.value!r}, not in state {state.value!r}"
+    if current is not r.state:
+        yield f"the history ends in {current.value!r}, not in state {r.state.value!r}"
+    held = (r.pending.target, r.pending.effective_at) if r.pending is not None else None
+    if pending != held:
+        yield "the pending change is not the one the history leaves (P9, P10, P12)"
+
+
+def _request_tier(entry: HistoryEntry) -> tuple[Tier | None, ...]:
+    return (IN_FORCE[entry.target],)
+
+
+_TIERS = {
+    "subscribe": _request_tier,
+    "upgrade": _request_tier,
+    "reactivate": _request_tier,
+    "downgrade": lambda e: (Tier.DEVELOPER,),
+    "cancel": lambda e: (Tier.BASIC,),
+    "revoke": lambda e: (None, IN_FORCE[e.source]),
+    "end_trial": lambda e: (None,),
+    "apply_pending": lambda e: (None,),
+}
 
 
 def _history_agrees(r: PlanSnapshot, history: Sequence[HistoryEntry]) -> Iterator[str]:
