@@ -206,20 +206,20 @@ def _after(f: OrderFacts) -> UnitBalance:
 
 
 @CONSULTING.selector
-def sessions_still_booked(f: OrderFacts) -> bool:
-    return state_for(_after(f)) is OrderState.SCHEDULED
+def sessions_still_booked(facts: OrderFacts) -> bool:
+    return state_for(_after(facts)) is OrderState.SCHEDULED
 
 
 @CONSULTING.selector
-def units_left_nothing_booked(f: OrderFacts) -> bool:
-    return state_for(_after(f)) is OrderState.PURCHASED
+def units_left_nothing_booked(facts: OrderFacts) -> bool:
+    return state_for(_after(facts)) is OrderState.PURCHASED
 
 
 @CONSULTING.selector
-def every_unit_consumed(f: OrderFacts) -> bool:
-    return state_for(_after(f)) is OrderState.CONSUMED
+def every_unit_consumed(facts: OrderFacts) -> bool:
+    return state_for(_after(facts)) is OrderState.CONSUMED
 
 
 @CONSULTING.selector
-def units_expired_nothing_booked(f: OrderFacts) -> bool:
-    return state_for(_after(f)) is OrderState.EXPIRED
+def units_expired_nothing_booked(facts: OrderFacts) -> bool:
+    return state_for(_after(facts)) is OrderState.EXPIRED

@@ -159,20 +159,20 @@ def no_pending_change(f: PlanFacts) -> str | None:
 
 
 @PLAN.selector
-def chose_developer(f: PlanFacts) -> bool:
-    return f.tier is Tier.DEVELOPER
+def chose_developer(facts: PlanFacts) -> bool:
+    return facts.tier is Tier.DEVELOPER
 
 
 @PLAN.selector
-def chose_premium(f: PlanFacts) -> bool:
-    return f.tier is Tier.PREMIUM
+def chose_premium(facts: PlanFacts) -> bool:
+    return facts.tier is Tier.PREMIUM
 
 
 @PLAN.selector
-def downgrade_due(f: PlanFacts) -> bool:
-    return f.pending is not None and f.pending.target is PlanState.DEVELOPER
+def downgrade_due(facts: PlanFacts) -> bool:
+    return facts.pending is not None and facts.pending.target is PlanState.DEVELOPER
 
 
 @PLAN.selector
-def cancel_due(f: PlanFacts) -> bool:
-    return f.pending is not None and f.pending.target is PlanState.CANCELLED
+def cancel_due(facts: PlanFacts) -> bool:
+    return facts.pending is not None and facts.pending.target is PlanState.CANCELLED

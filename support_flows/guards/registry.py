@@ -12,6 +12,7 @@ charts, the decisions, the diagrams and the verifier.
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar, Protocol, TypeVar
 
@@ -118,17 +119,14 @@ class Registry:
         return check
 
     def selector(self, predicate: Callable[[Any], bool]) -> Selector:
-        """Declare a selector: a predicate that says which edge of an event applies."""
+        """Declare a selector: a predicate of the machine's facts, taken as `facts` (the name
+        python-statemachine injects), that says which edge of an event applies."""
         if predicate.__name__ in self.selectors:
             raise TypeError(f"{self.machine} already has a selector {predicate.__name__!r}")
-
-        def selector(facts: Any) -> bool:
-            return predicate(facts)
-
-        selector.__name__ = selector.__qualname__ = predicate.__name__
-        selector.__doc__ = predicate.__doc__
-        self.selectors[predicate.__name__] = selector
-        return selector
+        if list(inspect.signature(predicate).parameters) != ["facts"]:
+            raise TypeError(f"selector {predicate.__name__!r} must take one argument, `facts`")
+        self.selectors[predicate.__name__] = predicate  # type: ignore[assignment]
+        return predicate  # type: ignore[return-value]
 
     def knows(self, func: object) -> bool:
         name = getattr(func, "__name__", None)

@@ -60,10 +60,18 @@ class Edge:
     actions: tuple[str, ...]
 
     def applies(self, facts: Any) -> bool:
-        return all(select(facts) for select in self.selectors)
+        for select in self.selectors:
+            if not select(facts):
+                return False
+        return True
 
     def failing(self, facts: Any) -> tuple[Violation, ...]:
-        return tuple(v for guard in self.guards if (v := guard(facts)) is not None)
+        found = []
+        for guard in self.guards:
+            violation = guard(facts)
+            if violation is not None:
+                found.append(violation)
+        return tuple(found)
 
 
 @attrs.frozen
