@@ -60,7 +60,7 @@ class Edge:
     actions: tuple[str, ...]
 
     def applies(self, facts: Any) -> bool:
-        for select in self.selectors:
+        for select in self.selectors:  # noqa: SIM110 (a loop: no generator on the hot path)
             if not select(facts):
                 return False
         return True
