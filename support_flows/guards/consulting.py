@@ -207,19 +207,23 @@ def _after(f: OrderFacts) -> UnitBalance:
 
 @CONSULTING.selector
 def sessions_still_booked(facts: OrderFacts) -> bool:
+    """other sessions still booked"""
     return state_for(_after(facts)) is OrderState.SCHEDULED
 
 
 @CONSULTING.selector
 def units_left_nothing_booked(facts: OrderFacts) -> bool:
+    """units left, nothing booked"""
     return state_for(_after(facts)) is OrderState.PURCHASED
 
 
 @CONSULTING.selector
 def every_unit_consumed(facts: OrderFacts) -> bool:
+    """every unit consumed"""
     return state_for(_after(facts)) is OrderState.CONSUMED
 
 
 @CONSULTING.selector
 def units_expired_nothing_booked(facts: OrderFacts) -> bool:
+    """no unit left (validity ended), nothing booked"""
     return state_for(_after(facts)) is OrderState.EXPIRED

@@ -160,19 +160,23 @@ def no_pending_change(f: PlanFacts) -> str | None:
 
 @PLAN.selector
 def chose_developer(facts: PlanFacts) -> bool:
+    """developer chosen"""
     return facts.tier is Tier.DEVELOPER
 
 
 @PLAN.selector
 def chose_premium(facts: PlanFacts) -> bool:
+    """premium chosen"""
     return facts.tier is Tier.PREMIUM
 
 
 @PLAN.selector
 def downgrade_due(facts: PlanFacts) -> bool:
+    """a downgrade is pending"""
     return facts.pending is not None and facts.pending.target is PlanState.DEVELOPER
 
 
 @PLAN.selector
 def cancel_due(facts: PlanFacts) -> bool:
+    """a cancel is pending"""
     return facts.pending is not None and facts.pending.target is PlanState.CANCELLED

@@ -1,0 +1,252 @@
+"""A chart as a reviewer reads it: states, and edges labelled in words, read from `COMPILED`.
+
+Every word comes from a declaration: event names from the chart, conditions from the registry's
+selectors, refusals from the checks' reason codes and rule ids, effective-date policies from the
+model's `@action`s. A live plan, order or case flow adds what is true of it now (its current
+state, and for a plan its pending change or trial end with the instant it takes effect).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+import attrs
+import pendulum
+
+from support_flows.errors import Reason, describe, invalid
+from support_flows.localtime import parse_instant
+from support_flows.machines.engine import Compiled, Edge
+from support_flows.rules import SECTIONS
+
+__all__ = [
+    "CHARTS",
+    "Graph",
+    "Highlight",
+    "Label",
+    "Node",
+    "Transition",
+    "compiled",
+    "graph_of",
+]
+
+CHARTS: Mapping[str, str] = MappingProxyType(
+    {
+        "plan": "support_flows.machines.plan",
+        "case": "support_flows.machines.case",
+        "consulting": "support_flows.machines.consulting",
+    }
+)
+"""Chart name -> the module that declares it (each exposes `COMPILED`)."""
+
+
+def compiled(name: object) -> Compiled:
+    """The compiled chart called `name` ("plan", "case", "consulting"); unknown names are V1."""
+    module = CHARTS.get(name) if isinstance(name, str) else None
+    if module is None:
+        raise invalid(
+            Reason.INVALID_VALUE,
+            "V1",
+            f"unknown chart {describe(name)}; accepted: {', '.join(CHARTS)}",
+        )
+    found: Compiled = importlib.import_module(module).COMPILED
+    return found
+
+
+@attrs.frozen
+class Label:
+    """One phrase of an edge label, with the rule ids it cites."""
+
+    text: str
+    rules: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return f"{self.text} ({'/'.join(self.rules)})" if self.rules else self.text
+
+
+@attrs.frozen
+class Transition:
+    """One edge in words: the event, when it applies, its effective-date policy, its refusals."""
+
+    event: str
+    words: str
+    source: str
+    target: str
+    internal: bool
+    when: tuple[str, ...]
+    policies: tuple[Label, ...]
+    refusals: tuple[Label, ...]
+
+    @property
+    def title(self) -> str:
+        """The event in words, with the condition that picks this edge."""
+        return f"{self.words} [{', '.join(self.when)}]" if self.when else self.words
+
+    @property
+    def unless(self) -> str:
+        return "unless " + ", ".join(map(str, self.refusals)) if self.refusals else ""
+
+    def phrases(self) -> tuple[str, ...]:
+        """Title, policies, refusals: the label's parts, in reading order."""
+        parts = [self.title, *map(str, self.policies)]
+        return (*parts, self.unless) if self.refusals else tuple(parts)
+
+
+@attrs.frozen
+class Node:
+    """A state: its value (the id hosts compare against) and its display name."""
+
+    id: str
+    name: str
+    initial: bool
+    final: bool
+
+
+@attrs.frozen
+class Highlight:
+    """What is true of one live object now: its state, and an edge waiting for an instant."""
+
+    current: str
+    caption: str
+    waiting: tuple[str, str] | None = None
+    waiting_label: str = ""
+
+
+@attrs.frozen
+class Graph:
+    """A chart in a reviewer's words, optionally with one live object's highlight."""
+
+    name: str
+    title: str
+    nodes: tuple[Node, ...]
+    transitions: tuple[Transition, ...]
+    highlight: Highlight | None = None
+
+    def is_waiting(self, t: Transition) -> bool:
+        h = self.highlight
+        return h is not None and h.waiting == (t.source, t.target) and not t.internal
+
+
+def _words(func: Any) -> str:
+    """A selector's condition: its docstring's first line, else its name in words."""
+    doc = (getattr(func, "__doc__", None) or "").strip()
+    return doc.splitlines()[0].rstrip(".") if doc else str(func.__name__).replace("_", " ")
+
+
+def _own_rules(rules: tuple[str, ...], section: str) -> tuple[str, ...]:
+    """The rule ids of this chart's section, or all of them when none is."""
+    own = tuple(r for r in rules if r.startswith(section))
+    return own or rules
+
+
+def _transition(chart: Compiled, e: Edge) -> Transition:
+    section = chart.chart.registry.section
+    model = chart.chart.model_class
+    policies = []
+    for name in e.actions:
+        method = getattr(model, name)
+        rule = getattr(method, "rule", "")
+        policy = getattr(method, "policy", "")
+        if policy:
+            policies.append(Label(policy, (rule,) if rule else ()))
+    refusals = tuple(Label(g.reason.value, _own_rules(g.rules, section)) for g in e.guards)
+    return Transition(
+        event=e.event,
+        words=chart.event_names.get(e.event, e.event),
+        source=e.source,
+        target=e.target,
+        internal=e.internal,
+        when=tuple(_words(s) for s in e.selectors),
+        policies=tuple(policies),
+        refusals=refusals,
+    )
+
+
+def _nodes(chart: Compiled) -> tuple[Node, ...]:
+    names = {str(s.value): str(s.name) for s in chart.chart.states}
+    return tuple(
+        Node(state, names[state], state == chart.initial, state in chart.finals)
+        for state in chart.states
+    )
+
+
+def _title(chart: Compiled) -> str:
+    return SECTIONS.get(chart.chart.registry.section, chart.chart.__name__)
+
+
+def chart_graph(name: str) -> Graph:
+    """The graph of the chart called `name`."""
+    chart = compiled(name)
+    return Graph(
+        name=name,
+        title=_title(chart),
+        nodes=_nodes(chart),
+        transitions=tuple(_transition(chart, e) for e in chart.edges),
+    )
+
+
+def local(moment: pendulum.DateTime, tz: str) -> str:
+    """An instant as its local wall time in `tz`, with the zone's abbreviation."""
+    shown = moment.in_timezone(tz)
+    return f"{shown:%Y-%m-%d %H:%M} {shown.tzname()}"
+
+
+def _plan_highlight(plan: Any) -> Highlight:
+    tz = plan.org.billing_timezone
+    state = str(plan.state.value)
+    now = local(plan.clock.now(), tz)
+    caption = f"{plan.org.org_id} at {now}: {state}"
+    pending, trial = plan.pending, plan.trial
+    if pending is not None:
+        when = local(pending.effective_at, tz)
+        target = str(pending.target.value)
+        label = f"PENDING: takes effect {when} (P9)"
+        return Highlight(state, f"{caption}; {target} pending from {when}", (state, target), label)
+    if trial is not None:
+        when = local(trial.ends_at, tz)
+        label = f"WAITING: the trial ends {when} (P6)"
+        return Highlight(state, f"{caption}; the trial ends {when}", (state, "developer"), label)
+    return Highlight(state, caption)
+
+
+def _order_highlight(order: Any) -> Highlight:
+    record = order.snapshot(history=False)  # one consistent read, with the billing timezone
+    units = record["units"]
+    caption = (
+        f"order {record['order_id']}: {record['state']}; units {units['available']} available, "
+        f"{units['scheduled']} scheduled, {units['consumed']} consumed, {units['expired']} expired"
+    )
+    if record["expires_at"] is not None:
+        expires = parse_instant(record["expires_at"])
+        caption += f"; expires {local(expires, record['billing_timezone'])}"
+    return Highlight(str(record["state"]), caption)
+
+
+def _subject(subject: object) -> tuple[str, Highlight | None]:
+    from support_flows.machines.case import CaseFlow
+    from support_flows.machines.consulting import ConsultingOrder
+    from support_flows.machines.plan import SupportPlan
+
+    if isinstance(subject, str):
+        compiled(subject)
+        return subject, None
+    if isinstance(subject, SupportPlan):
+        return "plan", _plan_highlight(subject)
+    if isinstance(subject, ConsultingOrder):
+        return "consulting", _order_highlight(subject)
+    if isinstance(subject, CaseFlow):
+        return "case", Highlight(subject.state, f"case flow of {subject.member.user_id}")
+    raise invalid(
+        Reason.INVALID_VALUE,
+        "V1",
+        f"cannot draw {describe(subject)}; accepted: a chart name ({', '.join(CHARTS)}), "
+        "a SupportPlan, a ConsultingOrder or a CaseFlow",
+    )
+
+
+def graph_of(subject: object) -> Graph:
+    """The graph of a chart name, or of a live plan, order or case flow (highlighted)."""
+    name, highlight = _subject(subject)
+    return attrs.evolve(chart_graph(name), highlight=highlight)

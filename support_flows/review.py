@@ -1,0 +1,131 @@
+"""The product review pack: ``build(directory)`` writes ``index.html`` (one offline page) and
+each chart as ``<chart>.svg`` and ``<chart>.mmd``, reporting one line per step."""
+
+from __future__ import annotations
+
+import importlib
+import re
+import time
+from collections.abc import Callable, Mapping
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from support_flows.diagram_graph import CHARTS, compiled, graph_of
+from support_flows.diagrams import standalone_svg, to_dot, to_mermaid
+from support_flows.review_html import page
+from support_flows.review_scenarios import PLAN_STORIES, order_example, plan_example
+
+__all__ = ["VERIFY_DEPTH", "Pack", "build", "verification", "verifier"]
+
+VERIFY_DEPTH = 4
+"""How deep the verifier explores each machine for the pack: enough to cover every transition,
+small enough that the whole pack builds in seconds."""
+
+Progress = Callable[[str], None]
+
+
+@attrs.frozen
+class Pack:
+    """What `build` wrote."""
+
+    index: Path
+    files: tuple[Path, ...]
+    verified: bool
+
+
+def _inline(svg: str, prefix: str) -> str:
+    """An SVG of the layout engine, made safe to inline beside others: every id prefixed."""
+    svg = re.sub(r"<!--.*?-->", "", svg, flags=re.DOTALL)
+    own = "|".join(re.escape(prefix + dash) for dash in ("-", "&#45;"))
+    svg = re.sub(rf'\bid="(?!{own})', f'id="{prefix}-', svg)
+    return svg.replace("<svg ", f'<svg class="diagram {prefix}" ', 1)
+
+
+def _version() -> str:
+    try:
+        return metadata.version("support-flows")
+    except metadata.PackageNotFoundError:
+        return "(not installed)"
+
+
+def verifier() -> Any | None:
+    """The verifier module, or None when this build has none."""
+    try:
+        return importlib.import_module("support_flows.verify")
+    except ModuleNotFoundError as error:
+        if error.name not in ("support_flows.verify", "support_flows"):
+            raise
+        return None
+
+
+def verification(
+    depth: int, progress: Progress = lambda line: None
+) -> tuple[list[Mapping[str, Any]], str]:
+    """Each machine's verifier report as a dict, and a line saying what ran (or why not)."""
+    verify = verifier()
+    if verify is None:
+        return [], "The verifier (support_flows.verify) is not installed in this build."
+    reports: list[Mapping[str, Any]] = []
+    for machine in CHARTS:
+        began = time.perf_counter()
+        try:
+            data = verify.run(machine, depth=depth).to_dict()
+        except Exception as error:  # the pack still shows everything else, and says what failed
+            data = {"machine": machine, "error": f"{type(error).__name__}: {error}"}
+        if isinstance(data, Mapping):
+            reports.append(data)
+        else:
+            reports.append({"machine": machine, "report": repr(data)})
+        progress(f"verify {machine} (depth {depth}): {time.perf_counter() - began:.1f} s")
+    return reports, f"support_flows.verify.run(machine, depth={depth}) for every machine."
+
+
+def build(
+    directory: Path | str,
+    *,
+    verify_depth: int | None = VERIFY_DEPTH,
+    progress: Progress = lambda line: None,
+) -> Pack:
+    """Write the review pack into `directory` (created if needed); `verify_depth` None skips the
+    verifier. Raises `LayoutEngineMissing` when the ``diagrams`` extra is not installed."""
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    verifying = bool(verify_depth) and verifier() is not None
+    total = len(CHARTS) + len(PLAN_STORIES) + 1 + (len(CHARTS) if verifying else 0) + 1
+    count = 0
+
+    def step(line: str) -> None:
+        nonlocal count
+        count += 1
+        progress(f"[{count}/{total}] {line}")
+
+    files: list[Path] = []
+    charts = []
+    for name in CHARTS:
+        graph = graph_of(name)
+        svg = standalone_svg(to_dot(graph))
+        for suffix, text in (("svg", svg), ("mmd", to_mermaid(graph))):
+            path = out / f"{name}.{suffix}"
+            path.write_text(text, encoding="utf-8")
+            files.append(path)
+        doc = (compiled(name).chart.__doc__ or "").strip()
+        charts.append((graph, _inline(svg, name), " ".join(doc.split())))
+        step(f"diagram {name}: {out / name}.svg, {out / name}.mmd")
+    worked = []
+    for story in PLAN_STORIES:
+        worked.append(plan_example(story))
+        step(f"timeline: {story.title}")
+    worked.append(order_example())
+    step(f"timeline: {worked[-1].title}")
+    if verify_depth:
+        reports, note = verification(verify_depth, step)
+    else:
+        reports, note = [], "The verifier was not run for this pack (--no-verify)."
+    index = out / "index.html"
+    index.write_text(page(charts, worked, reports, note, _version()), encoding="utf-8")
+    files.append(index)
+    step(f"page: {index}")
+    return Pack(index, tuple(files), bool(reports))
