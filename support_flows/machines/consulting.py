@@ -363,6 +363,11 @@ class ConsultingOrder:
         return self._book.terms.order_id
 
     @property
+    def org(self) -> Organization:
+        """The organization the order belongs to (its billing timezone, F6)."""
+        return self._org
+
+    @property
     def state(self) -> OrderState:
         return self._read(lambda b: OrderState(b.state))
 
