@@ -193,6 +193,8 @@ def run(mutation: Mutation, python: str) -> tuple[Mutation, bool, float, str]:
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "project"
         for name in TRACKED:
+            if not (ROOT / name).is_file():  # removed from the work tree since the run began
+                continue
             target = copy / name
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(ROOT / name, target)
