@@ -1,0 +1,37 @@
+"""Persistence for host applications (RULES.md S1-S5), on SQLAlchemy Core: SQLite by default,
+PostgreSQL through psycopg 3. Install with the ``store`` extra.
+
+    from support_flows.store import Store
+
+    store = Store("sqlite:///support.db")      # or sqlite:// (memory), postgresql://...
+    store.save(sf.SupportPlan(org, clock=clock))
+    store.update("org-1", lambda plan: plan.cancel(actor=owner), org=org, clock=clock,
+                 idempotency_key="k-1")
+"""
+
+from support_flows.store.jobs import RolloverReport, relay, rollover
+from support_flows.store.mail import JsonLinesOutbox
+from support_flows.store.records import AuditEntry, Outcome, QueuedEmail
+from support_flows.store.schema import LATEST as SCHEMA_VERSION
+from support_flows.store.schema import SchemaError
+from support_flows.store.store import KEY_RETENTION, Store
+from support_flows.store.tracked import StoredOrder, StoredPlan
+from support_flows.store.views import order_view, plan_view
+
+__all__ = [
+    "KEY_RETENTION",
+    "SCHEMA_VERSION",
+    "AuditEntry",
+    "JsonLinesOutbox",
+    "Outcome",
+    "QueuedEmail",
+    "RolloverReport",
+    "SchemaError",
+    "Store",
+    "StoredOrder",
+    "StoredPlan",
+    "order_view",
+    "plan_view",
+    "relay",
+    "rollover",
+]
