@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import pendulum
 from statemachine import Event, State
@@ -229,7 +229,7 @@ class ConsultingOrder:
         validity_months: int | None = None,
         order_id: str | None = None,
         engine: str = "table",
-    ) -> ConsultingOrder:
+    ) -> Self:
         """A console order (F1), in `checkout` until `confirm()`.
 
         Input is checked first (quantities V4/F2, the buyer's email V5/F3); then the billing role
@@ -272,7 +272,7 @@ class ConsultingOrder:
         validity_months: int | None = None,
         order_id: str | None = None,
         engine: str = "table",
-    ) -> ConsultingOrder:
+    ) -> Self:
         """An order placed by a representative (F1): `purchased` at once, its email sent (F3).
 
         Input is checked first (quantities V4/F2, the buyer's email V5/F3); then the sales
@@ -309,7 +309,7 @@ class ConsultingOrder:
         requested_by: str | None,
         sales_reference: str | None,
         bought: tuple[int, int, int | None],
-    ) -> ConsultingOrder:
+    ) -> Self:
         organization = of_type(org, Organization, "org")
         has_method(outbox, "send", "outbox")
         units, per_unit, validity = bought
@@ -337,7 +337,7 @@ class ConsultingOrder:
         clock: Clock,
         outbox: Outbox,
         engine: str = "table",
-    ) -> ConsultingOrder:
+    ) -> Self:
         """The order a `snapshot()` describes; it never resends the confirmation email.
 
         Anything that is not a snapshot this library wrote is refused with `invalid_snapshot`.
@@ -394,6 +394,36 @@ class ConsultingOrder:
     @property
     def history(self) -> tuple[OrderEvent, ...]:
         return self._read(lambda b: tuple(b.history))
+
+    @property
+    def next_due_at(self) -> pendulum.DateTime | None:
+        """When the clock next applies something (the expiry, F6), or None."""
+        return self._read(
+            lambda b: (
+                b.expires_at
+                if b.expires_at is not None
+                and not b.validity_ended
+                and b.state in (OrderState.PURCHASED, OrderState.SCHEDULED)
+                else None
+            )
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The order as a host shows it: JSON-safe, instants as ISO 8601 UTC."""
+
+        def view(b: OrderBook) -> dict[str, Any]:
+            return {
+                "order_id": b.terms.order_id,
+                "org_id": b.terms.org_id,
+                "state": b.state,
+                "units": b.units.to_dict(),
+                "hours_per_unit": b.terms.hours_per_unit,
+                "purchased_at": _iso(b.purchased_at),
+                "expires_at": _iso(b.expires_at),
+                "sessions": [s.to_dict() for s in b.sessions],
+            }
+
+        return self._read(view)
 
     def snapshot(self, *, history: bool = True) -> dict[str, Any]:
         """A JSON-serialisable dict; `ConsultingOrder.restore` turns it back into this order.
@@ -527,6 +557,10 @@ class ConsultingOrder:
                 return closed
 
             return self._atomic(step)
+
+
+def _iso(at: pendulum.DateTime | None) -> str | None:
+    return None if at is None else at.isoformat()
 
 
 def _email(value: object) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import pendulum
 from statemachine import Event, State
@@ -170,6 +170,25 @@ class SupportPlan:
     def history(self) -> tuple[HistoryEntry, ...]:
         return self._read(lambda book: tuple(book.history))
 
+    @property
+    def next_due_at(self) -> pendulum.DateTime | None:
+        """When the clock next applies something (the trial's end or the pending change), or
+        None: what a month-start job indexes to find the plans it must visit."""
+        return self._read(lambda book: due[0] if (due := book.next_due()) else None)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plan as a host shows it: JSON-safe, instants as ISO 8601 UTC."""
+        return self._read(
+            lambda book: {
+                "org_id": self.org.org_id,
+                "state": book.state.value,
+                "pending": book.pending.to_dict() if book.pending else None,
+                "trial": book.trial.to_dict() if book.trial else None,
+                "billing": [period.to_dict() for period in book.timeline()],
+                "entitlements": sorted(channel.value for channel in ENTITLEMENTS[book.state]),
+            }
+        )
+
     def check(self, action: str, actor: Member, tier: Tier | str | None = None) -> Decision:
         """Whether `action` ("change", "cancel", "revoke_pending") would be accepted now: the
         guards of the edge its event would take, never building a chart."""
@@ -216,7 +235,7 @@ class SupportPlan:
     @classmethod
     def restore(
         cls, data: object, org: Organization, *, clock: Clock, engine: str = "table"
-    ) -> SupportPlan:
+    ) -> Self:
         """The plan `snapshot()` wrote; anything else is refused whole (V2)."""
         of_type(org, Organization, "org")
         book = book_from_snapshot(data, org)
