@@ -197,12 +197,12 @@ def test_s2_keys_belong_to_one_organization(store: Store) -> None:
 
 
 def test_s2_a_result_that_cannot_be_stored_is_refused_and_nothing_changes(store: Store) -> None:
-    """A command whose result is not JSON (here: the plan itself) is refused before commit."""
+    """A command whose result is not JSON (here: the plan's clock) is refused before commit."""
     clock = sf.FrozenClock(START)
     with pytest.raises(sf.InvalidInput, match="cannot be stored as JSON"):
         store.update(
             ORG.org_id,
-            lambda p: (p.change("premium", actor=OWNER), p)[1],
+            lambda p: (p.change("premium", actor=OWNER), p.clock)[1],
             org=ORG,
             clock=clock,
             create=True,
