@@ -345,7 +345,8 @@ class ConsultingOrder:
         organization = of_type(org, Organization, "org")
         if isinstance(data, dict) and data.get("kind") != KIND:
             raise refuse(
-                "consulting order", f"kind {describe(data.get('kind'))}, expected {KIND!r}"
+                "consulting order",
+                f"kind {describe(data.get('kind'))}, expected {KIND!r}, in {describe(data)}",
             )
         record = structure(data, OrderSnapshot, "consulting order")
         problem = next(inconsistencies(record, organization), None)

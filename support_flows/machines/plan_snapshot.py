@@ -81,7 +81,10 @@ def snapshot_of(book: PlanBook, org: Organization, *, history: bool = True) -> d
 def book_from_snapshot(data: object, org: Organization) -> PlanBook:
     """The plan record `data` describes, or `invalid_snapshot` naming its first inconsistency."""
     if isinstance(data, dict) and data.get("kind") != KIND:
-        raise refuse("support plan", f"kind {describe(data.get('kind'))}, expected {KIND!r}")
+        raise refuse(
+            "support plan",
+            f"kind {describe(data.get('kind'))}, expected {KIND!r}, in {describe(data)}",
+        )
     record = structure(data, PlanSnapshot, "support plan")
     problem = next(_inconsistencies(record, org), None)
     if problem is not None:
