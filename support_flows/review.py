@@ -20,7 +20,7 @@ from support_flows.review_scenarios import PLAN_STORIES, order_example, plan_exa
 
 __all__ = ["VERIFY_DEPTH", "Pack", "build", "verification", "verifier"]
 
-VERIFY_DEPTH = 4
+VERIFY_DEPTH = 5
 """How deep the verifier explores each machine for the pack: enough to cover every transition,
 small enough that the whole pack builds in seconds."""
 

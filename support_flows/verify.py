@@ -1,0 +1,104 @@
+"""Systematic verification of the charts against an independent reference of RULES.md.
+
+`run(machine)` explores every action sequence of a machine up to a bounded depth (breadth first,
+equivalent points explored once), checks the invariants after every step, and returns a `Report`
+with its coverage and, for each broken invariant, the rule it breaks and a shortest
+counterexample. `paths(machine)` returns, for every chart edge, the shortest sequence of public
+calls found that takes it: data a host's model-based tests can replay.
+
+The references it checks against (`verify_reference_plan`, `verify_reference_case`,
+`verify_reference_consulting`) are written from RULES.md alone: they import no chart, guard or
+record of the library, only value names and the calendar primitives of `localtime`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from support_flows.errors import Reason, invalid
+from support_flows.verify_explore import Tracker
+from support_flows.verify_model import (
+    Counterexample,
+    Coverage,
+    Finding,
+    Path,
+    Report,
+    Setup,
+    Step,
+    Tally,
+)
+
+__all__ = [
+    "MACHINES",
+    "Counterexample",
+    "Coverage",
+    "Finding",
+    "Path",
+    "Report",
+    "Setup",
+    "Step",
+    "Tally",
+    "default_depth",
+    "paths",
+    "run",
+]
+
+MACHINES = ("plan", "case", "consulting")
+
+Progress = Callable[[str], None]
+
+
+class _Explorer(Protocol):
+    DEPTH: int
+
+    def explore(
+        self, depth: int, progress: Progress | None, *, check: bool, until_covered: bool = False
+    ) -> Tracker: ...
+
+
+def _module(machine: object) -> _Explorer:
+    if machine not in MACHINES:
+        raise invalid(
+            Reason.INVALID_VALUE,
+            "V1",
+            f"unknown machine {machine!r}; accepted: {', '.join(MACHINES)}",
+        )
+    module: _Explorer = importlib.import_module(f"support_flows.verify_{machine}")
+    return module
+
+
+def _depth(depth: object, default: int) -> int:
+    if depth is None:
+        return default
+    if isinstance(depth, bool) or not isinstance(depth, int) or not 1 <= depth <= 12:
+        raise invalid(
+            Reason.INVALID_VALUE, "V4", f"depth must be a whole number from 1 to 12, got {depth!r}"
+        )
+    return depth
+
+
+def default_depth(machine: str) -> int:
+    """The depth `run(machine)` explores when none is given."""
+    return _module(machine).DEPTH
+
+
+def run(machine: str, *, depth: int | None = None, progress: Progress | None = None) -> Report:
+    """Explore `machine` ("plan", "case" or "consulting") to `depth` steps (its default when
+    None), checking every invariant after every step, and report. `progress` receives a line
+    now and then on long runs."""
+    module = _module(machine)
+    steps = _depth(depth, module.DEPTH)
+    started = time.monotonic()
+    tracker = module.explore(steps, progress, check=True)
+    return tracker.report(steps, time.monotonic() - started)
+
+
+def paths(machine: str) -> list[Path]:
+    """For every chart edge of `machine` that some sequence reaches within the default depth,
+    the shortest sequence of public calls found that takes it, in the chart's edge order."""
+    module = _module(machine)
+    tracker = module.explore(module.DEPTH, None, check=False, until_covered=True)
+    return [tracker.paths[e] for e in tracker.all_edges if e in tracker.paths]

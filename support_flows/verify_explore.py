@@ -1,0 +1,165 @@
+"""The breadth-first walk over action sequences, and the tracker that keeps a run's coverage and
+the first (shortest) counterexample of each broken invariant."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from typing import Protocol, TypeVar
+
+from support_flows.errors import Reason
+from support_flows.machines.engine import Compiled
+from support_flows.rules import RULES
+from support_flows.verify_common import Verdict
+from support_flows.verify_model import (
+    Counterexample,
+    Coverage,
+    Finding,
+    Path,
+    Report,
+    Setup,
+    Step,
+    Tally,
+    edge_name,
+)
+
+__all__ = ["Node", "Tracker", "breadth_first"]
+
+Progress = Callable[[str], None]
+
+
+class Node(Protocol):
+    """One explored point: the steps that led there and what identifies equivalent points."""
+
+    @property
+    def steps(self) -> tuple[Step, ...]: ...
+
+    @property
+    def key(self) -> Hashable: ...
+
+
+N = TypeVar("N", bound=Node)
+
+
+class Tracker:
+    """Coverage, counters and findings of one run."""
+
+    def __init__(
+        self,
+        machine: str,
+        compiled: Compiled,
+        sections: Sequence[str],
+        extra_reasons: Iterable[Reason] = (),
+    ) -> None:
+        self.machine = machine
+        self.compiled = compiled
+        self.all_states = compiled.states
+        self.all_edges = tuple(edge_name(e.event, e.source, e.target) for e in compiled.edges)
+        self.all_rules = tuple(r for r in RULES if r[0] in sections)
+        reasons = {c.reason for c in compiled.chart.registry.checks.values()}
+        reasons |= {code for r in self.all_rules for code in RULES[r].reasons}
+        reasons |= set(extra_reasons)
+        self.all_reasons = tuple(r.value for r in Reason if r in reasons)
+        self.states: set[str] = set()
+        self.edges: set[str] = set()
+        self.reasons: set[str] = set()
+        self.rules: set[str] = set()
+        self.sequences = 0
+        self.invariants = 0
+        self.findings: dict[tuple[str, str], Finding] = {}
+        self.paths: dict[str, Path] = {}
+
+    def took(
+        self, edges: Iterable[tuple[str, str, str]], setup: Setup, steps: tuple[Step, ...]
+    ) -> None:
+        """Edges the last of `steps` took: covered, and the first path to each kept."""
+        for event, source, target in edges:
+            name = edge_name(event, source, target)
+            self.edges.add(name)
+            self.states.update((source, target))
+            if name not in self.paths:
+                self.paths[name] = Path(event, source, target, setup, steps)
+
+    def produced(self, reasons: Iterable[tuple[str, str]]) -> None:
+        for code, rule in reasons:
+            self.reasons.add(code)
+            self.rules.add(rule)
+
+    def exercised(self, rules: Iterable[str]) -> None:
+        self.rules.update(rules)
+
+    def expect(self, verdict: Verdict, where: Callable[[], Counterexample]) -> bool:
+        """Count one invariant check; keep the first counterexample of each broken one."""
+        self.invariants += 1
+        key = (verdict.rule, verdict.invariant)
+        if not verdict.ok and key not in self.findings:
+            self.findings[key] = Finding(verdict.rule, verdict.invariant, verdict.message, where())
+        return verdict.ok
+
+    def expect_all(self, verdicts: Iterable[Verdict], where: Callable[[], Counterexample]) -> bool:
+        """Count every verdict; whether all held."""
+        return all([self.expect(v, where) for v in verdicts])
+
+    def covered(self) -> bool:
+        """Every edge of the chart has been taken."""
+        return len(self.edges) == len(self.all_edges)
+
+    def report(self, depth: int, seconds: float) -> Report:
+        def tally(done: set[str], every: Sequence[str]) -> Tally:
+            return Tally(
+                tuple(x for x in every if x in done), tuple(x for x in every if x not in done)
+            )
+
+        coverage = Coverage(
+            tally(self.states, self.all_states),
+            tally(self.edges, self.all_edges),
+            tally(self.reasons, self.all_reasons),
+            tally(self.rules, self.all_rules),
+        )
+        found = sorted(self.findings.values(), key=lambda f: (len(f.counterexample.steps), f.rule))
+        return Report(
+            self.machine,
+            depth,
+            self.sequences,
+            coverage,
+            self.invariants,
+            tuple(found),
+            seconds,
+        )
+
+
+def breadth_first(
+    roots: Sequence[N],
+    expand: Callable[[N], Iterator[N]],
+    depth: int,
+    progress: Progress | None = None,
+    label: str = "",
+    tracker: Tracker | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> None:
+    """Every action sequence up to `depth` steps from every root, level by level (so the first
+    sequence that breaks something is a shortest one), points with equal keys explored once."""
+    seen = {root.key for root in roots}
+    frontier = list(roots)
+    started = last = time.monotonic()
+    for level in range(1, depth + 1):
+        following = []
+        for node in frontier:
+            for child in expand(node):
+                if child.key in seen:
+                    continue
+                seen.add(child.key)
+                if level < depth:
+                    following.append(child)
+            if progress is not None and time.monotonic() - last > 2:
+                last = time.monotonic()
+                done = f"{tracker.sequences} sequences, " if tracker is not None else ""
+                progress(f"{label}: depth {level}/{depth}, {done}{last - started:.0f} s")
+            if stop is not None and stop():
+                return
+        frontier = following
+        if progress is not None:
+            done = f", {tracker.sequences} sequences" if tracker is not None else ""
+            progress(f"{label}: depth {level}/{depth} done{done}, {len(seen)} distinct points")
+        if not frontier:
+            return

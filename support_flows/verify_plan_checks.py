@@ -1,0 +1,230 @@
+"""The invariants checked on a support plan after every step (P9-P21, V2), as verdicts.
+
+Each check reads the plan through its public surface only and compares it with the reference
+(`verify_reference_plan`) or with a rule stated on the timeline itself (P20's two invariants).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+
+from support_flows.localtime import is_month_start
+from support_flows.machines.plan import SupportPlan
+from support_flows.values import Organization
+from support_flows.verify_common import Verdict
+from support_flows.verify_reference_plan import ENTITLED, RefPlan, billing
+
+__all__ = ["PlanView", "agreement", "premium_billed", "round_trip", "timeline", "view"]
+
+Period = tuple[str, dt.datetime, dt.datetime | None, bool]
+
+
+@attrs.frozen
+class PlanView:
+    """What a host sees of a plan, as plain values."""
+
+    state: str
+    trial: tuple[dt.datetime, dt.datetime] | None
+    pending: tuple[str, dt.datetime, dt.datetime, str] | None
+    billing: tuple[Period, ...]
+    entitlements: frozenset[str]
+    history: tuple[tuple[dt.datetime, str, str, str | None], ...]
+
+
+def view(plan: SupportPlan) -> PlanView:
+    trial, pending = plan.trial, plan.pending
+    return PlanView(
+        plan.state.value,
+        None if trial is None else (trial.started_at, trial.ends_at),
+        None
+        if pending is None
+        else (
+            pending.target.value,
+            pending.effective_at,
+            pending.requested_at,
+            pending.requested_by,
+        ),
+        tuple((p.tier.value, p.starts_at, p.ends_at, p.retroactive) for p in plan.billing),
+        frozenset(c.value for c in plan.entitlements),
+        tuple((e.at, e.source.value, e.target.value, e.requested_by) for e in plan.history),
+    )
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return "(" + ", ".join(_show(v) for v in value) + ")"
+    return repr(value)
+
+
+def agreement(seen: PlanView, ref: RefPlan, rules: Sequence[str]) -> list[Verdict]:
+    """The plan is what the rules say after the step that applied `rules`."""
+    rule = rules[0] if rules else "P14"
+    name = "agrees with the rules"
+    pending = None
+    if ref.pending is not None:
+        p = ref.pending
+        pending = (p.target, p.effective_at, p.requested_at, p.requested_by)
+    expected = tuple((p.tier, p.starts_at, p.ends_at, p.retroactive) for p in billing(ref))
+    trial_rule = "T5" if (seen.trial and ref.trial and seen.trial[0] == ref.trial[0]) else rule
+    pending_rule = rule
+    if seen.pending and pending and seen.pending[0] == pending[0]:
+        pending_rule = "P9" if seen.pending[1] != pending[1] else "P10"
+    billing_rule = "P21" if "P21" in rules else rule
+    if billing_rule == rule and "P15" in rules:
+        billing_rule = "P15"
+
+    def differs(what: str, got: Any, want: Any) -> str:
+        return f"{what} is {_show(got)}; the rules say {_show(want)}"
+
+    return [
+        Verdict(
+            rule,
+            f"{name} (state)",
+            seen.state == ref.state,
+            differs("the state", seen.state, ref.state) if seen.state != ref.state else "",
+        ),
+        Verdict(
+            trial_rule,
+            f"{name} (trial)",
+            seen.trial == ref.trial,
+            differs("the trial", seen.trial, ref.trial) if seen.trial != ref.trial else "",
+        ),
+        Verdict(
+            pending_rule,
+            f"{name} (pending change)",
+            seen.pending == pending,
+            differs("the pending change", seen.pending, pending) if seen.pending != pending else "",
+        ),
+        Verdict(
+            billing_rule,
+            f"{name} (billing timeline)",
+            seen.billing == expected,
+            differs("the billing timeline", seen.billing, expected)
+            if seen.billing != expected
+            else "",
+        ),
+        Verdict(
+            "P17",
+            "entitlements follow the state",
+            seen.entitlements == ENTITLED[seen.state],
+            differs(
+                f"the entitlements in {seen.state}",
+                sorted(seen.entitlements),
+                sorted(ENTITLED[seen.state]),
+            )
+            if seen.entitlements != ENTITLED[seen.state]
+            else "",
+        ),
+        Verdict(
+            "P10",
+            "history keeps every request and applied change",
+            seen.history == ref.history,
+            differs("the history", seen.history, ref.history)
+            if seen.history != ref.history
+            else "",
+        ),
+    ]
+
+
+def timeline(seen: PlanView, tz: str, trial_end: dt.datetime | None) -> list[Verdict]:
+    """P20: periods ordered, not overlapping, of positive length; and its first invariant: every
+    boundary is a month start but for a trial's end, a retroactive or catch-up start, and the
+    premium start P8 moves up to a trial's end (both the trial's end)."""
+    periods = seen.billing
+    shape = ""
+    for tier, starts, ends, _ in periods:
+        if ends is not None and ends <= starts:
+            shape = f"the {tier} period from {starts.isoformat()} has no length"
+    for earlier, later in itertools.pairwise(periods):
+        if earlier[2] is None or earlier[2] > later[1]:
+            shape = (
+                f"the periods starting {earlier[1].isoformat()} and {later[1].isoformat()} overlap"
+            )
+        elif earlier[1] >= later[1]:
+            shape = f"the period starting {later[1].isoformat()} is out of order"
+    allowed = {p[1] for p in periods if p[3]}
+    if trial_end is not None:
+        allowed.add(trial_end)
+    strays = [
+        b
+        for p in periods
+        for b in (p[1], p[2])
+        if b is not None and b not in allowed and not is_month_start(b, tz)
+    ]
+    return [
+        Verdict("P20", "periods ordered, not overlapping, of positive length", not shape, shape),
+        Verdict(
+            "P20",
+            "every billing boundary is a month start (or an allowed exception)",
+            not strays,
+            f"{strays[0].isoformat()} is a billing boundary but not the first instant of a month "
+            f"in {tz}, nor a trial's end or a retroactive start"
+            if strays
+            else "",
+        ),
+    ]
+
+
+def premium_billed(seen: PlanView) -> Verdict:
+    """P20's second invariant (P21): every stretch in premium overlaps, or is followed without a
+    gap by, a premium billing period (the pending change's effective instant ends the last)."""
+    premium = [p for p in seen.billing if p[0] == "premium"]
+    stretches: list[tuple[dt.datetime, dt.datetime | None]] = []
+    start: dt.datetime | None = None
+    for at, source, target, _ in seen.history:
+        if target == "premium" and source != "premium":
+            start = at
+        elif source == "premium" and target != "premium" and start is not None:
+            stretches.append((start, at))
+            start = None
+    if start is not None:
+        stretches.append((start, seen.pending[1] if seen.pending is not None else None))
+    for begins, ends in stretches:
+        if not any(
+            (ends is None or p[1] <= ends) and (p[2] is None or p[2] > begins) for p in premium
+        ):
+            until = ends.isoformat() if ends is not None else "now"
+            return Verdict(
+                "P21",
+                "premium is never held unbilled",
+                False,
+                f"premium in force from {begins.isoformat()} to {until} is never billed",
+            )
+    return Verdict("P21", "premium is never held unbilled", True)
+
+
+def round_trip(plan: SupportPlan, org: Organization, clock: Any) -> list[Verdict]:
+    """V2: a snapshot restores to a plan that writes the same snapshot and reads the same
+    (state, trial, pending change, billing, entitlements; the history when it was kept)."""
+    verdicts = []
+    seen = view(plan)
+    for history in (True, False):
+        data = plan.snapshot(history=history)
+        what = "with" if history else "without"
+        try:
+            again = SupportPlan.restore(data, org, clock=clock)
+            read = view(again)
+            kept = seen if history else attrs.evolve(seen, history=())
+            message = ""
+            if again.snapshot(history=history) != data:
+                message = "the restored plan writes another snapshot"
+            elif read != kept:
+                message = f"the restored plan reads otherwise: {_differences(read, kept)}"
+        except Exception as error:  # a snapshot the library wrote and then refuses
+            message = f"restore refused its own snapshot: {error}"
+        verdicts.append(
+            Verdict("V2", f"snapshot round trip ({what} history)", not message, message)
+        )
+    return verdicts
+
+
+def _differences(got: PlanView, want: PlanView) -> str:
+    names = [f.name for f in attrs.fields(PlanView)]
+    return ", ".join(n for n in names if getattr(got, n) != getattr(want, n))
