@@ -10,7 +10,7 @@ import datetime as dt
 import enum
 import marshal
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import attrs
@@ -21,7 +21,7 @@ from cattrs.gen import make_dict_structure_fn
 from support_flows.errors import Reason, describe, invalid
 from support_flows.localtime import FIRST_YEAR, LAST_YEAR
 
-__all__ = ["Pristine", "refuse", "structure", "unstructure"]
+__all__ = ["Pristine", "read", "refuse", "structure", "unstructure", "whose"]
 
 T = TypeVar("T")
 
@@ -256,6 +256,29 @@ class Pristine:
         if not history:
             data["history"] = None
         return data
+
+
+def read(data: object, kind: type[T], name: str, what: str) -> T:
+    """`data` as the record `kind`, when it is a snapshot of that `name` ("support_plan"): the
+    first step of every restore (V2)."""
+    if isinstance(data, dict) and data.get("kind") != name:
+        raise refuse(
+            what, f"kind {describe(data.get('kind'))}, expected {name!r}, in {describe(data)}"
+        )
+    return structure(data, kind, what)
+
+
+def whose(version: int, org_id: str, timezone: str, current: int, org: Any) -> Iterator[str]:
+    """A snapshot is this library's current version, written for this organization and its
+    billing timezone (V2)."""
+    if version != current:
+        yield f"version {describe(version)} (this library writes {current})"
+    if org_id != org.org_id:
+        yield f"it was written for organization {describe(org_id)}, not {org.org_id!r}"
+    if timezone != org.billing_timezone:
+        yield (
+            f"it was written in billing timezone {describe(timezone)}, not {org.billing_timezone!r}"
+        )
 
 
 def refuse(what: str, problem: str) -> Exception:

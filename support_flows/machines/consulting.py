@@ -18,7 +18,7 @@ from statemachine import Event, State
 
 from support_flows.clock import Clock, read_clock
 from support_flows.consulting_values import OrderState, Session, SessionStatus, UnitBalance
-from support_flows.errors import Reason, describe, invalid
+from support_flows.errors import Reason, invalid
 from support_flows.guards.common import billing_role_required, not_org_member
 from support_flows.guards.consulting import (
     CONSULTING,
@@ -52,7 +52,7 @@ from support_flows.machines.consulting_records import (
 )
 from support_flows.machines.engine import Engine, compile_chart, engine_for
 from support_flows.outbox import Outbox
-from support_flows.snapshots import Pristine, refuse, structure, unstructure
+from support_flows.snapshots import Pristine, read, refuse, unstructure
 from support_flows.values import Member, Organization
 
 __all__ = [
@@ -343,12 +343,7 @@ class ConsultingOrder:
         Anything that is not a snapshot this library wrote is refused with `invalid_snapshot`.
         """
         organization = of_type(org, Organization, "org")
-        if isinstance(data, dict) and data.get("kind") != KIND:
-            raise refuse(
-                "consulting order",
-                f"kind {describe(data.get('kind'))}, expected {KIND!r}, in {describe(data)}",
-            )
-        record = structure(data, OrderSnapshot, "consulting order")
+        record = read(data, OrderSnapshot, KIND, "consulting order")
         problem = next(inconsistencies(record, organization), None)
         if problem is not None:
             raise refuse("consulting order", problem)

@@ -14,6 +14,7 @@ from support_flows.errors import describe
 from support_flows.guards.consulting import expiry_for, state_for
 from support_flows.inputs import QUANTITY_BOUNDS, is_email, is_identifier
 from support_flows.records import Record
+from support_flows.snapshots import whose
 from support_flows.values import Organization
 
 __all__ = [
@@ -97,12 +98,7 @@ def inconsistencies(r: OrderSnapshot, org: Organization) -> Iterator[str]:
     """What makes a well-typed record one this library could not have written, in order."""
     tz = org.billing_timezone
     checkout = r.state is OrderState.CHECKOUT
-    if r.version != SNAPSHOT_VERSION:
-        yield f"version {describe(r.version)} (this library writes {SNAPSHOT_VERSION})"
-    if r.org_id != org.org_id:
-        yield f"it belongs to organization {describe(r.org_id)}, not {org.org_id!r}"
-    if r.billing_timezone != tz:
-        yield f"it was written in billing timezone {describe(r.billing_timezone)}, not {tz!r}"
+    yield from whose(r.version, r.org_id, r.billing_timezone, SNAPSHOT_VERSION, org)
     if not (_within(r.units.purchased, "units") and _within(r.hours_per_unit, "hours_per_unit")):
         yield "its units or hours per unit are outside what the product holds (V4)"
     if not _within(r.validity_months, "validity_months"):

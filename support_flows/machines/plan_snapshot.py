@@ -20,7 +20,7 @@ from support_flows.inputs import is_identifier
 from support_flows.localtime import add_wall_days, is_month_start, is_next_month_start
 from support_flows.machines.plan_book import TRIAL_DAYS, PlanBook
 from support_flows.plan_values import BillingPeriod, EndedPlan, HistoryEntry, PendingChange, Trial
-from support_flows.snapshots import refuse, structure, unstructure
+from support_flows.snapshots import read, refuse, unstructure, whose
 from support_flows.values import Organization, PlanState, Tier
 
 __all__ = ["KIND", "SNAPSHOT_VERSION", "PlanSnapshot", "book_from_snapshot", "snapshot_of"]
@@ -80,12 +80,7 @@ def snapshot_of(book: PlanBook, org: Organization, *, history: bool = True) -> d
 
 def book_from_snapshot(data: object, org: Organization) -> PlanBook:
     """The plan record `data` describes, or `invalid_snapshot` naming its first inconsistency."""
-    if isinstance(data, dict) and data.get("kind") != KIND:
-        raise refuse(
-            "support plan",
-            f"kind {describe(data.get('kind'))}, expected {KIND!r}, in {describe(data)}",
-        )
-    record = structure(data, PlanSnapshot, "support plan")
+    record = read(data, PlanSnapshot, KIND, "support plan")
     problem = next(_inconsistencies(record, org), None)
     if problem is not None:
         raise refuse("support plan", problem)
@@ -108,12 +103,7 @@ def book_from_snapshot(data: object, org: Organization) -> PlanBook:
 
 def _inconsistencies(r: PlanSnapshot, org: Organization) -> Iterator[str]:
     tz = org.billing_timezone
-    if r.version != SNAPSHOT_VERSION:
-        yield f"version {describe(r.version)} (this library writes {SNAPSHOT_VERSION})"
-    if r.org_id != org.org_id:
-        yield f"it was written for organization {describe(r.org_id)}, not {org.org_id!r}"
-    if r.billing_timezone != tz:
-        yield f"it was written in billing timezone {describe(r.billing_timezone)}, not {tz!r}"
+    yield from whose(r.version, r.org_id, r.billing_timezone, SNAPSHOT_VERSION, org)
     yield from _record(r)
     yield from _trial(r, tz)
     yield from _pending(r, tz)
