@@ -113,9 +113,7 @@ def quantity(value: object, what: str, *, rule: str = "V4") -> int:
 
 def finite_number(value: object, what: str) -> float:
     """An int or float that is finite; a bool is not a number (V4)."""
-    if type(value) is int or (
-        isinstance(value, float) and type(value) is float and math.isfinite(value)
-    ):
+    if type(value) is int or (type(value) is float and math.isfinite(value)):
         return value
     raise invalid(
         Reason.INVALID_VALUE, "V4", f"{what} must be a finite number, got {describe(value)}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TypeVar
 
@@ -212,13 +213,12 @@ def _projects(values: object) -> tuple[Project, ...]:
             f"projects must be a sequence of Project or project ids, got {describe(values)}",
         )
     projects = tuple(v if isinstance(v, Project) else Project(v) for v in values)
-    ids = [p.project_id for p in projects]
-    if len(set(ids)) != len(ids):
-        twice = sorted({i for i in ids if ids.count(i) > 1} if len(ids) < 1000 else set())
+    twice = sorted(i for i, n in Counter(p.project_id for p in projects).items() if n > 1)
+    if twice:
         raise invalid(
             Reason.INVALID_VALUE,
             "V5",
-            f"projects must have distinct ids; repeated: {describe(twice or 'some ids')}",
+            f"projects must have distinct ids; repeated: {describe(twice)}",
         )
     return projects
 

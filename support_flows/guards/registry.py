@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from typing import Any, ClassVar, Protocol, TypeVar
 
 from support_flows.errors import Reason, Violation
@@ -131,13 +131,3 @@ class Registry:
     def knows(self, func: object) -> bool:
         name = getattr(func, "__name__", None)
         return self.checks.get(str(name)) is func or self.selectors.get(str(name)) is func
-
-    def failing(self, checks: Iterable[Check], facts: Any) -> tuple[Violation, ...]:
-        """Every failing check among `checks`, in the order given."""
-        return tuple(v for check in checks if (v := check(facts)) is not None)
-
-    def by_reason(self) -> Mapping[Reason, tuple[Check, ...]]:
-        found: dict[Reason, list[Check]] = {}
-        for check in self.checks.values():
-            found.setdefault(check.reason, []).append(check)
-        return {reason: tuple(checks) for reason, checks in found.items()}

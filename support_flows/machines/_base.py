@@ -40,9 +40,6 @@ class BaseChart(StateChart):  # type: ignore[type-arg]
     (for example P13's nothing to cancel). The first group with a failing check gives every
     failing check of that group; when none fails, the refusal is V3's event_not_allowed."""
 
-    def __init__(self, model: Any) -> None:
-        super().__init__(model=model)
-
 
 def refuse_failing_guards(transition: Any, facts: Any) -> None:
     """Validator on every edge, for python-statemachine's engine: when this edge's selectors

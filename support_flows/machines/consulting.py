@@ -184,7 +184,7 @@ def _order_id(order_id: object) -> str:
 def _sales_reference(value: object) -> str | None:
     """None or blank text is F1's missing reference; other text must be an identifier (V5)."""
     if value is None or (isinstance(value, str) and not value.strip()):
-        return None if value is None else value
+        return value
     return identifier(value, "sales_reference")
 
 

@@ -124,14 +124,6 @@ class Compiled:
             (e.event, e.source, e.target, tuple(g.__name__ for g in e.guards)) for e in self.edges
         ]
 
-    def guards_of(self, event: str, source: str) -> tuple[Check, ...]:
-        """The guards of the edges `event` has from `source`, each once, in declared order."""
-        seen: dict[str, Check] = {}
-        for candidate in self.table.get((source, event), ()):
-            for guard in candidate.guards:
-                seen.setdefault(guard.__name__, guard)
-        return tuple(seen.values())
-
 
 def _declared(specs: Any) -> list[Any]:
     """The callbacks written in the declaration (not python-statemachine's naming conventions)."""
@@ -262,9 +254,6 @@ class StatechartEngine:
         except SupportFlowsError:
             raise
         model.state = model.state_type(str(model.state))
-
-
-ENGINES = ("table", "statechart")
 
 
 def engine_for(compiled: Compiled, name: str) -> Engine:

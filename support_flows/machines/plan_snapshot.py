@@ -28,7 +28,6 @@ __all__ = ["KIND", "SNAPSHOT_VERSION", "PlanSnapshot", "book_from_snapshot", "sn
 SNAPSHOT_VERSION = 2
 KIND = "support_plan"
 REQUESTS = frozenset({"subscribe", "upgrade", "downgrade", "cancel", "revoke", "reactivate"})
-CLOCK = frozenset({"end_trial", "apply_pending"})
 PAID = (PlanState.DEVELOPER, PlanState.PREMIUM)
 
 
