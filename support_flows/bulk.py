@@ -15,14 +15,18 @@ from typing import Any
 
 import pendulum
 
+from support_flows.clock import read_clock
 from support_flows.errors import InvalidInput, describe
+from support_flows.inputs import of_type
 from support_flows.localtime import instant
 from support_flows.machines.consulting import ConsultingOrder
 from support_flows.machines.consulting_records import KIND as ORDER_KIND
 from support_flows.machines.consulting_records import OrderEvent
-from support_flows.machines.plan import SupportPlan
+from support_flows.machines.engine import TableEngine
+from support_flows.machines.plan import COMPILED as PLAN_CHART
+from support_flows.machines.plan import apply_until
 from support_flows.machines.plan_snapshot import KIND as PLAN_KIND
-from support_flows.machines.plan_snapshot import book_from_snapshot
+from support_flows.machines.plan_snapshot import book_from_snapshot, snapshot_of
 from support_flows.outbox import Email
 from support_flows.plan_values import HistoryEntry
 from support_flows.snapshots import refuse
@@ -31,6 +35,7 @@ from support_flows.values import Organization
 __all__ = ["apply_due"]
 
 Applied = tuple[HistoryEntry, ...] | tuple[OrderEvent, ...]
+_PLAN_ENGINE = TableEngine(PLAN_CHART)
 Result = tuple[dict[str, Any], Applied] | InvalidInput
 
 
@@ -71,9 +76,11 @@ def _one(data: object, org: Organization, clock: _At, outbox: _NoMail) -> Result
     kind = data.get("kind") if isinstance(data, dict) else None
     keep = isinstance(data, dict) and data.get("history") is not None
     if kind == PLAN_KIND:
-        plan = SupportPlan(org, clock=clock, _book=book_from_snapshot(data, org))
-        applied: Applied = plan.apply_due()
-        return plan.snapshot(history=keep), applied
+        # What SupportPlan.restore + apply_due + snapshot do, without the object around the
+        # record: the same V2 checks, the same compiled chart and actions, the same writer.
+        book = book_from_snapshot(data, of_type(org, Organization, "org"))
+        applied: Applied = apply_until(book, org, _PLAN_ENGINE, read_clock(clock, book.recorded_at))
+        return snapshot_of(book, org, history=keep), applied
     if kind == ORDER_KIND:
         order = ConsultingOrder.restore(data, org, clock=clock, outbox=outbox)
         applied = order.apply_due()

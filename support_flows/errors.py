@@ -56,10 +56,10 @@ class Violation(str):
 
     def __new__(cls, code: Reason | str, rule: str, message: str) -> Violation:
         reason = code if type(code) is Reason else Reason(code)
-        self = super().__new__(cls, reason.value)
-        object.__setattr__(self, "code", reason)
-        object.__setattr__(self, "rule", rule)
-        object.__setattr__(self, "message", message)
+        self = str.__new__(cls, reason._value_)
+        _set_code(self, reason)
+        _set_rule(self, rule)
+        _set_message(self, message)
         return self
 
     def __setattr__(self, name: str, value: object) -> None:
@@ -75,6 +75,12 @@ class Violation(str):
         return {"code": self.code.value, "rule": self.rule, "message": self.message}
 
 
+# The slots' own setters: Violation refuses attribute assignment once built.
+_set_code = vars(Violation)["code"].__set__
+_set_rule = vars(Violation)["rule"].__set__
+_set_message = vars(Violation)["message"].__set__
+
+
 class Decision:
     """The answer of a check: allowed, or every failing check in rule order. Truthy when allowed."""
 
@@ -82,7 +88,7 @@ class Decision:
     reasons: tuple[Violation, ...]
 
     def __init__(self, reasons: Iterable[Violation] = ()) -> None:
-        object.__setattr__(self, "reasons", tuple(reasons))
+        _set_reasons(self, reasons if type(reasons) is tuple else tuple(reasons))
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"Decision is immutable (tried to set {name!r})")
@@ -117,6 +123,9 @@ class Decision:
         """Raise `Refused` (or `InvalidInput` for malformed-input reasons) unless allowed."""
         if self.reasons:
             raise error_for(self.reasons)
+
+
+_set_reasons = vars(Decision)["reasons"].__set__
 
 
 class SupportFlowsError(Exception):

@@ -111,11 +111,11 @@ def _iso(value: dt.datetime) -> str:
 def _tuples(conv: cattrs.Converter) -> Callable[[Any], Callable[[object, Any], Any]]:
     def factory(kind: Any) -> Callable[[object, Any], Any]:
         item = typing.get_args(kind)[0]
+        one = conv.get_structure_hook(item)
 
         def structure(value: object, _: object) -> tuple[Any, ...]:
             if type(value) is not list:
                 raise SnapshotError(f"expected a list, got {describe(value)}")
-            one = conv.structure
             return tuple([one(v, item) for v in value])
 
         return structure
@@ -156,11 +156,29 @@ def _exact(conv: cattrs.Converter, detailed: bool) -> Callable[[type[Any]], Any]
 def _optionals(conv: cattrs.Converter) -> Callable[[Any], Callable[[object, Any], Any]]:
     def factory(kind: Any) -> Callable[[object, Any], Any]:
         inner = next(a for a in typing.get_args(kind) if a is not type(None))
+        hook = conv.get_structure_hook(inner)
 
         def structure(value: object, _: object) -> Any:
-            return None if value is None else conv.structure(value, inner)
+            return None if value is None else hook(value, inner)
 
         return structure
+
+    return factory
+
+
+def _plain_optionals(conv: cattrs.Converter) -> Callable[[Any], Callable[[Any], Any]]:
+    def factory(kind: Any) -> Callable[[Any], Any]:
+        inner = next(a for a in typing.get_args(kind) if a is not type(None))
+        hook = conv.get_unstructure_hook(inner)
+        return lambda value: None if value is None else hook(value)
+
+    return factory
+
+
+def _plain_tuples(conv: cattrs.Converter) -> Callable[[Any], Callable[[Any], Any]]:
+    def factory(kind: Any) -> Callable[[Any], Any]:
+        hook = conv.get_unstructure_hook(typing.get_args(kind)[0])
+        return lambda value: [hook(v) for v in value]
 
     return factory
 
@@ -185,6 +203,8 @@ def _make(detailed: bool) -> cattrs.Converter:
     conv.register_structure_hook_factory(attrs.has, _exact(conv, detailed))
     if not detailed:
         conv.register_structure_hook_factory(_is_optional, _optionals(conv))
+    conv.register_unstructure_hook_factory(_is_optional, _plain_optionals(conv))
+    conv.register_unstructure_hook_factory(_is_tuple, _plain_tuples(conv))
     conv.register_unstructure_hook(pendulum.DateTime, _iso)
     conv.register_unstructure_hook(dt.datetime, _iso)
     conv.register_unstructure_hook(str, _text)

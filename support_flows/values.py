@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import attrs
 
@@ -140,6 +140,9 @@ class ProjectRoles(Mapping[str, frozenset[Role]]):
     def __getitem__(self, project_id: str) -> frozenset[Role]:
         return self._roles[project_id]
 
+    def get(self, project_id: str, default: Any = None) -> Any:
+        return self._roles.get(project_id, default)
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._roles)
 
@@ -204,6 +207,8 @@ class Project:
 
 
 def _projects(values: object) -> tuple[Project, ...]:
+    if type(values) is tuple and not values:
+        return ()
     if isinstance(values, str | Project):
         values = (values,)
     if not isinstance(values, Iterable) or isinstance(values, Mapping | bytes):
@@ -213,8 +218,8 @@ def _projects(values: object) -> tuple[Project, ...]:
             f"projects must be a sequence of Project or project ids, got {describe(values)}",
         )
     projects = tuple(v if isinstance(v, Project) else Project(v) for v in values)
-    twice = sorted(i for i, n in Counter(p.project_id for p in projects).items() if n > 1)
-    if twice:
+    if len({p.project_id for p in projects}) != len(projects):
+        twice = sorted(i for i, n in Counter(p.project_id for p in projects).items() if n > 1)
         raise invalid(
             Reason.INVALID_VALUE,
             "V5",
@@ -231,17 +236,14 @@ class Organization:
     projects: tuple[Project, ...] = attrs.field(default=(), converter=_projects)
     billing_timezone: str = attrs.field(default="UTC", converter=_timezone)
     cross_org_billing: bool = attrs.field(default=False, validator=_flag("cross_org_billing"))
-    _ids: frozenset[str] = attrs.field(init=False, repr=False, eq=False, hash=False)
+    project_ids: frozenset[str] = attrs.field(init=False, repr=False, eq=False, hash=False)
+    """The ids of `projects`, as a set."""
 
     def __attrs_post_init__(self) -> None:
-        object.__setattr__(self, "_ids", frozenset(p.project_id for p in self.projects))
-
-    @property
-    def project_ids(self) -> frozenset[str]:
-        return self._ids
+        object.__setattr__(self, "project_ids", frozenset(p.project_id for p in self.projects))
 
     def has_project(self, project_id: object) -> bool:
-        return type(project_id) is str and project_id in self._ids
+        return type(project_id) is str and project_id in self.project_ids
 
 
 @attrs.frozen
@@ -254,6 +256,14 @@ class Member:
         factory=dict, converter=_project_roles
     )
     email: str | None = attrs.field(default=None, converter=_email)
+    is_org_owner: bool = attrs.field(init=False, eq=False, repr=False)
+    """Holds the Organization Owner role (C3, P1)."""
+    has_billing_role: bool = attrs.field(init=False, eq=False, repr=False)
+    """Holds Organization Owner or Organization Billing Admin (P1, F1)."""
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "is_org_owner", Role.ORG_OWNER in self.org_roles)
+        object.__setattr__(self, "has_billing_role", bool(self.org_roles & BILLING_ROLES))
 
     def roles_in_project(self, project_id: str) -> frozenset[Role]:
         if type(project_id) is not str:
@@ -268,11 +278,3 @@ class Member:
         """Holds a role in at least one of the organization's projects (linear in the roles)."""
         ids = of_type(org, Organization, "org").project_ids
         return any(p in ids for p in self.project_roles)
-
-    @property
-    def is_org_owner(self) -> bool:
-        return Role.ORG_OWNER in self.org_roles
-
-    @property
-    def has_billing_role(self) -> bool:
-        return bool(self.org_roles & BILLING_ROLES)

@@ -4,9 +4,8 @@ None out, each named after the reason it reports."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
-import attrs
 import pendulum
 
 from support_flows.errors import Reason, describe
@@ -18,17 +17,7 @@ from support_flows.values import Channel, Member, Organization, PlanState, Sever
 __all__ = ["CASE", "CaseFacts"]
 
 
-@attrs.frozen
-class CaseFacts:
-    """What a case check reads: who asks, in which organization and plan, about which project.
-
-    `project_id` None at project scope means "any project of the organization" (C1's question
-    whether a case can be opened somewhere). The rest is what the submitted case records (C7).
-    """
-
-    section: ClassVar[str] = "C"
-    purpose: ClassVar[str] = "open a support case"
-
+class _CaseFields(NamedTuple):
     org: Organization
     plan_state: PlanState
     actor: Member
@@ -39,6 +28,19 @@ class CaseFacts:
     new_case_id: Callable[[], str] | None = None
 
 
+class CaseFacts(_CaseFields):
+    """What a case check reads: who asks, in which organization and plan, about which project.
+
+    `project_id` None at project scope means "any project of the organization" (C1's question
+    whether a case can be opened somewhere). The rest is what the submitted case records (C7).
+    A named tuple: immutable, and built on every request at a tuple's cost.
+    """
+
+    __slots__ = ()
+    section: ClassVar[str] = "C"
+    purpose: ClassVar[str] = "open a support case"
+
+
 CASE = Registry("case", "C")
 CASE.add(not_org_member)
 
@@ -46,7 +48,7 @@ CASE.add(not_org_member)
 @CASE.check(Reason.PROJECT_NOT_FOUND, "C5")
 def project_not_found(f: CaseFacts) -> str | None:
     """C5: a project-level case needs a project that belongs to the organization."""
-    if f.project_id is None or f.org.has_project(f.project_id):
+    if f.project_id is None or f.project_id in f.org.project_ids:
         return None
     return f"project {describe(f.project_id)} does not belong to organization {f.org.org_id!r}"
 
@@ -79,7 +81,7 @@ def project_role_required(f: CaseFacts) -> str | None:
             f"user {actor.user_id!r} holds no role in any project of organization "
             f"{org.org_id!r} and is not its Organization Owner"
         )
-    if org.has_project(f.project_id) and actor.roles_in_project(f.project_id):
+    if f.project_id in org.project_ids and actor.roles_in_project(f.project_id):
         return None
     return (
         f"user {actor.user_id!r} holds no role in project {describe(f.project_id)} of organization "
@@ -95,10 +97,13 @@ def org_has_no_projects(f: CaseFacts) -> str | None:
     return f"organization {f.org.org_id!r} has no projects, so it cannot open a support case"
 
 
+_SUPPORT_CASE = Channel.SUPPORT_CASE  # Python 3.11 reads an enum's members slowly by class
+
+
 @CASE.check(Reason.PLAN_EXCLUDES_CASES, "C2")
 def plan_excludes_cases(f: CaseFacts) -> str | None:
     """C2: a case needs a plan state whose entitlements (the P17 table) include support cases."""
-    if Channel.SUPPORT_CASE in ENTITLEMENTS[f.plan_state]:
+    if _SUPPORT_CASE in ENTITLEMENTS[f.plan_state]:
         return None
     return (
         f"organization {f.org.org_id!r} is on the {f.plan_state.value!r} support plan, "

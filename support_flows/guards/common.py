@@ -6,11 +6,12 @@ cites the rule of that machine's section.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from support_flows.errors import Reason
 from support_flows.guards.registry import shared_check
-from support_flows.values import Member
+from support_flows.values import Member, Role
 
 __all__ = ["billing_role_required", "not_org_member"]
 
@@ -35,8 +36,13 @@ def billing_role_required(facts: Any) -> str | None:
     actor: Member | None = facts.actor
     if actor is None or actor.has_billing_role:
         return None
-    held = ", ".join(sorted(actor.org_roles)) or "no organization role"
     return (
         f"user {actor.user_id!r} needs ORG_OWNER or ORG_BILLING_ADMIN in organization "
-        f"{facts.org.org_id!r} to {facts.purpose}; holds {held}"
+        f"{facts.org.org_id!r} to {facts.purpose}; holds {_held(actor.org_roles)}"
     )
+
+
+@lru_cache(maxsize=64)
+def _held(roles: frozenset[Role]) -> str:
+    """The organization roles held, as a refusal names them (few distinct sets recur)."""
+    return ", ".join(sorted(roles)) or "no organization role"

@@ -4,9 +4,9 @@ or None out. Also the request routing (which event a chosen tier means) and the 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import ClassVar
+from functools import cache
+from typing import ClassVar, NamedTuple
 
-import attrs
 import pendulum
 
 from support_flows.errors import Reason
@@ -51,17 +51,7 @@ IN_FORCE = {
 REQUESTS = ("change", "cancel", "revoke_pending")
 
 
-@attrs.frozen
-class PlanFacts:
-    """Everything a plan check, selector or action reads, fixed when the request is made (P16).
-
-    `request` is None and `actor` is None for what the clock applies (a trial's end, a pending
-    change coming due).
-    """
-
-    section: ClassVar[str] = "P"
-    purpose: ClassVar[str] = "change its support plan"
-
+class _PlanFields(NamedTuple):
     org: Organization
     actor: Member | None
     request: str | None
@@ -71,11 +61,24 @@ class PlanFacts:
     last_change_applied: bool
     now: pendulum.DateTime
 
+
+class PlanFacts(_PlanFields):
+    """Everything a plan check, selector or action reads, fixed when the request is made (P16).
+
+    `request` is None and `actor` is None for what the clock applies (a trial's end, a pending
+    change coming due). A named tuple: immutable, and built on every request at a tuple's cost.
+    """
+
+    __slots__ = ()
+    section: ClassVar[str] = "P"
+    purpose: ClassVar[str] = "change its support plan"
+
     @property
     def actor_id(self) -> str | None:
         return None if self.actor is None else self.actor.user_id
 
 
+@cache  # a few dozen distinct requests; their answer never changes
 def route(state: PlanState, request: str, tier: Tier | None, pending: bool) -> str:
     """The chart event a request means in `state` (P4, P8, P9, P11, P12, P15)."""
     if request == "revoke_pending":

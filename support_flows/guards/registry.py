@@ -18,7 +18,7 @@ from typing import Any, ClassVar, Protocol, TypeVar
 
 from support_flows.errors import Reason, Violation
 
-__all__ = ["Check", "Facts", "Registry", "Selector"]
+__all__ = ["Body", "Check", "Facts", "Registry", "Selector", "answer"]
 
 
 class Facts(Protocol):
@@ -37,6 +37,8 @@ class Check(Protocol):
     __name__: str
     reason: Reason
     rules: tuple[str, ...]
+    body: Body
+    rule_by_section: dict[str, str]
 
     def __call__(self, facts: Any) -> Violation | None: ...
 
@@ -49,6 +51,14 @@ class Selector(Protocol):
     def __call__(self, facts: Any) -> bool: ...
 
 
+def answer(reason: Reason, rule: str, found: str | tuple[str, str]) -> Violation:
+    """The violation a check's body reports: its message, citing `rule` unless the body names
+    the rule itself (``(rule, message)``)."""
+    if type(found) is tuple:
+        return Violation(reason, *found)
+    return Violation(reason, rule, found)  # type: ignore[arg-type]
+
+
 def _make_check(body: Body, reason: Reason, rules: tuple[str, ...]) -> Check:
     by_section: dict[str, str] = {}
     for rule in rules:
@@ -59,14 +69,13 @@ def _make_check(body: Body, reason: Reason, rules: tuple[str, ...]) -> Check:
         found = body(facts)
         if found is None:
             return None
-        if isinstance(found, tuple):
-            rule, message = found
-            return Violation(reason, rule, message)
-        return Violation(reason, by_section.get(facts.section, rules[0]), found)
+        return answer(reason, by_section.get(facts.section, rules[0]), found)
 
     del check.__wrapped__  # python-statemachine injects by name: `facts`, not the body's name
     check.reason = reason  # type: ignore[attr-defined]
     check.rules = rules  # type: ignore[attr-defined]
+    check.body = body  # type: ignore[attr-defined]
+    check.rule_by_section = by_section  # type: ignore[attr-defined]
     return check  # type: ignore[return-value]
 
 
@@ -105,6 +114,11 @@ class Registry:
             return self.add(_make_check(body, reason, rules))
 
         return declare
+
+    def unwrapped(self, check: Check) -> tuple[Body, Reason, str]:
+        """What calling `check` for this machine's facts amounts to, for a compiled table's hot
+        path: its body, its reason, and the rule it cites here when its body names none."""
+        return check.body, check.reason, check.rule_by_section.get(self.section, check.rules[0])
 
     def add(self, check: Check) -> Check:
         """Register a check (one of this machine's, or a shared one that cites this section)."""

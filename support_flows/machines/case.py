@@ -57,7 +57,7 @@ def plan_state_of(plan: object) -> PlanState:
 def _target(scope: object, project_id: object) -> str | None:
     """The case's project (None at organization scope); a project id that does not fit the
     scope is refused (V1, V5)."""
-    if parse(Scope, scope, "scope") is Scope.PROJECT:
+    if parse(Scope, scope, "scope") == "project":
         return identifier(project_id, "a project-level case's project_id")
     if project_id is not None:
         raise invalid(
@@ -209,6 +209,7 @@ class CaseChart(BaseChart):
 
 COMPILED = compile_chart(CaseChart)
 SUPPORT_PAGE = {Scope.ORGANIZATION: "organization_support", Scope.PROJECT: "project_support"}
+_ORG_PAGE, _PROJECT_PAGE = SUPPORT_PAGE[Scope.ORGANIZATION], SUPPORT_PAGE[Scope.PROJECT]
 
 
 class CaseFlow:
@@ -338,7 +339,7 @@ def check_channel(
         return Decision((refused,))
     if which is not Channel.SUPPORT_CASE:
         return Decision()
-    return Decision(COMPILED.decide(SUPPORT_PAGE[Scope.PROJECT], "submit", facts))
+    return Decision(COMPILED.decide(_PROJECT_PAGE, "submit", facts))
 
 
 def check_case(
@@ -353,7 +354,7 @@ def check_case(
     every failing one in C6 order; never raises for a business refusal."""
     organization, state, actor = _request(org, plan_state, member)
     target = _target(scope, project_id)
-    where = SUPPORT_PAGE[Scope.ORGANIZATION if target is None else Scope.PROJECT]
+    where = _ORG_PAGE if target is None else _PROJECT_PAGE
     facts = CaseFacts(organization, state, actor, target)
     return Decision(COMPILED.decide(where, "submit", facts))
 

@@ -18,7 +18,7 @@ import attrs
 from statemachine.exceptions import TransitionNotAllowed
 
 from support_flows.errors import Reason, SupportFlowsError, Violation, describe, error_for, invalid
-from support_flows.guards.registry import Check, Selector
+from support_flows.guards.registry import Body, Check, Selector, answer
 from support_flows.machines._base import BaseChart, refuse_failing_guards
 
 __all__ = [
@@ -58,19 +58,18 @@ class Edge:
     selectors: tuple[Selector, ...]
     guards: tuple[Check, ...]
     actions: tuple[str, ...]
-
-    def applies(self, facts: Any) -> bool:
-        for select in self.selectors:  # noqa: SIM110 (a loop: no generator on the hot path)
-            if not select(facts):
-                return False
-        return True
+    calls: tuple[tuple[Body, Reason, str], ...] = attrs.field(eq=False, repr=False)
+    """The guards unwrapped (`Registry.unwrapped`): what `failing` calls, one frame each."""
 
     def failing(self, facts: Any) -> tuple[Violation, ...]:
+        """Every guard of this edge that refuses, in declaration order, as its check answers."""
         found = []
-        for guard in self.guards:
-            violation = guard(facts)
-            if violation is not None:
-                found.append(violation)
+        for body, reason, rule in self.calls:
+            message = body(facts)
+            if type(message) is str:
+                found.append(Violation(reason, rule, message))
+            elif message is not None:
+                found.append(answer(reason, rule, message))
         return tuple(found)
 
 
@@ -92,7 +91,10 @@ class Compiled:
     def select(self, state: str, event: str, facts: Any) -> Edge | None:
         """The edge `event` takes from `state` with these facts: the first whose selectors hold."""
         for candidate in self.table.get((state, event), ()):
-            if candidate.applies(facts):
+            for select in candidate.selectors:  # a loop, not all(): this runs per request
+                if not select(facts):
+                    break
+            else:
                 return candidate
         return None
 
@@ -180,6 +182,7 @@ def compile_chart(chart: type[BaseChart]) -> Compiled:
                         selectors,
                         guards,
                         actions,
+                        tuple(registry.unwrapped(g) for g in guards),
                     )
                 )
     for check in (c for group in chart.refusals_without_edge for c in group):

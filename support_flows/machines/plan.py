@@ -38,7 +38,7 @@ from support_flows.plan_values import BillingPeriod, HistoryEntry, PendingChange
 from support_flows.snapshots import Pristine
 from support_flows.values import Channel, Member, Organization, PlanState, Tier, parse
 
-__all__ = ["PlanChart", "SupportPlan"]
+__all__ = ["PlanChart", "SupportPlan", "apply_until"]
 
 T = TypeVar("T")
 
@@ -250,7 +250,7 @@ class SupportPlan:
 
     def _now(self) -> pendulum.DateTime:
         """The clock's reading, never before the last recorded instant (T8)."""
-        return read_clock(self.clock, self._book.last_instant())
+        return read_clock(self.clock, self._book.recorded_at)
 
     def _read(self, read: Callable[[PlanBook], T]) -> T:
         with self._lock:
@@ -272,17 +272,7 @@ class SupportPlan:
             raise
 
     def _apply_until(self, now: pendulum.DateTime) -> tuple[HistoryEntry, ...]:
-        applied = []
-        book = self._book
-        while (due := book.next_due()) is not None and due[0] <= now:
-            at, event = due
-            source = book.state
-            facts = PlanFacts(
-                self.org, None, None, None, source, book.pending, book.last_change_applied, at
-            )
-            self._engine.run(book, event, facts)
-            applied.append(book.record(event, source, at))
-        return tuple(applied)
+        return apply_until(self._book, self.org, self._engine, now)
 
     def _request(
         self, action: str, actor: Member, tier: Tier | str | None
@@ -315,3 +305,18 @@ class SupportPlan:
         facts, event = self._request(action, actor, tier)
         self._engine.run(self._book, event, facts)
         return self._book.record(event, facts.state, facts.now, facts.actor_id, facts.tier)
+
+
+def apply_until(
+    book: PlanBook, org: Organization, engine: Engine, now: pendulum.DateTime
+) -> tuple[HistoryEntry, ...]:
+    """Take, at their recorded instants, the edges of what has come due by `now` (P6, P9, P14):
+    what a plan does when its clock moves, and what a bulk rollover does to each record."""
+    applied = []
+    while (due := book.next_due()) is not None and due[0] <= now:
+        at, event = due
+        source = book.state
+        facts = PlanFacts(org, None, None, None, source, book.pending, book.last_change_applied, at)
+        engine.run(book, event, facts)
+        applied.append(book.record(event, source, at))
+    return tuple(applied)

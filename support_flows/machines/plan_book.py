@@ -102,10 +102,6 @@ class PlanBook:
             return (self.pending.effective_at, "apply_pending")
         return None
 
-    def last_instant(self) -> pendulum.DateTime | None:
-        """The instant of the latest history entry (T8: readings never go before it)."""
-        return self.recorded_at
-
     def timeline(self) -> tuple[BillingPeriod, ...]:
         """Billed periods, with what the trial's end or the pending change schedules (P20, P21)."""
         periods = self.periods
