@@ -10,6 +10,7 @@ import enum
 import attrs
 import pendulum
 
+from support_flows.localtime import hours_later
 from support_flows.records import Record
 
 __all__ = ["FINAL_STATES", "OrderState", "Session", "SessionStatus", "UnitBalance"]
@@ -95,7 +96,7 @@ class Session(Record):
 
     @property
     def end(self) -> pendulum.DateTime:
-        return self.start.add(hours=self.hours)
+        return hours_later(self.start, self.hours)
 
     @property
     def is_booked(self) -> bool:

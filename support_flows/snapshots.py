@@ -190,6 +190,8 @@ def _is_optional(kind: Any) -> bool:
 
 def _text(value: str) -> str:
     """A str field's value as plain text: a str enum member (PlanState.BASIC) becomes "basic"."""
+    if type(value) is str:
+        return value
     return value._value_ if isinstance(value, enum.Enum) else value
 
 

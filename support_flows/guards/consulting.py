@@ -12,7 +12,7 @@ from support_flows.consulting_values import FINAL_STATES, OrderState, Session, U
 from support_flows.errors import Reason, describe
 from support_flows.guards.common import billing_role_required, not_org_member
 from support_flows.guards.registry import Registry
-from support_flows.localtime import add_wall_months_clamped
+from support_flows.localtime import add_wall_months_clamped, hours_later
 from support_flows.values import Member, Organization
 
 __all__ = ["CONSULTING", "OrderFacts", "expiry_for", "state_for"]
@@ -136,7 +136,7 @@ def session_after_expiry(f: OrderFacts) -> str | None:
     """F6: a session ends by the order's expiry."""
     if f.start is None or f.hours is None or f.expires_at is None:
         return None
-    end = f.start.add(hours=f.hours)
+    end = hours_later(f.start, f.hours)
     if end <= f.expires_at:
         return None
     return (

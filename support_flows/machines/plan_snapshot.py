@@ -9,6 +9,7 @@ state and the history, and both P20 invariants.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from functools import cache
 from typing import Any
 
 import attrs
@@ -163,17 +164,15 @@ def _iso(at: pendulum.DateTime | None) -> str:
 def _history(r: PlanSnapshot, history: Sequence[HistoryEntry], tz: str) -> Iterator[str]:
     """Each entry an edge of the chart, in time order, chained state to state, with the tier and
     effective instant its event gives; the pending change followed through to the record's."""
-    from support_flows.machines.plan import COMPILED  # the chart's module restores through here
-
-    edges = {(e.event, e.source, e.target) for e in COMPILED.edges}
+    edges, events = _chart_edges()
     previous_at: pendulum.DateTime | None = None
     current = PlanState.BASIC
     pending: tuple[PlanState, pendulum.DateTime | None] | None = None
     for n, entry in enumerate(history):
-        where = f"history entry {n} ({describe(entry.event)} at {entry.at.isoformat()})"
-        if entry.event not in COMPILED.events:
+        where = _EntryName(n, entry)
+        if entry.event not in events:
             yield f"{where} names an unknown event"
-        elif (entry.event, entry.source.value, entry.target.value) not in edges:
+        elif (entry.event, entry.source, entry.target) not in edges:
             yield f"{where} is not a transition of the plan chart"
         if previous_at is not None and entry.at < previous_at:
             yield f"{where} comes before the entry preceding it"
@@ -183,7 +182,7 @@ def _history(r: PlanSnapshot, history: Sequence[HistoryEntry], tz: str) -> Itera
             yield f"{where}: only requests name who made them"
         if entry.requested_by is not None and not is_identifier(entry.requested_by):
             yield f"{where} names a requester that is not an identifier (V5)"
-        if entry.tier not in _TIERS.get(entry.event, lambda e: ())(entry):
+        if entry.tier not in _TIERS.get(entry.event, _no_tier)(entry):
             yield f"{where} records tier {describe(entry.tier)}, which its event does not choose"
         schedules = entry.event == "downgrade" or (
             entry.event == "cancel" and entry.source is entry.target
@@ -210,8 +209,35 @@ def _history(r: PlanSnapshot, history: Sequence[HistoryEntry], tz: str) -> Itera
         yield "the pending change is not the one the history leaves (P9, P10, P12)"
 
 
+@cache
+def _chart_edges() -> tuple[frozenset[tuple[str, str, str]], frozenset[str]]:
+    """The plan chart's (event, source, target) edges and its events, read once."""
+    from support_flows.machines.plan import COMPILED  # the chart's module restores through here
+
+    return frozenset((e.event, e.source, e.target) for e in COMPILED.edges), frozenset(
+        COMPILED.events
+    )
+
+
+class _EntryName:
+    """A history entry's name in a message, spelt out only when a message is written."""
+
+    __slots__ = ("entry", "n")
+
+    def __init__(self, n: int, entry: HistoryEntry) -> None:
+        self.n, self.entry = n, entry
+
+    def __str__(self) -> str:
+        e = self.entry
+        return f"history entry {self.n} ({describe(e.event)} at {e.at.isoformat()})"
+
+
 def _request_tier(entry: HistoryEntry) -> tuple[Tier | None, ...]:
     return (IN_FORCE[entry.target],)
+
+
+def _no_tier(entry: HistoryEntry) -> tuple[Tier | None, ...]:
+    return ()
 
 
 _TIERS = {
