@@ -69,7 +69,7 @@ def bare_chart(compiled: Compiled) -> type[StateChart]:  # type: ignore[type-arg
             "on": [_nothing] * len(edge.actions),
         }
         made = (
-            source.to.itself(internal=True, **options)
+            source.to.itself(internal=True, **options)  # type: ignore[no-untyped-call]
             if edge.internal
             else source.to(target, **options)
         )

@@ -5,9 +5,12 @@ Run it: `python benchmarks/bench_runtime.py [--rounds N] [--orgs 1000,10000,1000
 Every figure is the median of `rounds` timed calls (microseconds) on this machine, in one run,
 beside two baselines (see benchmarks/baselines.py): a bare python-statemachine chart of the same
 definition built per request, and a hand-written dict table with the same rules (the practical
-floor). It also prints the memory one live object holds, the cyclic garbage a request leaves,
-the cost of one action at 1k and 16k history entries, and the rollover in organizations per
-second at each size with its peak memory. No test depends on these figures.
+floor). Each row times its candidates in turns, one call of each per round, so a machine that
+slows down or speeds up mid-run weighs on all of them alike. It also prints the memory one live
+object holds, the cyclic garbage a request leaves, the cost of one action at 1k and 16k history
+entries, and the rollover in organizations per second at each size with its peak memory, beside
+the naive per-object path (a python-statemachine chart per object). No test depends on these
+figures.
 """
 
 from __future__ import annotations
@@ -55,12 +58,20 @@ BareOrder = bare_chart(consulting.COMPILED)
 
 
 def median_us(run: Callable[[], Any], rounds: int) -> float:
-    samples = []
+    return side_by_side(rounds, run)[0]
+
+
+def side_by_side(rounds: int, *runs: Callable[[], Any]) -> tuple[float, ...]:
+    """The median microseconds of each of `runs`, timed in turns (one call of each per round), so
+    that a machine slowing down or speeding up during the run weighs on every one alike."""
+    samples: list[list[int]] = [[] for _ in runs]
+    clock = time.perf_counter_ns
     for _ in range(rounds):
-        began = time.perf_counter_ns()
-        run()
-        samples.append(time.perf_counter_ns() - began)
-    return statistics.median(samples) / 1000
+        for run, taken in zip(runs, samples, strict=True):
+            began = clock()
+            run()
+            taken.append(clock() - began)
+    return tuple(statistics.median(taken) / 1000 for taken in samples)
 
 
 def premium_snapshot(history: bool = True) -> dict[str, Any]:
@@ -150,31 +161,33 @@ def request_rows(rounds: int, history: bool) -> list[tuple[str, float, float, fl
         return floor_snapshot_plan(floor_parse(odata))
 
     return [
-        (
+        _row(
             f"plan request, writing{label}",
-            median_us(plan_write, rounds),
-            median_us(bare_write, rounds),
-            median_us(floor_write, rounds),
+            side_by_side(rounds, plan_write, bare_write, floor_write),
         ),
-        (
+        _row(
             f"plan request, read-only{label}",
-            median_us(plan_read, rounds),
-            median_us(bare_read, rounds),
-            median_us(floor_read, rounds),
+            side_by_side(rounds, plan_read, bare_read, floor_read),
         ),
-        (
+        _row(
             f"order request, writing{label}",
-            median_us(order_write, rounds),
-            median_us(bare_order_write, rounds),
-            median_us(floor_order_write, rounds),
+            side_by_side(rounds, order_write, bare_order_write, floor_order_write),
         ),
-        (
+        _row(
             f"order request, read-only{label}",
-            median_us(order_read, rounds),
-            median_us(bare_order_read, rounds),
-            median_us(floor_order_read, rounds),
+            side_by_side(rounds, order_read, bare_order_read, floor_order_read),
         ),
     ]
+
+
+def _row(name: str, times: tuple[float, ...]) -> tuple[str, float, float, float]:
+    ours, bare, floor = times
+    return name, ours, bare, floor
+
+
+def _without_bare(name: str, pair: tuple[float, ...]) -> tuple[str, float, float, float]:
+    ours, floor = pair
+    return name, ours, float("nan"), floor
 
 
 def event_rows(rounds: int) -> list[tuple[str, float, float, float]]:
@@ -221,30 +234,16 @@ def event_rows(rounds: int) -> list[tuple[str, float, float, float]]:
         return sf.check_case(ORG, "premium", DEV, scope="project", project_id="p-1")
 
     return [
-        (
-            "one event on a live plan",
-            median_us(ours, rounds),
-            median_us(bare, rounds),
-            median_us(dict_floor, rounds),
-        ),
-        (
+        _row("one event on a live plan", side_by_side(rounds, ours, bare, dict_floor)),
+        _without_bare(
             "check(), allowed",
-            median_us(ours_check_allowed, rounds),
-            float("nan"),
-            median_us(lambda: lookup(OWNER, "developer"), rounds),
+            side_by_side(rounds, ours_check_allowed, lambda: lookup(OWNER, "developer")),
         ),
-        (
+        _without_bare(
             "check(), refused",
-            median_us(ours_check_refused, rounds),
-            float("nan"),
-            median_us(lambda: lookup(READER, "developer"), rounds),
+            side_by_side(rounds, ours_check_refused, lambda: lookup(READER, "developer")),
         ),
-        (
-            "check_case()",
-            median_us(ours_check_case, rounds),
-            float("nan"),
-            median_us(case_lookup, rounds),
-        ),
+        _without_bare("check_case()", side_by_side(rounds, ours_check_case, case_lookup)),
     ]
 
 
@@ -321,7 +320,9 @@ def rollover_records(count: int) -> Iterator[tuple[dict[str, Any], sf.Organizati
         yield {**data, "org_id": org_id}, sf.Organization(org_id, billing_timezone=zone)
 
 
-def rollover_rows(sizes: list[int]) -> list[tuple[int, float, float, float, float, float]]:
+def rollover_rows(
+    sizes: list[int],
+) -> list[tuple[int, float, float, float, float, float, float]]:
     until = START.add(days=120)
     rows = []
     for size in sizes:
@@ -345,6 +346,12 @@ def rollover_rows(sizes: list[int]) -> list[tuple[int, float, float, float, floa
             p = sf.SupportPlan.restore(data, org, clock=clock)
             p.apply_due()
             p.snapshot(history=False)
+        per_object = sample / (time.perf_counter() - began)
+        began = time.perf_counter()
+        for data, org in rollover_records(sample):
+            p = sf.SupportPlan.restore(data, org, clock=clock, engine="statechart")
+            p.apply_due()
+            p.snapshot(history=False)
         naive = sample / (time.perf_counter() - began)
         began = time.perf_counter()
         for data, _org in rollover_records(sample):
@@ -356,7 +363,7 @@ def rollover_rows(sizes: list[int]) -> list[tuple[int, float, float, float, floa
         for data, _org in rollover_records(size):
             floor_apply_due_plan(data, until_iso)
         floor = size / (time.perf_counter() - began)
-        rows.append((size, ours, naive, bare, floor, peak))
+        rows.append((size, ours, per_object, naive, bare, floor, peak))
     return rows
 
 
@@ -391,17 +398,24 @@ def main() -> None:
     for size, cost in history_rows(min(rounds, 1000)):
         print(f"  {size:>6} entries: {cost:.1f} us")
     print("\nmonth-start rollover (premium plans, a downgrade due), organizations per second:")
-    table("orgs", "bulk", "per object", "bulk/obj", "bare chart", "dict floor", "peak MiB")
-    for size, ours, naive, bare, floor, peak in rollover_rows(sizes):
+    table(
+        "orgs", "bulk", "per object", "naive", "bulk/naive", "bare chart", "dict floor", "peak MiB"
+    )
+    for size, ours, per_object, naive, bare, floor, peak in rollover_rows(sizes):
         table(
             str(size),
             f"{ours:.0f}",
+            f"{per_object:.0f}",
             f"{naive:.0f}",
             f"{ours / naive:.1f}x",
             f"{bare:.0f}",
             f"{floor:.0f}",
             f"{peak:.1f}",
         )
+    print(
+        "  per object: restore + apply_due + snapshot on the table engine; naive: the same with\n"
+        "  a python-statemachine chart per object (engine='statechart'), as the first release did"
+    )
 
 
 def table(first: str, *cells: str) -> None:

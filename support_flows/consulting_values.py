@@ -37,6 +37,9 @@ class SessionStatus(enum.StrEnum):
     DELIVERED = "delivered"
 
 
+_SCHEDULED = SessionStatus.SCHEDULED  # Python 3.11 reads an enum's members slowly by class
+
+
 @attrs.frozen
 class UnitBalance(Record):
     """Where an order's units are (F7): purchased = available + scheduled + consumed + expired."""
@@ -100,4 +103,4 @@ class Session(Record):
 
     @property
     def is_booked(self) -> bool:
-        return self.status is SessionStatus.SCHEDULED
+        return self.status is _SCHEDULED

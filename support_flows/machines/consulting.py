@@ -52,7 +52,7 @@ from support_flows.machines.consulting_records import (
 )
 from support_flows.machines.engine import Engine, compile_chart, engine_for
 from support_flows.outbox import Outbox
-from support_flows.snapshots import Pristine, read, refuse, unstructure
+from support_flows.snapshots import read, refuse, unstructure
 from support_flows.values import Member, Organization
 
 __all__ = [
@@ -195,7 +195,7 @@ class ConsultingOrder:
     the order's lock (V6); a step that fails for any reason leaves the order as it was.
     """
 
-    __slots__ = ("_book", "_clock", "_engine", "_lock", "_org", "_outbox", "_pristine")
+    __slots__ = ("_book", "_clock", "_engine", "_lock", "_org", "_outbox")
 
     def __init__(
         self,
@@ -212,7 +212,6 @@ class ConsultingOrder:
         self._outbox = has_method(outbox, "send", "outbox")
         self._engine: Engine = engine_for(COMPILED, engine)
         self._lock = threading.RLock()
-        self._pristine: Pristine | None = None
 
     # -- creating ---------------------------------------------------------------------------
 
@@ -348,9 +347,7 @@ class ConsultingOrder:
         if problem is not None:
             raise refuse("consulting order", problem)
         book = book_from_snapshot(record)
-        order = cls(book, organization, clock=clock, outbox=outbox, engine=engine)
-        order._pristine = Pristine(data, book.save())  # type: ignore[arg-type]
-        return order
+        return cls(book, organization, clock=clock, outbox=outbox, engine=engine)
 
     # -- reading (T7: each read first applies what has come due) ------------------------------
 
@@ -426,14 +423,7 @@ class ConsultingOrder:
 
         `history=False` leaves the history out (a store keeps it in its audit log).
         """
-        return self._read(lambda b: self._write(b, history))
-
-    def _write(self, book: OrderBook, history: bool) -> dict[str, Any]:
-        if self._pristine is not None:
-            copy = self._pristine.copy(book.save(), history=history)
-            if copy is not None:
-                return copy
-        return unstructure(book.snapshot(history=history))
+        return self._read(lambda b: unstructure(b.snapshot(history=history)))
 
     def __repr__(self) -> str:
         b = self._book

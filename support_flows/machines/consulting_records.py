@@ -149,7 +149,7 @@ def _sessions(r: OrderSnapshot) -> Iterator[str]:
     if (booked, delivered) != (r.units.scheduled, r.units.consumed):
         yield "its sessions do not match its scheduled and consumed units"
     for n, s in enumerate(r.sessions, start=1):
-        where = f"session {describe(s.session_id)}"
+        where = _SessionName(s)
         if s.session_id != f"s-{n}":
             yield "its session ids are not s-1, s-2, ..."
             return
@@ -175,6 +175,18 @@ def _sessions(r: OrderSnapshot) -> Iterator[str]:
             yield f"{where} was cancelled after it started (F5)"
 
 
+class _SessionName:
+    """A session's name in a message, spelt out only when a message is written."""
+
+    __slots__ = ("session",)
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def __str__(self) -> str:
+        return f"session {describe(self.session.session_id)}"
+
+
 def _history(r: OrderSnapshot, history: tuple[OrderEvent, ...]) -> Iterator[str]:
     """The history is the order's own: opened, bought once, and one entry for each booking,
     closing and expiry the record holds, each when and by whom the record says."""
@@ -189,20 +201,21 @@ def _history(r: OrderSnapshot, history: tuple[OrderEvent, ...]) -> Iterator[str]
     opening = OrderAction.CHECKOUT if r.channel is OrderChannel.CONSOLE else OrderAction.PURCHASE
     if not history or history[0].action is not opening or history[0].at != r.created_at:
         yield f"its history does not open with the {opening.value} at its creation"
-    purchases = [e for e in history if e.action is OrderAction.PURCHASE]
+    # The members read once: Python 3.11 reads an enum's members through its class slowly.
+    purchase, schedule, expire = OrderAction.PURCHASE, OrderAction.SCHEDULE, OrderAction.EXPIRE
+    closings = (OrderAction.CANCEL_SESSION, OrderAction.DELIVER)
+    purchases = [e for e in history if e.action is purchase]
     if len(purchases) != (0 if r.state is OrderState.CHECKOUT else 1):
         yield "its history does not record exactly one purchase once purchased (F3)"
     elif purchases and (purchases[0].at != r.purchased_at or purchases[0].actor != r.requested_by):
         yield "its history's purchase is not the order's purchase"
-    booked = [
-        (e.session_id, e.at, e.units, e.actor) for e in history if e.action is OrderAction.SCHEDULE
-    ]
+    booked = [(e.session_id, e.at, e.units, e.actor) for e in history if e.action is schedule]
     if booked != [(s.session_id, s.booked_at, s.units, s.booked_by) for s in r.sessions]:
         yield "its history's bookings are not its sessions (F4)"
     closed = sorted(
         (e.session_id or "", e.at, e.units, e.actor, e.action.value)
         for e in history
-        if e.action in (OrderAction.CANCEL_SESSION, OrderAction.DELIVER)
+        if e.action in closings
     )
     closing = {SessionStatus.CANCELLED: "cancel_session", SessionStatus.DELIVERED: "deliver"}
     expected = sorted(
@@ -212,6 +225,6 @@ def _history(r: OrderSnapshot, history: tuple[OrderEvent, ...]) -> Iterator[str]
     )
     if closed != expected:
         yield "its history's cancellations and deliveries are not its closed sessions (F5)"
-    expiries = [e.at for e in history if e.action is OrderAction.EXPIRE]
+    expiries = [e.at for e in history if e.action is expire]
     if expiries != ([r.expires_at] if r.validity_ended else []):
         yield "its history's expiry is not the order's (F6)"

@@ -35,7 +35,6 @@ from support_flows.machines.engine import Engine, compile_chart, engine_for
 from support_flows.machines.plan_book import PlanBook
 from support_flows.machines.plan_snapshot import book_from_snapshot, snapshot_of
 from support_flows.plan_values import BillingPeriod, HistoryEntry, PendingChange, Trial
-from support_flows.snapshots import Pristine
 from support_flows.values import Channel, Member, Organization, PlanState, Tier, parse
 
 __all__ = ["PlanChart", "SupportPlan", "apply_until"]
@@ -127,7 +126,7 @@ class SupportPlan:
     any reason leaves the plan as it was.
     """
 
-    __slots__ = ("_book", "_engine", "_lock", "_pristine", "clock", "org")
+    __slots__ = ("_book", "_engine", "_lock", "clock", "org")
 
     def __init__(
         self,
@@ -142,7 +141,6 @@ class SupportPlan:
         self._engine: Engine = engine_for(COMPILED, engine)
         self._book = _book if _book is not None else PlanBook(org.billing_timezone)
         self._lock = threading.RLock()
-        self._pristine: Pristine | None = None
 
     # Reads: each first applies what has come due (T7).
 
@@ -223,14 +221,7 @@ class SupportPlan:
         history was. A plan restored from such a snapshot holds only what happened since, and
         writes no history either way.
         """
-        return self._read(lambda book: self._write(book, history))
-
-    def _write(self, book: PlanBook, history: bool) -> dict[str, Any]:
-        if self._pristine is not None:
-            copy = self._pristine.copy(book.save(), history=history)
-            if copy is not None:
-                return copy
-        return snapshot_of(book, self.org, history=history)
+        return self._read(lambda book: snapshot_of(book, self.org, history=history))
 
     @classmethod
     def restore(
@@ -239,9 +230,7 @@ class SupportPlan:
         """The plan `snapshot()` wrote; anything else is refused whole (V2)."""
         of_type(org, Organization, "org")
         book = book_from_snapshot(data, org)
-        plan = cls(org, clock=clock, engine=engine, _book=book)
-        plan._pristine = Pristine(data, book.save())  # type: ignore[arg-type]
-        return plan
+        return cls(org, clock=clock, engine=engine, _book=book)
 
     def __repr__(self) -> str:
         return f"SupportPlan({self.org.org_id!r}, state={self._book.state.value!r})"

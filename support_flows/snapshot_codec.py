@@ -1,0 +1,274 @@
+"""The strict snapshot codec's fast path: one generated function per record class (RULES.md V2).
+
+`structure_fn(cls)` reads a dict holding exactly the fields of the attrs class `cls`, each of
+exactly its type: str, int and bool as such (a bool is not an int), a str enum by its value, an
+instant as this library writes it, None only where the field is optional, a list for a tuple, a
+dict for a nested record. Anything else raises, and the caller asks cattrs' detailed converter to
+name the field at fault. `unstructure_fn(cls)` writes a record back as JSON-safe values, exactly
+as the cattrs converter in `snapshots` does.
+
+Like cattrs, this generates the code of each function once, from the class's fields; unlike
+cattrs' own, the type checks are written in line, so a record costs one call, not one per field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import typing
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+import pendulum
+
+from support_flows.errors import describe
+from support_flows.localtime import FIRST_YEAR, LAST_YEAR
+
+__all__ = [
+    "SnapshotError",
+    "read_instant",
+    "structure_fn",
+    "text",
+    "unstructure_fn",
+    "write_instant",
+]
+
+
+class SnapshotError(ValueError):
+    """One field of a snapshot that is not what this library writes."""
+
+
+_INSTANTS: dict[str, pendulum.DateTime] = {}
+
+
+def read_instant(value: object) -> pendulum.DateTime:
+    """An instant as this library writes it: ISO 8601 in UTC, "+00:00" (V2). Instants read are
+    remembered: month starts recur in every record of a zone."""
+    known = _INSTANTS.get(value) if type(value) is str else None
+    if known is not None:
+        return known
+    if (
+        type(value) is not str
+        or len(value) not in (25, 32)
+        or value[-6:] != "+00:00"
+        or value[10] != "T"
+        or (len(value) == 32 and (value[19] != "." or value[20:26] == "000000"))
+    ):
+        raise SnapshotError(
+            "expected an instant as this library writes it (ISO 8601 in UTC, "
+            f"YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00), got {describe(value)}"
+        )
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise SnapshotError(f"expected an ISO 8601 instant, got {describe(value)}") from None
+    if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
+        raise SnapshotError(f"instant {value} is outside the years {FIRST_YEAR}-{LAST_YEAR}")
+    moment = pendulum.DateTime(
+        parsed.year,
+        parsed.month,
+        parsed.day,
+        parsed.hour,
+        parsed.minute,
+        parsed.second,
+        parsed.microsecond,
+        tzinfo=pendulum.UTC,
+    )
+    if len(_INSTANTS) >= 65_536:
+        _INSTANTS.clear()
+    _INSTANTS[value] = moment
+    return moment
+
+
+_ISO: dict[dt.datetime, str] = {}
+
+
+def write_instant(value: dt.datetime) -> str:
+    """The instant as text: ISO 8601 in UTC (instants are kept in UTC), remembered: month starts
+    and the instants of one record are written again and again."""
+    written = _ISO.get(value)
+    if written is None:
+        if len(_ISO) >= 65_536:
+            _ISO.clear()
+        written = _ISO[value] = dt.datetime.isoformat(value)
+    return written
+
+
+def text(value: str) -> str:
+    """A str field's value as plain text: a str enum member (PlanState.BASIC) becomes "basic"."""
+    if type(value) is str:
+        return value
+    return value._value_ if isinstance(value, enum.Enum) else value
+
+
+_PLAIN = (str, int, bool)
+_INSTANT_TYPES = (pendulum.DateTime, dt.datetime)
+
+
+class _Codec:
+    """The generated functions, by class, and what their code refers to by name."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, Any] = {
+            "_instant": read_instant,
+            "_text": text,
+            "_iso": write_instant,
+            "_instants": _INSTANTS,
+            "_isos": _ISO,
+        }
+        self.structure: dict[type[Any], Callable[[object], Any]] = {}
+        self.unstructure: dict[type[Any], Callable[[Any], dict[str, Any]]] = {}
+        self._count = 0
+
+    def name(self, value: Any) -> str:
+        self._count += 1
+        key = f"_n{self._count}"
+        self.names[key] = value
+        return key
+
+    def fresh(self) -> str:
+        self._count += 1
+        return f"v{self._count}"
+
+
+def _optional_inner(kind: Any) -> Any | None:
+    args = typing.get_args(kind)
+    if len(args) == 2 and type(None) in args:
+        return next(a for a in args if a is not type(None))
+    return None
+
+
+def _tuple_item(kind: Any) -> Any | None:
+    args = typing.get_args(kind)
+    if typing.get_origin(kind) is tuple and len(args) == 2 and args[1] is Ellipsis:
+        return args[0]
+    return None
+
+
+def _read(codec: _Codec, kind: Any, source: str, target: str, indent: str) -> list[str]:
+    """Statements that set `target` from the expression `source` (read once) of type `kind`."""
+    x = codec.fresh()
+    lines = [f"{indent}{x} = {source}"]
+    inner = _optional_inner(kind)
+    if inner is not None:
+        lines.append(f"{indent}if {x} is None:")
+        lines.append(f"{indent}    {target} = None")
+        lines.append(f"{indent}else:")
+        lines += _read(codec, inner, x, target, indent + "    ")
+        return lines
+    item = _tuple_item(kind)
+    if item is not None:
+        one = codec.name(_item_fn(codec, item))
+        lines.append(f"{indent}if type({x}) is not list: raise ValueError")
+        lines.append(f"{indent}{target} = tuple([{one}(y) for y in {x}])")
+        return lines
+    if kind in _INSTANT_TYPES:
+        known = f"(_instants.get({x}) if type({x}) is str else None)"
+        lines.append(f"{indent}{target} = {known} or _instant({x})")
+    elif isinstance(kind, type) and issubclass(kind, enum.Enum):
+        members = codec.name(kind._value2member_map_)
+        lines.append(f"{indent}{target} = {members}.get({x}) if type({x}) is str else None")
+        lines.append(f"{indent}if {target} is None: raise ValueError")
+    elif kind in _PLAIN:
+        lines.append(f"{indent}if type({x}) is not {codec.name(kind)}: raise ValueError")
+        lines.append(f"{indent}{target} = {x}")
+    elif attrs.has(kind):
+        lines.append(f"{indent}{target} = {codec.name(structure_of(codec, kind))}({x})")
+    else:
+        raise TypeError(f"no strict codec for {kind!r}")
+    return lines
+
+
+def _item_fn(codec: _Codec, kind: Any) -> Callable[[object], Any]:
+    if attrs.has(kind):
+        return structure_of(codec, kind)
+    body = _read(codec, kind, "value", "result", "    ")
+    item: Callable[[object], Any] = _compile(
+        codec, "item", ["def item(value):", *body, "    return result"]
+    )
+    return item
+
+
+def structure_of(codec: _Codec, cls: type[Any]) -> Callable[[object], Any]:
+    known = codec.structure.get(cls)
+    if known is not None:
+        return known
+    fields = attrs.fields(cls)
+    if any(not f.init or f.kw_only for f in fields):
+        raise TypeError(f"{cls.__name__}: a snapshot record takes every field positionally")
+    hints = typing.get_type_hints(cls)
+    keys = codec.name(frozenset(f.name for f in fields))
+    lines = [
+        "def structure(data):",
+        f"    if type(data) is not dict or data.keys() != {keys}: raise ValueError",
+    ]
+    targets = []
+    for n, f in enumerate(fields):
+        target = f"a{n}"
+        lines += _read(codec, hints[f.name], f"data[{f.name!r}]", target, "    ")
+        targets.append(target)
+    lines.append(f"    return {codec.name(cls)}({', '.join(targets)})")
+    made: Callable[[object], Any] = _compile(codec, "structure", lines)
+    codec.structure[cls] = made
+    return made
+
+
+def _write(codec: _Codec, kind: Any, source: str) -> str:
+    """An expression writing `source` (a simple name or attribute) of type `kind` as JSON."""
+    inner = _optional_inner(kind)
+    if inner is not None:
+        x = codec.fresh()
+        return f"(None if ({x} := {source}) is None else {_write(codec, inner, x)})"
+    item = _tuple_item(kind)
+    if item is not None:
+        y = codec.fresh()
+        return f"[{_write(codec, item, y)} for {y} in {source}]"
+    if kind in _INSTANT_TYPES:
+        x = codec.fresh()
+        return f"(_isos.get({x} := {source}) or _iso({x}))"
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        x = codec.fresh()
+        return f"({x}._value_ if type({x} := {source}) is {codec.name(kind)} else _text({x}))"
+    if kind is str:
+        x = codec.fresh()
+        return f"({x} if type({x} := {source}) is str else _text({x}))"
+    if kind in (int, bool):
+        return source
+    if attrs.has(kind):
+        return f"{codec.name(unstructure_of(codec, kind))}({source})"
+    raise TypeError(f"no strict codec for {kind!r}")
+
+
+def unstructure_of(codec: _Codec, cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
+    known = codec.unstructure.get(cls)
+    if known is not None:
+        return known
+    hints = typing.get_type_hints(cls)
+    items = [
+        f"{f.name!r}: {_write(codec, hints[f.name], 'r.' + f.name)}" for f in attrs.fields(cls)
+    ]
+    made: Callable[[Any], dict[str, Any]] = _compile(
+        codec, "unstructure", ["def unstructure(r):", f"    return {{{', '.join(items)}}}"]
+    )
+    codec.unstructure[cls] = made
+    return made
+
+
+def _compile(codec: _Codec, name: str, lines: list[str]) -> Any:
+    scope = dict(codec.names)
+    exec(compile("\n".join(lines), f"<support_flows codec {name}>", "exec"), scope)
+    return scope[name]
+
+
+_CODEC = _Codec()
+
+
+def structure_fn(cls: type[Any]) -> Callable[[object], Any]:
+    """The generated strict reader of `cls` (raises anything on a record it would refuse)."""
+    return structure_of(_CODEC, cls)
+
+
+def unstructure_fn(cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
+    """The generated writer of `cls`."""
+    return unstructure_of(_CODEC, cls)
