@@ -59,7 +59,7 @@ def is_email(value: object) -> bool:
         bool(at and local and domain)
         and "@" not in domain
         and value.isprintable()
-        and not any(c.isspace() for c in value)
+        and value.split() == [value]  # no whitespace anywhere
     )
 
 

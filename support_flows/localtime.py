@@ -242,9 +242,14 @@ def _next_month_start(at: pendulum.DateTime, tz: str) -> pendulum.DateTime:
 
 
 def hours_later(at: dt.datetime, hours: int) -> pendulum.DateTime:
-    """The instant `hours` of elapsed time after `at` (a session's end, F4), with the stdlib's
-    arithmetic: pendulum's own `add` costs ten times as much."""
-    return instant(dt.datetime.__add__(instant(at), dt.timedelta(0, hours * 3600)))
+    """The instant `hours` of elapsed time after `at` (a session's end, F4)."""
+    return _hours_later(instant(at), hours)
+
+
+@lru_cache(maxsize=65_536)  # a session's end is checked again on every restore of its order
+def _hours_later(at: pendulum.DateTime, hours: int) -> pendulum.DateTime:
+    # The stdlib's arithmetic: pendulum's own `add` costs ten times as much.
+    return instant(dt.datetime.__add__(at, dt.timedelta(0, hours * 3600)))
 
 
 def add_wall_days(moment: dt.datetime, days: int, tz: str) -> pendulum.DateTime:

@@ -129,7 +129,7 @@ class Draft:
     """The chart's model: where the case is being opened, and the case once submitted."""
 
     __slots__ = ("case", "project_id", "state")
-    state_type = str
+    state_of = str
 
     def __init__(self) -> None:
         self.state: str = "start"

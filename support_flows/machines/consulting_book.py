@@ -62,7 +62,7 @@ class OrderBook:
         "terms",
         *_FIELDS,
     )
-    state_type = str
+    state_of = str
 
     def __init__(
         self,

@@ -234,7 +234,7 @@ class TableEngine:
             raise error_for(found)
         for name in chosen.actions:
             getattr(model, name)(facts)
-        model.state = model.state_type(chosen.target)
+        model.state = model.state_of(chosen.target)
 
 
 class StatechartEngine:
@@ -256,7 +256,7 @@ class StatechartEngine:
             raise error_for(self.compiled.without_edge(state, event, facts)) from None
         except SupportFlowsError:
             raise
-        model.state = model.state_type(str(model.state))
+        model.state = model.state_of(str(model.state))
 
 
 def engine_for(compiled: Compiled, name: str) -> Engine:

@@ -51,7 +51,8 @@ class PlanBook:
     """
 
     __slots__ = ("history", "history_complete", "timezone", *_FIELDS)
-    state_type = PlanState
+    # The state a chart target names: a dict lookup (calling an enum class is slow).
+    state_of = staticmethod(PlanState._value2member_map_.__getitem__)
 
     def __init__(
         self,

@@ -136,7 +136,7 @@ def _record(r: PlanSnapshot) -> Iterator[str]:
             yield "a last plan that ended after the current state began"
         elif r.last_plan.state is PlanState.TRIAL and r.trial_started_at is None:
             yield "a last plan that was a trial, but no trial ever started"
-    latest = max((at for at in _instants(r) if at is not None), default=None)
+    latest = max([at for at in _instants(r) if at is not None], default=None)
     if (r.recorded_at is None) != (latest is None) or (
         latest is not None and r.recorded_at is not None and r.recorded_at < latest
     ):
@@ -149,12 +149,10 @@ def _record(r: PlanSnapshot) -> Iterator[str]:
         yield "a change took effect (P12), but the record is not what a change leaves"
 
 
-def _instants(r: PlanSnapshot) -> Iterator[pendulum.DateTime | None]:
+def _instants(r: PlanSnapshot) -> tuple[pendulum.DateTime | None, ...]:
     """The instants at which the record says something was recorded."""
-    yield r.since
-    yield r.trial_started_at
-    if r.pending is not None:
-        yield r.pending.requested_at
+    requested = r.pending.requested_at if r.pending is not None else None
+    return (r.since, r.trial_started_at, requested)
 
 
 def _iso(at: pendulum.DateTime | None) -> str:
