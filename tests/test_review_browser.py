@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -37,7 +36,6 @@ def test_review_page_renders_in_headless_chromium(page: Path) -> None:
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    began = time.monotonic()
     with Browser(timeout=55) as browser:
         browser.open(page.as_uri())
         assert browser.errors() == []
@@ -52,4 +50,3 @@ def test_review_page_renders_in_headless_chromium(page: Path) -> None:
         assert size["height"] > 50, size
     missing = [r for r in RULES if not re.search(rf"\b{r}\b", text)]
     assert missing == []
-    assert time.monotonic() - began < 60

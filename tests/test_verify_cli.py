@@ -23,7 +23,7 @@ def test_table_per_machine() -> None:
     rules, invariants, violations."""
     result = CliRunner().invoke(verify, ["--machine", "case", "--depth", "2"])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("case (depth 2, ")
+    assert result.stdout.startswith("case (depth 2, ")
     for row in (
         "sequences explored",
         "states reached",
@@ -33,7 +33,7 @@ def test_table_per_machine() -> None:
         "invariants checked",
         "violations",
     ):
-        assert row in result.output
+        assert row in result.stdout
 
 
 def test_json_lists_one_report_per_machine() -> None:
@@ -41,7 +41,7 @@ def test_json_lists_one_report_per_machine() -> None:
     args = ["--machine", "case", "--machine", "consulting", "--depth", "2", "--json"]
     result = CliRunner().invoke(verify, args)
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)
     assert [d["machine"] for d in data] == ["case", "consulting"]
     assert all(d["violations"] == [] for d in data)
 
@@ -66,7 +66,7 @@ def test_exit_1_on_a_violation(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(OrderBook, "send_confirmation", twice)
     result = CliRunner().invoke(verify, ["--machine", "consulting", "--depth", "1"])
     assert result.exit_code == 1
-    assert "VIOLATION F3 (at most one email per purchase)" in result.output
+    assert "VIOLATION F3 (at most one email per purchase)" in result.stdout
 
 
 def test_bad_options_are_usage_errors() -> None:
