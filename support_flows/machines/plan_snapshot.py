@@ -110,11 +110,13 @@ def _inconsistencies(r: PlanSnapshot, org: Organization) -> Iterator[str]:
     yield from _periods(r, tz)
     if r.state is PlanState.PREMIUM and r.since is not None:
         end = r.pending.effective_at if r.pending is not None else None
-        yield from _premium_billed(r, tz, [(r.since, end)])
+        yield from _premium_billed(_premium_periods(r, tz), [(r.since, end)])
     if r.history is not None:
         yield from _history(r, r.history, tz)
         yield from _history_agrees(r, r.history)
-        yield from _premium_billed(r, tz, list(_premium_stretches(r, r.history)))
+        stretches = list(_premium_stretches(r, r.history))
+        if stretches:
+            yield from _premium_billed(_premium_periods(r, tz), stretches)
 
 
 def _record(r: PlanSnapshot) -> Iterator[str]:
@@ -353,15 +355,18 @@ class _PeriodName:
         return f"billing period {self.n} ({p.tier.value} from {p.starts_at.isoformat()})"
 
 
+def _premium_periods(r: PlanSnapshot, tz: str) -> list[BillingPeriod]:
+    """The premium periods of the record's billing timeline, the pending change included."""
+    book = PlanBook(tz, r.state, r.trial, r.pending, r.periods, r.since, r.last_plan)
+    return [p for p in book.timeline() if p.tier is Tier.PREMIUM]
+
+
 def _premium_billed(
-    r: PlanSnapshot,
-    tz: str,
+    premium: Sequence[BillingPeriod],
     stretches: Sequence[tuple[pendulum.DateTime, pendulum.DateTime | None]],
 ) -> Iterator[str]:
     """P20's second invariant (P21): every stretch in premium overlaps, or is followed without a
     gap by, a premium billing period, the pending change included."""
-    book = PlanBook(tz, r.state, r.trial, r.pending, r.periods, r.since, r.last_plan)
-    premium = [p for p in book.timeline() if p.tier is Tier.PREMIUM]
     for start, end in stretches:
         if not any(
             (end is None or p.starts_at <= end) and (p.ends_at is None or p.ends_at > start)
