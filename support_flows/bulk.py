@@ -13,9 +13,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-import pendulum
-
-from support_flows.clock import read_clock
+from support_flows.clock import FrozenClock, read_clock
 from support_flows.errors import InvalidInput, describe
 from support_flows.inputs import of_type
 from support_flows.localtime import instant
@@ -39,18 +37,6 @@ _PLAN_ENGINE = TableEngine(PLAN_CHART)
 Result = tuple[dict[str, Any], Applied] | InvalidInput
 
 
-class _At:
-    """A clock that reads one instant: the `until` of a run."""
-
-    __slots__ = ("_at",)
-
-    def __init__(self, at: pendulum.DateTime) -> None:
-        self._at = at
-
-    def now(self) -> pendulum.DateTime:
-        return self._at
-
-
 class _NoMail:
     """Applying what is due never sends an email (F3 sends only on purchase)."""
 
@@ -63,7 +49,7 @@ def apply_due(
 ) -> Iterator[Result]:
     """For each (snapshot, organization): (new snapshot, applied entries), or the InvalidInput
     refusing it. A snapshot written without its history comes back without it."""
-    clock = _At(instant(until, "until"))
+    clock = FrozenClock(instant(until, "until"))
     outbox = _NoMail()
     for data, org in records:
         try:
@@ -72,7 +58,7 @@ def apply_due(
             yield error
 
 
-def _one(data: object, org: Organization, clock: _At, outbox: _NoMail) -> Result:
+def _one(data: object, org: Organization, clock: FrozenClock, outbox: _NoMail) -> Result:
     kind = data.get("kind") if isinstance(data, dict) else None
     keep = isinstance(data, dict) and data.get("history") is not None
     if kind == PLAN_KIND:

@@ -227,10 +227,14 @@ def next_month_start(moment: dt.datetime, tz: str = "UTC") -> pendulum.DateTime:
     the last day gets the second beginning of the 1st, never one already past. The result is in
     UTC; `.in_timezone(tz)` shows it locally.
     """
-    at = instant(moment)
+    return _next_month_start(instant(moment), _zone_name(tz))
+
+
+def _zone_name(tz: str) -> str:
+    """`tz` as the key of a remembered calendar answer; anything but a str is refused by zone()."""
     if type(tz) is not str:
         zone(tz)
-    return _next_month_start(at, tz)
+    return tz
 
 
 @lru_cache(maxsize=65_536)
@@ -254,9 +258,7 @@ def _hours_later(at: pendulum.DateTime, hours: int) -> pendulum.DateTime:
 
 def add_wall_days(moment: dt.datetime, days: int, tz: str) -> pendulum.DateTime:
     """The same local wall time `days` calendar days later (or earlier) in `tz` (T5, P15)."""
-    if type(tz) is not str:
-        zone(tz)
-    return _add_wall_days(instant(moment), days, tz)
+    return _add_wall_days(instant(moment), days, _zone_name(tz))
 
 
 @lru_cache(maxsize=65_536)  # a trial's end is checked again on every restore of its plan
@@ -269,9 +271,7 @@ def _add_wall_days(at: pendulum.DateTime, days: int, tz: str) -> pendulum.DateTi
 
 def add_wall_months_clamped(moment: dt.datetime, months: int, tz: str) -> pendulum.DateTime:
     """The same local wall time `months` later, the day clamped to the month's end (F6)."""
-    if type(tz) is not str:
-        zone(tz)
-    return _add_wall_months_clamped(instant(moment), months, tz)
+    return _add_wall_months_clamped(instant(moment), months, _zone_name(tz))
 
 
 @lru_cache(maxsize=65_536)  # an order's expiry is checked again on every restore of the order

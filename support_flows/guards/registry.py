@@ -38,7 +38,7 @@ class Check(Protocol):
     reason: Reason
     rules: tuple[str, ...]
     body: Body
-    rule_by_section: dict[str, str]
+    rule_for: Callable[[str], str]
 
     def __call__(self, facts: Any) -> Violation | None: ...
 
@@ -64,18 +64,22 @@ def _make_check(body: Body, reason: Reason, rules: tuple[str, ...]) -> Check:
     for rule in rules:
         by_section.setdefault(rule[0], rule)
 
+    def rule_for(section: str) -> str:
+        """The rule this check cites for a machine of `section` ("P", "C", "F")."""
+        return by_section.get(section, rules[0])
+
     @functools.wraps(body)
     def check(facts: Any) -> Violation | None:
         found = body(facts)
         if found is None:
             return None
-        return answer(reason, by_section.get(facts.section, rules[0]), found)
+        return answer(reason, rule_for(facts.section), found)
 
     del check.__wrapped__  # python-statemachine injects by name: `facts`, not the body's name
     check.reason = reason  # type: ignore[attr-defined]
     check.rules = rules  # type: ignore[attr-defined]
     check.body = body  # type: ignore[attr-defined]
-    check.rule_by_section = by_section  # type: ignore[attr-defined]
+    check.rule_for = rule_for  # type: ignore[attr-defined]
     return check  # type: ignore[return-value]
 
 
@@ -118,7 +122,7 @@ class Registry:
     def unwrapped(self, check: Check) -> tuple[Body, Reason, str]:
         """What calling `check` for this machine's facts amounts to, for a compiled table's hot
         path: its body, its reason, and the rule it cites here when its body names none."""
-        return check.body, check.reason, check.rule_by_section.get(self.section, check.rules[0])
+        return check.body, check.reason, check.rule_for(self.section)
 
     def add(self, check: Check) -> Check:
         """Register a check (one of this machine's, or a shared one that cites this section)."""

@@ -10,7 +10,7 @@ import attrs
 import pendulum
 
 from support_flows.consulting_values import OrderState, Session, SessionStatus, UnitBalance
-from support_flows.errors import describe
+from support_flows.errors import LazyText, describe
 from support_flows.guards.consulting import expiry_for, state_for
 from support_flows.inputs import QUANTITY_BOUNDS, is_email, is_identifier
 from support_flows.records import Record
@@ -149,7 +149,7 @@ def _sessions(r: OrderSnapshot) -> Iterator[str]:
     if (booked, delivered) != (r.units.scheduled, r.units.consumed):
         yield "its sessions do not match its scheduled and consumed units"
     for n, s in enumerate(r.sessions, start=1):
-        where = _SessionName(s)
+        where = LazyText(_session_name, s)
         if s.session_id != f"s-{n}":
             yield "its session ids are not s-1, s-2, ..."
             return
@@ -175,16 +175,8 @@ def _sessions(r: OrderSnapshot) -> Iterator[str]:
             yield f"{where} was cancelled after it started (F5)"
 
 
-class _SessionName:
-    """A session's name in a message, spelt out only when a message is written."""
-
-    __slots__ = ("session",)
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def __str__(self) -> str:
-        return f"session {describe(self.session.session_id)}"
+def _session_name(s: Session) -> str:
+    return f"session {describe(s.session_id)}"
 
 
 def _history(r: OrderSnapshot, history: tuple[OrderEvent, ...]) -> Iterator[str]:

@@ -66,9 +66,7 @@ class Edge:
         found = []
         for body, reason, rule in self.calls:
             message = body(facts)
-            if type(message) is str:
-                found.append(Violation(reason, rule, message))
-            elif message is not None:
+            if message is not None:
                 found.append(answer(reason, rule, message))
         return tuple(found)
 

@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 import pendulum
 
-from support_flows.errors import describe
+from support_flows.errors import LazyText, describe
 from support_flows.guards.plan import IN_FORCE
 from support_flows.inputs import is_identifier
 from support_flows.localtime import add_wall_days, is_month_start, is_next_month_start
@@ -169,7 +169,7 @@ def _history(r: PlanSnapshot, history: Sequence[HistoryEntry], tz: str) -> Itera
     current = PlanState.BASIC
     pending: tuple[PlanState, pendulum.DateTime | None] | None = None
     for n, entry in enumerate(history):
-        where = _EntryName(n, entry)
+        where = LazyText(_entry_name, n, entry)
         if entry.event not in events:
             yield f"{where} names an unknown event"
         elif (entry.event, entry.source, entry.target) not in edges:
@@ -219,17 +219,8 @@ def _chart_edges() -> tuple[frozenset[tuple[str, str, str]], frozenset[str]]:
     )
 
 
-class _EntryName:
-    """A history entry's name in a message, spelt out only when a message is written."""
-
-    __slots__ = ("entry", "n")
-
-    def __init__(self, n: int, entry: HistoryEntry) -> None:
-        self.n, self.entry = n, entry
-
-    def __str__(self) -> str:
-        e = self.entry
-        return f"history entry {self.n} ({describe(e.event)} at {e.at.isoformat()})"
+def _entry_name(n: int, entry: HistoryEntry) -> str:
+    return f"history entry {n} ({describe(entry.event)} at {entry.at.isoformat()})"
 
 
 def _request_tier(entry: HistoryEntry) -> tuple[Tier | None, ...]:
@@ -322,7 +313,7 @@ def _periods(r: PlanSnapshot, tz: str) -> Iterator[str]:
         return started is not None and boundary == add_wall_days(started, TRIAL_DAYS, tz)
 
     for n, p in enumerate(periods):
-        where = _PeriodName(n, p)
+        where = LazyText(_period_name, n, p)
         if p.tier not in (Tier.DEVELOPER, Tier.PREMIUM):
             yield f"{where} bills a tier that is never billed"
         if p.ends_at is not None and p.ends_at <= p.starts_at:
@@ -342,17 +333,8 @@ def _periods(r: PlanSnapshot, tz: str) -> Iterator[str]:
         yield f"state {r.state.value!r} has an open billing period"
 
 
-class _PeriodName:
-    """A period's name in a message, spelt out only when a message is written."""
-
-    __slots__ = ("n", "period")
-
-    def __init__(self, n: int, period: BillingPeriod) -> None:
-        self.n, self.period = n, period
-
-    def __str__(self) -> str:
-        p = self.period
-        return f"billing period {self.n} ({p.tier.value} from {p.starts_at.isoformat()})"
+def _period_name(n: int, p: BillingPeriod) -> str:
+    return f"billing period {n} ({p.tier.value} from {p.starts_at.isoformat()})"
 
 
 def _premium_periods(r: PlanSnapshot, tz: str) -> list[BillingPeriod]:
