@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import typing
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import attrs
@@ -166,17 +166,18 @@ def read(data: object, kind: type[T], name: str, what: str) -> T:
     return structure(data, kind, what)
 
 
-def whose(version: int, org_id: str, timezone: str, current: int, org: Any) -> Iterator[str]:
-    """A snapshot is this library's current version, written for this organization and its
-    billing timezone (V2)."""
+def whose(version: int, org_id: str, timezone: str, current: int, org: Any) -> str | None:
+    """Why a snapshot is not this library's current version, written for this organization and
+    its billing timezone (V2), or None when it is."""
     if version != current:
-        yield f"version {describe(version)} (this library writes {current})"
+        return f"version {describe(version)} (this library writes {current})"
     if org_id != org.org_id:
-        yield f"it was written for organization {describe(org_id)}, not {org.org_id!r}"
+        return f"it was written for organization {describe(org_id)}, not {org.org_id!r}"
     if timezone != org.billing_timezone:
-        yield (
+        return (
             f"it was written in billing timezone {describe(timezone)}, not {org.billing_timezone!r}"
         )
+    return None
 
 
 def refuse(what: str, problem: str) -> Exception:

@@ -98,7 +98,9 @@ def inconsistencies(r: OrderSnapshot, org: Organization) -> Iterator[str]:
     """What makes a well-typed record one this library could not have written, in order."""
     tz = org.billing_timezone
     checkout = r.state is OrderState.CHECKOUT
-    yield from whose(r.version, r.org_id, r.billing_timezone, SNAPSHOT_VERSION, org)
+    mismatch = whose(r.version, r.org_id, r.billing_timezone, SNAPSHOT_VERSION, org)
+    if mismatch is not None:
+        yield mismatch
     if not (_within(r.units.purchased, "units") and _within(r.hours_per_unit, "hours_per_unit")):
         yield "its units or hours per unit are outside what the product holds (V4)"
     if not _within(r.validity_months, "validity_months"):

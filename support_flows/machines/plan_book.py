@@ -10,7 +10,7 @@ import pendulum
 from support_flows.guards.plan import IN_FORCE, PlanFacts
 from support_flows.localtime import add_wall_days, next_month_start
 from support_flows.machines.engine import action
-from support_flows.machines.plan_billing import after_pending, after_trial, close_open
+from support_flows.machines.plan_billing import Periods, after_pending, after_trial, close_open
 from support_flows.plan_values import (
     BillingPeriod,
     EndedPlan,
@@ -50,7 +50,7 @@ class PlanBook:
     record was restored without its history (only what happened since is held).
     """
 
-    __slots__ = ("history", "history_complete", "timezone", *_FIELDS)
+    __slots__ = ("_after_pending", "history", "history_complete", "timezone", *_FIELDS)
     # The state a chart target names: a dict lookup (calling an enum class is slow).
     state_of = staticmethod(PlanState._value2member_map_.__getitem__)
 
@@ -80,6 +80,7 @@ class PlanBook:
         self.trial_started_at = trial_started_at
         self.recorded_at = recorded_at
         self.history_complete = True
+        self._after_pending: tuple[Any, ...] = ()
 
     def save(self) -> tuple[Any, ...]:
         """What `restore` needs to undo a step that failed half-way."""
@@ -109,9 +110,27 @@ class PlanBook:
         if self.trial is not None:
             periods = after_trial(periods, self.trial)
         if self.pending is not None:
-            assert self.since is not None
-            periods = after_pending(periods, self.pending, IN_FORCE[self.state], self.since)
+            periods = self.billed_after_pending(periods, IN_FORCE[self.state])
         return periods
+
+    def billed_after_pending(self, periods: tuple[BillingPeriod, ...], tier: Tier) -> Periods:
+        """`periods` once the pending change ends `tier` (P9, P21), remembered for the values it
+        was computed from: the timeline a restore checks (P21) is the one the change applies."""
+        pending, since = self.pending, self.since
+        assert pending is not None
+        assert since is not None
+        memo = self._after_pending
+        if (
+            memo
+            and memo[0] is periods
+            and memo[1] is pending
+            and memo[2] is tier
+            and memo[3] is since
+        ):
+            return memo[4]  # type: ignore[no-any-return]
+        billed = after_pending(periods, pending, tier, since)
+        self._after_pending = (periods, pending, tier, since, billed)
+        return billed
 
     # Actions, run by the chart's edges.
 
@@ -185,8 +204,7 @@ class PlanBook:
 
     def _apply_pending(self, f: PlanFacts) -> None:
         assert self.pending is not None
-        assert self.since is not None
-        self.periods = after_pending(self.periods, self.pending, IN_FORCE[f.state], self.since)
+        self.periods = self.billed_after_pending(self.periods, IN_FORCE[f.state])
         self.since = self.pending.effective_at
         self.pending = None
 

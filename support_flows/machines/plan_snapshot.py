@@ -8,14 +8,14 @@ state and the history, and both P20 invariants.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
 import attrs
 import pendulum
 
-from support_flows.errors import LazyText, describe
+from support_flows.errors import describe
 from support_flows.guards.plan import IN_FORCE
 from support_flows.inputs import is_identifier
 from support_flows.localtime import add_wall_days, is_month_start, is_next_month_start
@@ -30,6 +30,12 @@ SNAPSHOT_VERSION = 2
 KIND = "support_plan"
 REQUESTS = frozenset({"subscribe", "upgrade", "downgrade", "cancel", "revoke", "reactivate"})
 PAID = (PlanState.DEVELOPER, PlanState.PREMIUM)
+# Members read once: on Python 3.11 reading one through its enum class costs a lookup each time.
+_BASIC, _TRIAL, _CANCELLED = PlanState.BASIC, PlanState.TRIAL, PlanState.CANCELLED
+_DEVELOPER, _PREMIUM, _PREMIUM_TIER = PlanState.DEVELOPER, PlanState.PREMIUM, Tier.PREMIUM
+_BILLED = (Tier.DEVELOPER, Tier.PREMIUM)
+_ENDS = (_TRIAL, *PAID)
+_CHANGED = (PlanState.DEVELOPER, _CANCELLED)
 
 
 @attrs.frozen
@@ -81,9 +87,6 @@ def snapshot_of(book: PlanBook, org: Organization, *, history: bool = True) -> d
 def book_from_snapshot(data: object, org: Organization) -> PlanBook:
     """The plan record `data` describes, or `invalid_snapshot` naming its first inconsistency."""
     record = read(data, PlanSnapshot, KIND, "support plan")
-    problem = next(_inconsistencies(record, org), None)
-    if problem is not None:
-        raise refuse("support plan", problem)
     book = PlanBook(
         org.billing_timezone,
         record.state,
@@ -97,58 +100,60 @@ def book_from_snapshot(data: object, org: Organization) -> PlanBook:
         record.trial_started_at,
         record.recorded_at,
     )
+    problem = _inconsistency(record, org, book)
+    if problem is not None:
+        raise refuse("support plan", problem)
     book.history_complete = record.history is not None
     return book
 
 
-def _inconsistencies(r: PlanSnapshot, org: Organization) -> Iterator[str]:
+def _inconsistency(r: PlanSnapshot, org: Organization, book: PlanBook) -> str | None:
+    """The first thing that makes `r` a record this library could not have written, if any.
+    `book` holds the record's values; its billing timeline is what an action would bill."""
     tz = org.billing_timezone
-    yield from whose(r.version, r.org_id, r.billing_timezone, SNAPSHOT_VERSION, org)
-    yield from _record(r)
-    yield from _trial(r, tz)
-    yield from _pending(r, tz)
-    yield from _periods(r, tz)
-    if r.state is PlanState.PREMIUM and r.since is not None:
+    problem = (
+        whose(r.version, r.org_id, r.billing_timezone, SNAPSHOT_VERSION, org)
+        or _record(r)
+        or _trial(r, tz)
+        or _pending(r, tz)
+        or _periods(r, tz)
+    )
+    if problem is None and r.state is PlanState.PREMIUM and r.since is not None:
         end = r.pending.effective_at if r.pending is not None else None
-        yield from _premium_billed(_premium_periods(r, tz), [(r.since, end)])
-    if r.history is not None:
-        yield from _history(r, r.history, tz)
-        yield from _history_agrees(r, r.history)
-        stretches = list(_premium_stretches(r, r.history))
-        if stretches:
-            yield from _premium_billed(_premium_periods(r, tz), stretches)
+        problem = _premium_billed(book, [(r.since, end)])
+    if problem is None and r.history is not None:
+        problem = _history(r, r.history, tz) or _history_agrees(r, r.history)
+        if problem is None:
+            problem = _premium_billed(book, _premium_stretches(r, r.history))
+    return problem
 
 
-def _record(r: PlanSnapshot) -> Iterator[str]:
+def _record(r: PlanSnapshot) -> str | None:
     """The state's own facts: since, the one trial (P4), the last plan (P15), P12's flag."""
-    if (r.state is PlanState.BASIC) != (r.since is None):
-        yield f"state {r.state.value!r} with since {_iso(r.since)}"
-    if r.state is PlanState.BASIC and (
-        r.trial_started_at is not None or r.last_plan is not None or r.periods or r.pending
-    ):
-        yield "state 'basic' with a trial, a billed or ended plan (P4: basic means none ever was)"
-    if (r.state is PlanState.CANCELLED) and (
-        r.last_plan is None or r.last_plan.ended_at != r.since
-    ):
-        yield "state 'cancelled' without the plan that ended when it began"
-    if r.last_plan is not None:
-        if r.last_plan.state not in (PlanState.TRIAL, *PAID):
-            yield f"a last plan in state {r.last_plan.state.value!r}, which is not a plan that ends"
-        elif r.since is None or r.last_plan.ended_at > r.since:
-            yield "a last plan that ended after the current state began"
-        elif r.last_plan.state is PlanState.TRIAL and r.trial_started_at is None:
-            yield "a last plan that was a trial, but no trial ever started"
+    state, since, last_plan, started = r.state, r.since, r.last_plan, r.trial_started_at
+    if (state is _BASIC) != (since is None):
+        return f"state {state.value!r} with since {_iso(since)}"
+    if state is _BASIC and (started is not None or last_plan is not None or r.periods or r.pending):
+        return "state 'basic' with a trial, a billed or ended plan (P4: basic means none ever was)"
+    if state is _CANCELLED and (last_plan is None or last_plan.ended_at != since):
+        return "state 'cancelled' without the plan that ended when it began"
+    if last_plan is not None:
+        if last_plan.state not in _ENDS:
+            return f"a last plan in state {last_plan.state.value!r}, which is not a plan that ends"
+        if since is None or last_plan.ended_at > since:
+            return "a last plan that ended after the current state began"
+        if last_plan.state is _TRIAL and started is None:
+            return "a last plan that was a trial, but no trial ever started"
     latest = max([at for at in _instants(r) if at is not None], default=None)
     if (r.recorded_at is None) != (latest is None) or (
         latest is not None and r.recorded_at is not None and r.recorded_at < latest
     ):
-        yield f"recorded_at {_iso(r.recorded_at)} is before what the record says happened (T8)"
-    if r.trial_started_at is not None and r.since is not None and r.trial_started_at > r.since:
-        yield "the trial started after the current state began"
-    if r.last_change_applied and (
-        r.pending is not None or r.state not in (PlanState.DEVELOPER, PlanState.CANCELLED)
-    ):
-        yield "a change took effect (P12), but the record is not what a change leaves"
+        return f"recorded_at {_iso(r.recorded_at)} is before what the record says happened (T8)"
+    if started is not None and since is not None and started > since:
+        return "the trial started after the current state began"
+    if r.last_change_applied and (r.pending is not None or state not in _CHANGED):
+        return "a change took effect (P12), but the record is not what a change leaves"
+    return None
 
 
 def _instants(r: PlanSnapshot) -> tuple[pendulum.DateTime | None, ...]:
@@ -161,52 +166,69 @@ def _iso(at: pendulum.DateTime | None) -> str:
     return "none" if at is None else at.isoformat()
 
 
-def _history(r: PlanSnapshot, history: Sequence[HistoryEntry], tz: str) -> Iterator[str]:
+def _history(r: PlanSnapshot, history: Sequence[HistoryEntry], tz: str) -> str | None:
     """Each entry an edge of the chart, in time order, chained state to state, with the tier and
     effective instant its event gives; the pending change followed through to the record's."""
     edges, events = _chart_edges()
     previous_at: pendulum.DateTime | None = None
-    current = PlanState.BASIC
+    current = _BASIC
     pending: tuple[PlanState, pendulum.DateTime | None] | None = None
     for n, entry in enumerate(history):
-        where = LazyText(_entry_name, n, entry)
-        if entry.event not in events:
-            yield f"{where} names an unknown event"
-        elif (entry.event, entry.source, entry.target) not in edges:
-            yield f"{where} is not a transition of the plan chart"
-        if previous_at is not None and entry.at < previous_at:
-            yield f"{where} comes before the entry preceding it"
-        if entry.source is not current:
-            yield f"{where} starts from {entry.source.value!r}, but the plan was {current.value!r}"
-        if (entry.event in REQUESTS) != (entry.requested_by is not None):
-            yield f"{where}: only requests name who made them"
-        if entry.requested_by is not None and not is_identifier(entry.requested_by):
-            yield f"{where} names a requester that is not an identifier (V5)"
-        if entry.tier not in _TIERS.get(entry.event, _no_tier)(entry):
-            yield f"{where} records tier {describe(entry.tier)}, which its event does not choose"
-        schedules = entry.event == "downgrade" or (
-            entry.event == "cancel" and entry.source is entry.target
-        )
-        if schedules != (entry.effective_at is not None) or (
-            entry.effective_at is not None
-            and not is_next_month_start(entry.effective_at, entry.at, tz)
-        ):
-            yield f"{where} has an effective instant its event does not give (P9)"
+        problem = _entry_problem(entry, previous_at, current, pending, edges, events, tz)
+        if problem is not None:
+            return f"{_entry_name(n, entry)}{problem}"
         if entry.event == "apply_pending":
-            if pending != (entry.target, entry.at):
-                yield f"{where} applies a change that was not pending for that instant"
             pending = None
-        elif schedules:
-            target = PlanState.DEVELOPER if entry.event == "downgrade" else PlanState.CANCELLED
+        elif _schedules(entry):
+            target = PlanState.DEVELOPER if entry.event == "downgrade" else _CANCELLED
             pending = (target, entry.effective_at)
         elif entry.event in ("revoke", "upgrade", "cancel"):
             pending = None
         previous_at, current = entry.at, entry.target
     if current is not r.state:
-        yield f"the history ends in {current.value!r}, not in state {r.state.value!r}"
+        return f"the history ends in {current.value!r}, not in state {r.state.value!r}"
     held = (r.pending.target, r.pending.effective_at) if r.pending is not None else None
     if pending != held:
-        yield "the pending change is not the one the history leaves (P9, P10, P12)"
+        return "the pending change is not the one the history leaves (P9, P10, P12)"
+    return None
+
+
+def _schedules(entry: HistoryEntry) -> bool:
+    """Whether the entry's event schedules a change (P9): a downgrade, or a cancel that waits."""
+    return entry.event == "downgrade" or (entry.event == "cancel" and entry.source is entry.target)
+
+
+def _entry_problem(
+    entry: HistoryEntry,
+    previous_at: pendulum.DateTime | None,
+    current: PlanState,
+    pending: tuple[PlanState, pendulum.DateTime | None] | None,
+    edges: frozenset[tuple[str, str, str]],
+    events: frozenset[str],
+    tz: str,
+) -> str | None:
+    """What is wrong with one history entry, following the entries before it, if anything."""
+    if entry.event not in events:
+        return " names an unknown event"
+    if (entry.event, entry.source, entry.target) not in edges:
+        return " is not a transition of the plan chart"
+    if previous_at is not None and entry.at < previous_at:
+        return " comes before the entry preceding it"
+    if entry.source is not current:
+        return f" starts from {entry.source.value!r}, but the plan was {current.value!r}"
+    if (entry.event in REQUESTS) != (entry.requested_by is not None):
+        return ": only requests name who made them"
+    if entry.requested_by is not None and not is_identifier(entry.requested_by):
+        return " names a requester that is not an identifier (V5)"
+    if entry.tier not in _TIERS.get(entry.event, _no_tier)(entry):
+        return f" records tier {describe(entry.tier)}, which its event does not choose"
+    if _schedules(entry) != (entry.effective_at is not None) or (
+        entry.effective_at is not None and not is_next_month_start(entry.effective_at, entry.at, tz)
+    ):
+        return " has an effective instant its event does not give (P9)"
+    if entry.event == "apply_pending" and pending != (entry.target, entry.at):
+        return " applies a change that was not pending for that instant"
+    return None
 
 
 @cache
@@ -243,132 +265,147 @@ _TIERS = {
 }
 
 
-def _history_agrees(r: PlanSnapshot, history: Sequence[HistoryEntry]) -> Iterator[str]:
+def _history_agrees(r: PlanSnapshot, history: Sequence[HistoryEntry]) -> str | None:
     """What the record says of its past is what its history shows."""
     changes = [e for e in history if e.source is not e.target]
     since = changes[-1].at if changes else None
     if r.since != since:
-        yield f"since {_iso(r.since)} is not when the state last changed ({_iso(since)})"
-    trials = [e.at for e in history if e.target is PlanState.TRIAL and e.source is not e.target]
+        return f"since {_iso(r.since)} is not when the state last changed ({_iso(since)})"
+    trials = [e.at for e in history if e.target is _TRIAL and e.source is not e.target]
     if r.trial_started_at != (trials[0] if trials else None) or len(trials) > 1:
-        yield "trial_started_at is not when the history's one trial began"
+        return "trial_started_at is not when the history's one trial began"
     if r.recorded_at != (history[-1].at if history else None):
-        yield "recorded_at is not the instant of the history's latest entry (T8)"
+        return "recorded_at is not the instant of the history's latest entry (T8)"
     applied = False
     for entry in history:
         applied = entry.event == "apply_pending" or (applied and not entry.is_request)
     if applied != r.last_change_applied:
-        yield "last_change_applied does not follow from the history (P12)"
-    ended = [e for e in changes if e.target is PlanState.CANCELLED]
+        return "last_change_applied does not follow from the history (P12)"
+    ended = [e for e in changes if e.target is _CANCELLED]
     expected = EndedPlan(ended[-1].source, ended[-1].at) if ended else None
     if r.last_plan != expected:
-        yield f"last plan {describe(r.last_plan)} is not the plan that ended ({expected!r})"
+        return f"last plan {describe(r.last_plan)} is not the plan that ended ({expected!r})"
     if r.pending is not None and not any(
         e.at == r.pending.requested_at
         and e.requested_by == r.pending.requested_by
         and e.event in _MAKES[r.pending.target]
         for e in history
     ):
-        yield "no request in the history made the pending change"
+        return "no request in the history made the pending change"
+    return None
 
 
-def _trial(r: PlanSnapshot, tz: str) -> Iterator[str]:
-    if (r.state is PlanState.TRIAL) != (r.trial is not None):
-        yield f"state {r.state.value!r} with trial {describe(r.trial)}"
-    elif r.trial is not None:
-        if r.trial.started_at != r.since or r.trial.started_at != r.trial_started_at:
-            yield "the trial did not start when the plan entered it"
-        if r.trial.ends_at != add_wall_days(r.trial.started_at, TRIAL_DAYS, tz):
-            yield f"the trial does not last {TRIAL_DAYS} days (T5)"
+def _trial(r: PlanSnapshot, tz: str) -> str | None:
+    trial = r.trial
+    if (r.state is _TRIAL) != (trial is not None):
+        return f"state {r.state.value!r} with trial {describe(trial)}"
+    if trial is not None:
+        if trial.started_at != r.since or trial.started_at != r.trial_started_at:
+            return "the trial did not start when the plan entered it"
+        if trial.ends_at != add_wall_days(trial.started_at, TRIAL_DAYS, tz):
+            return f"the trial does not last {TRIAL_DAYS} days (T5)"
+    return None
 
 
-def _pending(r: PlanSnapshot, tz: str) -> Iterator[str]:
+def _pending(r: PlanSnapshot, tz: str) -> str | None:
     p = r.pending
     if p is None:
-        return
+        return None
     if r.state not in PAID:
-        yield f"a pending change in state {r.state.value!r}"
-    elif p.target is PlanState.DEVELOPER and r.state is not PlanState.PREMIUM:
-        yield f"a pending downgrade to developer in state {r.state.value!r}"
-    elif p.target not in (PlanState.DEVELOPER, PlanState.CANCELLED):
-        yield f"a pending change to {p.target.value!r} (P9 makes only developer or cancelled)"
-    elif not is_next_month_start(p.effective_at, p.requested_at, tz):
-        yield "the pending change is not effective on the 1st after its request (P9)"
-    elif r.since is None or p.requested_at < r.since:
-        yield "the pending change was requested before the state it changes began"
+        return f"a pending change in state {r.state.value!r}"
+    if p.target is _DEVELOPER and r.state is not _PREMIUM:
+        return f"a pending downgrade to developer in state {r.state.value!r}"
+    if p.target not in _CHANGED:
+        return f"a pending change to {p.target.value!r} (P9 makes only developer or cancelled)"
+    if not is_next_month_start(p.effective_at, p.requested_at, tz):
+        return "the pending change is not effective on the 1st after its request (P9)"
+    if r.since is None or p.requested_at < r.since:
+        return "the pending change was requested before the state it changes began"
+    return None
 
 
 _MAKES = {PlanState.DEVELOPER: ("downgrade",), PlanState.CANCELLED: ("cancel",)}
 
 
-def _periods(r: PlanSnapshot, tz: str) -> Iterator[str]:
+def _periods(r: PlanSnapshot, tz: str) -> str | None:
     periods = r.periods
     retroactive = {p.starts_at for p in periods if p.retroactive}
-
-    def allowed(boundary: pendulum.DateTime) -> bool:
-        """P20's exceptions: a retroactive or catch-up start, or the one trial's end."""
-        if boundary in retroactive or is_month_start(boundary, tz):
-            return True
-        started = r.trial_started_at
-        return started is not None and boundary == add_wall_days(started, TRIAL_DAYS, tz)
-
+    last_n = len(periods) - 1
+    previous_end: pendulum.DateTime | None = None
     for n, p in enumerate(periods):
-        where = LazyText(_period_name, n, p)
-        if p.tier not in (Tier.DEVELOPER, Tier.PREMIUM):
-            yield f"{where} bills a tier that is never billed"
-        if p.ends_at is not None and p.ends_at <= p.starts_at:
-            yield f"{where} is empty or ends before it starts"
-        if p.ends_at is None and n != len(periods) - 1:
-            yield f"{where} is open but is not the last period"
-        if n and (periods[n - 1].ends_at or p.starts_at) > p.starts_at:
-            yield f"{where} overlaps or comes before the period preceding it"
-        for boundary in (p.starts_at, p.ends_at):
-            if boundary is not None and not allowed(boundary):
-                yield f"{where} has a boundary {boundary.isoformat()} not at a month start (P20)"
+        starts, ends = p.starts_at, p.ends_at
+        problem = None
+        if p.tier not in _BILLED:
+            problem = "bills a tier that is never billed"
+        elif ends is not None and ends <= starts:
+            problem = "is empty or ends before it starts"
+        elif ends is None and n != last_n:
+            problem = "is open but is not the last period"
+        elif n and (previous_end or starts) > starts:
+            problem = "overlaps or comes before the period preceding it"
+        else:
+            for boundary in (starts, ends):
+                if boundary is not None and not _allowed(boundary, retroactive, r, tz):
+                    problem = f"has a boundary {boundary.isoformat()} not at a month start (P20)"
+                    break
+        if problem is not None:
+            return f"{_period_name(n, p)} {problem}"
+        previous_end = ends
     last = periods[-1] if periods else None
     open_tier = last.tier if last is not None and last.ends_at is None else None
     if r.state in PAID and open_tier is not IN_FORCE[r.state]:
-        yield f"state {r.state.value!r} is not billed by an open {IN_FORCE[r.state].value} period"
+        return f"state {r.state.value!r} is not billed by an open {IN_FORCE[r.state].value} period"
     if r.state not in PAID and open_tier is not None:
-        yield f"state {r.state.value!r} has an open billing period"
+        return f"state {r.state.value!r} has an open billing period"
+    return None
+
+
+def _allowed(
+    boundary: pendulum.DateTime, retroactive: set[pendulum.DateTime], r: PlanSnapshot, tz: str
+) -> bool:
+    """P20's exceptions: a retroactive or catch-up start, a month start, or the one trial's end."""
+    if boundary in retroactive or is_month_start(boundary, tz):
+        return True
+    started = r.trial_started_at
+    return started is not None and boundary == add_wall_days(started, TRIAL_DAYS, tz)
 
 
 def _period_name(n: int, p: BillingPeriod) -> str:
     return f"billing period {n} ({p.tier.value} from {p.starts_at.isoformat()})"
 
 
-def _premium_periods(r: PlanSnapshot, tz: str) -> list[BillingPeriod]:
-    """The premium periods of the record's billing timeline, the pending change included."""
-    book = PlanBook(tz, r.state, r.trial, r.pending, r.periods, r.since, r.last_plan)
-    return [p for p in book.timeline() if p.tier is Tier.PREMIUM]
-
-
 def _premium_billed(
-    premium: Sequence[BillingPeriod],
-    stretches: Sequence[tuple[pendulum.DateTime, pendulum.DateTime | None]],
-) -> Iterator[str]:
+    book: PlanBook, stretches: Sequence[tuple[pendulum.DateTime, pendulum.DateTime | None]]
+) -> str | None:
     """P20's second invariant (P21): every stretch in premium overlaps, or is followed without a
-    gap by, a premium billing period, the pending change included."""
+    gap by, a premium billing period of the book's timeline, the pending change included."""
+    if not stretches:
+        return None
+    premium = [p for p in book.timeline() if p.tier is _PREMIUM_TIER]
     for start, end in stretches:
         if not any(
             (end is None or p.starts_at <= end) and (p.ends_at is None or p.ends_at > start)
             for p in premium
         ):
-            yield f"premium held from {start.isoformat()} is never billed (P21)"
-            return
+            return f"premium held from {start.isoformat()} is never billed (P21)"
+    return None
 
 
-def _premium_stretches(
-    r: PlanSnapshot, history: Sequence[HistoryEntry]
-) -> Iterator[tuple[pendulum.DateTime, pendulum.DateTime | None]]:
+Stretch = tuple[pendulum.DateTime, pendulum.DateTime | None]
+
+
+def _premium_stretches(r: PlanSnapshot, history: Sequence[HistoryEntry]) -> list[Stretch]:
+    """The stretches the history shows in premium, the last one ending with the pending change."""
+    stretches: list[Stretch] = []
     start: pendulum.DateTime | None = None
     for entry in history:
         if entry.source is entry.target:
             continue
-        if entry.target is PlanState.PREMIUM:
+        if entry.target is _PREMIUM:
             start = entry.at
         elif start is not None:
-            yield start, entry.at
+            stretches.append((start, entry.at))
             start = None
     if start is not None:
-        yield start, r.pending.effective_at if r.pending is not None else None
+        stretches.append((start, r.pending.effective_at if r.pending is not None else None))
+    return stretches
