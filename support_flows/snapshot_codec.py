@@ -5,7 +5,7 @@ exactly its type: str, int and bool as such (a bool is not an int), a str enum b
 instant as this library writes it, None only where the field is optional, a list for a tuple, a
 dict for a nested record. Anything else raises, and the caller asks cattrs' detailed converter to
 name the field at fault. `unstructure_fn(cls)` writes a record back as JSON-safe values, exactly
-as the cattrs converter in `snapshots` does.
+as the cattrs converter in `snapshots` does; `writer_fn(cls)` writes the same from the fields.
 
 Like cattrs, this generates the code of each function once, from the class's fields; unlike
 cattrs' own, the type checks are written in line, so a record costs one call, not one per field.
@@ -32,6 +32,7 @@ __all__ = [
     "text",
     "unstructure_fn",
     "write_instant",
+    "writer_fn",
 ]
 
 
@@ -119,6 +120,7 @@ class _Codec:
         }
         self.structure: dict[type[Any], Callable[[object], Any]] = {}
         self.unstructure: dict[type[Any], Callable[[Any], dict[str, Any]]] = {}
+        self.writer: dict[type[Any], Callable[..., dict[str, Any]]] = {}
         self._count = 0
 
     def name(self, value: Any) -> str:
@@ -244,15 +246,32 @@ def unstructure_of(codec: _Codec, cls: type[Any]) -> Callable[[Any], dict[str, A
     known = codec.unstructure.get(cls)
     if known is not None:
         return known
-    hints = typing.get_type_hints(cls)
-    items = [
-        f"{f.name!r}: {_write(codec, hints[f.name], 'r.' + f.name)}" for f in attrs.fields(cls)
-    ]
     made: Callable[[Any], dict[str, Any]] = _compile(
-        codec, "unstructure", ["def unstructure(r):", f"    return {{{', '.join(items)}}}"]
+        codec, "unstructure", ["def unstructure(r):", f"    return {_dict_of(codec, cls, 'r.')}"]
     )
     codec.unstructure[cls] = made
     return made
+
+
+def writer_of(codec: _Codec, cls: type[Any]) -> Callable[..., dict[str, Any]]:
+    known = codec.writer.get(cls)
+    if known is not None:
+        return known
+    parameters = ", ".join(f"f_{f.name}" for f in attrs.fields(cls))
+    made: Callable[..., dict[str, Any]] = _compile(
+        codec, "write", [f"def write({parameters}):", f"    return {_dict_of(codec, cls, 'f_')}"]
+    )
+    codec.writer[cls] = made
+    return made
+
+
+def _dict_of(codec: _Codec, cls: type[Any], prefix: str) -> str:
+    """A dict display writing each field of `cls`, read from `prefix` + its name."""
+    hints = typing.get_type_hints(cls)
+    items = [
+        f"{f.name!r}: {_write(codec, hints[f.name], prefix + f.name)}" for f in attrs.fields(cls)
+    ]
+    return f"{{{', '.join(items)}}}"
 
 
 def _compile(codec: _Codec, name: str, lines: list[str]) -> Any:
@@ -272,3 +291,9 @@ def structure_fn(cls: type[Any]) -> Callable[[object], Any]:
 def unstructure_fn(cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
     """The generated writer of `cls`."""
     return unstructure_of(_CODEC, cls)
+
+
+def writer_fn(cls: type[Any]) -> Callable[..., dict[str, Any]]:
+    """The generated writer of `cls`'s fields given one by one, in order, without building an
+    instance: ``writer_fn(cls)(*fields)`` is ``unstructure_fn(cls)(cls(*fields))``."""
+    return writer_of(_CODEC, cls)

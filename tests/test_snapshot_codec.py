@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import attrs
 import cattrs
 import pendulum
 import pytest
@@ -23,7 +24,7 @@ from test_snapshot_mutations import (
 
 from support_flows.machines.consulting_records import OrderSnapshot
 from support_flows.machines.plan_snapshot import PlanSnapshot
-from support_flows.snapshot_codec import structure_fn, unstructure_fn
+from support_flows.snapshot_codec import structure_fn, unstructure_fn, writer_fn
 from support_flows.snapshots import detailed
 
 WRITER = cattrs.Converter()
@@ -53,6 +54,8 @@ def _agree(data: dict[str, Any], kind: type[Any], mutated: object) -> None:
     record = detailed.structure(data, kind)
     assert structure_fn(kind)(data) == record
     assert unstructure_fn(kind)(record) == _written(record) == data
+    fields = [getattr(record, f.name) for f in attrs.fields(kind)]
+    assert writer_fn(kind)(*fields) == data
     assert _codec_reads(mutated, kind) == _cattrs_reads(mutated, kind)
 
 

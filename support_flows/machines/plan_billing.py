@@ -12,6 +12,8 @@ from support_flows.values import PlanState, Tier
 __all__ = ["after_pending", "after_trial", "close_open", "cut_at"]
 
 Periods = tuple[BillingPeriod, ...]
+# Read once: reading a member through its enum class costs a lookup each time on Python 3.11.
+_TO_DEVELOPER, _DEVELOPER = PlanState.DEVELOPER, Tier.DEVELOPER
 
 
 def close_open(periods: Sequence[BillingPeriod], at: pendulum.DateTime) -> Periods:
@@ -62,6 +64,6 @@ def after_pending(
             periods = (*periods, BillingPeriod(tier, since, effective, retroactive=True))
     else:
         periods = close_open(periods, effective)
-    if pending.target is PlanState.DEVELOPER:
-        periods = (*periods, BillingPeriod(Tier.DEVELOPER, effective))
+    if pending.target is _TO_DEVELOPER:
+        periods = (*periods, BillingPeriod(_DEVELOPER, effective, None, False))
     return periods

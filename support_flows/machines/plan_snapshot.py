@@ -21,7 +21,8 @@ from support_flows.inputs import is_identifier
 from support_flows.localtime import add_wall_days, is_month_start, is_next_month_start
 from support_flows.machines.plan_book import TRIAL_DAYS, PlanBook
 from support_flows.plan_values import BillingPeriod, EndedPlan, HistoryEntry, PendingChange, Trial
-from support_flows.snapshots import read, refuse, unstructure, whose
+from support_flows.snapshot_codec import writer_fn
+from support_flows.snapshots import read, refuse, whose
 from support_flows.values import Organization, PlanState, Tier
 
 __all__ = ["KIND", "SNAPSHOT_VERSION", "PlanSnapshot", "book_from_snapshot", "snapshot_of"]
@@ -65,7 +66,7 @@ class PlanSnapshot:
 
 
 def snapshot_of(book: PlanBook, org: Organization, *, history: bool = True) -> dict[str, Any]:
-    record = PlanSnapshot(
+    return writer_fn(PlanSnapshot)(
         KIND,
         SNAPSHOT_VERSION,
         org.org_id,
@@ -81,7 +82,6 @@ def snapshot_of(book: PlanBook, org: Organization, *, history: bool = True) -> d
         book.last_plan,
         tuple(book.history) if history and book.history_complete else None,
     )
-    return unstructure(record)
 
 
 def book_from_snapshot(data: object, org: Organization) -> PlanBook:
@@ -144,11 +144,12 @@ def _record(r: PlanSnapshot) -> str | None:
             return "a last plan that ended after the current state began"
         if last_plan.state is _TRIAL and started is None:
             return "a last plan that was a trial, but no trial ever started"
-    latest = max([at for at in _instants(r) if at is not None], default=None)
-    if (r.recorded_at is None) != (latest is None) or (
-        latest is not None and r.recorded_at is not None and r.recorded_at < latest
+    recorded = r.recorded_at
+    latest = _latest(since, started, r.pending.requested_at if r.pending is not None else None)
+    if (recorded is None) != (latest is None) or (
+        latest is not None and recorded is not None and recorded < latest
     ):
-        return f"recorded_at {_iso(r.recorded_at)} is before what the record says happened (T8)"
+        return f"recorded_at {_iso(recorded)} is before what the record says happened (T8)"
     if started is not None and since is not None and started > since:
         return "the trial started after the current state began"
     if r.last_change_applied and (r.pending is not None or state not in _CHANGED):
@@ -156,10 +157,13 @@ def _record(r: PlanSnapshot) -> str | None:
     return None
 
 
-def _instants(r: PlanSnapshot) -> tuple[pendulum.DateTime | None, ...]:
-    """The instants at which the record says something was recorded."""
-    requested = r.pending.requested_at if r.pending is not None else None
-    return (r.since, r.trial_started_at, requested)
+def _latest(*instants: pendulum.DateTime | None) -> pendulum.DateTime | None:
+    """The latest of the instants at which the record says something happened (None if none)."""
+    latest = None
+    for at in instants:
+        if at is not None and (latest is None or at > latest):
+            latest = at
+    return latest
 
 
 def _iso(at: pendulum.DateTime | None) -> str:
@@ -329,12 +333,10 @@ _MAKES = {PlanState.DEVELOPER: ("downgrade",), PlanState.CANCELLED: ("cancel",)}
 
 def _periods(r: PlanSnapshot, tz: str) -> str | None:
     periods = r.periods
-    retroactive = {p.starts_at for p in periods if p.retroactive}
     last_n = len(periods) - 1
     previous_end: pendulum.DateTime | None = None
     for n, p in enumerate(periods):
         starts, ends = p.starts_at, p.ends_at
-        problem = None
         if p.tier not in _BILLED:
             problem = "bills a tier that is never billed"
         elif ends is not None and ends <= starts:
@@ -343,31 +345,36 @@ def _periods(r: PlanSnapshot, tz: str) -> str | None:
             problem = "is open but is not the last period"
         elif n and (previous_end or starts) > starts:
             problem = "overlaps or comes before the period preceding it"
+        elif not _allowed(starts, r, tz):
+            problem = _off_month(starts)
+        elif ends is not None and not _allowed(ends, r, tz):
+            problem = _off_month(ends)
         else:
-            for boundary in (starts, ends):
-                if boundary is not None and not _allowed(boundary, retroactive, r, tz):
-                    problem = f"has a boundary {boundary.isoformat()} not at a month start (P20)"
-                    break
-        if problem is not None:
-            return f"{_period_name(n, p)} {problem}"
-        previous_end = ends
+            previous_end = ends
+            continue
+        return f"{_period_name(n, p)} {problem}"
     last = periods[-1] if periods else None
     open_tier = last.tier if last is not None and last.ends_at is None else None
-    if r.state in PAID and open_tier is not IN_FORCE[r.state]:
-        return f"state {r.state.value!r} is not billed by an open {IN_FORCE[r.state].value} period"
-    if r.state not in PAID and open_tier is not None:
-        return f"state {r.state.value!r} has an open billing period"
+    state = r.state
+    if state in PAID and open_tier is not IN_FORCE[state]:
+        return f"state {state.value!r} is not billed by an open {IN_FORCE[state].value} period"
+    if state not in PAID and open_tier is not None:
+        return f"state {state.value!r} has an open billing period"
     return None
 
 
-def _allowed(
-    boundary: pendulum.DateTime, retroactive: set[pendulum.DateTime], r: PlanSnapshot, tz: str
-) -> bool:
-    """P20's exceptions: a retroactive or catch-up start, a month start, or the one trial's end."""
-    if boundary in retroactive or is_month_start(boundary, tz):
+def _allowed(boundary: pendulum.DateTime, r: PlanSnapshot, tz: str) -> bool:
+    """P20's exceptions: a month start, a retroactive or catch-up start, or the one trial's end."""
+    if is_month_start(boundary, tz) or any(
+        p.retroactive and p.starts_at == boundary for p in r.periods
+    ):
         return True
     started = r.trial_started_at
     return started is not None and boundary == add_wall_days(started, TRIAL_DAYS, tz)
+
+
+def _off_month(boundary: pendulum.DateTime) -> str:
+    return f"has a boundary {boundary.isoformat()} not at a month start (P20)"
 
 
 def _period_name(n: int, p: BillingPeriod) -> str:
