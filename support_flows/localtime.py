@@ -21,6 +21,7 @@ _MICRO = dt.timedelta(microseconds=1)
 
 EXCLUDED_ZONES = frozenset({"localtime", "posixrules", "Factory"})
 FIRST_YEAR, LAST_YEAR = 1970, 2999
+_DATETIME, _PENDULUM_UTC = pendulum.DateTime, pendulum.UTC  # read once: instant() runs often
 """V4: the instants the product holds, given or computed."""
 
 
@@ -135,7 +136,7 @@ def instant(moment: object, what: str = "moment") -> pendulum.DateTime:
     Instants are kept in UTC: Python never compares a fold-dependent local time (an ambiguous
     hour) equal to the same instant in another zone (PEP 495), and UTC has no folds.
     """
-    if type(moment) is pendulum.DateTime and moment.tzinfo is pendulum.UTC:
+    if type(moment) is _DATETIME and moment.tzinfo is _PENDULUM_UTC:
         if not FIRST_YEAR <= moment.year <= LAST_YEAR:
             raise _out_of_range(moment, what)
         return moment

@@ -161,9 +161,13 @@ def _read(codec: _Codec, kind: Any, source: str, target: str, indent: str) -> li
         return lines
     item = _tuple_item(kind)
     if item is not None:
-        one = codec.name(_item_fn(codec, item))
+        items, y, one = codec.fresh(), codec.fresh(), codec.fresh()
         lines.append(f"{indent}if type({x}) is not list: raise ValueError")
-        lines.append(f"{indent}{target} = tuple([{one}(y) for y in {x}])")
+        lines.append(f"{indent}{items} = []")
+        lines.append(f"{indent}for {y} in {x}:")
+        lines += _read(codec, item, y, one, indent + "    ")
+        lines.append(f"{indent}    {items}.append({one})")
+        lines.append(f"{indent}{target} = tuple({items})")
         return lines
     if kind in _INSTANT_TYPES:
         known = f"(_instants.get({x}) if type({x}) is str else None)"
@@ -176,69 +180,60 @@ def _read(codec: _Codec, kind: Any, source: str, target: str, indent: str) -> li
         lines.append(f"{indent}if type({x}) is not {codec.name(kind)}: raise ValueError")
         lines.append(f"{indent}{target} = {x}")
     elif attrs.has(kind):
-        lines.append(f"{indent}{target} = {codec.name(structure_of(codec, kind))}({x})")
+        lines += _read_record(codec, kind, x, target, indent)
     else:
         raise TypeError(f"no strict codec for {kind!r}")
     return lines
 
 
-def _item_fn(codec: _Codec, kind: Any) -> Callable[[object], Any]:
-    if attrs.has(kind):
-        return structure_of(codec, kind)
-    body = _read(codec, kind, "value", "result", "    ")
-    item: Callable[[object], Any] = _compile(
-        codec, "item", ["def item(value):", *body, "    return result"]
-    )
-    return item
+def _read_record(codec: _Codec, cls: type[Any], x: str, target: str, indent: str) -> list[str]:
+    """Statements that set `target` to the record `cls` read from the dict named `x`, its fields
+    read in line (a nested record costs no call of its own)."""
+    fields = attrs.fields(cls)
+    if any(not f.init or f.kw_only for f in fields):
+        raise TypeError(f"{cls.__name__}: a snapshot record takes every field positionally")
+    hints = typing.get_type_hints(cls)
+    keys = codec.name(frozenset(f.name for f in fields))
+    lines = [f"{indent}if type({x}) is not dict or {x}.keys() != {keys}: raise ValueError"]
+    values = []
+    for f in fields:
+        value = codec.fresh()
+        lines += _read(codec, hints[f.name], f"{x}[{f.name!r}]", value, indent)
+        values.append(value)
+    lines.append(f"{indent}{target} = {codec.name(cls)}({', '.join(values)})")
+    return lines
 
 
 def structure_of(codec: _Codec, cls: type[Any]) -> Callable[[object], Any]:
     known = codec.structure.get(cls)
     if known is not None:
         return known
-    fields = attrs.fields(cls)
-    if any(not f.init or f.kw_only for f in fields):
-        raise TypeError(f"{cls.__name__}: a snapshot record takes every field positionally")
-    hints = typing.get_type_hints(cls)
-    keys = codec.name(frozenset(f.name for f in fields))
-    lines = [
-        "def structure(data):",
-        f"    if type(data) is not dict or data.keys() != {keys}: raise ValueError",
-    ]
-    targets = []
-    for n, f in enumerate(fields):
-        target = f"a{n}"
-        lines += _read(codec, hints[f.name], f"data[{f.name!r}]", target, "    ")
-        targets.append(target)
-    lines.append(f"    return {codec.name(cls)}({', '.join(targets)})")
-    made: Callable[[object], Any] = _compile(codec, "structure", lines)
+    lines = ["def structure(data):", *_read_record(codec, cls, "data", "record", "    ")]
+    made: Callable[[object], Any] = _compile(codec, "structure", [*lines, "    return record"])
     codec.structure[cls] = made
     return made
 
 
 def _write(codec: _Codec, kind: Any, source: str) -> str:
-    """An expression writing `source` (a simple name or attribute) of type `kind` as JSON."""
+    """An expression writing `source` of type `kind` as JSON. `source` is a name or a chain of
+    attributes, read again where the expression needs it again (cheaper than binding it)."""
     inner = _optional_inner(kind)
     if inner is not None:
-        x = codec.fresh()
-        return f"(None if ({x} := {source}) is None else {_write(codec, inner, x)})"
+        return f"(None if {source} is None else {_write(codec, inner, source)})"
     item = _tuple_item(kind)
     if item is not None:
         y = codec.fresh()
         return f"[{_write(codec, item, y)} for {y} in {source}]"
     if kind in _INSTANT_TYPES:
-        x = codec.fresh()
-        return f"(_isos.get({x} := {source}) or _iso({x}))"
+        return f"(_isos.get({source}) or _iso({source}))"
     if isinstance(kind, type) and issubclass(kind, enum.Enum):
-        x = codec.fresh()
-        return f"({x}._value_ if type({x} := {source}) is {codec.name(kind)} else _text({x}))"
+        return f"({source}._value_ if type({source}) is {codec.name(kind)} else _text({source}))"
     if kind is str:
-        x = codec.fresh()
-        return f"({x} if type({x} := {source}) is str else _text({x}))"
+        return f"({source} if type({source}) is str else _text({source}))"
     if kind in (int, bool):
         return source
     if attrs.has(kind):
-        return f"{codec.name(unstructure_of(codec, kind))}({source})"
+        return _dict_of(codec, kind, f"{source}.")
     raise TypeError(f"no strict codec for {kind!r}")
 
 

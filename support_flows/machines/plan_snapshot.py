@@ -39,7 +39,7 @@ _ENDS = (_TRIAL, *PAID)
 _CHANGED = (PlanState.DEVELOPER, _CANCELLED)
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # read once per restore; a dict class is built faster
 class PlanSnapshot:
     """What `SupportPlan.snapshot()` writes: every field required on restore.
 
@@ -388,12 +388,16 @@ def _premium_billed(
     gap by, a premium billing period of the book's timeline, the pending change included."""
     if not stretches:
         return None
-    premium = [p for p in book.timeline() if p.tier is _PREMIUM_TIER]
+    timeline = book.timeline()
     for start, end in stretches:
-        if not any(
-            (end is None or p.starts_at <= end) and (p.ends_at is None or p.ends_at > start)
-            for p in premium
-        ):
+        for p in timeline:  # loops, not any(): this runs on every restore of a premium plan
+            if (
+                p.tier is _PREMIUM_TIER
+                and (end is None or p.starts_at <= end)
+                and (p.ends_at is None or p.ends_at > start)
+            ):
+                break
+        else:
             return f"premium held from {start.isoformat()} is never billed (P21)"
     return None
 
