@@ -193,8 +193,8 @@ def _read_record(codec: _Codec, cls: type[Any], x: str, target: str, indent: str
     if any(not f.init or f.kw_only for f in fields):
         raise TypeError(f"{cls.__name__}: a snapshot record takes every field positionally")
     hints = typing.get_type_hints(cls)
-    keys = codec.name(frozenset(f.name for f in fields))
-    lines = [f"{indent}if type({x}) is not dict or {x}.keys() != {keys}: raise ValueError"]
+    # Exactly these keys: as many as the fields, and each field's key read below (KeyError).
+    lines = [f"{indent}if type({x}) is not dict or len({x}) != {len(fields)}: raise ValueError"]
     values = []
     for f in fields:
         value = codec.fresh()
