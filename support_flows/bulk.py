@@ -60,16 +60,17 @@ def apply_due(
 
 def _one(data: object, org: Organization, clock: FrozenClock, outbox: _NoMail) -> Result:
     kind = data.get("kind") if isinstance(data, dict) else None
-    keep = isinstance(data, dict) and data.get("history") is not None
     if kind == PLAN_KIND:
         # What SupportPlan.restore + apply_due + snapshot do, without the object around the
-        # record: the same V2 checks, the same compiled chart and actions, the same writer.
+        # record: the same V2 checks, the same compiled chart and actions, the same writer
+        # (which writes the history back only if the record held it).
         book = book_from_snapshot(data, of_type(org, Organization, "org"))
         applied: Applied = apply_until(book, org, _PLAN_ENGINE, read_clock(clock, book.recorded_at))
-        return snapshot_of(book, org, history=keep), applied
+        return snapshot_of(book, org), applied
     if kind == ORDER_KIND:
         order = ConsultingOrder.restore(data, org, clock=clock, outbox=outbox)
         applied = order.apply_due()
+        keep = isinstance(data, dict) and data.get("history") is not None
         return order.snapshot(history=keep), applied
     raise refuse(
         "support plan or consulting order",
