@@ -280,7 +280,7 @@ _CODEC = _Codec()
 
 def structure_fn(cls: type[Any]) -> Callable[[object], Any]:
     """The generated strict reader of `cls` (raises anything on a record it would refuse)."""
-    return structure_of(_CODEC, cls)
+    return _CODEC.structure.get(cls) or structure_of(_CODEC, cls)
 
 
 def unstructure_fn(cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
@@ -291,4 +291,4 @@ def unstructure_fn(cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
 def writer_fn(cls: type[Any]) -> Callable[..., dict[str, Any]]:
     """The generated writer of `cls`'s fields given one by one, in order, without building an
     instance: ``writer_fn(cls)(*fields)`` is ``unstructure_fn(cls)(cls(*fields))``."""
-    return writer_of(_CODEC, cls)
+    return _CODEC.writer.get(cls) or writer_of(_CODEC, cls)
