@@ -13,7 +13,9 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from support_flows.clock import FrozenClock, read_clock
+import pendulum
+
+from support_flows.clock import FrozenClock, not_before
 from support_flows.errors import InvalidInput, describe
 from support_flows.inputs import of_type
 from support_flows.localtime import instant
@@ -49,23 +51,26 @@ def apply_due(
 ) -> Iterator[Result]:
     """For each (snapshot, organization): (new snapshot, applied entries), or the InvalidInput
     refusing it. A snapshot written without its history comes back without it."""
-    clock = FrozenClock(instant(until, "until"))
+    at = instant(until, "until")
+    clock = FrozenClock(at)
     outbox = _NoMail()
     for data, org in records:
         try:
-            yield _one(data, org, clock, outbox)
+            yield _one(data, org, at, clock, outbox)
         except InvalidInput as error:
             yield error
 
 
-def _one(data: object, org: Organization, clock: FrozenClock, outbox: _NoMail) -> Result:
+def _one(
+    data: object, org: Organization, at: pendulum.DateTime, clock: FrozenClock, outbox: _NoMail
+) -> Result:
     kind = data.get("kind") if isinstance(data, dict) else None
     if kind == PLAN_KIND:
         # What SupportPlan.restore + apply_due + snapshot do, without the object around the
         # record: the same V2 checks, the same compiled chart and actions, the same writer
         # (which writes the history back only if the record held it).
         book = book_from_snapshot(data, of_type(org, Organization, "org"))
-        applied: Applied = apply_until(book, org, _PLAN_ENGINE, read_clock(clock, book.recorded_at))
+        applied: Applied = apply_until(book, org, _PLAN_ENGINE, not_before(at, book.recorded_at))
         return snapshot_of(book, org), applied
     if kind == ORDER_KIND:
         order = ConsultingOrder.restore(data, org, clock=clock, outbox=outbox)

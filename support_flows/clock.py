@@ -11,7 +11,7 @@ from support_flows.errors import Reason, describe, invalid
 from support_flows.inputs import finite_number
 from support_flows.localtime import instant, next_month_start
 
-__all__ = ["Clock", "FrozenClock", "SystemClock", "next_month_start", "read_clock"]
+__all__ = ["Clock", "FrozenClock", "SystemClock", "next_month_start", "not_before", "read_clock"]
 
 
 @runtime_checkable
@@ -23,7 +23,11 @@ class Clock(Protocol):
 
 def read_clock(clock: Clock, floor: dt.datetime | None = None) -> pendulum.DateTime:
     """`clock.now()` as a UTC instant, checked (T1, V4), and never before `floor` (T8)."""
-    now = instant(clock.now(), "the clock's reading")
+    return not_before(instant(clock.now(), "the clock's reading"), floor)
+
+
+def not_before(now: pendulum.DateTime, floor: dt.datetime | None) -> pendulum.DateTime:
+    """T8: a reading earlier than the last recorded instant counts as that instant."""
     if floor is not None and now < floor:
         return instant(floor)
     return now
