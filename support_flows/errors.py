@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 
@@ -197,19 +197,6 @@ def error_for(reasons: Iterable[Violation]) -> SupportFlowsError:
 def invalid(code: Reason, rule: str, message: str) -> InvalidInput:
     """Shorthand for an `InvalidInput` with one reason."""
     return InvalidInput(Violation(code, rule, message))
-
-
-class LazyText:
-    """A piece of a message spelt out only when the message is written: ``str()`` calls
-    ``spell(*args)``. Checks that name what they check pay nothing when it passes."""
-
-    __slots__ = ("args", "spell")
-
-    def __init__(self, spell: Callable[..., str], *args: object) -> None:
-        self.spell, self.args = spell, args
-
-    def __str__(self) -> str:
-        return self.spell(*self.args)
 
 
 def describe(value: object, limit: int = 80) -> str:

@@ -48,7 +48,7 @@ from support_flows.machines.consulting_records import (
     OrderChannel,
     OrderEvent,
     OrderSnapshot,
-    inconsistencies,
+    inconsistency,
 )
 from support_flows.machines.engine import Engine, compile_chart, engine_for
 from support_flows.outbox import Outbox
@@ -343,7 +343,7 @@ class ConsultingOrder:
         """
         organization = of_type(org, Organization, "org")
         record = read(data, OrderSnapshot, KIND, "consulting order")
-        problem = next(inconsistencies(record, organization), None)
+        problem = inconsistency(record, organization)
         if problem is not None:
             raise refuse("consulting order", problem)
         book = book_from_snapshot(record)

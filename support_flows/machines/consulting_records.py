@@ -4,13 +4,12 @@ restore runs on it (the first inconsistency found is named)."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
 
 import attrs
 import pendulum
 
 from support_flows.consulting_values import OrderState, Session, SessionStatus, UnitBalance
-from support_flows.errors import LazyText, describe
+from support_flows.errors import describe
 from support_flows.guards.consulting import expiry_for, state_for
 from support_flows.inputs import QUANTITY_BOUNDS, is_email, is_identifier
 from support_flows.records import Record
@@ -24,7 +23,7 @@ __all__ = [
     "OrderChannel",
     "OrderEvent",
     "OrderSnapshot",
-    "inconsistencies",
+    "inconsistency",
 ]
 
 SNAPSHOT_VERSION = 2
@@ -94,118 +93,124 @@ def _within(value: int | None, what: str) -> bool:
     return value is None or low <= value <= high
 
 
-def inconsistencies(r: OrderSnapshot, org: Organization) -> Iterator[str]:
-    """What makes a well-typed record one this library could not have written, in order."""
-    tz = org.billing_timezone
+def inconsistency(r: OrderSnapshot, org: Organization) -> str | None:
+    """The first thing that makes a well-typed record one this library could not have written,
+    if any."""
+    return (
+        whose(r.version, r.org_id, r.billing_timezone, SNAPSHOT_VERSION, org)
+        or _record(r, org.billing_timezone)
+        or _sessions(r)
+        or _recorded(r)
+        or (_history(r, r.history) if r.history is not None else None)
+    )
+
+
+def _record(r: OrderSnapshot, tz: str) -> str | None:
+    """Quantities (V4), the unit balance (F7), channel, purchase, expiry (F6) and names (V5)."""
     checkout = r.state is OrderState.CHECKOUT
-    mismatch = whose(r.version, r.org_id, r.billing_timezone, SNAPSHOT_VERSION, org)
-    if mismatch is not None:
-        yield mismatch
     if not (_within(r.units.purchased, "units") and _within(r.hours_per_unit, "hours_per_unit")):
-        yield "its units or hours per unit are outside what the product holds (V4)"
+        return "its units or hours per unit are outside what the product holds (V4)"
     if not _within(r.validity_months, "validity_months"):
-        yield f"its validity of {describe(r.validity_months)} months is outside 1-120 (V4)"
+        return f"its validity of {describe(r.validity_months)} months is outside 1-120 (V4)"
     if not r.units.holds:
-        yield f"its unit balance {describe(r.units)} does not add up (F7)"
-    elif not checkout and r.state is not state_for(r.units):
-        yield f"state {r.state.value!r} does not match {describe(r.units)}"
+        return f"its unit balance {describe(r.units)} does not add up (F7)"
+    if not checkout and r.state is not state_for(r.units):
+        return f"state {r.state.value!r} does not match {describe(r.units)}"
     if checkout and (r.purchased_at is not None or r.sessions or r.units.expired):
-        yield "an order in checkout has no purchase, sessions or expired units"
+        return "an order in checkout has no purchase, sessions or expired units"
     if (r.channel is OrderChannel.CONSOLE) != (r.requested_by is not None):
-        yield "only a console order names who requested it"
+        return "only a console order names who requested it"
     if (r.channel is OrderChannel.REPRESENTATIVE) != (r.sales_reference is not None):
-        yield "only an order from a representative carries a sales reference"
+        return "only an order from a representative carries a sales reference"
     if r.channel is OrderChannel.REPRESENTATIVE and checkout:
-        yield "an order from a representative is never in checkout (F1)"
+        return "an order from a representative is never in checkout (F1)"
     if not checkout:
         if r.purchased_at is None or r.purchased_at < r.created_at:
-            yield "a purchased order has a purchase instant at or after its creation"
-        elif r.expires_at != expiry_for(r.purchased_at, r.validity_months, tz):
-            yield "its expiry is not its validity after the purchase (F6)"
+            return "a purchased order has a purchase instant at or after its creation"
+        if r.expires_at != expiry_for(r.purchased_at, r.validity_months, tz):
+            return "its expiry is not its validity after the purchase (F6)"
     elif r.expires_at is not None:
-        yield "an order in checkout has no expiry yet"
+        return "an order in checkout has no expiry yet"
     if r.validity_ended and (r.expires_at is None or checkout):
-        yield "its validity ended, but it has no expiry"
+        return "its validity ended, but it has no expiry"
     if r.units.expired and not r.validity_ended:
-        yield "it has expired units but its validity has not ended"
+        return "it has expired units but its validity has not ended"
     names = [r.order_id, r.requested_by, r.sales_reference]
     names += [n for s in r.sessions for n in (s.booked_by, s.closed_by)]
     if not all(n is None or is_identifier(n) for n in names) or not is_email(r.buyer_email):
-        yield "an id, a sales reference or the buyer's email is not one this library accepts (V5)"
-    yield from _sessions(r)
+        return "an id, a sales reference or the buyer's email is not one this library accepts (V5)"
+    return None
+
+
+def _recorded(r: OrderSnapshot) -> str | None:
+    """T8: the record's latest instant is no earlier than anything it records."""
     latest = max(
         [r.created_at, *(a for a in (r.purchased_at,) if a)]
         + [s.closed_at or s.booked_at for s in r.sessions],
     )
     if r.recorded_at is not None and r.recorded_at < latest:
-        yield f"recorded_at {r.recorded_at.isoformat()} is before what the order records (T8)"
-    if r.history is not None:
-        yield from _history(r, r.history)
-        if r.recorded_at != (r.history[-1].at if r.history else None):
-            yield "recorded_at is not the instant of the history's latest entry (T8)"
+        return f"recorded_at {r.recorded_at.isoformat()} is before what the order records (T8)"
+    return None
 
 
-def _sessions(r: OrderSnapshot) -> Iterator[str]:
+def _sessions(r: OrderSnapshot) -> str | None:
     booked = sum(s.units for s in r.sessions if s.is_booked)
     delivered = sum(s.units for s in r.sessions if s.status is SessionStatus.DELIVERED)
     if (booked, delivered) != (r.units.scheduled, r.units.consumed):
-        yield "its sessions do not match its scheduled and consumed units"
+        return "its sessions do not match its scheduled and consumed units"
     for n, s in enumerate(r.sessions, start=1):
-        where = LazyText(_session_name, s)
         if s.session_id != f"s-{n}":
-            yield "its session ids are not s-1, s-2, ..."
-            return
-        if s.units < 1 or s.units * r.hours_per_unit != s.hours or s.hours > 10_000:
-            yield f"{where} does not book a positive whole number of units for its hours"
-        if r.purchased_at is None or s.booked_at < r.purchased_at or s.start <= s.booked_at:
-            yield f"{where} was not booked after the purchase, to start after its booking"
-        if r.expires_at is not None and s.end > r.expires_at:
-            yield f"{where} ends after the order expires (F6)"
-        if (s.closed_at is None) != s.is_booked or (s.closed_by is not None and s.is_booked):
-            yield f"{where} is {s.status.value} but its closing does not say so"
-        elif (
-            s.status is SessionStatus.DELIVERED
-            and s.closed_at is not None
-            and s.closed_at < s.start
-        ):
-            yield f"{where} was delivered before it started (F5)"
-        elif (
-            s.status is SessionStatus.CANCELLED
-            and s.closed_at is not None
-            and s.closed_at >= s.start
-        ):
-            yield f"{where} was cancelled after it started (F5)"
+            return "its session ids are not s-1, s-2, ..."
+        problem = _session(r, s)
+        if problem is not None:
+            return f"{_session_name(s)} {problem}"
+    return None
+
+
+def _session(r: OrderSnapshot, s: Session) -> str | None:
+    if s.units < 1 or s.units * r.hours_per_unit != s.hours or s.hours > 10_000:
+        return "does not book a positive whole number of units for its hours"
+    if r.purchased_at is None or s.booked_at < r.purchased_at or s.start <= s.booked_at:
+        return "was not booked after the purchase, to start after its booking"
+    if r.expires_at is not None and s.end > r.expires_at:
+        return "ends after the order expires (F6)"
+    if (s.closed_at is None) != s.is_booked or (s.closed_by is not None and s.is_booked):
+        return f"is {s.status.value} but its closing does not say so"
+    if s.status is SessionStatus.DELIVERED and s.closed_at is not None and s.closed_at < s.start:
+        return "was delivered before it started (F5)"
+    if s.status is SessionStatus.CANCELLED and s.closed_at is not None and s.closed_at >= s.start:
+        return "was cancelled after it started (F5)"
+    return None
 
 
 def _session_name(s: Session) -> str:
     return f"session {describe(s.session_id)}"
 
 
-def _history(r: OrderSnapshot, history: tuple[OrderEvent, ...]) -> Iterator[str]:
+def _history(r: OrderSnapshot, history: tuple[OrderEvent, ...]) -> str | None:
     """The history is the order's own: opened, bought once, and one entry for each booking,
     closing and expiry the record holds, each when and by whom the record says."""
     previous: pendulum.DateTime | None = None
     for n, event in enumerate(history):
         if previous is not None and event.at < previous:
-            yield f"history entry {n} ({event.action.value}) comes before the one preceding it"
-            return
+            return f"history entry {n} ({event.action.value}) comes before the one preceding it"
         if not 0 <= event.units <= QUANTITY_BOUNDS["units"][1]:
-            yield f"history entry {n} ({event.action.value}) counts units outside 0-100,000"
+            return f"history entry {n} ({event.action.value}) counts units outside 0-100,000"
         previous = event.at
     opening = OrderAction.CHECKOUT if r.channel is OrderChannel.CONSOLE else OrderAction.PURCHASE
     if not history or history[0].action is not opening or history[0].at != r.created_at:
-        yield f"its history does not open with the {opening.value} at its creation"
+        return f"its history does not open with the {opening.value} at its creation"
     # The members read once: Python 3.11 reads an enum's members through its class slowly.
     purchase, schedule, expire = OrderAction.PURCHASE, OrderAction.SCHEDULE, OrderAction.EXPIRE
     closings = (OrderAction.CANCEL_SESSION, OrderAction.DELIVER)
     purchases = [e for e in history if e.action is purchase]
     if len(purchases) != (0 if r.state is OrderState.CHECKOUT else 1):
-        yield "its history does not record exactly one purchase once purchased (F3)"
-    elif purchases and (purchases[0].at != r.purchased_at or purchases[0].actor != r.requested_by):
-        yield "its history's purchase is not the order's purchase"
+        return "its history does not record exactly one purchase once purchased (F3)"
+    if purchases and (purchases[0].at != r.purchased_at or purchases[0].actor != r.requested_by):
+        return "its history's purchase is not the order's purchase"
     booked = [(e.session_id, e.at, e.units, e.actor) for e in history if e.action is schedule]
     if booked != [(s.session_id, s.booked_at, s.units, s.booked_by) for s in r.sessions]:
-        yield "its history's bookings are not its sessions (F4)"
+        return "its history's bookings are not its sessions (F4)"
     closed = sorted(
         (e.session_id or "", e.at, e.units, e.actor, e.action.value)
         for e in history
@@ -218,7 +223,10 @@ def _history(r: OrderSnapshot, history: tuple[OrderEvent, ...]) -> Iterator[str]
         if not s.is_booked
     )
     if closed != expected:
-        yield "its history's cancellations and deliveries are not its closed sessions (F5)"
+        return "its history's cancellations and deliveries are not its closed sessions (F5)"
     expiries = [e.at for e in history if e.action is expire]
     if expiries != ([r.expires_at] if r.validity_ended else []):
-        yield "its history's expiry is not the order's (F6)"
+        return "its history's expiry is not the order's (F6)"
+    if r.recorded_at != (history[-1].at if history else None):
+        return "recorded_at is not the instant of the history's latest entry (T8)"
+    return None
