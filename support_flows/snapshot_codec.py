@@ -66,6 +66,11 @@ def read_instant(value: object) -> pendulum.DateTime:
         raise SnapshotError(f"expected an ISO 8601 instant, got {describe(value)}") from None
     if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
         raise SnapshotError(f"instant {value} is outside the years {FIRST_YEAR}-{LAST_YEAR}")
+    if dt.datetime.isoformat(parsed) != value:  # an ISO week date, say: ISO, but not ours
+        raise SnapshotError(
+            f"expected an instant as this library writes it, got {describe(value)} "
+            f"(written {dt.datetime.isoformat(parsed)})"
+        )
     moment = pendulum.DateTime(
         parsed.year,
         parsed.month,

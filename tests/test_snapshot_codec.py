@@ -22,11 +22,14 @@ from test_snapshot_mutations import (
     plan_steps,
 )
 
+import support_flows as sf
 from support_flows.machines.consulting_records import OrderSnapshot
 from support_flows.machines.plan_snapshot import PlanSnapshot
 from support_flows.snapshot_codec import structure_fn, unstructure_fn, writer_fn
 from support_flows.snapshots import detailed
 
+ORG = sf.Organization("org-1", projects=("p-1",), billing_timezone="UTC")
+OWNER = sf.Member("u-owner", org_roles={sf.Role.ORG_OWNER}, email="owner@example.com")
 WRITER = cattrs.Converter()
 WRITER.register_unstructure_hook(pendulum.DateTime, lambda at: at.isoformat())
 
@@ -129,6 +132,12 @@ def test_v2_generated_codec_agrees_with_cattrs_on_orders(
             "ends_at": None,
             "retroactive": False,
         },
+        {
+            "tier": "developer",
+            "starts_at": "2026-W14-3T00:00:00+00:00",  # ISO 8601 week date: 2026-04-01
+            "ends_at": None,
+            "retroactive": False,
+        },
     ],
 )
 def test_v2_generated_reader_refuses_what_cattrs_refuses(bad: dict[str, Any]) -> None:
@@ -137,3 +146,23 @@ def test_v2_generated_reader_refuses_what_cattrs_refuses(bad: dict[str, Any]) ->
     from support_flows.plan_values import BillingPeriod
 
     assert _codec_reads(bad, BillingPeriod) == (False, None) == _cattrs_reads(bad, BillingPeriod)
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["2026-W18-5T00:00:00+00:00", "2026-W18-5T00:00:00.250000+00:00"],
+)
+def test_v2_an_iso_week_date_is_not_an_instant_this_library_writes(written: str) -> None:
+    """V2: an ISO 8601 instant in another form than this library's (a week date, which Python
+    reads as 2026-05-01) is refused on restore, naming the value."""
+    plan = sf.SupportPlan(ORG, clock=sf.FrozenClock(pendulum.datetime(2026, 4, 20, tz="UTC")))
+    plan.change("premium", actor=OWNER)
+    plan.change("developer", actor=OWNER)
+    data = plan.snapshot()
+    assert data["pending"]["effective_at"] == "2026-05-01T00:00:00+00:00"
+    data["pending"]["effective_at"] = written
+    with pytest.raises(sf.InvalidInput) as info:
+        sf.SupportPlan.restore(data, ORG, clock=sf.FrozenClock(pendulum.datetime(2026, 4, 21)))
+    assert (info.value.code, info.value.rule) == ("invalid_snapshot", "V2")
+    assert written in info.value.message
+    assert "$.pending.effective_at" in info.value.message
