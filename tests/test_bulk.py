@@ -167,3 +167,31 @@ def test_bulk_is_lazy_and_holds_one_record_at_a_time() -> None:
         peaks.append(tracemalloc.get_traced_memory()[1])
         tracemalloc.stop()
     assert peaks[1] < peaks[0] * 2 + 512 * 1024
+
+
+def test_p21_a_premium_record_s_timeline_is_computed_once_for_the_check_and_the_change(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """P21, V2: rolling over a premium plan with a downgrade due computes its billing timeline
+    once: the restore's P21 check and the pending change's action share it."""
+    from support_flows.machines import plan_book
+
+    org = sf.Organization("org-once", billing_timezone="Pacific/Auckland")
+    clock = sf.FrozenClock(START)
+    plan = sf.SupportPlan(org, clock=clock)
+    plan.change("premium", actor=OWNER)
+    clock.advance(days=40)
+    plan.change("developer", actor=OWNER)
+    data = plan.snapshot(history=False)
+    computed = []
+    real = plan_book.after_pending
+
+    def counted(*args: Any) -> Any:
+        computed.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(plan_book, "after_pending", counted)
+    [(written, applied)] = list(bulk.apply_due([(data, org)], until=START.add(days=120)))
+    assert [entry.event for entry in applied] == ["apply_pending"]
+    assert written["state"] == "developer"
+    assert len(computed) == 1

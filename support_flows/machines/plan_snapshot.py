@@ -66,6 +66,7 @@ class PlanSnapshot:
 
 
 def snapshot_of(book: PlanBook, org: Organization, *, history: bool = True) -> dict[str, Any]:
+    """`book` as a snapshot dict, its history included when asked for and held in full."""
     return writer_fn(PlanSnapshot)(
         KIND,
         SNAPSHOT_VERSION,
@@ -118,7 +119,7 @@ def _inconsistency(r: PlanSnapshot, org: Organization, book: PlanBook) -> str | 
         or _pending(r, tz)
         or _periods(r, tz)
     )
-    if problem is None and r.state is PlanState.PREMIUM and r.since is not None:
+    if problem is None and r.state is _PREMIUM and r.since is not None:
         end = r.pending.effective_at if r.pending is not None else None
         problem = _premium_billed(book, [(r.since, end)])
     if problem is None and r.history is not None:
