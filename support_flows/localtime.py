@@ -21,8 +21,8 @@ _MICRO = dt.timedelta(microseconds=1)
 
 EXCLUDED_ZONES = frozenset({"localtime", "posixrules", "Factory"})
 FIRST_YEAR, LAST_YEAR = 1970, 2999
-_DATETIME, _PENDULUM_UTC = pendulum.DateTime, pendulum.UTC  # read once: instant() runs often
 """V4: the instants the product holds, given or computed."""
+_DATETIME, _PENDULUM_UTC = pendulum.DateTime, pendulum.UTC  # read once: instant() runs often
 
 
 @lru_cache(maxsize=1)

@@ -8,7 +8,8 @@ name the field at fault. `unstructure_fn(cls)` writes a record back as JSON-safe
 as the cattrs converter in `snapshots` does; `writer_fn(cls)` writes the same from the fields.
 
 Like cattrs, this generates the code of each function once, from the class's fields; unlike
-cattrs' own, the type checks are written in line, so a record costs one call, not one per field.
+cattrs' own, the type checks and the nested records are written in line, so a record costs one
+call, not one per field or per nested record.
 """
 
 from __future__ import annotations
