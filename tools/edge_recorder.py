@@ -1,6 +1,7 @@
-"""A pytest plugin for tools/mutate_charts.py: while the suite runs, record for every edge taken
-which registered checks of its machine would refuse those facts. An added guard that never fails
-where its edge is taken cannot change any behaviour the suite sees (an equivalent mutation).
+"""A pytest plugin for tools/mutate_charts.py: while the suite runs, record for every edge selected
+which registered checks of its machine would refuse those facts, and which edges were taken. An
+added or dropped guard that never fails where its edge is selected, or a dropped action of an edge
+the suite never takes, cannot change any behaviour the suite sees: no test can catch it.
 
 Used as `python -m pytest -p edge_recorder` with tools/ on the path and EDGE_RECORD set to the
 JSON file to write.
@@ -17,6 +18,7 @@ import pytest
 from support_flows.machines import engine
 
 SEEN: dict[str, set[str]] = {}
+TAKEN: set[str] = set()
 
 
 def _key(compiled: engine.Compiled, chosen: engine.Edge) -> str:
@@ -24,26 +26,34 @@ def _key(compiled: engine.Compiled, chosen: engine.Edge) -> str:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    original = engine.TableEngine.run
+    select, run = engine.Compiled.select, engine.TableEngine.run
 
-    def recording(self: engine.TableEngine, model: Any, event: str, facts: Any) -> None:
-        compiled = self.compiled
-        chosen = compiled.select(str(model.state), event, facts)
+    def recording_select(self: engine.Compiled, state: str, event: str, facts: Any) -> Any:
+        """Every path that asks the table (actions, check(), decide()) selects through here."""
+        chosen = select(self, state, event, facts)
         if chosen is not None:
-            failing = SEEN.setdefault(_key(compiled, chosen), set())
-            for name, check in compiled.chart.registry.checks.items():
+            failing = SEEN.setdefault(_key(self, chosen), set())
+            for name, check in self.chart.registry.checks.items():
                 try:
                     if check(facts) is not None:
                         failing.add(name)
                 except Exception:  # a check that cannot read these facts would refuse loudly
                     failing.add(name)
-        original(self, model, event, facts)
+        return chosen
 
-    engine.TableEngine.run = recording  # type: ignore[method-assign]
+    def recording_run(self: engine.TableEngine, model: Any, event: str, facts: Any) -> None:
+        chosen = select(self.compiled, str(model.state), event, facts)
+        run(self, model, event, facts)
+        if chosen is not None:
+            TAKEN.add(_key(self.compiled, chosen))
+
+    engine.Compiled.select = recording_select  # type: ignore[method-assign]
+    engine.TableEngine.run = recording_run  # type: ignore[method-assign]
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     path = os.environ.get("EDGE_RECORD")
     if path:
         with open(path, "w", encoding="utf-8") as out:
-            json.dump({k: sorted(v) for k, v in SEEN.items()}, out, indent=1, sort_keys=True)
+            failing = {k: sorted(v) for k, v in SEEN.items()}
+            json.dump({"failing": failing, "taken": sorted(TAKEN)}, out, indent=1, sort_keys=True)

@@ -15,6 +15,12 @@ declared-guard lists, which would catch every mutation trivially) and stops at t
 A mutation is caught when some behaviour test fails (a definition-time error counts too: the chart
 refuses to load). It prints a line per mutation and a summary; the exit status is 1 if any
 mutation survived.
+
+A first run of the suite with tools/edge_recorder.py records, for each edge selected, which checks
+would refuse there, and which edges were taken. Mutations no test of the suite can tell apart are
+listed instead of run: a guard added or dropped where it never fails in the suite, an action
+dropped from an edge the suite never takes. Each is impossible (the guard cannot fail there, the
+edge cannot be taken) or a missing test; the list says which mutations to look at.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 TRACKED = [
@@ -53,6 +60,10 @@ ORDER = sorted(
 
 EQUIVALENT: list[str] = []
 """Added guards that never fail where their edge is taken in the suite: no test can tell."""
+UNOBSERVABLE: list[str] = []
+"""Dropped guards that never fail where their edge is selected in the suite, and dropped actions
+of edges the suite never takes: no test of the suite can tell. Listed, because each is either
+impossible (the guard cannot fail there, the edge cannot be taken) or a test that is missing."""
 
 CHARTS = {
     "plan": ("support_flows/machines/plan.py", "PlanChart"),
@@ -105,8 +116,9 @@ def _keyword(call: ast.Call, name: str) -> ast.keyword | None:
     return next((k for k in call.keywords if k.arg == name), None)
 
 
-def record_failing_checks(python: str) -> dict[str, set[str]]:
-    """Run the suite once with the edge recorder: for each edge taken, the checks that fail."""
+def record_failing_checks(python: str) -> tuple[dict[str, set[str]], set[str]]:
+    """Run the suite once with the edge recorder: for each edge selected, the checks that fail
+    there; and the edges taken."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "edges.json"
         tests = [name for name in TRACKED if name.startswith("tests/") and name.endswith(".py")]
@@ -123,10 +135,11 @@ def record_failing_checks(python: str) -> dict[str, set[str]]:
             capture_output=True,
             check=False,
         )
-        return {k: set(v) for k, v in json.loads(out.read_text(encoding="utf-8")).items()}
+        recorded = json.loads(out.read_text(encoding="utf-8"))
+        return {k: set(v) for k, v in recorded["failing"].items()}, set(recorded["taken"])
 
 
-def mutations(chart: str, failing: dict[str, set[str]]) -> Iterator[Mutation]:
+def mutations(chart: str, failing: dict[str, set[str]], taken: set[str]) -> Iterator[Mutation]:
     path, class_name = CHARTS[chart]
     text = (ROOT / path).read_text(encoding="utf-8")
     module_name = path.removesuffix(".py").replace("/", ".")
@@ -135,7 +148,7 @@ def mutations(chart: str, failing: dict[str, set[str]]) -> Iterator[Mutation]:
     registry = chart_class.registry
     states = [s.id for s in chart_class.states]
 
-    def variants() -> Iterator[tuple[str, str, str, int, callable]]:  # type: ignore[valid-type]
+    def variants() -> Iterator[tuple[str, str, str, int, tuple[str, Any]]]:
         tree = ast.parse(text)
         cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == class_name)
         for index, (event, call) in enumerate(_edge_calls(cls)):
@@ -144,7 +157,11 @@ def mutations(chart: str, failing: dict[str, set[str]]) -> Iterator[Mutation]:
             label = f"{event} {source}->{target}"
             unless = _keyword(call, "unless")
             guards = _names(unless.value, tree) if unless else []
+            key = f"{class_name} {event} {source}->{target}"
             for guard in guards:
+                if guard not in failing.get(key, ()):
+                    UNOBSERVABLE.append(f"{chart}: drop guard on {label}: {guard}")
+                    continue
                 yield (
                     "drop guard",
                     label,
@@ -155,8 +172,7 @@ def mutations(chart: str, failing: dict[str, set[str]]) -> Iterator[Mutation]:
             for check in registry.checks:
                 if check in guards:
                     continue
-                fails_here = check in failing.get(f"{class_name} {event} {source}->{target}", ())
-                if not fails_here:
+                if check not in failing.get(key, ()):
                     EQUIVALENT.append(f"{chart}: add guard on {label}: {check}")
                     continue
                 yield "add guard", label, check, index, ("unless", [*guards, check])
@@ -166,13 +182,11 @@ def mutations(chart: str, failing: dict[str, set[str]]) -> Iterator[Mutation]:
             on = _keyword(call, "on")
             actions = _names(on.value, tree) if on else []
             for act in actions:
-                yield (
-                    "drop action",
-                    label,
-                    act.strip("'\""),
-                    index,
-                    ("on", [a for a in actions if a != act]),
-                )
+                name = act.strip("'\"")
+                if key not in taken:
+                    UNOBSERVABLE.append(f"{chart}: drop action on {label}: {name}")
+                    continue
+                yield "drop action", label, name, index, ("on", [a for a in actions if a != act])
 
     for kind, label, change, index, (field, value) in variants():
         tree = ast.parse(text)
@@ -237,9 +251,12 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=0, help="run only the first N mutations")
     options = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    failing = record_failing_checks(sys.executable)
+    failing, taken = record_failing_checks(sys.executable)
     todo = [
-        m for chart in CHARTS if options.only in (None, chart) for m in mutations(chart, failing)
+        m
+        for chart in CHARTS
+        if options.only in (None, chart)
+        for m in mutations(chart, failing, taken)
     ]
     if options.limit:
         todo = todo[: options.limit]
@@ -261,6 +278,13 @@ def main() -> int:
         "in the suite (an equivalent mutation), e.g. contact_sales on an edge selected only for "
         "developer or premium"
     )
+    print(
+        f"{len(UNOBSERVABLE)} dropped guards or actions were not run: the guard never fails where"
+        " its edge is selected in the suite, or the suite never takes the edge; each is impossible"
+        " or a missing test:"
+    )
+    for line in UNOBSERVABLE:
+        print(f"  not run: {line}")
     for mutation in survivors:
         print(f"  survived: {mutation.describe()}")
     return 1 if survivors else 0
