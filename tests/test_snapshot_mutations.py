@@ -141,6 +141,19 @@ def build_order(
     return order, clock
 
 
+built_orders = st.builds(
+    build_order,
+    tz=st.sampled_from(ZONES),
+    start=st.integers(0, 400 * 24 * 60),
+    console=st.booleans(),
+    units=st.integers(1, 6),
+    hours_per_unit=st.sampled_from([1, 2]),
+    validity=st.sampled_from([None, 1, 12]),
+    steps=order_steps,
+)
+"""Random orders, each with its clock: opened either way, then driven through random steps."""
+
+
 # -- one random mutation anywhere in the nested snapshot --------------------------------------
 
 VALID_LOOKING = (
@@ -458,34 +471,16 @@ def exercise_order(order: sf.ConsultingOrder, clock: sf.FrozenClock, org: sf.Org
     assert twin.snapshot() == final
 
 
-@given(
-    tz=st.sampled_from(ZONES),
-    start=st.integers(0, 400 * 24 * 60),
-    console=st.booleans(),
-    units=st.integers(1, 6),
-    hours_per_unit=st.sampled_from([1, 2]),
-    validity=st.sampled_from([None, 1, 12]),
-    steps=order_steps,
-    later=after_snapshot,
-    data=st.data(),
-)
+@given(built=built_orders, later=after_snapshot, data=st.data())
 def test_v2_a_mutated_order_snapshot_is_refused_whole_or_fully_usable(
-    tz: str,
-    start: int,
-    console: bool,
-    units: int,
-    hours_per_unit: int,
-    validity: int | None,
-    steps: list[tuple[Any, ...]],
-    later: int,
-    data: st.DataObject,
+    built: tuple[sf.ConsultingOrder, sf.FrozenClock], later: int, data: st.DataObject
 ) -> None:
     """V2: a mutated order snapshot is refused whole, or restores to a fully usable order."""
-    order, clock = build_order(tz, start, console, units, hours_per_unit, validity, steps)
+    order, clock = built
     written = order.snapshot()
     mutated, kind = mutate(data, written)
     restore_clock = sf.FrozenClock(clock.now().add(minutes=later))
-    org = org_in(tz)
+    org = order.org
     outbox = sf.InMemoryOutbox()
     try:
         restored = sf.ConsultingOrder.restore(mutated, org, clock=restore_clock, outbox=outbox)

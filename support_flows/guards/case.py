@@ -48,7 +48,7 @@ CASE.add(not_org_member)
 @CASE.check(Reason.PROJECT_NOT_FOUND, "C5")
 def project_not_found(f: CaseFacts) -> str | None:
     """C5: a project-level case needs a project that belongs to the organization."""
-    if f.project_id is None or f.project_id in f.org.project_ids:
+    if f.project_id is None or f.org.has_project(f.project_id):
         return None
     return f"project {describe(f.project_id)} does not belong to organization {f.org.org_id!r}"
 
@@ -81,7 +81,7 @@ def project_role_required(f: CaseFacts) -> str | None:
             f"user {actor.user_id!r} holds no role in any project of organization "
             f"{org.org_id!r} and is not its Organization Owner"
         )
-    if f.project_id in org.project_ids and actor.roles_in_project(f.project_id):
+    if org.has_project(f.project_id) and actor.roles_in_project(f.project_id):
         return None
     return (
         f"user {actor.user_id!r} holds no role in project {describe(f.project_id)} of organization "

@@ -57,7 +57,7 @@ def plan_state_of(plan: object) -> PlanState:
 def _target(scope: object, project_id: object) -> str | None:
     """The case's project (None at organization scope); a project id that does not fit the
     scope is refused (V1, V5)."""
-    if parse(Scope, scope, "scope") == "project":
+    if parse(Scope, scope, "scope") is Scope.PROJECT:
         return identifier(project_id, "a project-level case's project_id")
     if project_id is not None:
         raise invalid(
