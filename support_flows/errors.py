@@ -38,9 +38,12 @@ class Reason(enum.StrEnum):
     SESSION_ALREADY_STARTED = "session_already_started"
     UNKNOWN_SESSION = "unknown_session"
     ORDER_NOT_ACTIVE = "order_not_active"
+    BUYER_EMAIL_REQUIRED = "buyer_email_required"
+    REENTRANT_CALL = "reentrant_call"
     STALE_REVISION = "stale_revision"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     NOT_FOUND = "not_found"
+    STORE_UNAVAILABLE = "store_unavailable"
 
 
 class Violation(str):
@@ -241,6 +244,7 @@ HTTP_STATUS: dict[Reason, int] = {
             Reason.SESSION_NOT_STARTED,
             Reason.STALE_REVISION,
             Reason.IDEMPOTENCY_KEY_REUSED,
+            Reason.REENTRANT_CALL,
         ),
         409,
     ),
@@ -253,13 +257,15 @@ HTTP_STATUS: dict[Reason, int] = {
             Reason.INSUFFICIENT_UNITS,
             Reason.SESSION_IN_PAST,
             Reason.SESSION_AFTER_EXPIRY,
+            Reason.BUYER_EMAIL_REQUIRED,
         ),
         422,
     ),
+    Reason.STORE_UNAVAILABLE: 503,
 }
 """The HTTP status a host answers for each reason: 400 malformed input, 402 the plan, 403 the
-role, 404 not found, 409 a conflict with the current state (or a stale revision), 422 any other
-business refusal."""
+role, 404 not found, 409 a conflict with the current state (a stale revision, a re-entrant call),
+422 any other business refusal, 503 a store that cannot be reached."""
 
 
 def http_status(error: SupportFlowsError | Decision | Violation | Reason | str) -> int:

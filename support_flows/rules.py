@@ -52,6 +52,7 @@ SECTIONS: Mapping[str, str] = MappingProxyType(
         "F": "Flex Consulting orders",
         "V": "Values and definitions",
         "S": "Storage",
+        "U": "The command line",
     }
 )
 
@@ -540,11 +541,16 @@ _CATALOG = (
     _rule(
         "F3",
         "One confirmation email per purchase",
-        sources=(_SEED,),
+        sources=(_SEED, _DECISION),
+        reasons=(_R.BUYER_EMAIL_REQUIRED,),
         statement=(
             "On purchase exactly one confirmation email is queued to the buyer, with instructions "
-            "to schedule hours. Confirming an order that is past `checkout`, in any state, "
-            "changes nothing and sends nothing, so replays are safe."
+            "to schedule hours, after the purchase itself is complete (a confirm made from inside "
+            "the email's delivery sees a purchased order). Confirming an order that is past "
+            "`checkout`, in any state, changes nothing and sends nothing, so replays are safe. A "
+            "console buyer without an e-mail address is refused with reason "
+            "`buyer_email_required`, listed with the checkout's other failing checks after "
+            "`billing_role_required`: it is a fact about the buyer, not malformed input."
         ),
     ),
     _rule(
@@ -626,7 +632,14 @@ _CATALOG = (
             "order or naming unknown events; a trial or last plan that does not fit the state; a "
             "snapshot written for another organization or another billing timezone; session "
             "units that are not positive or do not match the hours; a unit balance that breaks "
-            "F7. The message names the first inconsistency found."
+            "F7. Derived facts must be derivable: with its history, a record's billing periods, "
+            "balances, flags and recorded instants are exactly what that history produces; "
+            "without it, every period, flag and instant must be one that some sequence of "
+            "accepted requests could have produced from the rest of the record (no closed "
+            "billing period inside a trial; `recorded_at` present and not after anything the "
+            "record still holds as due; an order's validity ended only at or after its expiry; "
+            "a session cancelled only after it was booked). Restore accepts exactly what the "
+            "library could have written. The message names the first inconsistency found."
         ),
     ),
     _rule(
@@ -680,6 +693,18 @@ _CATALOG = (
             "no second email and no duplicated history."
         ),
     ),
+    _rule(
+        "V7",
+        "No re-entrant calls",
+        sources=(_DECISION,),
+        reasons=(_R.REENTRANT_CALL,),
+        statement=(
+            "A call into an object from inside one of its own calls (from a clock, an outbox or "
+            "any callback the object is running, on the same thread) is refused with reason "
+            "`reentrant_call` and changes nothing; the outer call completes as if the inner one "
+            "had not been made."
+        ),
+    ),
     # S: storage
     _rule(
         "S1",
@@ -721,8 +746,12 @@ _CATALOG = (
         "Append-only audit log",
         sources=(_INDUSTRY,),
         statement=(
-            "The audit log is append-only: it records every request, accepted or refused, and "
-            "every applied change, each with its instant, actor and idempotency key."
+            "The audit log is append-only: it records every request (accepted or refused, "
+            "including a refusal raised by the host's own function inside a store command) and "
+            "every applied change, each with its instant, actor and idempotency key. The database "
+            "itself refuses UPDATE, DELETE and TRUNCATE of the log. A request's parameters are "
+            "kept at a bounded size (each value shortened to at most 1 KiB, with its full length "
+            "recorded), so no request grows the log by more than a few KiB."
         ),
     ),
     _rule(
@@ -734,6 +763,47 @@ _CATALOG = (
             "The month-start job applies each due change exactly once, at its recorded instant, "
             "whatever the number of workers and however often it is interrupted and rerun. "
             "Loading a plan or order that is not stored is refused with reason `not_found`."
+        ),
+    ),
+    _rule(
+        "S6",
+        "Store URLs and unavailable databases",
+        sources=(_DECISION,),
+        reasons=(_R.INVALID_VALUE, _R.STORE_UNAVAILABLE),
+        statement=(
+            "A store URL names its backend (`sqlite:///path`, `sqlite://` in memory, "
+            "`postgresql://...`); anything else is refused with reason `invalid_value`. A "
+            "database that cannot be reached, opened, created or written is reported with reason "
+            "`store_unavailable`, naming the URL without its password; no driver exception "
+            "reaches the caller. Values a database cannot hold (NaN, infinities, text with NUL) "
+            "are refused as malformed input before any statement runs, and audited as refused."
+        ),
+    ),
+    # U: the command line
+    _rule(
+        "U1",
+        "Exit codes and one-line errors",
+        sources=(_INDUSTRY, _DECISION),
+        note="sysexits-style conventions",
+        statement=(
+            "Every `support-flows` command exits 0 when it did its job (or the request it "
+            "explains is allowed), 1 when a request is refused or a verification finds a "
+            "violation or an uncovered part, 2 on malformed input or usage (unknown option, bad "
+            "value, bad URL), 3 when its environment fails (database unavailable, file not "
+            "writable, missing extra). A failure prints one line, `error: [code, rule] message`, "
+            "on standard error, and never a traceback."
+        ),
+    ),
+    _rule(
+        "U2",
+        "Commands perform the event they name",
+        sources=(_DECISION,),
+        reasons=(_R.INVALID_VALUE,),
+        statement=(
+            "A command that names an event (`timeline upgrade:premium@...`) performs that event "
+            "or is refused: when the request would take another event (an upgrade to a lower "
+            "tier), it is malformed input, refused with reason `invalid_value`, naming the event "
+            "it would be."
         ),
     ),
 )

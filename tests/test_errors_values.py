@@ -55,9 +55,12 @@ RULES_REASONS = [
     "session_already_started",
     "unknown_session",
     "order_not_active",
+    "buyer_email_required",
+    "reentrant_call",
     "stale_revision",
     "idempotency_key_reused",
     "not_found",
+    "store_unavailable",
 ]
 
 # Malformed input per DESIGN.md ("naive datetime, unknown timezone, units < 1") and RULES V1/V2.

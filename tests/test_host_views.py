@@ -87,7 +87,7 @@ def test_parse_instant_refuses_naive_or_malformed_text(text: object, code: str) 
 
 def test_http_status_maps_every_reason() -> None:
     """Every reason has an HTTP status; an allowed decision is 200."""
-    assert {sf.http_status(reason) for reason in sf.Reason} <= {400, 402, 403, 404, 409, 422}
+    assert {sf.http_status(reason) for reason in sf.Reason} <= {400, 402, 403, 404, 409, 422, 503}
     assert sf.http_status(sf.Decision()) == 200
     with pytest.raises(sf.Refused) as caught:
         sf.SupportPlan(ORG, clock=sf.FrozenClock(START)).cancel(actor=OWNER)

@@ -16,8 +16,10 @@ EXPECTED_IDS = [
     "P21",
     *(f"C{n}" for n in range(1, 8)),
     *(f"F{n}" for n in range(8)),
-    *(f"V{n}" for n in range(1, 7)),
-    *(f"S{n}" for n in range(1, 6)),
+    *(f"V{n}" for n in range(1, 8)),
+    *(f"S{n}" for n in range(1, 7)),
+    "U1",
+    "U2",
 ]
 
 # Every refusal each rule describes; rules not listed here produce none.
@@ -45,6 +47,7 @@ EXPECTED_REASONS = {
     "F0": ("not_org_member", "order_not_active"),
     "F1": ("billing_role_required", "sales_reference_required"),
     "F2": ("invalid_quantity",),
+    "F3": ("buyer_email_required",),
     "F4": ("invalid_quantity", "insufficient_units", "session_in_past"),
     "F5": ("session_already_started", "session_not_started", "unknown_session"),
     "F6": ("session_after_expiry", "invalid_quantity"),
@@ -54,9 +57,12 @@ EXPECTED_REASONS = {
     "V3": ("event_not_allowed",),
     "V4": ("invalid_quantity", "invalid_value"),
     "V5": ("invalid_value", "unknown_timezone"),
+    "V7": ("reentrant_call",),
     "S1": ("stale_revision",),
     "S2": ("idempotency_key_reused",),
     "S5": ("not_found",),
+    "S6": ("invalid_value", "store_unavailable"),
+    "U2": ("invalid_value",),
 }
 
 LOCAL_PATH_MARKERS = ("/work", "/home", "/tmp", "/shared", "/usr", "~/", "\\", ".md", ".py")
@@ -69,7 +75,7 @@ def test_catalog_holds_every_rule_id_in_document_order() -> None:
 
 def test_keys_sections_and_ids_agree() -> None:
     """Each entry is keyed by its own id and sits in the section its id's letter names."""
-    assert list(SECTIONS) == ["T", "P", "C", "F", "V", "S"]
+    assert list(SECTIONS) == ["T", "P", "C", "F", "V", "S", "U"]
     for rule_id, entry in RULES.items():
         assert isinstance(entry, Rule)
         assert entry.id == rule_id
@@ -93,7 +99,7 @@ def test_reasons_per_rule_follow_the_specification() -> None:
     }
 
 
-@pytest.mark.parametrize("rule_id", ["T3", "T5", "T8", "P6", "P14", "P20", "C7", "F3", "V6", "S3"])
+@pytest.mark.parametrize("rule_id", ["T3", "T5", "T8", "P6", "P14", "P20", "C7", "V6", "S3", "S4", "U1"])
 def test_rules_without_refusals_produce_no_reason(rule_id: str) -> None:
     """Rules that describe behaviour but no refusal carry no reason code."""
     assert rule(rule_id).reasons == ()

@@ -11,7 +11,7 @@ from support_flows.diagram_graph import CHARTS, compiled
 from support_flows.rules import RULES
 
 ROOT = Path(__file__).resolve().parent.parent
-RULE_ID = re.compile(r"(?<![A-Z0-9])([TPCFVS]\d{1,2})(?![0-9])")
+RULE_ID = re.compile(r"(?<![A-Z0-9])([TPCFVSUK]\d{1,2})(?![0-9])")
 
 
 def guard_and_action_rules() -> set[str]:
@@ -54,7 +54,7 @@ def test_every_rule_id_the_package_cites_is_in_the_catalog() -> None:
             if (
                 isinstance(node, ast.Constant)
                 and isinstance(node.value, str)
-                and re.fullmatch(r"[TPCFVS]\d{1,2}", node.value)
+                and re.fullmatch(r"[TPCFVSUK]\d{1,2}", node.value)
             ):
                 cited.setdefault(node.value, str(path.relative_to(ROOT)))
     assert cited, "no rule id found: the scan is broken"
