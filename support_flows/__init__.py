@@ -8,6 +8,7 @@ from support_flows.errors import (
     Reason,
     Refused,
     SupportFlowsError,
+    Unavailable,
     Violation,
     http_status,
 )
@@ -61,6 +62,7 @@ __all__ = [
     "SystemClock",
     "Tier",
     "Trial",
+    "Unavailable",
     "UnitBalance",
     "Violation",
     "check_case",

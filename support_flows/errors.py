@@ -178,6 +178,11 @@ class InvalidInput(SupportFlowsError, ValueError):
     """The request was malformed (bad name, naive datetime, bad quantity, bad snapshot)."""
 
 
+class Unavailable(SupportFlowsError):
+    """The environment failed: a store that cannot be reached, opened or written (S6); nothing
+    changed, and the same request may succeed once the environment is back."""
+
+
 MALFORMED = frozenset(
     {
         Reason.NAIVE_DATETIME,
@@ -190,10 +195,13 @@ MALFORMED = frozenset(
 
 
 def error_for(reasons: Iterable[Violation]) -> SupportFlowsError:
-    """`InvalidInput` when the primary reason is malformed input, otherwise `Refused`."""
+    """`InvalidInput` when the primary reason is malformed input, `Unavailable` when the store
+    cannot be reached, otherwise `Refused`."""
     found = tuple(reasons)
     if found and found[0].code in MALFORMED:
         return InvalidInput(found)
+    if found and found[0].code is Reason.STORE_UNAVAILABLE:
+        return Unavailable(found)
     return Refused(found)
 
 

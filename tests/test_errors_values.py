@@ -6,6 +6,7 @@ import pickle
 import attrs
 import pytest
 
+import support_flows as sf
 from support_flows import (
     Channel,
     Decision,
@@ -292,12 +293,21 @@ def test_error_for_picks_invalid_input_for_malformed_input(code):
     assert error.code == code
 
 
-@pytest.mark.parametrize("code", sorted(set(RULES_REASONS) - MALFORMED))
+@pytest.mark.parametrize("code", sorted(set(RULES_REASONS) - MALFORMED - {"store_unavailable"}))
 def test_error_for_picks_refused_for_business_reasons(code):
     """error_for gives Refused when the primary reason is a business refusal."""
     error = error_for([violation(code, "X1"), violation("invalid_value", "V1")])
     assert type(error) is Refused
     assert error.code == code
+
+
+def test_error_for_picks_unavailable_for_a_store_that_cannot_be_reached():
+    """S6: store_unavailable is an Unavailable error (neither a refusal nor malformed input)."""
+    error = error_for([violation("store_unavailable", "S6")])
+    assert type(error) is sf.Unavailable
+    assert isinstance(error, sf.SupportFlowsError)
+    assert not isinstance(error, sf.Refused | ValueError)
+    assert sf.http_status(error) == 503
 
 
 # V1: names

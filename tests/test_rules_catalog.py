@@ -99,7 +99,9 @@ def test_reasons_per_rule_follow_the_specification() -> None:
     }
 
 
-@pytest.mark.parametrize("rule_id", ["T3", "T5", "T8", "P6", "P14", "P20", "C7", "V6", "S3", "S4", "U1"])
+@pytest.mark.parametrize(
+    "rule_id", ["T3", "T5", "T8", "P6", "P14", "P20", "C7", "V6", "S3", "S4", "U1"]
+)
 def test_rules_without_refusals_produce_no_reason(rule_id: str) -> None:
     """Rules that describe behaviour but no refusal carry no reason code."""
     assert rule(rule_id).reasons == ()
