@@ -18,7 +18,7 @@ import pendulum
 
 import support_flows as sf
 
-__all__ = ["SPECIMENS", "BrokenZone", "Sabotage", "hostile_class", "specimens"]
+__all__ = ["SPECIMENS", "BrokenZone", "Sabotage", "hostile_class", "plain_datetime", "specimens"]
 
 
 class Sabotage(Exception):
@@ -131,3 +131,16 @@ def specimens() -> list[tuple[str, Make]]:
 
 
 SPECIMENS = specimens()
+
+
+_FIELDS = (
+    *(vars(dt.date)[name] for name in ("year", "month", "day")),
+    *(vars(dt.datetime)[name] for name in ("hour", "minute", "second", "microsecond", "tzinfo")),
+)
+
+
+def plain_datetime(value: dt.datetime) -> dt.datetime:
+    """The stdlib datetime a datetime subclass holds, read through datetime's own fields (none of
+    the subclass's overrides runs)."""
+    fields = [field.__get__(value) for field in _FIELDS]
+    return dt.datetime(*fields, fold=vars(dt.datetime)["fold"].__get__(value))
