@@ -120,7 +120,12 @@ class Decision:
     reasons: tuple[Violation, ...]
 
     def __init__(self, reasons: Iterable[Violation] = ()) -> None:
-        _set_reasons(self, _violations(reasons, "a decision's reasons"))
+        if type(reasons) is not tuple:
+            reasons = _violations(reasons, "a decision's reasons")
+        for reason in reasons:  # a loop, not a generator: every check answers through here
+            if type(reason) is not Violation:
+                _violations(reasons, "a decision's reasons")
+        _set_reasons(self, reasons)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"Decision is immutable (tried to set {name!r})")
