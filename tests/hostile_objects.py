@@ -31,30 +31,31 @@ def _sabotage(*args: object, **kwargs: object) -> Any:
 
 _SABOTAGED = property(_sabotage)
 
-OBJECT_METHODS = (
+DUNDERS = (
     *("__eq__", "__ne__", "__hash__", "__iter__", "__len__", "__bool__", "__getitem__"),
     *("__contains__", "__str__", "__repr__", "__format__", "__lt__", "__le__", "__gt__"),
-    *("__ge__", "__index__", "__int__", "__float__", "__call__", "__getattr__"),
+    *("__ge__", "__index__", "__int__", "__float__"),
 )
-"""What an object may define for itself; each is sabotaged alone, then all at once."""
-
+"""What any value may define for itself."""
+OBJECT_METHODS = (*DUNDERS, "__call__", "__getattr__")
+"""An object's: each is sabotaged alone, then all at once."""
 TEXT_METHODS = (
-    *OBJECT_METHODS[:-4],
+    *DUNDERS,
     *("__add__", "__radd__", "__mod__", "__mul__", "strip", "isprintable", "casefold"),
     *("lower", "upper", "startswith", "endswith", "split", "partition", "encode", "replace"),
     *("join", "format", "isidentifier", "splitlines", "__getnewargs__"),
 )
 NUMBER_METHODS = (
-    *OBJECT_METHODS[:-4],
+    *DUNDERS,
     *("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__"),
     *("__floordiv__", "__mod__", "__neg__", "__abs__", "__round__", "bit_length", "is_integer"),
 )
 CONTAINER_METHODS = (
-    *OBJECT_METHODS[:-4],
+    *DUNDERS,
     *("__reversed__", "items", "keys", "values", "get", "copy", "__or__", "__and__", "__sub__"),
 )
 INSTANT_METHODS = (
-    *OBJECT_METHODS[:-4],
+    *DUNDERS,
     *("utcoffset", "dst", "tzname", "astimezone", "replace", "isoformat", "timestamp"),
     *("date", "time", "timetuple", "__add__", "__radd__", "__sub__", "__rsub__"),
     *("in_timezone", "in_tz", "add", "subtract", "naive", "is_past", "is_future"),

@@ -16,6 +16,10 @@ Two exceptions: a field replaced inside a snapshot needs only `invalid_snapshot`
 reading that a business rule then refuses (`Refused`) need not be named.
 No message may exceed 10,000 characters (a 1 MB value is shortened by `describe`).
 
+The pools hold the specimens of `hostile_objects.py` too (values whose own `__eq__`, `__hash__`,
+`__iter__`, `__len__`, `__repr__`, `tzinfo` or `__class__` raise), so they reach every argument,
+every snapshot field and every clock reading; the helpers here ask only a value's type.
+
 Valid aware instants (zoneinfo or fixed-offset tzinfo, 1970 to Nov 2999, after the clock's now
 where the call needs that) must be accepted where an instant is expected; nothing in the pool is
 a clock or an outbox, so those arguments must always be refused.
