@@ -16,7 +16,7 @@ from typing import Any
 import pendulum
 
 from support_flows.clock import FrozenClock, not_before
-from support_flows.errors import InvalidInput, describe
+from support_flows.errors import InvalidInput, Reason, describe, invalid
 from support_flows.inputs import of_type
 from support_flows.localtime import instant
 from support_flows.machines.consulting import ConsultingOrder
@@ -37,6 +37,8 @@ __all__ = ["apply_due"]
 Applied = tuple[HistoryEntry, ...] | tuple[OrderEvent, ...]
 _PLAN_ENGINE = TableEngine(PLAN_CHART)
 Result = tuple[dict[str, Any], Applied] | InvalidInput
+_NOT_STREAMS = (str, bytes, bytearray, dict)
+"""One snapshot or one text passed where a stream of records is expected."""
 
 
 class _NoMail:
@@ -50,13 +52,52 @@ def apply_due(
     records: Iterable[tuple[object, Organization]], *, until: dt.datetime
 ) -> Iterator[Result]:
     """For each (snapshot, organization): (new snapshot, applied entries), or the InvalidInput
-    refusing it. A snapshot written without its history comes back without it."""
+    refusing it. A snapshot written without its history comes back without it.
+
+    `until` and `records` are checked at the call (T1, V4, V5); each record as it comes."""
     at = instant(until, "until")
+    return _stream(_iterate(records), records, at)
+
+
+def _iterate(records: object) -> Iterator[object]:
+    if type(records) not in _NOT_STREAMS:
+        try:
+            return iter(records)  # type: ignore[call-overload, no-any-return]
+        except Exception:  # not iterable, or an __iter__ of its own that raises
+            pass
+    raise invalid(
+        Reason.INVALID_VALUE,
+        "V5",
+        f"records must be an iterable of (snapshot, Organization) pairs, got {describe(records)}",
+    )
+
+
+def _stream(stream: Iterator[object], records: object, at: pendulum.DateTime) -> Iterator[Result]:
     clock = FrozenClock(at)
     outbox = _NoMail()
-    for data, org in records:
+    number = 0
+    while True:
         try:
-            yield _one(data, org, at, clock, outbox)
+            record = next(stream)
+        except StopIteration:
+            return
+        except Exception as error:  # the stream's own iteration failed: nothing more to read
+            raise invalid(
+                Reason.INVALID_VALUE,
+                "V5",
+                f"records could not be read after record {number}: "
+                f"{type(error).__name__} from {describe(records)}",
+            ) from error
+        number += 1
+        if type(record) is not tuple or len(record) != 2:
+            yield invalid(
+                Reason.INVALID_VALUE,
+                "V5",
+                f"record {number} must be a (snapshot, Organization) tuple, got {describe(record)}",
+            )
+            continue
+        try:
+            yield _one(record[0], record[1], at, clock, outbox)
         except InvalidInput as error:
             yield error
 
@@ -64,18 +105,22 @@ def apply_due(
 def _one(
     data: object, org: Organization, at: pendulum.DateTime, clock: FrozenClock, outbox: _NoMail
 ) -> Result:
-    kind = data.get("kind") if isinstance(data, dict) else None
-    if kind == PLAN_KIND:
+    if type(data) is not dict:
+        raise refuse(
+            "support plan or consulting order", f"a snapshot is a dict, got {describe(data)}"
+        )
+    kind = data.get("kind")
+    if type(kind) is str and kind == PLAN_KIND:
         # What SupportPlan.restore + apply_due + snapshot do, without the object around the
         # record: the same V2 checks, the same compiled chart and actions, the same writer
         # (which writes the history back only if the record held it).
         book = book_from_snapshot(data, of_type(org, Organization, "org"))
         applied: Applied = apply_until(book, org, _PLAN_ENGINE, not_before(at, book.recorded_at))
         return snapshot_of(book, org), applied
-    if kind == ORDER_KIND:
+    if type(kind) is str and kind == ORDER_KIND:
         order = ConsultingOrder.restore(data, org, clock=clock, outbox=outbox)
         applied = order.apply_due()
-        keep = isinstance(data, dict) and data.get("history") is not None
+        keep = data.get("history") is not None
         return order.snapshot(history=keep), applied
     raise refuse(
         "support plan or consulting order",

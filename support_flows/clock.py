@@ -8,7 +8,7 @@ from typing import Protocol, runtime_checkable
 import pendulum
 
 from support_flows.errors import Reason, describe, invalid
-from support_flows.inputs import finite_number
+from support_flows.inputs import choice, finite_number
 from support_flows.localtime import instant, next_month_start
 
 __all__ = ["Clock", "FrozenClock", "SystemClock", "next_month_start", "not_before", "read_clock"]
@@ -83,13 +83,7 @@ class FrozenClock:
     def advance(self, **duration: float) -> pendulum.DateTime:
         """Move forward by a pendulum duration, e.g. `advance(days=30, hours=1)`."""
         for unit, amount in duration.items():
-            if unit not in DURATION_UNITS:
-                raise invalid(
-                    Reason.INVALID_VALUE,
-                    "V1",
-                    f"unknown duration unit {describe(unit)}; "
-                    f"accepted: {', '.join(DURATION_UNITS)}",
-                )
+            choice(unit, DURATION_UNITS, "duration unit")
             finite_number(amount, f"advance({unit}=...)")
         try:
             step = pendulum.duration(**duration)

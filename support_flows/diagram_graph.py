@@ -16,6 +16,7 @@ from typing import Any
 import attrs
 import pendulum
 
+from support_flows.clock import read_clock
 from support_flows.errors import Reason, describe, invalid
 from support_flows.localtime import parse_instant
 from support_flows.machines.engine import Compiled, Edge
@@ -44,7 +45,7 @@ CHARTS: Mapping[str, str] = MappingProxyType(
 
 def compiled(name: object) -> Compiled:
     """The compiled chart called `name` ("plan", "case", "consulting"); unknown names are V1."""
-    module = CHARTS.get(name) if isinstance(name, str) else None
+    module = CHARTS.get(name) if type(name) is str else None
     if module is None:
         raise invalid(
             Reason.INVALID_VALUE,
@@ -196,7 +197,7 @@ def local(moment: pendulum.DateTime, tz: str) -> str:
 def _plan_highlight(plan: Any) -> Highlight:
     tz = plan.org.billing_timezone
     state = str(plan.state.value)
-    now = local(plan.clock.now(), tz)
+    now = local(read_clock(plan.clock), tz)
     caption = f"{plan.org.org_id} at {now}: {state}"
     pending, trial = plan.pending, plan.trial
     if pending is not None:
@@ -224,20 +225,25 @@ def _order_highlight(order: Any) -> Highlight:
     return Highlight(str(record["state"]), caption)
 
 
+def _flow_highlight(flow: Any) -> Highlight:
+    return Highlight(flow.state, f"case flow of {flow.member.user_id}")
+
+
 def _subject(subject: object) -> tuple[str, Highlight | None]:
     from support_flows.machines.case import CaseFlow
     from support_flows.machines.consulting import ConsultingOrder
     from support_flows.machines.plan import SupportPlan
 
-    if isinstance(subject, str):
+    kind = type(subject)
+    if kind is str:
         compiled(subject)
-        return subject, None
-    if isinstance(subject, SupportPlan):
+        return subject, None  # type: ignore[return-value]
+    if issubclass(kind, SupportPlan):
         return "plan", _plan_highlight(subject)
-    if isinstance(subject, ConsultingOrder):
+    if issubclass(kind, ConsultingOrder):
         return "consulting", _order_highlight(subject)
-    if isinstance(subject, CaseFlow):
-        return "case", Highlight(subject.state, f"case flow of {subject.member.user_id}")
+    if issubclass(kind, CaseFlow):
+        return "case", _flow_highlight(subject)
     raise invalid(
         Reason.INVALID_VALUE,
         "V1",

@@ -16,7 +16,8 @@ import sysconfig
 from pathlib import Path
 
 from support_flows.diagram_graph import CHARTS, Graph, Node, Transition, graph_of
-from support_flows.errors import Reason, SupportFlowsError, Violation, describe, invalid
+from support_flows.errors import Reason, SupportFlowsError, Violation
+from support_flows.inputs import choice
 
 __all__ = [
     "CHARTS",
@@ -287,12 +288,7 @@ def standalone_svg(dot: str) -> str:
 def render(subject: object, fmt: str = "mermaid") -> str | bytes:
     """`subject` (a chart name, or a live SupportPlan, ConsultingOrder or CaseFlow) drawn as
     "mermaid", "dot" or "svg" (text) or "png" (bytes)."""
-    if fmt not in FORMATS:
-        raise invalid(
-            Reason.INVALID_VALUE,
-            "V1",
-            f"unknown diagram format {describe(fmt)}; accepted: {', '.join(FORMATS)}",
-        )
+    choice(fmt, FORMATS, "diagram format")
     graph = graph_of(subject)
     if fmt == "mermaid":
         return to_mermaid(graph)

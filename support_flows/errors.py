@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 
@@ -58,7 +58,14 @@ class Violation(str):
     message: str
 
     def __new__(cls, code: Reason | str, rule: str, message: str) -> Violation:
-        reason = code if type(code) is Reason else Reason(code)
+        reason = code if type(code) is Reason else _reason(code)
+        if type(rule) is not str or type(message) is not str:
+            raise invalid(
+                Reason.INVALID_VALUE,
+                "V5",
+                f"a violation's rule and message are text, got {describe(rule)}, "
+                f"{describe(message)}",
+            )
         self = str.__new__(cls, reason._value_)
         _set_code(self, reason)
         _set_rule(self, rule)
@@ -78,6 +85,28 @@ class Violation(str):
         return {"code": self.code.value, "rule": self.rule, "message": self.message}
 
 
+def _reason(code: object) -> Reason:
+    found = Reason._value2member_map_.get(code) if type(code) is str else None
+    if found is None:
+        raise invalid(Reason.INVALID_VALUE, "V1", f"unknown reason code {describe(code)}")
+    return found  # type: ignore[return-value]
+
+
+def _violations(reasons: object, what: str) -> tuple[Violation, ...]:
+    """`reasons` as a tuple of Violations, read once; anything else is V5."""
+    found = reasons if type(reasons) is tuple else None
+    if found is None and type(reasons) is not str:
+        try:
+            found = tuple(reasons)  # type: ignore[arg-type]
+        except Exception:  # not iterable, or an iteration of its own that raises
+            found = None
+    if found is None or any(type(reason) is not Violation for reason in found):
+        raise invalid(
+            Reason.INVALID_VALUE, "V5", f"{what} must be Violations, got {describe(reasons)}"
+        )
+    return found
+
+
 # The slots' own setters: Violation refuses attribute assignment once built.
 _set_code = vars(Violation)["code"].__set__
 _set_rule = vars(Violation)["rule"].__set__
@@ -91,7 +120,12 @@ class Decision:
     reasons: tuple[Violation, ...]
 
     def __init__(self, reasons: Iterable[Violation] = ()) -> None:
-        _set_reasons(self, reasons if type(reasons) is tuple else tuple(reasons))
+        if type(reasons) is not tuple:
+            reasons = _violations(reasons, "a decision's reasons")
+        for reason in reasons:  # a loop, not a generator: every check answers through here
+            if type(reason) is not Violation:
+                _violations(reasons, "a decision's reasons")
+        _set_reasons(self, reasons)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"Decision is immutable (tried to set {name!r})")
@@ -109,7 +143,7 @@ class Decision:
         return self.allowed
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Decision) and self.reasons == other.reasons
+        return type(other) is Decision and self.reasons == other.reasons
 
     def __hash__(self) -> int:
         return hash(self.reasons)
@@ -137,7 +171,9 @@ class SupportFlowsError(Exception):
     reasons: tuple[Violation, ...]
 
     def __init__(self, reasons: Violation | Iterable[Violation]) -> None:
-        self.reasons = (reasons,) if isinstance(reasons, Violation) else tuple(reasons)
+        self.reasons = (
+            (reasons,) if type(reasons) is Violation else _violations(reasons, "an error's reasons")
+        )
         if not self.reasons:
             raise ValueError(f"{type(self).__name__} needs at least one reason")
         super().__init__(self.message)
@@ -211,20 +247,27 @@ def invalid(code: Reason, rule: str, message: str) -> InvalidInput:
 
 
 def describe(value: object, limit: int = 80) -> str:
-    """`repr(value)` for a message, shortened when long: the start and the full length."""
-    if isinstance(value, dt.datetime | dt.date):
-        try:
-            return value.isoformat()
-        except Exception:  # a foreign tzinfo may fail; fall back to the repr
-            pass
-    try:
-        text = repr(value)
-    except Exception:  # a hostile object's __repr__ may fail; name its type instead
-        return f"<{type(value).__name__} object>"
+    """`repr(value)` for a message, shortened when long: the start and the full length. Only the
+    value's type is trusted: a repr (or a date's isoformat) that raises names the type instead."""
+    kind = type(value)
+    text = _text(lambda: value.isoformat()) if issubclass(kind, dt.date) else None  # type: ignore[attr-defined]
+    if text is None:
+        text = _text(lambda: repr(value))
+    if text is None:
+        return f"<{kind.__name__} object>"
     if len(text) <= limit:
         return text
-    size = len(value) if isinstance(value, (str, bytes)) else len(text)
+    size = len(value) if kind is str or kind is bytes else len(text)  # type: ignore[arg-type]
     return f"{text[: limit - 20]}... ({size} characters)"
+
+
+def _text(read: Callable[[], object]) -> str | None:
+    """What `read` returns, as plain text; None if it raises or returns no text."""
+    try:
+        text = read()
+    except Exception:  # a foreign tzinfo, or a hostile object's own method
+        return None
+    return str.__str__(text) if issubclass(type(text), str) else None
 
 
 HTTP_STATUS: dict[Reason, int] = {
@@ -279,16 +322,20 @@ role, 404 not found, 409 a conflict with the current state (a stale revision, a 
 def http_status(error: SupportFlowsError | Decision | Violation | Reason | str) -> int:
     """The HTTP status for an error (or refused decision, violation, reason) by its primary
     reason; 200 for an allowed decision."""
-    if isinstance(error, Decision):
-        if error.allowed:
+    kind = type(error)
+    if issubclass(kind, Decision):
+        if error.allowed:  # type: ignore[union-attr]
             return 200
-        error = error.reasons[0]
-    if isinstance(error, SupportFlowsError):
-        error = error.primary
-    code = error.code if isinstance(error, Violation) else error
-    try:
-        return HTTP_STATUS[Reason(code)]
-    except (ValueError, KeyError):
+        error = error.reasons[0]  # type: ignore[union-attr]
+    elif issubclass(kind, SupportFlowsError):
+        error = error.primary  # type: ignore[union-attr]
+    # Reason, Violation and str hash and compare as the code's text; no other type is asked.
+    status = HTTP_STATUS.get(error) if type(error) in _CODE_TYPES else None  # type: ignore[arg-type]
+    if status is None:
         raise invalid(
-            Reason.INVALID_VALUE, "V1", f"no HTTP status for {describe(code)}: not a reason code"
-        ) from None
+            Reason.INVALID_VALUE, "V1", f"no HTTP status for {describe(error)}: not a reason code"
+        )
+    return status
+
+
+_CODE_TYPES = (Reason, Violation, str)

@@ -1,28 +1,39 @@
-"""Input checks every public entry point runs first (RULES.md V4, V5): a coded error, never a
-raw Python one, naming the offending value."""
+"""Input checks every public entry point runs first (RULES.md V1, V4, V5): a coded error, never a
+raw Python one, naming the offending value.
+
+Types are checked exactly (``type(x) is str``) before a value is used: a subclass of a built-in
+may override ``__eq__``, ``__hash__``, ``__len__`` or ``strip`` with code of its own, and an
+object's ``__class__`` may lie to ``isinstance``."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
 import types
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from support_flows.errors import Reason, describe, invalid
+from support_flows.errors import Reason, SupportFlowsError, describe, invalid
 
 __all__ = [
     "MAX_ID_LENGTH",
     "MAX_TITLE_LENGTH",
     "QUANTITY_BOUNDS",
+    "attribute",
+    "callback",
+    "choice",
     "email",
     "finite_number",
     "flag",
+    "has_method",
     "identifier",
     "is_email",
     "is_identifier",
+    "items",
     "of_type",
     "quantity",
     "text",
+    "whole",
 ]
 
 T = TypeVar("T")
@@ -43,7 +54,7 @@ QUANTITY_BOUNDS = {
 def is_identifier(value: object) -> bool:
     """A non-empty printable string, no surrounding whitespace, at most 200 characters (V5)."""
     return (
-        isinstance(value, str)
+        type(value) is str
         and 0 < len(value) <= MAX_ID_LENGTH
         and value.isprintable()
         and value == value.strip()
@@ -52,7 +63,7 @@ def is_identifier(value: object) -> bool:
 
 def is_email(value: object) -> bool:
     """One '@' with text on both sides, printable, no spaces, at most 254 characters (V5)."""
-    if not isinstance(value, str) or not 0 < len(value) <= MAX_EMAIL_LENGTH:
+    if type(value) is not str or not 0 < len(value) <= MAX_EMAIL_LENGTH:
         return False
     local, at, domain = value.partition("@")
     return (
@@ -89,7 +100,7 @@ def email(value: object, what: str) -> str:
 
 def text(value: object, what: str, limit: int = MAX_TITLE_LENGTH) -> str:
     """Free text: printable, not blank, at most `limit` characters (V5)."""
-    if isinstance(value, str) and value.strip() and len(value) <= limit and value.isprintable():
+    if type(value) is str and value.strip() and len(value) <= limit and value.isprintable():
         return value
     raise invalid(
         Reason.INVALID_VALUE,
@@ -121,7 +132,8 @@ def finite_number(value: object, what: str) -> float:
 
 
 def flag(value: object, what: str) -> bool:
-    if isinstance(value, bool):
+    """True or False, nothing merely truthy (V5)."""
+    if type(value) is bool:
         return value
     raise invalid(
         Reason.INVALID_VALUE, "V5", f"{what} must be True or False, got {describe(value)}"
@@ -129,9 +141,10 @@ def flag(value: object, what: str) -> bool:
 
 
 def of_type(value: object, kind: type[T], what: str) -> T:
-    """`value` if it is a `kind`; anything else (None, a number, another record) is V5."""
-    if isinstance(value, kind):
-        return value
+    """`value` if it is a `kind`; anything else (None, a number, another record) is V5. The
+    type itself is asked, never the object's own ``__class__``."""
+    if type(value) is kind or issubclass(type(value), kind):
+        return value  # type: ignore[return-value]
     raise invalid(
         Reason.INVALID_VALUE,
         "V5",
@@ -142,12 +155,76 @@ def of_type(value: object, kind: type[T], what: str) -> T:
 def has_method(value: Any, name: str, what: str) -> Any:
     """`value` if it is an object with a callable `name` (a clock's `now`, an outbox's `send`),
     else V5. A class, a module or a datetime (which has a `now` of its own) is not one."""
-    if not isinstance(value, type | types.ModuleType | dt.date) and callable(
-        getattr(value, name, None)
-    ):
+    try:
+        found = not issubclass(type(value), type | types.ModuleType | dt.date) and callable(
+            getattr(value, name, None)
+        )
+    except Exception:  # an attribute lookup of the object's own that raises
+        found = False
+    if found:
         return value
     raise invalid(
         Reason.INVALID_VALUE,
         "V5",
         f"{what} must have a {name}() method, got {describe(value)}",
     )
+
+
+def choice(value: object, accepted: tuple[str, ...], what: str, *, rule: str = "V1") -> str:
+    """`value` if it is one of the names `accepted` (an exact str); anything else is V1."""
+    if type(value) is str and value in accepted:
+        return value
+    raise invalid(
+        Reason.INVALID_VALUE,
+        rule,
+        f"unknown {what} {describe(value)}; accepted: {', '.join(accepted)}",
+    )
+
+
+def whole(value: object, what: str, low: int, high: int, *, rule: str = "V4") -> int:
+    """A whole number from `low` to `high` inclusive; a bool is not a number (V4)."""
+    if type(value) is int and low <= value <= high:
+        return value
+    raise invalid(
+        Reason.INVALID_VALUE,
+        rule,
+        f"{what} must be a whole number from {low} to {high}, got {describe(value)}",
+    )
+
+
+def callback(value: T, what: str) -> T:
+    """`value` if it is None or callable (a progress callback, a factory); else V5."""
+    if value is None or callable(value):
+        return value
+    raise invalid(
+        Reason.INVALID_VALUE, "V5", f"{what} must be callable or None, got {describe(value)}"
+    )
+
+
+_COLLECTIONS = (list, set, frozenset)
+
+
+def items(values: object, what: str, expected: str) -> tuple[object, ...]:
+    """The items of a collection argument, read once: a tuple, list, set or any iterable that
+    is not text or a mapping. One that cannot be iterated, or whose iteration raises, is V5."""
+    kind = type(values)
+    if kind is tuple:
+        return values  # type: ignore[return-value]
+    if kind in _COLLECTIONS:
+        return tuple(values)  # type: ignore[arg-type]
+    if not issubclass(kind, str | bytes | bytearray | Mapping):
+        try:
+            return tuple(values)  # type: ignore[arg-type]
+        except Exception:  # not iterable, or an iteration of its own that raises
+            pass
+    raise invalid(Reason.INVALID_VALUE, "V5", f"{what} must be {expected}, got {describe(values)}")
+
+
+def attribute(value: object, name: str, default: object) -> object:
+    """`value.name`, or `default` when the object has none or its lookup raises."""
+    try:
+        return getattr(value, name, default)
+    except SupportFlowsError:  # a live object of ours refusing the read (its clock, V7)
+        raise
+    except Exception:  # a property or __getattr__ of the object's own that raises
+        return default

@@ -38,7 +38,7 @@ def _canonical_zones() -> dict[str, str]:
 
 def zone(name: str) -> zoneinfo.ZoneInfo:
     """The IANA zone called `name`; anything else is refused with `unknown_timezone` (T2, V5)."""
-    if not isinstance(name, str) or not name:
+    if type(name) is not str or not name:
         raise invalid(
             Reason.UNKNOWN_TIMEZONE, "T2", f"timezone {describe(name)} is not an IANA zone name"
         )
@@ -69,24 +69,43 @@ def _pendulum_zone(name: str) -> pendulum.Timezone | pendulum.FixedTimezone:
     return pendulum.timezone(name)
 
 
-def _aware(moment: object, what: str) -> dt.datetime:
-    if not isinstance(moment, dt.datetime):
+_FIELDS = (
+    *(vars(dt.date)[name] for name in ("year", "month", "day")),
+    *(vars(dt.datetime)[name] for name in ("hour", "minute", "second", "microsecond", "tzinfo")),
+)
+_FOLD = vars(dt.datetime)["fold"]
+"""The datetime type's own field readers: a subclass's overrides of them are never called."""
+
+
+def _stdlib(moment: object, what: str) -> dt.datetime:
+    """`moment` as a plain stdlib datetime; a subclass (pendulum's, a test library's) is read
+    through the datetime type's own fields. Anything else is refused (T1)."""
+    kind = type(moment)
+    if kind is dt.datetime:
+        return moment  # type: ignore[return-value]
+    if not issubclass(kind, dt.datetime):
         raise invalid(
             Reason.INVALID_VALUE, "T1", f"{what} must be an aware datetime, got {describe(moment)}"
         )
+    return dt.datetime(*[field.__get__(moment) for field in _FIELDS], fold=_FOLD.__get__(moment))
+
+
+def _utc(moment: object, what: str) -> dt.datetime:
+    """`moment` as a stdlib UTC datetime: aware (T1), its year within reach of 1970-2999 (V4)."""
+    plain = _stdlib(moment, what)
     try:
-        offset = moment.utcoffset()
+        offset = plain.utcoffset()
     except Exception:  # a foreign tzinfo may raise anything
         offset = None
-    if moment.tzinfo is None or offset is None:
+    if plain.tzinfo is None or offset is None:
         raise invalid(
             Reason.NAIVE_DATETIME,
             "T1",
             f"{what} {describe(moment)} has no timezone; pass an aware datetime",
         )
-    if not FIRST_YEAR - 1 <= moment.year <= LAST_YEAR + 1 or not isinstance(offset, dt.timedelta):
+    if not FIRST_YEAR - 1 <= plain.year <= LAST_YEAR + 1:
         raise _out_of_range(moment, what)
-    return moment
+    return plain.replace(tzinfo=UTC) - offset
 
 
 def _out_of_range(moment: object, what: str) -> InvalidInput:
@@ -95,23 +114,6 @@ def _out_of_range(moment: object, what: str) -> InvalidInput:
         "V4",
         f"{what} {describe(moment)} is outside the years {FIRST_YEAR}-{LAST_YEAR}",
     )
-
-
-def _plain_utc(moment: dt.datetime) -> dt.datetime:
-    """A stdlib UTC datetime for `moment`; pendulum's own datetime methods are never used."""
-    offset = moment.utcoffset()
-    assert offset is not None
-    wall = dt.datetime(
-        moment.year,
-        moment.month,
-        moment.day,
-        moment.hour,
-        moment.minute,
-        moment.second,
-        moment.microsecond,
-        tzinfo=UTC,
-    )
-    return wall - offset
 
 
 def _from_utc(utc: dt.datetime, what: str = "instant") -> pendulum.DateTime:
@@ -140,14 +142,13 @@ def instant(moment: object, what: str = "moment") -> pendulum.DateTime:
         if not FIRST_YEAR <= moment.year <= LAST_YEAR:
             raise _out_of_range(moment, what)
         return moment
-    aware = _aware(moment, what)
-    return _from_utc(_plain_utc(aware), what)
+    return _from_utc(_utc(moment, what), what)
 
 
 def parse_instant(text: object) -> pendulum.DateTime:
     """An ISO 8601 instant with an offset ("2026-03-01T00:00:00+01:00", or "Z") as a UTC instant;
     naive text is refused with `naive_datetime` (T1), anything else with `invalid_value`."""
-    if not isinstance(text, str) or len(text) > 64:
+    if type(text) is not str or len(text) > 64:
         raise invalid(
             Reason.INVALID_VALUE, "T1", f"an instant must be ISO 8601 text, got {describe(text)}"
         )
@@ -167,7 +168,7 @@ def in_zone(moment: dt.datetime, tz: str) -> pendulum.DateTime:
 
 def _wall(moment: dt.datetime, tz: zoneinfo.ZoneInfo) -> dt.datetime:
     """The naive local wall time of `moment` in `tz`, as a plain stdlib datetime."""
-    local = _plain_utc(_aware(moment, "moment")).astimezone(tz)
+    local = _utc(moment, "moment").astimezone(tz)
     return dt.datetime(
         local.year,
         local.month,

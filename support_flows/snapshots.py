@@ -125,7 +125,7 @@ def unstructure(record: object) -> dict[str, Any]:
 def _refusal(data: object, kind: type[Any], what: str) -> Exception:
     """Why `data`, which the generated reader refused, is not a `kind`: cattrs' detailed pass
     names the field at fault (V2)."""
-    if not isinstance(data, dict):
+    if type(data) is not dict:
         return refuse(what, f"a snapshot is a dict, got {describe(data)}")
     try:
         detailed.structure(data, kind)
@@ -163,7 +163,7 @@ def read(data: object, kind: type[T], name: str, what: str) -> T:
     else:
         if data["kind"] == name:  # type: ignore[index]  # it read a dict with every field
             return record  # type: ignore[no-any-return]
-    if isinstance(data, dict) and data.get("kind") != name:
+    if type(data) is dict and data.get("kind") != name:
         raise refuse(
             what, f"kind {describe(data.get('kind'))}, expected {name!r}, in {describe(data)}"
         )

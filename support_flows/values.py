@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import attrs
 
 from support_flows.errors import Reason, describe, invalid
-from support_flows.inputs import email, flag, identifier, of_type
+from support_flows.inputs import email, flag, identifier, items, of_type
 from support_flows.localtime import zone
 
 
@@ -88,7 +88,7 @@ E = TypeVar("E", bound=enum.Enum)
 
 def parse(kind: type[E], value: object, what: str | None = None) -> E:
     """`value` as a member of `kind`; an unknown name is refused with `invalid_value` (V1)."""
-    if isinstance(value, kind):
+    if type(value) is kind:
         return value
     if type(value) is str:
         member = kind._value2member_map_.get(value)
@@ -107,15 +107,10 @@ RoleInput = Iterable[Role | str] | Role | str | None
 def _roles_of(kind: frozenset[Role], label: str, values: object) -> frozenset[Role]:
     if values is None:
         return frozenset()
-    if isinstance(values, str):
+    if type(values) is str or type(values) is Role:
         values = (values,)
-    if not isinstance(values, Iterable) or isinstance(values, Mapping | bytes):
-        raise invalid(
-            Reason.INVALID_VALUE,
-            "V5",
-            f"roles held as {label} must be a set of role names, got {describe(values)}",
-        )
-    roles = frozenset(parse(Role, v, "role") for v in values)
+    given = items(values, f"roles held as {label}", "a set of role names")
+    roles = frozenset(parse(Role, v, "role") for v in given)
     if wrong := sorted(roles - kind):
         raise invalid(
             Reason.INVALID_VALUE,
@@ -161,19 +156,29 @@ def _project_roles(
 ) -> Mapping[str, frozenset[Role]]:
     if values is None:
         return ProjectRoles({})
-    if not isinstance(values, Mapping):
-        raise invalid(
-            Reason.INVALID_VALUE,
-            "V5",
-            f"project_roles must map project ids to roles, got {describe(values)}",
-        )
     held = {
         identifier(p, "a project id in project_roles"): _roles_of(
             PROJECT_ROLES, "a project role", r
         )
-        for p, r in values.items()
+        for p, r in _pairs(values)
     }
     return ProjectRoles({project: roles for project, roles in held.items() if roles})
+
+
+def _pairs(values: object) -> tuple[tuple[object, object], ...]:
+    """The (project id, roles) pairs of a mapping, read once; V5 if it is none or reading fails."""
+    if type(values) is dict:
+        return tuple(values.items())
+    if issubclass(type(values), Mapping):
+        try:
+            return tuple((key, value) for key, value in values.items())  # type: ignore[attr-defined]
+        except Exception:  # a mapping of the host's own whose reading raises
+            pass
+    raise invalid(
+        Reason.INVALID_VALUE,
+        "V5",
+        f"project_roles must map project ids to roles, got {describe(values)}",
+    )
 
 
 def _required_id(kind: str) -> Callable[[object, attrs.Attribute[str], object], None]:
@@ -209,15 +214,13 @@ class Project:
 def _projects(values: object) -> tuple[Project, ...]:
     if type(values) is tuple and not values:
         return ()
-    if isinstance(values, str | Project):
+    if type(values) is str or issubclass(type(values), Project):
         values = (values,)
-    if not isinstance(values, Iterable) or isinstance(values, Mapping | bytes):
-        raise invalid(
-            Reason.INVALID_VALUE,
-            "V5",
-            f"projects must be a sequence of Project or project ids, got {describe(values)}",
-        )
-    projects = tuple(v if isinstance(v, Project) else Project(v) for v in values)
+    given = items(values, "projects", "a sequence of Project or project ids")
+    projects = tuple(
+        of_type(v, Project, "a project") if issubclass(type(v), Project) else Project(v)  # type: ignore[arg-type]
+        for v in given
+    )
     if len({p.project_id for p in projects}) != len(projects):
         twice = sorted(i for i, n in Counter(p.project_id for p in projects).items() if n > 1)
         raise invalid(

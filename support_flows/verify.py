@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from support_flows.errors import Reason, invalid
+from support_flows.inputs import callback, choice, whole
 from support_flows.verify_explore import Tracker
 from support_flows.verify_model import (
     Counterexample,
@@ -60,24 +60,13 @@ class _Explorer(Protocol):
 
 
 def _module(machine: object) -> _Explorer:
-    if machine not in MACHINES:
-        raise invalid(
-            Reason.INVALID_VALUE,
-            "V1",
-            f"unknown machine {machine!r}; accepted: {', '.join(MACHINES)}",
-        )
+    choice(machine, MACHINES, "machine")
     module: _Explorer = importlib.import_module(f"support_flows.verify_{machine}")
     return module
 
 
 def _depth(depth: object, default: int) -> int:
-    if depth is None:
-        return default
-    if isinstance(depth, bool) or not isinstance(depth, int) or not 1 <= depth <= 12:
-        raise invalid(
-            Reason.INVALID_VALUE, "V4", f"depth must be a whole number from 1 to 12, got {depth!r}"
-        )
-    return depth
+    return default if depth is None else whole(depth, "depth", 1, 12)
 
 
 def default_depth(machine: str) -> int:
@@ -89,6 +78,7 @@ def run(machine: str, *, depth: int | None = None, progress: Progress | None = N
     """Explore `machine` ("plan", "case" or "consulting") to `depth` steps (its default when
     None), checking every invariant after every step, and report. `progress` receives a line
     now and then on long runs."""
+    callback(progress, "progress")
     module = _module(machine)
     steps = _depth(depth, module.DEPTH)
     started = time.monotonic()

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import random
 import tracemalloc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pendulum
 import pytest
+from hostile_objects import hostile_class
 
 import support_flows as sf
 from support_flows import bulk
+from support_flows.errors import describe
 from support_flows.localtime import next_month_start
 
 ZONES = (
@@ -195,3 +198,92 @@ def test_p21_a_premium_record_s_timeline_is_computed_once_for_the_check_and_the_
     assert [entry.event for entry in applied] == ["apply_pending"]
     assert written["state"] == "developer"
     assert len(computed) == 1
+
+
+IterationRaises = hostile_class(object, ("__iter__", "__len__", "__getitem__"))
+PairRaises = hostile_class(tuple, ("__iter__", "__len__", "__getitem__", "__eq__", "__hash__"))
+
+NOT_PAIRS: list[tuple[str, Callable[[dict[str, Any], sf.Organization], object]]] = [
+    ("()", lambda good, org: ()),
+    ("a 3-tuple", lambda good, org: (good, org, org)),
+    ("None", lambda good, org: None),
+    ("42", lambda good, org: 42),
+    ("a string", lambda good, org: "plan"),
+    ("the snapshot alone", lambda good, org: good),
+    ("a list pair", lambda good, org: [good, org]),
+    ("the pair swapped", lambda good, org: (org, good)),
+    ("an org id for the org", lambda good, org: (good, org.org_id)),
+    ("a string for the snapshot", lambda good, org: ("plan", org)),
+    ("an org whose __class__ raises", lambda good, org: (good, hostile_class(object, ())())),
+    ("a dict subclass snapshot", lambda good, org: (hostile_class(dict, ("get",))(good), org)),
+    ("an object whose __iter__ raises", lambda good, org: IterationRaises()),
+    ("a tuple subclass whose __len__ raises", lambda good, org: PairRaises((good, org))),
+]
+
+
+@pytest.mark.parametrize(("label", "make"), NOT_PAIRS, ids=[label for label, _ in NOT_PAIRS])
+def test_v5_an_item_that_is_no_pair_yields_its_error_and_the_stream_goes_on(
+    label: str, make: Callable[[dict[str, Any], sf.Organization], object]
+) -> None:
+    """V5, V2: an item that is no (snapshot, Organization) tuple yields its error; the rest run."""
+    good, org = random_plan(random.Random(11), 2)
+    until = START.add(days=200)
+    results = list(bulk.apply_due([(good, org), make(good, org), (good, org)], until=until))
+    assert len(results) == 3
+    assert isinstance(results[1], sf.InvalidInput), results[1]
+    assert results[1].code in ("invalid_value", "invalid_snapshot")
+    assert not isinstance(results[0], Exception)
+    assert results[0] == results[2]
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        *(lambda: 42, lambda: None, lambda: {"kind": "support_plan"}),
+        *(lambda: "plan", lambda: b"p", IterationRaises),
+    ],
+    ids=["42", "None", "a dict", "a str", "bytes", "__iter__ raises"],
+)
+def test_v5_records_that_are_no_stream_are_refused_at_the_call(make: Callable[[], object]) -> None:
+    """V5: records that are no stream (42, None, a dict, text) are refused at the call, named."""
+    records = make()
+    with pytest.raises(sf.InvalidInput) as caught:
+        bulk.apply_due(records, until=START)  # type: ignore[arg-type]
+    assert (caught.value.code, caught.value.rule) == ("invalid_value", "V5")
+    assert describe(records) in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("until", "code", "rule"),
+    [
+        (dt.datetime(2026, 3, 1), "naive_datetime", "T1"),
+        (dt.datetime(3000, 1, 1, tzinfo=dt.UTC), "invalid_value", "V4"),
+        (dt.datetime(1969, 12, 31, tzinfo=dt.UTC), "invalid_value", "V4"),
+        ("2026-03-01T00:00:00+00:00", "invalid_value", "T1"),
+        (None, "invalid_value", "T1"),
+    ],
+    ids=["naive", "year 3000", "year 1969", "text", "None"],
+)
+def test_t1_v4_an_until_that_is_no_instant_in_range_is_refused_at_the_call(
+    until: object, code: str, rule: str
+) -> None:
+    """T1, V4: a naive, out-of-range or non-datetime `until` is refused at the call."""
+    with pytest.raises(sf.InvalidInput) as caught:
+        bulk.apply_due([], until=until)  # type: ignore[arg-type]
+    assert (caught.value.code, caught.value.rule) == (code, rule)
+
+
+def test_v5_a_stream_whose_iteration_fails_midway_ends_with_a_coded_error() -> None:
+    """V5: a stream whose own iteration raises midway ends with invalid_value, not the raw error."""
+    good, org = random_plan(random.Random(5), 1)
+
+    def stream() -> Iterator[tuple[dict[str, Any], sf.Organization]]:
+        yield (good, org)
+        raise RuntimeError("the host's cursor broke")
+
+    results = bulk.apply_due(stream(), until=START.add(days=40))
+    assert not isinstance(next(results), Exception)
+    with pytest.raises(sf.InvalidInput) as caught:
+        next(results)
+    assert caught.value.code == "invalid_value"
+    assert "after record 1: RuntimeError" in caught.value.message

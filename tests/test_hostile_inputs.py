@@ -16,6 +16,10 @@ Two exceptions: a field replaced inside a snapshot needs only `invalid_snapshot`
 reading that a business rule then refuses (`Refused`) need not be named.
 No message may exceed 10,000 characters (a 1 MB value is shortened by `describe`).
 
+The pools hold the specimens of `hostile_objects.py` too (values whose own `__eq__`, `__hash__`,
+`__iter__`, `__len__`, `__repr__`, `tzinfo` or `__class__` raise), so they reach every argument,
+every snapshot field and every clock reading; the helpers here ask only a value's type.
+
 Valid aware instants (zoneinfo or fixed-offset tzinfo, 1970 to Nov 2999, after the clock's now
 where the call needs that) must be accepted where an instant is expected; nothing in the pool is
 a clock or an outbox, so those arguments must always be refused.
@@ -37,6 +41,7 @@ from typing import Any
 
 import pendulum
 import pytest
+from hostile_objects import SPECIMENS, plain_datetime
 from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 
@@ -82,9 +87,7 @@ class Hostile:
 def _safe_describe(value: object) -> str:
     try:
         return describe(value)
-    except Exception:  # a datetime whose tzinfo misbehaves cannot be shown
-        if isinstance(value, dt.datetime):
-            return f"<datetime {value.replace(tzinfo=None).isoformat()} with {value.tzinfo!r}>"
+    except Exception:  # describe must not raise; the test that calls it then fails readably
         return f"<{type(value).__name__} object>"
 
 
@@ -175,10 +178,17 @@ TEXTS = [
     *("\u200b", "\u202eabc", "\ud800", "\u00a0p-1", b"org-1", bytearray(b"p-1")),
 ]
 
+SABOTAGED = [make() for _, make in SPECIMENS]
+"""Values whose own methods raise (hostile_objects.py), each also in the pool of its kind."""
+NUMBERS += [v for v in SABOTAGED if issubclass(type(v), int | float)]
+TEXTS += [v for v in SABOTAGED if issubclass(type(v), str)]
+INSTANTS += [v for v in SABOTAGED if issubclass(type(v), dt.datetime)]
+
 OBJECTS = [
     *(ORG, OWNER, PROJECT, [], ["p-1"], {}, {"a": 1}, {"p-1"}, frozenset({"ORG_OWNER"})),
     *((1, 2), object(), ReprFails(), sf.Tier.PREMIUM, sf.Role.ORG_OWNER, sf.Severity.S1),
     sf.Scope.PROJECT,
+    *SABOTAGED,
 ]
 
 _padded_ids = st.builds(
@@ -265,11 +275,12 @@ def _names(value: object, depth: int = 0) -> set[str]:
     """The spellings of `value` a message may use (see the module docstring); for a small
     container, its elements' too."""
     found = {_safe_describe(value)}
-    if isinstance(value, str) and len(value) >= 4 and value.isprintable():
+    kind = type(value)  # only the type is asked: a specimen's own methods raise
+    if kind is str and len(value) >= 4 and value.isprintable():  # type: ignore[arg-type, attr-defined]
         found.add(str(value))  # a role or tier named bare, as in "ORG_OWNER cannot be held..."
-    if isinstance(value, sf.Project):
-        found |= _names(value.project_id, depth + 1)  # "repeated: ['p-1']"
-    if depth < 2 and isinstance(value, list | tuple | set | frozenset | dict | bytearray):
+    if kind is sf.Project:
+        found |= _names(value.project_id, depth + 1)  # type: ignore[attr-defined]  # "repeated: ['p-1']"
+    if depth < 2 and kind in (list, tuple, set, frozenset, dict, bytearray):
         items = list(value.items()) if isinstance(value, dict) else list(value)
         for item in items[:10]:
             for part in item if isinstance(value, dict) else (item,):
@@ -278,26 +289,25 @@ def _names(value: object, depth: int = 0) -> set[str]:
         text = repr(value)
     except Exception:
         text = ""
-    if 0 < len(text) <= 300:
+    if type(text) is str and 0 < len(text) <= 300:
         found.add(text)
-    if isinstance(value, dt.datetime):
-        try:
-            if value.utcoffset() is not None:
-                found.add(value.astimezone(UTC).isoformat())
-        except (OverflowError, ValueError, TypeError):
-            pass
+    utc = _utc(value)
+    if utc is not None:
+        found.add(utc.isoformat())
     return found
 
 
 def _utc(value: object) -> dt.datetime | None:
-    """`value` in UTC if it is an aware datetime, else None."""
-    if not isinstance(value, dt.datetime):
+    """`value` in UTC if it is an aware datetime (a subclass read through datetime's own
+    fields), else None."""
+    if not issubclass(type(value), dt.datetime):
         return None
     try:
-        if value.utcoffset() is None:
+        plain = plain_datetime(value)  # type: ignore[arg-type]
+        if plain.utcoffset() is None:
             return None
-        return value.astimezone(UTC)
-    except (OverflowError, ValueError, TypeError):
+        return plain.astimezone(UTC)
+    except Exception:  # an offset out of range, or a tzinfo whose own methods raise
         return None
 
 
@@ -495,7 +505,7 @@ def entry(name: str, *args: str) -> Callable[[Run], Run]:
 def _timezone_expectation(arg: str, value: object, error: sf.SupportFlowsError | None) -> None:
     """V5: a zone name differing only in case is refused naming the canonical spelling; the
     excluded names are unknown_timezone."""
-    if not isinstance(value, str):
+    if type(value) is not str:
         return
     canonical = CANONICAL_ZONES.get(value.casefold())
     if canonical is not None and canonical != value:
@@ -570,7 +580,7 @@ def _clock_advance(arg: str, value: object, data: st.DataObject) -> None:
     clock = sf.FrozenClock(START)
     if arg == "unit":
         # Python itself refuses a keyword that is not a str, before the call.
-        assume(isinstance(value, str))
+        assume(type(value) is str)
         unit = value
         amount: object = 1
     else:

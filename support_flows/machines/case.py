@@ -28,7 +28,7 @@ from support_flows.guards.case import (
     project_role_required,
 )
 from support_flows.guards.common import not_org_member
-from support_flows.inputs import has_method, identifier, of_type, text
+from support_flows.inputs import attribute, has_method, identifier, of_type, text
 from support_flows.localtime import instant
 from support_flows.machines._base import BaseChart, edge
 from support_flows.machines.engine import action, compile_chart, engine_for
@@ -50,7 +50,7 @@ CaseIdSource = str | Callable[[], str] | None
 
 def plan_state_of(plan: object) -> PlanState:
     """The plan state named by `plan`, or by its current ``.state``; unknown names are V1."""
-    value = plan if isinstance(plan, str) else getattr(plan, "state", plan)
+    value = plan if type(plan) in (str, PlanState) else attribute(plan, "state", plan)
     return parse(PlanState, value, "plan state")
 
 
@@ -75,7 +75,7 @@ def _random_case_id() -> str:
 def _case_ids(source: object) -> Callable[[], str]:
     if source is None:
         return _random_case_id
-    if isinstance(source, str):
+    if type(source) is str:
         fixed = identifier(source, "case_id")
         return lambda: fixed
     if callable(source):

@@ -38,7 +38,7 @@ from support_flows.guards.consulting import (
     units_left_nothing_booked,
     unknown_session,
 )
-from support_flows.inputs import email, has_method, identifier, of_type, quantity
+from support_flows.inputs import email, flag, has_method, identifier, of_type, quantity
 from support_flows.localtime import instant
 from support_flows.machines._base import BaseChart, edge
 from support_flows.machines.consulting_book import OrderBook, OrderTerms, book_from_snapshot
@@ -183,7 +183,7 @@ def _order_id(order_id: object) -> str:
 
 def _sales_reference(value: object) -> str | None:
     """None or blank text is F1's missing reference; other text must be an identifier (V5)."""
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if value is None or (type(value) is str and not value.strip()):
         return value
     return identifier(value, "sales_reference")
 
@@ -423,6 +423,7 @@ class ConsultingOrder:
 
         `history=False` leaves the history out (a store keeps it in its audit log).
         """
+        flag(history, "history")
         return self._read(lambda b: unstructure(b.snapshot(history=history)))
 
     def __repr__(self) -> str:

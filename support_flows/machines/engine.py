@@ -259,9 +259,9 @@ class StatechartEngine:
 
 def engine_for(compiled: Compiled, name: str) -> Engine:
     """The engine called `name`: "table" (the default) or "statechart" (python-statemachine's)."""
-    if name == "table":
+    if type(name) is str and name == "table":
         return TableEngine(compiled)
-    if name == "statechart":
+    if type(name) is str and name == "statechart":
         return StatechartEngine(compiled)
     raise invalid(
         Reason.INVALID_VALUE, "V1", f"unknown engine {describe(name)}; accepted: table, statechart"

@@ -29,7 +29,7 @@ from support_flows.guards.plan import (
     nothing_to_cancel,
     route,
 )
-from support_flows.inputs import has_method, of_type
+from support_flows.inputs import choice, flag, has_method, of_type
 from support_flows.machines._base import BaseChart, edge
 from support_flows.machines.engine import Engine, compile_chart, engine_for
 from support_flows.machines.plan_book import PlanBook
@@ -190,6 +190,7 @@ class SupportPlan:
     def check(self, action: str, actor: Member, tier: Tier | str | None = None) -> Decision:
         """Whether `action` ("change", "cancel", "revoke_pending") would be accepted now: the
         guards of the edge its event would take, never building a chart."""
+        choice(action, REQUESTS, "action")
         with self._lock:
             facts, event = self._request(action, actor, tier)
             return Decision(COMPILED.decide(facts.state, event, facts))
@@ -221,6 +222,7 @@ class SupportPlan:
         history was. A plan restored from such a snapshot holds only what happened since, and
         writes no history either way.
         """
+        flag(history, "history")
         return self._read(lambda book: snapshot_of(book, self.org, history=history))
 
     @classmethod
