@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from support_flows.errors import InvalidInput, Reason, describe, invalid
-from support_flows.inputs import QUANTITY_BOUNDS, quantity
+from support_flows.inputs import QUANTITY_BOUNDS, identifier, quantity
 from support_flows.store.keys import jsonable
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "callback",
     "count_limit",
     "flag",
+    "name",
     "retention",
     "unholdable",
 ]
@@ -61,6 +62,16 @@ def flag(value: object, what: str, rule: str) -> bool:
         return value
     raise invalid(
         Reason.INVALID_VALUE, rule, f"{what} must be True or False, got {describe(value)}"
+    )
+
+
+def name(value: object, what: str) -> str:
+    """An identifier (V5), checked as exactly a `str` first: a subclass's own `__eq__` or
+    `strip` is never called."""
+    if type(value) is str:
+        return identifier(value, what)
+    raise invalid(
+        Reason.INVALID_VALUE, "V5", f"{what} must be an identifier (a str), got {describe(value)}"
     )
 
 

@@ -23,7 +23,7 @@ from support_flows.errors import (
     describe,
     invalid,
 )
-from support_flows.inputs import has_method, identifier, is_identifier, of_type
+from support_flows.inputs import has_method, is_identifier, of_type
 from support_flows.localtime import instant
 from support_flows.machines.consulting import ConsultingOrder, OrderAction, OrderEvent
 from support_flows.machines.plan import SupportPlan
@@ -166,7 +166,7 @@ class Store:
         delivers them through it right after the commit (what `relay` would do later).
         """
         org = self._org(None, org)
-        named = identifier(order_id, "order_id")
+        named = arguments.name(order_id, "order_id")
         with self._db.read() as conn:
             return self._load_order(conn, named, org, clock, outbox, lock=False)
 
@@ -373,7 +373,7 @@ class Store:
     ) -> Outcome:
         """`update` for a stored order (`outbox` as in `order()`)."""
         org = self._org(None, org)
-        named = identifier(order_id, "order_id")
+        named = arguments.name(order_id, "order_id")
         if outbox is not None:
             has_method(outbox, "send", "outbox")
         spec = _Spec("order", org, named, check_key(idempotency_key), request, clock)
@@ -710,7 +710,7 @@ class Store:
 
     def audit(self, org_id: str) -> tuple[AuditEntry, ...]:
         """The organization's audit entries, oldest first (S4)."""
-        named = identifier(org_id, "org_id")
+        named = arguments.name(org_id, "org_id")
         query = sa.select(audit).where(audit.c.org_id == named).order_by(audit.c.at, audit.c.id)
         with self._db.read() as conn:
             rows = conn.execute(query).all()
@@ -766,7 +766,7 @@ class Store:
     @staticmethod
     def _org(org_id: object, org: object) -> Organization:
         organization = of_type(org, Organization, "org")
-        if org_id is not None and identifier(org_id, "org_id") != organization.org_id:
+        if org_id is not None and arguments.name(org_id, "org_id") != organization.org_id:
             raise invalid(
                 Reason.INVALID_VALUE,
                 "V5",
