@@ -17,9 +17,9 @@ __all__ = [
     "callback",
     "count_limit",
     "flag",
+    "malformed",
     "name",
     "retention",
-    "unholdable",
 ]
 
 MAX_LIMIT = 1_000_000
@@ -75,17 +75,27 @@ def name(value: object, what: str) -> str:
     )
 
 
-def unholdable(params: Mapping[str, Any]) -> InvalidInput | None:
-    """The error for the first parameter no database holds (NaN, an infinity, text with NUL:
-    S6), or None: a quantity's is `invalid_quantity` (V4), anything else's `invalid_value`."""
-    for name, value in params.items():
-        try:
-            jsonable(value, strict=False, what=name)
-        except InvalidInput as error:
-            if name in QUANTITY_BOUNDS:
+def malformed(values: Mapping[str, object], optional: frozenset[str]) -> InvalidInput | None:
+    """The error for the first of a command's arguments that is not exactly of its type (a
+    quantity an `int`, anything else a `str`; None for those `optional`) or that no database
+    holds (text with NUL: S6); None when all are. Checked before any of them is used, so no
+    subclass's own methods run. A quantity's error is `invalid_quantity` (V4), NaN included."""
+    for what, value in values.items():
+        if value is None and what in optional:
+            continue
+        if what in QUANTITY_BOUNDS:
+            if type(value) is not int:
                 try:
-                    quantity(value, name)
-                except InvalidInput as refusal:
-                    return refusal
+                    quantity(value, what)
+                except InvalidInput as error:
+                    return error
+            continue
+        if type(value) is not str:
+            return invalid(
+                Reason.INVALID_VALUE, "V5", f"{what} must be text, got {describe(value)}"
+            )
+        try:
+            jsonable(value, strict=False, what=what)
+        except InvalidInput as error:
             return error
     return None

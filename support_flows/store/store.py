@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import attrs
@@ -234,7 +234,9 @@ class Store:
         """
         if not isinstance(obj, SupportPlan | ConsultingOrder):
             raise invalid(
-                Reason.INVALID_VALUE, "V5", f"save takes a SupportPlan or ConsultingOrder: {obj!r}"
+                Reason.INVALID_VALUE,
+                "V5",
+                f"save takes a SupportPlan or ConsultingOrder: {describe(obj)}",
             )
         try:
             with self._db.write() as conn:
@@ -483,10 +485,17 @@ class Store:
             "order_id": param(order_id),
             "actor": param(actor),
         }
+        raw = {
+            "units": units,
+            "hours_per_unit": hours_per_unit,
+            "validity_months": validity_months,
+            "order_id": order_id,
+        }
         return self._create(
             org,
             "start_checkout",
             params,
+            raw,
             actor,
             clock,
             idempotency_key,
@@ -530,10 +539,19 @@ class Store:
             "validity_months": param(validity_months),
             "order_id": param(order_id),
         }
+        raw = {
+            "units": units,
+            "sales_reference": sales_reference,
+            "email": email,
+            "hours_per_unit": hours_per_unit,
+            "validity_months": validity_months,
+            "order_id": order_id,
+        }
         return self._create(
             org,
             "from_representative",
             params,
+            raw,
             None,
             clock,
             idempotency_key,
@@ -559,6 +577,7 @@ class Store:
         org: Organization,
         request: str,
         params: dict[str, Any],
+        raw: Mapping[str, object],
         actor: object,
         clock: Clock,
         key: object,
@@ -570,7 +589,7 @@ class Store:
             has_method(outbox, "send", "outbox")
         spec = _Spec("order", org, None, check_key(key), [request, params], clock)
         actor_id = actor.user_id if isinstance(actor, Member) else None
-        malformed = arguments.unholdable(params)
+        malformed = arguments.malformed(raw, _OPTIONAL)
         if malformed is not None:  # S6: refused before any statement, then audited
             with self._db.write() as conn:
                 self._refuse_creation(conn, spec, request, params, actor_id, clock, malformed)
@@ -773,6 +792,9 @@ class Store:
                 f"org_id {org_id!r} does not name the organization given ({organization.org_id!r})",
             )
         return organization
+
+
+_OPTIONAL = frozenset({"validity_months", "order_id"})
 
 
 def _unholdable_request(request: object) -> InvalidInput | None:
