@@ -1,5 +1,6 @@
 """The store: plans and orders with revisions (S1), commands with idempotency keys (S2), a
-transactional outbox (S3), an append-only audit log (S4), and `not_found` for what is absent (S5).
+transactional outbox (S3), an append-only audit log (S4), `not_found` for what is absent (S5),
+and coded errors for bad URLs, failing databases and values no database holds (S6).
 """
 
 from __future__ import annotations
@@ -115,6 +116,8 @@ class Store:
     one transaction, retried a bounded number of times on a lost race, and take an idempotency
     key (S2). Every request, accepted or refused, and every change the clock applied goes to the
     audit log (S4); confirmation emails go to the outbox table in the same transaction (S3).
+    The URL names the backend (else `invalid_value`); a database that cannot be reached, opened
+    or written raises `Unavailable` (`store_unavailable`) from any method (S6).
     """
 
     def __init__(self, url: str = "sqlite://", *, retries: int = 5) -> None:
