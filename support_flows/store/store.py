@@ -1,12 +1,13 @@
 """The store: plans and orders with revisions (S1), commands with idempotency keys (S2), a
-transactional outbox (S3), an append-only audit log (S4), and `not_found` for what is absent (S5).
+transactional outbox (S3), an append-only audit log (S4), `not_found` for what is absent (S5),
+and coded errors for bad URLs, failing databases and values no database holds (S6).
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import attrs
@@ -14,16 +15,24 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from support_flows.clock import Clock, SystemClock, read_clock
-from support_flows.errors import Reason, Refused, SupportFlowsError, Violation, invalid
-from support_flows.inputs import has_method, identifier, of_type
+from support_flows.errors import (
+    InvalidInput,
+    Reason,
+    Refused,
+    SupportFlowsError,
+    Violation,
+    describe,
+    invalid,
+)
+from support_flows.inputs import has_method, is_identifier, of_type
 from support_flows.localtime import instant
 from support_flows.machines.consulting import ConsultingOrder, OrderAction, OrderEvent
 from support_flows.machines.plan import SupportPlan
 from support_flows.outbox import Outbox
-from support_flows.store import jobs, mail
+from support_flows.store import arguments, jobs, mail
 from support_flows.store._db import Database
 from support_flows.store.due import due_at
-from support_flows.store.journal import Subject, audit_rows, refusal_row
+from support_flows.store.journal import Subject, audit_rows, bounded, error_detail, refusal_row
 from support_flows.store.keys import check_key, error_from, error_record, fingerprint, jsonable
 from support_flows.store.records import AuditEntry, Outcome, from_micros, micros
 from support_flows.store.schema import audit, idempotency, migrate, orders, plans
@@ -47,6 +56,25 @@ KEY_RETENTION = dt.timedelta(hours=24)
 """S2: idempotency keys are kept at least this long."""
 
 
+class _HostFailure(Exception):
+    """Carries an exception the host's own code raised (not a refusal) out of the transaction,
+    which rolls back, so that it reaches the caller unchanged (never taken for a driver's)."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(repr(error))
+        self.error = error
+
+
+def _host(fn: Callable[[Any], T], obj: Any) -> T:
+    """`fn(obj)`: a refusal as it is, any other exception carried out (see `_HostFailure`)."""
+    try:
+        return fn(obj)
+    except SupportFlowsError:
+        raise
+    except Exception as error:
+        raise _HostFailure(error) from None
+
+
 class _Conflict(Exception):
     """A write lost to a concurrent one; the transaction rolls back and a command retries."""
 
@@ -64,6 +92,7 @@ class _Spec:
     subject_id: str | None
     key: str | None
     request: object
+    clock: object
 
 
 @attrs.frozen
@@ -87,13 +116,21 @@ class Store:
     one transaction, retried a bounded number of times on a lost race, and take an idempotency
     key (S2). Every request, accepted or refused, and every change the clock applied goes to the
     audit log (S4); confirmation emails go to the outbox table in the same transaction (S3).
+    The URL names the backend (else `invalid_value`); a database that cannot be reached, opened
+    or written raises `Unavailable` (`store_unavailable`) from any method (S6).
     """
 
     def __init__(self, url: str = "sqlite://", *, retries: int = 5) -> None:
         if type(retries) is not int or not 0 <= retries <= 100:
-            raise invalid(Reason.INVALID_VALUE, "S1", f"retries must be 0-100, got {retries!r}")
+            raise invalid(
+                Reason.INVALID_VALUE, "S1", f"retries must be 0-100, got {describe(retries)}"
+            )
         self._db = Database(url)
-        migrate(self._db)
+        try:
+            migrate(self._db)
+        except BaseException:
+            self._db.dispose()
+            raise
         self._retries = retries
         self._clock: Clock = SystemClock()
         self._insert: Any = postgresql.insert if self._db.is_postgres else sqlite.insert
@@ -132,7 +169,7 @@ class Store:
         delivers them through it right after the commit (what `relay` would do later).
         """
         org = self._org(None, org)
-        named = identifier(order_id, "order_id")
+        named = arguments.name(order_id, "order_id")
         with self._db.read() as conn:
             return self._load_order(conn, named, org, clock, outbox, lock=False)
 
@@ -200,7 +237,9 @@ class Store:
         """
         if not isinstance(obj, SupportPlan | ConsultingOrder):
             raise invalid(
-                Reason.INVALID_VALUE, "V5", f"save takes a SupportPlan or ConsultingOrder: {obj!r}"
+                Reason.INVALID_VALUE,
+                "V5",
+                f"save takes a SupportPlan or ConsultingOrder: {describe(obj)}",
             )
         try:
             with self._db.write() as conn:
@@ -308,13 +347,20 @@ class Store:
         locked, retried on a lost race (S1). `create` starts from a new Basic plan when none is
         stored (else `not_found`).
 
-        A refusal `fn` raises is recorded (audit log, idempotency key) and raised again. With an
-        `idempotency_key`, a replay returns the first outcome (`replayed=True`) and changes
+        A refusal `fn` raises (any `SupportFlowsError`: a call on the plan refused, or one the
+        host's own code raises) changes nothing, whatever `fn` did before it, and is recorded
+        (audit log, idempotency key) and raised again (S4); so is a result that cannot be
+        stored. Any other exception from `fn` is the host's failure, not a refusal: the
+        transaction rolls back, nothing is recorded, and it reaches the caller unchanged. With
+        an `idempotency_key`, a replay returns the first outcome (`replayed=True`) and changes
         nothing; the key on another request is `idempotency_key_reused` (S2). The request is
-        `request` (e.g. the HTTP method, path and body) or, by default, the calls `fn` makes.
+        `request` (e.g. the HTTP method, path and body) or, by default, the calls `fn` makes; a
+        request holding a value no database holds (NaN, an infinity, text with NUL, nesting
+        deeper than 64 levels) is refused as malformed input before `fn` runs, and recorded (S6).
         """
         org = self._org(org_id, org)
-        spec = _Spec("plan", org, org.org_id, check_key(idempotency_key), request)
+        arguments.flag(create, "create", "S5")
+        spec = _Spec("plan", org, org.org_id, check_key(idempotency_key), request, clock)
         return self._command(
             spec, lambda conn: self._load_plan(conn, org, clock, lock=True, create=create), fn
         )
@@ -332,8 +378,10 @@ class Store:
     ) -> Outcome:
         """`update` for a stored order (`outbox` as in `order()`)."""
         org = self._org(None, org)
-        named = identifier(order_id, "order_id")
-        spec = _Spec("order", org, named, check_key(idempotency_key), request)
+        named = arguments.name(order_id, "order_id")
+        if outbox is not None:
+            has_method(outbox, "send", "outbox")
+        spec = _Spec("order", org, named, check_key(idempotency_key), request, clock)
         return self._command(
             spec,
             lambda conn: self._load_order(conn, named, org, clock, outbox, lock=True),
@@ -344,13 +392,25 @@ class Store:
         self, spec: _Spec, load: Callable[[sa.Connection], Any], fn: Callable[[Any], object]
     ) -> Outcome:
         if not callable(fn):
-            raise invalid(Reason.INVALID_VALUE, "V5", f"fn must be callable, got {fn!r}")
+            raise invalid(Reason.INVALID_VALUE, "V5", f"fn must be callable, got {describe(fn)}")
+        has_method(spec.clock, "now", "clock")
+        malformed = _unholdable_request(spec.request)
+        if malformed is not None:
+            with self._db.write() as conn:
+                conn.execute(audit.insert(), [self._refusal_row(spec, malformed)])
+            raise malformed
         last: Refused | None = None
+        failure: Exception | None = None
         for _ in range(self._retries + 1):
             try:
                 return self._run(spec, load, fn)
             except _Conflict as conflict:
                 last = conflict.error
+            except _HostFailure as carried:
+                failure = carried.error
+                break
+        if failure is not None:
+            raise failure  # outside the handler: unchanged, with no carrier as its context
         assert last is not None
         raise last
 
@@ -358,26 +418,53 @@ class Store:
         self, spec: _Spec, load: Callable[[sa.Connection], Any], fn: Callable[[Any], object]
     ) -> Outcome:
         error: SupportFlowsError | None = None
-        result: object = None
         with self._db.write() as conn:
             obj = load(conn)
             stored = self._stored_key(conn, spec)
             if stored is not None:
                 return self._replay(stored, spec, obj, fn)
             try:
-                value = fn(obj)
+                result = jsonable(_host(fn, obj))
             except SupportFlowsError as refusal:
                 error = refusal
+                self._refused(conn, spec, obj, refusal)
             else:
-                result = jsonable(value)  # not storable: raised, and the transaction rolls back
-            written = self._write(conn, obj, spec.key)
-            if spec.key is not None:
-                request = spec.request if spec.request is not None else obj._sf.calls
-                self._remember(conn, spec, request, error, result, written.revision)
-        self._saved(obj, written)
+                written = self._write(conn, obj, spec.key)
+                if spec.key is not None:
+                    request = self._request(spec, obj)
+                    self._remember(conn, spec, request, None, result, written.revision)
         if error is not None:
             raise error
+        self._saved(obj, written)
         return Outcome(result, written.revision or None)
+
+    def _refused(
+        self, conn: sa.Connection, spec: _Spec, obj: Any, refusal: SupportFlowsError
+    ) -> None:
+        """A command `fn` refused: nothing it did is saved; its refused calls, and the refusal
+        itself when the host's code raised it, go to the audit log (S4), with the key (S2)."""
+        calls: list[Call] = obj._sf.calls
+        subject = Subject(spec.kind, spec.org.org_id, spec.subject_id, spec.key)
+        now = self._now()
+        rows = [refusal_row(subject, call, now) for call in calls if call.error is not None]
+        if not any(call.error is refusal for call in calls):
+            rows.append(self._refusal_row(spec, refusal))
+        conn.execute(audit.insert(), rows)
+        if spec.key is not None:
+            self._remember(conn, spec, self._request(spec, obj), refusal, None, None)
+
+    def _refusal_row(self, spec: _Spec, error: SupportFlowsError) -> dict[str, Any]:
+        """The audit row of a refusal no call on the object made: the host's own, a result
+        that cannot be stored, a request no database holds."""
+        subject = Subject(spec.kind, spec.org.org_id, spec.subject_id, spec.key)
+        detail: dict[str, Any] = {"error": error_detail(error)}
+        if spec.request is not None:
+            detail["params"] = {"request": bounded(spec.request)}
+        return subject.row(self._at(spec.clock), "refused", reason=error.code, detail=detail)
+
+    @staticmethod
+    def _request(spec: _Spec, obj: Any) -> object:
+        return spec.request if spec.request is not None else obj._sf.calls
 
     def start_checkout(
         self,
@@ -401,10 +488,17 @@ class Store:
             "order_id": param(order_id),
             "actor": param(actor),
         }
+        raw = {
+            "units": units,
+            "hours_per_unit": hours_per_unit,
+            "validity_months": validity_months,
+            "order_id": order_id,
+        }
         return self._create(
             org,
             "start_checkout",
             params,
+            raw,
             actor,
             clock,
             idempotency_key,
@@ -448,10 +542,19 @@ class Store:
             "validity_months": param(validity_months),
             "order_id": param(order_id),
         }
+        raw = {
+            "units": units,
+            "sales_reference": sales_reference,
+            "email": email,
+            "hours_per_unit": hours_per_unit,
+            "validity_months": validity_months,
+            "order_id": order_id,
+        }
         return self._create(
             org,
             "from_representative",
             params,
+            raw,
             None,
             clock,
             idempotency_key,
@@ -477,6 +580,7 @@ class Store:
         org: Organization,
         request: str,
         params: dict[str, Any],
+        raw: Mapping[str, object],
         actor: object,
         clock: Clock,
         key: object,
@@ -486,9 +590,15 @@ class Store:
         org = self._org(None, org)
         if outbox is not None:
             has_method(outbox, "send", "outbox")
-        spec = _Spec("order", org, None, check_key(key), [request, params])
+        spec = _Spec("order", org, None, check_key(key), [request, params], clock)
         actor_id = actor.user_id if isinstance(actor, Member) else None
+        malformed = arguments.malformed(raw, _OPTIONAL)
+        if malformed is not None:  # S6: refused before any statement, then audited
+            with self._db.write() as conn:
+                self._refuse_creation(conn, spec, request, params, actor_id, clock, malformed)
+            raise malformed
         last: Refused | None = None
+        failure: Exception | None = None
         for _ in range(self._retries + 1):
             error: SupportFlowsError | None = None
             try:
@@ -497,7 +607,7 @@ class Store:
                     if stored is not None:
                         return self._replay(stored, spec, None, None)
                     try:
-                        order = build(Mailbag())
+                        order = _host(build, Mailbag())
                     except SupportFlowsError as refusal:
                         error = refusal
                         self._refuse_creation(conn, spec, request, params, actor_id, clock, error)
@@ -516,10 +626,15 @@ class Store:
             except _Conflict as conflict:
                 last = conflict.error
                 continue
+            except _HostFailure as carried:  # the host's clock or outbox failed
+                failure = carried.error
+                break
             if error is not None:
                 raise error
             self._saved(order, written)
             return Outcome(result, written.revision)
+        if failure is not None:
+            raise failure
         assert last is not None
         raise last
 
@@ -533,13 +648,10 @@ class Store:
         clock: Clock,
         error: SupportFlowsError,
     ) -> None:
-        try:
-            at = read_clock(clock)
-        except SupportFlowsError:
-            at = self._now()
+        at = self._at(clock)
         order_id = params.get("order_id")
         subject = Subject(
-            "order", spec.org.org_id, order_id if isinstance(order_id, str) else None, spec.key
+            "order", spec.org.org_id, order_id if is_identifier(order_id) else None, spec.key
         )
         call = Call(request, params, actor_id, at, 0, 0, error)
         conn.execute(audit.insert(), [refusal_row(subject, call, at)])
@@ -560,7 +672,7 @@ class Store:
         request = spec.request
         if request is None:  # the request is the calls `fn` makes: make them on a copy
             with contextlib.suppress(SupportFlowsError):
-                fn(obj)
+                _host(fn, obj)
             request = obj._sf.calls
         if fingerprint(spec.kind, spec.subject_id, request) != stored.fingerprint:
             raise _refused(
@@ -608,9 +720,10 @@ class Store:
     def prune_keys(
         self, *, now: dt.datetime | None = None, keep: dt.timedelta = KEY_RETENTION
     ) -> int:
-        """Forget idempotency keys older than `keep` (never less than 24 hours, S2)."""
+        """Forget idempotency keys older than `keep` (never less than 24 hours, S2; at most
+        ten years)."""
         at = self._now() if now is None else instant(now, "now")
-        cutoff = micros(at - max(keep, KEY_RETENTION))
+        cutoff = micros(instant(at - arguments.retention(keep, KEY_RETENTION), "now - keep"))
         with self._db.write() as conn:
             done = conn.execute(idempotency.delete().where(idempotency.c.created_at < cutoff))
             return int(done.rowcount)
@@ -619,7 +732,7 @@ class Store:
 
     def audit(self, org_id: str) -> tuple[AuditEntry, ...]:
         """The organization's audit entries, oldest first (S4)."""
-        named = identifier(org_id, "org_id")
+        named = arguments.name(org_id, "org_id")
         query = sa.select(audit).where(audit.c.org_id == named).order_by(audit.c.at, audit.c.id)
         with self._db.read() as conn:
             rows = conn.execute(query).all()
@@ -656,6 +769,7 @@ class Store:
         progress: Callable[[int], object] | None = None,
     ) -> jobs.RolloverReport:
         """The month-start job in this process (one worker): see `support_flows.store.rollover`."""
+        arguments.callback(progress, "progress", "S5")
         return jobs.run(self._db, until=until, batch_size=batch_size, progress=progress)
 
     # -- helpers ---------------------------------------------------------------------------
@@ -663,16 +777,36 @@ class Store:
     def _now(self) -> Any:
         return read_clock(self._clock)
 
+    def _at(self, clock: object) -> Any:
+        """The instant of a refusal: `clock`'s reading, or the store's when it cannot be read
+        (the refusal is raised either way)."""
+        try:
+            return read_clock(clock)  # type: ignore[arg-type]
+        except Exception:
+            return self._now()
+
     @staticmethod
     def _org(org_id: object, org: object) -> Organization:
         organization = of_type(org, Organization, "org")
-        if org_id is not None and identifier(org_id, "org_id") != organization.org_id:
+        if org_id is not None and arguments.name(org_id, "org_id") != organization.org_id:
             raise invalid(
                 Reason.INVALID_VALUE,
                 "V5",
                 f"org_id {org_id!r} does not name the organization given ({organization.org_id!r})",
             )
         return organization
+
+
+_OPTIONAL = frozenset({"validity_months", "order_id"})
+
+
+def _unholdable_request(request: object) -> InvalidInput | None:
+    """The error for a request holding a value no database holds (S6), or None."""
+    try:
+        jsonable(request, strict=False, what="the request")
+    except InvalidInput as error:
+        return error
+    return None
 
 
 def _bind(t: Tracking, revision: int, snapshot: dict[str, Any]) -> None:
