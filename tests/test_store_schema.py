@@ -1,5 +1,5 @@
-"""The store's schema: created from nothing, migrated in place from version 1 to 2, refused when
-newer than the library. On SQLite and PostgreSQL."""
+"""The store's schema: created from nothing, migrated in place from version 1 to 2 and from 2 to
+3, refused when newer than the library. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def test_a_new_database_gets_the_latest_schema(db_url: str) -> None:
     db = Database(db_url)
     version, tables, indexes = shape(db)
     db.dispose()
-    assert version == SCHEMA_VERSION == 2
+    assert version == SCHEMA_VERSION == 3
     assert tables == {
         "sf_schema_version",
         "sf_plans",
@@ -76,7 +76,7 @@ def test_version_1_is_upgraded_in_place_keeping_its_data(db_url: str) -> None:
 
     store = Store(db_url)
     version, tables, indexes = shape(db)
-    assert (version, "sf_idempotency" in tables, "sf_plans_due" in indexes) == (2, True, True)
+    assert (version, "sf_idempotency" in tables, "sf_plans_due" in indexes) == (3, True, True)
     loaded = store.plan(ORG.org_id, ORG, clock=clock)
     assert (loaded.revision, loaded.pending) == (1, plan.pending)
     first = store.update(
@@ -97,6 +97,32 @@ def test_a_database_newer_than_the_library_is_refused(db_url: str) -> None:
     db = Database(db_url)
     with db.write() as conn:
         conn.execute(schema_version.update().values(version=SCHEMA_VERSION + 1))
-    with pytest.raises(SchemaError, match="upgrade support_flows"):
+    with pytest.raises(SchemaError, match="upgrade support_flows") as caught:
         Store(db_url)
+    db.dispose()
+    assert isinstance(caught.value, sf.Unavailable)
+    assert (caught.value.code, caught.value.rule) == ("store_unavailable", "S6")
+
+
+def test_s4_version_2_is_upgraded_to_refuse_truncating_the_audit_log(db_url: str) -> None:
+    """S4: a version 2 database, whose audit log PostgreSQL let TRUNCATE empty, is migrated to
+    version 3 when a store opens it: TRUNCATE is then refused by the database itself and the
+    log keeps its lines (SQLite has no TRUNCATE; its DELETE trigger stands for it)."""
+    db = Database(db_url)
+    assert migrate(db, target=2) == 2
+    Store(db_url).close()
+    with db.read() as conn:
+        assert version_of(conn) == 3
+    store = Store(db_url)
+    clock = sf.FrozenClock(START)
+    store.update(
+        ORG.org_id, lambda p: p.change("premium", actor=OWNER), org=ORG, clock=clock, create=True
+    )
+    engine = sa.create_engine(store.url)
+    statement = "TRUNCATE sf_audit" if db.is_postgres else "DELETE FROM sf_audit"
+    with pytest.raises(sa.exc.DatabaseError, match="append-only"), engine.begin() as conn:
+        conn.exec_driver_sql(statement)
+    engine.dispose()
+    assert [e.event for e in store.audit(ORG.org_id)] == ["subscribe"]
+    store.close()
     db.dispose()

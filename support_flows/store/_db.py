@@ -7,8 +7,8 @@ Every write runs in a transaction that holds the write lock from its first state
 
 from __future__ import annotations
 
-import os
 import random
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -19,64 +19,134 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.pool import StaticPool
 
-from support_flows.errors import Reason, describe, invalid
+from support_flows.errors import (
+    InvalidInput,
+    Reason,
+    Unavailable,
+    Violation,
+    describe,
+    invalid,
+)
 
-__all__ = ["BUSY_TIMEOUT_SECONDS", "Database", "normalise_url"]
+__all__ = ["BUSY_TIMEOUT_SECONDS", "DRIVER_ERRORS", "Database", "normalise_url", "safe_url"]
 
 BUSY_TIMEOUT_SECONDS = 60.0
 """How long a SQLite writer waits for another's transaction before giving up."""
 
-_MEMORY = ("sqlite://", "sqlite:///:memory:", ":memory:")
+_MEMORY = ("sqlite://", "sqlite:///:memory:")
+_POSTGRES = ("postgresql", "postgres", "postgresql+psycopg")
+_SQLITE = ("sqlite", "sqlite+pysqlite")
+_URL_HELP = "use sqlite:///FILE, sqlite:// (in memory) or postgresql://USER@HOST/DB"
 
 
-def normalise_url(url: object) -> str:
-    """A SQLAlchemy URL for `url`: a SQLite URL or plain file path, or a PostgreSQL URL (driven by
-    psycopg 3); anything else is refused with `invalid_value`."""
-    if not isinstance(url, str) or not url.strip():
-        raise invalid(
-            Reason.INVALID_VALUE,
-            "S1",
-            f"a database URL must be non-empty text, got {describe(url)}",
-        )
-    if url in _MEMORY:
-        return "sqlite://"
-    if "://" not in url:
-        return "sqlite:///" + os.path.abspath(url)
-    scheme, rest = url.split("://", 1)
-    if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
-        return "postgresql+psycopg://" + rest
-    if scheme in ("sqlite", "sqlite+pysqlite"):
-        return "sqlite://" + rest
-    raise invalid(
-        Reason.INVALID_VALUE,
-        "S1",
-        f"unsupported database URL scheme {scheme!r}: use sqlite:///FILE, sqlite:// (in memory) "
-        "or postgresql://...",
+def _driver_errors() -> tuple[type[BaseException], ...]:
+    errors: tuple[type[BaseException], ...] = (sa.exc.SQLAlchemyError, sqlite3.Error)
+    try:
+        import psycopg
+    except ImportError:  # the PostgreSQL driver is optional
+        return errors
+    return (*errors, psycopg.Error)
+
+
+DRIVER_ERRORS = _driver_errors()
+"""What a database driver raises; the store reports each as `store_unavailable` (S6)."""
+
+
+def safe_url(url: object) -> str:
+    """`url` for a message: its password hidden when it parses as a URL."""
+    if isinstance(url, str):
+        try:
+            return sa.make_url(url).render_as_string(hide_password=True)
+        except Exception:  # not a URL: named as given, shortened
+            pass
+    return describe(url)
+
+
+def _bad_url(url: object, why: str) -> InvalidInput:
+    return invalid(
+        Reason.INVALID_VALUE, "S6", f"{safe_url(url)} is not a store URL ({why}): {_URL_HELP}"
     )
 
 
+def normalise_url(url: object) -> str:
+    """The SQLAlchemy URL for a store URL that names its backend (S6): ``sqlite:///PATH``,
+    ``sqlite://`` (in memory) or ``postgresql://...`` (driven by psycopg 3); anything else,
+    a bare file name included, is refused with `invalid_value`."""
+    if type(url) is not str or not url or not url.isprintable() or url != url.strip():
+        raise _bad_url(url, "not non-empty printable text")
+    if url in _MEMORY:
+        return "sqlite://"
+    try:
+        parsed = sa.make_url(url)
+    except Exception:  # SQLAlchemy raises ArgumentError, ValueError (a port) and others
+        raise _bad_url(url, "it does not parse as scheme://...") from None
+    scheme = parsed.drivername
+    if scheme in _POSTGRES:
+        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    if scheme in _SQLITE:
+        if parsed.host or parsed.username or parsed.password or parsed.port or parsed.query:
+            raise _bad_url(url, "a SQLite URL names only a file")
+        if not parsed.database:
+            raise _bad_url(url, "no file named")
+        return "sqlite:///" + parsed.database
+    raise _bad_url(url, f"unsupported scheme {scheme!r}")
+
+
 class Database:
-    """The engine, which database it is, and transactions for reading and writing."""
+    """The engine, which database it is, and transactions for reading and writing.
+
+    Whatever the driver raises while connecting, reading or writing (an unreachable server, a
+    file that cannot be opened or created, a read-only or full disk) leaves as `Unavailable`
+    (`store_unavailable`, S6), naming the URL without its password.
+    """
 
     def __init__(self, url: object) -> None:
         self.url = normalise_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
         self.is_postgres = not self.is_sqlite
         self.in_memory = self.url == "sqlite://"
-        self.engine = _sqlite(self.url, self.in_memory) if self.is_sqlite else _postgres(self.url)
+        with self.failures():
+            self.engine = (
+                _sqlite(self.url, self.in_memory) if self.is_sqlite else _postgres(self.url)
+            )
         # One in-memory database is one connection: its users take turns.
         self._turns: threading.RLock | None = threading.RLock() if self.in_memory else None
+
+    @property
+    def safe_url(self) -> str:
+        """The URL without its password, for messages."""
+        return safe_url(self.url)
+
+    @contextmanager
+    def failures(self) -> Iterator[None]:
+        """Driver errors raised inside as `Unavailable`; everything else unchanged."""
+        try:
+            yield
+        except DRIVER_ERRORS as error:
+            raise self.unavailable(error) from None
+
+    def unavailable(self, error: BaseException) -> Unavailable:
+        original = getattr(error, "orig", None) or error
+        lines = str(original).strip().splitlines() or [type(original).__name__]
+        return Unavailable(
+            Violation(
+                Reason.STORE_UNAVAILABLE,
+                "S6",
+                f"the database {self.safe_url} cannot be reached, opened or written: "
+                f"{describe(lines[0], 300)}",
+            )
+        )
 
     @contextmanager
     def write(self) -> Iterator[sa.Connection]:
         """A transaction that holds the write lock from its start (SQLite: BEGIN IMMEDIATE)."""
-        with self._turn(), self.engine.connect() as conn, conn.begin():
+        with self.failures(), self._turn(), self.engine.connect() as conn, conn.begin():
             yield conn
 
     @contextmanager
     def read(self) -> Iterator[sa.Connection]:
         """A read-only transaction (SQLite: a deferred BEGIN; in WAL it never blocks a writer)."""
-        with self._turn(), self.engine.connect() as conn:
+        with self.failures(), self._turn(), self.engine.connect() as conn:
             conn.execution_options(sf_begin="DEFERRED")
             with conn.begin():
                 yield conn
@@ -85,10 +155,11 @@ class Database:
         return self._turns if self._turns is not None else nullcontext()
 
     def dispose(self) -> None:
-        self.engine.dispose()
+        with self.failures():
+            self.engine.dispose()
 
     def __repr__(self) -> str:
-        return f"Database({self.engine.url.render_as_string(hide_password=True)!r})"
+        return f"Database({self.safe_url!r})"
 
 
 def _sqlite(url: str, memory: bool) -> sa.Engine:

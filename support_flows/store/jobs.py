@@ -24,11 +24,21 @@ import sqlalchemy as sa
 
 from support_flows import bulk
 from support_flows.clock import SystemClock
-from support_flows.errors import InvalidInput, Reason, SupportFlowsError, invalid
+from support_flows.errors import (
+    InvalidInput,
+    Reason,
+    SupportFlowsError,
+    Violation,
+    describe,
+    error_for,
+    invalid,
+)
+from support_flows.inputs import has_method
 from support_flows.localtime import instant
 from support_flows.outbox import Outbox
 from support_flows.store import mail
 from support_flows.store._db import Database
+from support_flows.store.arguments import callback, count_limit
 from support_flows.store.due import due_at
 from support_flows.store.journal import Subject, applied_row
 from support_flows.store.records import micros
@@ -88,7 +98,7 @@ class _Lost(Exception):
 _KINDS = (("plan", plans, plans.c.org_id), ("order", orders, orders.c.order_id))
 
 
-def _until(until: dt.datetime | None) -> pendulum.DateTime:
+def _until(until: object) -> pendulum.DateTime:
     return SystemClock().now() if until is None else instant(until, "until")
 
 
@@ -112,6 +122,7 @@ def run(
     """The rollover in this process, one worker."""
     at = _until(until)
     _batch(batch_size)
+    callback(progress, "progress", "S5")
     started = time.perf_counter()
     counts = _Counts()
     for kind, table, id_column in _KINDS:
@@ -129,7 +140,9 @@ def run(
 
 def _batch(size: object) -> int:
     if type(size) is not int or not 1 <= size <= 100_000:
-        raise invalid(Reason.INVALID_VALUE, "S5", f"batch_size must be 1-100,000, got {size!r}")
+        raise invalid(
+            Reason.INVALID_VALUE, "S5", f"batch_size must be 1-100,000, got {describe(size)}"
+        )
     return size
 
 
@@ -252,8 +265,9 @@ def rollover(
     called with the number of records each batch handled. Safe to interrupt and rerun.
     """
     if type(workers) is not int or not 1 <= workers <= 64:
-        raise invalid(Reason.INVALID_VALUE, "S5", f"workers must be 1-64, got {workers!r}")
+        raise invalid(Reason.INVALID_VALUE, "S5", f"workers must be 1-64, got {describe(workers)}")
     _batch(batch_size)
+    callback(progress, "progress", "S5")
     at = _until(until)
     db = Database(url)
     try:
@@ -268,6 +282,8 @@ def rollover(
 def _in_processes(
     url: str, until: pendulum.DateTime, workers: int, batch_size: int, progress: Progress | None
 ) -> RolloverReport:
+    """`workers` processes; a worker's coded error is raised here, and a worker that stops
+    without reporting (killed) is `store_unavailable`: what it committed stays, rerun to finish."""
     context = multiprocessing.get_context("spawn")
     messages: Any = context.Queue()
     started = time.perf_counter()
@@ -281,10 +297,14 @@ def _in_processes(
         process.start()
     totals = _Counts()
     finished = 0
+    failed: list[tuple[Violation, ...]] = []
     for message in _messages(messages, processes, workers):
         if message[0] == "progress":
             if progress is not None:
                 progress(message[1])
+            continue
+        if message[0] == "error":
+            failed.append(message[1])
             continue
         finished += 1
         done: dict[str, Any] = message[1]
@@ -294,9 +314,21 @@ def _in_processes(
         totals.invalid.extend(done["invalid"])
     for process in processes:
         process.join()
+    if failed:
+        raise error_for(failed[0])
     if finished != workers:
         codes = [p.exitcode for p in processes]
-        raise RuntimeError(f"rollover workers failed (exit codes {codes}); rerun to finish")
+        raise error_for(
+            [
+                Violation(
+                    Reason.STORE_UNAVAILABLE,
+                    "S6",
+                    f"rollover workers stopped without finishing (exit codes {codes}; a negative "
+                    "code is the signal that killed one): what they saved stays saved, so rerun "
+                    "the rollover to finish",
+                )
+            ]
+        )
     return RolloverReport(
         until,
         totals.plans,
@@ -309,9 +341,9 @@ def _in_processes(
 
 
 def _messages(messages: Any, processes: list[Any], workers: int) -> Iterator[tuple[str, Any]]:
-    """Messages from the workers until each has reported or died."""
-    done = 0
-    while done < workers:
+    """Messages from the workers until each has reported (done or failed) or died."""
+    reported = 0
+    while reported < workers:
         try:
             message = messages.get(timeout=0.5)
         except queues.Empty:
@@ -322,22 +354,36 @@ def _messages(messages: Any, processes: list[Any], workers: int) -> Iterator[tup
                     return
             else:
                 continue
-        if message[0] == "done":
-            done += 1
+        if message[0] in ("done", "error"):
+            reported += 1
         yield message
 
 
 def _worker(url: str, until: str, batch_size: int, messages: Any) -> None:
-    db = Database(url)
+    """One worker process: reports its counts, or its error's reasons (never a traceback)."""
     try:
-        report = run(
-            db,
-            until=dt.datetime.fromisoformat(until),
-            batch_size=batch_size,
-            progress=lambda n: messages.put(("progress", n)),
+        db = Database(url)
+        try:
+            report = run(
+                db,
+                until=dt.datetime.fromisoformat(until),
+                batch_size=batch_size,
+                progress=lambda n: messages.put(("progress", n)),
+            )
+        finally:
+            db.dispose()
+    except SupportFlowsError as error:
+        messages.put(("error", error.reasons))
+        return
+    except Exception as error:  # a worker's own failure still reaches the parent coded
+        reason = Violation(
+            Reason.STORE_UNAVAILABLE,
+            "S6",
+            f"a rollover worker failed ({type(error).__name__}: {describe(str(error), 200)}); "
+            "rerun the rollover to finish",
         )
-    finally:
-        db.dispose()
+        messages.put(("error", (reason,)))
+        return
     messages.put(
         (
             "done",
@@ -353,6 +399,8 @@ def _worker(url: str, until: str, batch_size: int, messages: Any) -> None:
 
 def relay(url: str, outbox: Outbox, *, limit: int | None = None) -> int:
     """Deliver the store's queued emails through `outbox`, marking each sent (S3)."""
+    has_method(outbox, "send", "outbox")
+    count_limit(limit, "limit")
     db = Database(url)
     try:
         migrate(db)

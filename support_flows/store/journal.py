@@ -1,21 +1,105 @@
 """Audit rows (S4) from what a stored object did since it was last saved: its new history
-entries and its calls, in the order they happened."""
+entries and its calls, in the order they happened. A request's parameters and a refusal's
+messages are kept at a bounded size: each value at most `MAX_VALUE_BYTES` of JSON."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import json
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import pendulum
 
+from support_flows.errors import SupportFlowsError, describe
 from support_flows.machines.consulting import OrderEvent
 from support_flows.plan_values import HistoryEntry
+from support_flows.store.keys import jsonable
 from support_flows.store.records import micros
 from support_flows.store.tracked import Call, is_request
 
-__all__ = ["Subject", "applied_row", "audit_rows", "refusal_row"]
+__all__ = [
+    "MAX_REASONS",
+    "MAX_VALUE_BYTES",
+    "Subject",
+    "applied_row",
+    "audit_rows",
+    "bounded",
+    "refusal_row",
+    "shortened",
+]
 
 Entry = HistoryEntry | OrderEvent
+
+MAX_VALUE_BYTES = 1024
+"""S4: the most JSON one request parameter (or one refusal message) adds to the audit log."""
+MAX_REASONS = 8
+"""A refusal's reasons kept in the audit log; the count of the rest is recorded."""
+
+
+def _json_size(text: str) -> int:
+    return len(json.dumps(text))
+
+
+def _cut(text: str, size: int) -> str:
+    """The longest start of `text` whose JSON takes at most `size` bytes."""
+    low, high = 0, min(len(text), size)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if _json_size(text[:middle]) <= size:
+            low = middle
+        else:
+            high = middle - 1
+    return text[:low]
+
+
+def bounded(value: object) -> Any:
+    """A request parameter as the audit log keeps it (S4): the value itself when its JSON takes
+    at most `MAX_VALUE_BYTES` and a database holds it; otherwise ``{"shortened": the start of
+    its text, "length": its full length in characters}`` (a string's own length, else its
+    text's). A value no database holds (NaN, text with NUL) is kept as its repr."""
+    if value is None or type(value) is bool:
+        return value
+    try:
+        data = jsonable(value, strict=False, what="a parameter")
+    except SupportFlowsError:  # NaN, an infinity, text with NUL, too deep: kept as its repr
+        data = describe(value, 10 * MAX_VALUE_BYTES)
+    text = json.dumps(data, separators=(",", ":"))
+    if len(text) <= MAX_VALUE_BYTES:
+        return data
+    if type(data) is str:
+        text = data
+    length = len(value) if type(value) is str else len(text)
+    return {"shortened": _cut(text, MAX_VALUE_BYTES - 64), "length": length}
+
+
+def shortened(text: str) -> str:
+    """A message as the audit log keeps it: at most `MAX_VALUE_BYTES` of JSON, the full length
+    named when cut, NUL written as ``\\x00``."""
+    clean = text.replace("\x00", "\\x00")
+    if _json_size(clean) <= MAX_VALUE_BYTES:
+        return clean
+    return f"{_cut(clean, MAX_VALUE_BYTES - 64)}... ({len(text)} characters)"
+
+
+def _params(params: Mapping[str, Any]) -> dict[str, Any]:
+    return {shortened(str(name)): bounded(value) for name, value in params.items()}
+
+
+def error_detail(error: SupportFlowsError) -> dict[str, Any]:
+    """A refusal as the audit log keeps it: its first `MAX_REASONS` reasons, messages bounded."""
+    reasons = [
+        {"code": r.code.value, "rule": shortened(r.rule), "message": shortened(r.message)}
+        for r in error.reasons[:MAX_REASONS]
+    ]
+    detail: dict[str, Any] = {
+        "code": error.code,
+        "rule": shortened(error.rule),
+        "message": shortened(error.message),
+        "reasons": reasons,
+    }
+    if len(error.reasons) > MAX_REASONS:
+        detail["more_reasons"] = len(error.reasons) - MAX_REASONS
+    return detail
 
 
 class Subject:
@@ -63,7 +147,7 @@ def refusal_row(subject: Subject, call: Call, at: pendulum.DateTime) -> dict[str
         request=call.request,
         actor=call.actor,
         reason=call.error.code,
-        detail={"params": dict(call.params), "error": call.error.to_dict()},
+        detail={"params": _params(call.params), "error": error_detail(call.error)},
     )
 
 
@@ -72,7 +156,7 @@ def _entry_row(subject: Subject, entry: Entry, call: Call | None) -> dict[str, A
         return applied_row(subject, entry)
     detail: dict[str, Any] = {"entry": entry.to_dict()}
     if call is not None:
-        detail["params"] = dict(call.params)
+        detail["params"] = _params(call.params)
     return subject.row(
         entry.at,
         "accepted",
@@ -110,7 +194,7 @@ def audit_rows(
                 "accepted",
                 request=call.request,
                 actor=call.actor,
-                detail={"params": dict(call.params), "entry": None},
+                detail={"params": _params(call.params), "entry": None},
             )
         position = max(position, call.end)
     for entry in history[position:]:

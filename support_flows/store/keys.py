@@ -6,6 +6,7 @@ import datetime as dt
 import enum
 import hashlib
 import json
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -20,9 +21,20 @@ from support_flows.errors import (
 )
 from support_flows.store.tracked import Call
 
-__all__ = ["MAX_KEY_LENGTH", "check_key", "error_from", "error_record", "fingerprint", "jsonable"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_KEY_LENGTH",
+    "check_key",
+    "error_from",
+    "error_record",
+    "fingerprint",
+    "jsonable",
+]
 
 MAX_KEY_LENGTH = 255
+MAX_DEPTH = 64
+"""How deeply a request or result may nest (S6): deeper is malformed input."""
+_INT_LIMIT = 2**63
 
 
 def check_key(key: object) -> str | None:
@@ -47,41 +59,80 @@ def fingerprint(kind: str, subject_id: str | None, request: object) -> str:
     if isinstance(request, Sequence) and request and isinstance(request[0], Call):
         request = [[c.request, dict(c.params)] for c in request]
     text = json.dumps(
-        [kind, subject_id, jsonable(request, strict=False)], sort_keys=True, separators=(",", ":")
+        [kind, subject_id, jsonable(request, strict=False, what="the request")],
+        sort_keys=True,
+        separators=(",", ":"),
     )
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def jsonable(value: object, *, strict: bool = True) -> Any:
+def jsonable(value: object, *, strict: bool = True, what: str = "the command's result") -> Any:
     """`value` as JSON-safe data: records by their `to_dict()`, instants as ISO 8601.
 
-    With `strict`, anything else is refused (`invalid_value`): a command's result must be
-    storable to be replayed; without, it is described by its repr (for fingerprints).
+    A value no database holds (NaN, an infinity, text with NUL, a whole number beyond 64 bits,
+    nesting deeper than `MAX_DEPTH`), or one whose reading raises, is refused as malformed
+    input (`invalid_value`, S6). With `strict`, so is anything else that is not JSON: a
+    command's result must be storable to be replayed; without, it is described by its repr (for
+    fingerprints).
     """
-    if value is None or type(value) in (bool, int, str):
+    try:
+        return _jsonable(value, strict, what, 0)
+    except SupportFlowsError:
+        raise
+    except Exception as error:  # a host's object whose to_dict, items or isoformat raises
+        raise _unholdable(what, f"a value that cannot be read ({type(error).__name__})") from None
+
+
+def _jsonable(value: object, strict: bool, what: str, depth: int) -> Any:
+    if depth > MAX_DEPTH:
+        raise _unholdable(what, f"nesting deeper than {MAX_DEPTH} levels")
+    kind = type(value)
+    if value is None or kind is bool:
         return value
-    if type(value) is float:
+    if kind is int:
+        if not -_INT_LIMIT < value < _INT_LIMIT:  # type: ignore[operator]
+            raise _unholdable(what, "a whole number beyond 64 bits")
         return value
+    if kind is str:
+        if "\x00" in value:  # type: ignore[operator]
+            raise _unholdable(what, f"text with NUL ({describe(value)})")
+        return value
+    if kind is float:
+        if not math.isfinite(value):  # type: ignore[arg-type]
+            raise _unholdable(what, describe(value))
+        return value
+    deeper = depth + 1
     if isinstance(value, enum.Enum):
-        return jsonable(value.value, strict=strict)
+        return _jsonable(value.value, strict, what, deeper)
     if isinstance(value, dt.datetime):
         return value.isoformat()
     to_dict = getattr(value, "to_dict", None)
     if callable(to_dict):
-        return jsonable(to_dict(), strict=strict)
+        return _jsonable(to_dict(), strict, what, deeper)
     if isinstance(value, Mapping):
-        return {str(k): jsonable(v, strict=strict) for k, v in value.items()}
+        return {
+            _jsonable(str(k), strict, what, deeper): _jsonable(v, strict, what, deeper)
+            for k, v in value.items()
+        }
     if isinstance(value, list | tuple | frozenset | set):
-        items = [jsonable(v, strict=strict) for v in value]
+        items = [_jsonable(v, strict, what, deeper) for v in value]
         return items if isinstance(value, list | tuple) else sorted(items, key=repr)
     if strict:
         raise invalid(
             Reason.INVALID_VALUE,
             "S2",
-            f"a command through the store returned {describe(value)}, which cannot be stored as "
-            "JSON; return a record, a dict, a list or plain values",
+            f"{what} is {describe(value)}, which cannot be stored as JSON; return a record, a "
+            "dict, a list or plain values",
         )
     return describe(value)
+
+
+def _unholdable(what: str, found: str) -> InvalidInput:
+    return invalid(
+        Reason.INVALID_VALUE,
+        "S6",
+        f"{what} holds {found}, which a database cannot hold",
+    )
 
 
 def error_record(error: SupportFlowsError) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from support_flows.errors import describe
 from support_flows.inputs import has_method
 from support_flows.outbox import Email, Outbox
 from support_flows.store._db import Database
+from support_flows.store.arguments import count_limit
 from support_flows.store.records import QueuedEmail, micros
 from support_flows.store.schema import outbox as table
 
@@ -32,7 +33,7 @@ class JsonLinesOutbox:
     ``body``) to a stream, stdout by default: the relay's default, for piping to a mailer."""
 
     def __init__(self, stream: TextIO | None = None) -> None:
-        self._stream = stream
+        self._stream = stream if stream is None else has_method(stream, "write", "stream")
 
     def send(self, email: Email) -> None:
         stream = self._stream if self._stream is not None else sys.stdout
@@ -103,6 +104,7 @@ def relay(
     again on the next run; the others go on.
     """
     has_method(outbox, "send", "outbox")
+    count_limit(limit, "limit")
     sent = 0
     failed: list[int] = []
     while limit is None or sent < limit:

@@ -3,7 +3,7 @@
 A database starts empty (version 0) and is brought up one step at a time, so a fresh database
 and an upgraded one run the same statements. Version 1: plans, orders, the outbox and the
 append-only audit log. Version 2: idempotency keys (S2) and the indexes on the next due instant
-that the month-start job reads (S5).
+that the month-start job reads (S5). Version 3: the audit log refuses TRUNCATE (S4).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.schema import CreateIndex, CreateTable
 
+from support_flows.errors import Reason, Unavailable, Violation
 from support_flows.store._db import Database
 
 __all__ = [
@@ -120,8 +121,12 @@ _ORDERS_DUE = sa.Index("sf_orders_due", orders.c.due_at)
 _KEYS_AGE = sa.Index("sf_idempotency_age", idempotency.c.created_at)
 
 
-class SchemaError(RuntimeError):
-    """The database holds a schema this version of the library does not know."""
+class SchemaError(Unavailable, RuntimeError):
+    """The database holds a schema this version of the library does not know: it cannot be
+    opened (`store_unavailable`, S6) until the library is upgraded."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(Violation(Reason.STORE_UNAVAILABLE, "S6", message))
 
 
 def _create(conn: sa.Connection, *things: sa.Table | sa.Index) -> None:
@@ -151,6 +156,17 @@ def _append_only(conn: sa.Connection) -> None:
     )
 
 
+def _no_truncate(conn: sa.Connection) -> None:
+    """S4: the audit log refuses TRUNCATE too (PostgreSQL; SQLite has no TRUNCATE, and its
+    DELETE trigger already stops the "truncate optimisation" of an unqualified DELETE)."""
+    if conn.dialect.name == "sqlite":
+        return
+    conn.exec_driver_sql(
+        "CREATE TRIGGER sf_audit_no_truncate BEFORE TRUNCATE ON sf_audit "
+        "FOR EACH STATEMENT EXECUTE FUNCTION sf_audit_append_only()"
+    )
+
+
 def _version_1(conn: sa.Connection) -> None:
     _create(conn, plans, orders, outbox, audit, _ORDERS_BY_ORG, _AUDIT_BY_ORG, _UNSENT)
     _append_only(conn)
@@ -160,7 +176,15 @@ def _version_2(conn: sa.Connection) -> None:
     _create(conn, idempotency, _KEYS_AGE, _PLANS_DUE, _ORDERS_DUE)
 
 
-MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _version_1, 2: _version_2}
+def _version_3(conn: sa.Connection) -> None:
+    _no_truncate(conn)
+
+
+MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {
+    1: _version_1,
+    2: _version_2,
+    3: _version_3,
+}
 LATEST = max(MIGRATIONS)
 
 

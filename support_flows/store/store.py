@@ -14,16 +14,24 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from support_flows.clock import Clock, SystemClock, read_clock
-from support_flows.errors import Reason, Refused, SupportFlowsError, Violation, invalid
-from support_flows.inputs import has_method, identifier, of_type
+from support_flows.errors import (
+    InvalidInput,
+    Reason,
+    Refused,
+    SupportFlowsError,
+    Violation,
+    describe,
+    invalid,
+)
+from support_flows.inputs import has_method, identifier, is_identifier, of_type
 from support_flows.localtime import instant
 from support_flows.machines.consulting import ConsultingOrder, OrderAction, OrderEvent
 from support_flows.machines.plan import SupportPlan
 from support_flows.outbox import Outbox
-from support_flows.store import jobs, mail
+from support_flows.store import arguments, jobs, mail
 from support_flows.store._db import Database
 from support_flows.store.due import due_at
-from support_flows.store.journal import Subject, audit_rows, refusal_row
+from support_flows.store.journal import Subject, audit_rows, bounded, error_detail, refusal_row
 from support_flows.store.keys import check_key, error_from, error_record, fingerprint, jsonable
 from support_flows.store.records import AuditEntry, Outcome, from_micros, micros
 from support_flows.store.schema import audit, idempotency, migrate, orders, plans
@@ -47,6 +55,25 @@ KEY_RETENTION = dt.timedelta(hours=24)
 """S2: idempotency keys are kept at least this long."""
 
 
+class _HostFailure(Exception):
+    """Carries an exception the host's own code raised (not a refusal) out of the transaction,
+    which rolls back, so that it reaches the caller unchanged (never taken for a driver's)."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(repr(error))
+        self.error = error
+
+
+def _host(fn: Callable[[Any], T], obj: Any) -> T:
+    """`fn(obj)`: a refusal as it is, any other exception carried out (see `_HostFailure`)."""
+    try:
+        return fn(obj)
+    except SupportFlowsError:
+        raise
+    except Exception as error:
+        raise _HostFailure(error) from None
+
+
 class _Conflict(Exception):
     """A write lost to a concurrent one; the transaction rolls back and a command retries."""
 
@@ -64,6 +91,7 @@ class _Spec:
     subject_id: str | None
     key: str | None
     request: object
+    clock: object
 
 
 @attrs.frozen
@@ -91,9 +119,15 @@ class Store:
 
     def __init__(self, url: str = "sqlite://", *, retries: int = 5) -> None:
         if type(retries) is not int or not 0 <= retries <= 100:
-            raise invalid(Reason.INVALID_VALUE, "S1", f"retries must be 0-100, got {retries!r}")
+            raise invalid(
+                Reason.INVALID_VALUE, "S1", f"retries must be 0-100, got {describe(retries)}"
+            )
         self._db = Database(url)
-        migrate(self._db)
+        try:
+            migrate(self._db)
+        except BaseException:
+            self._db.dispose()
+            raise
         self._retries = retries
         self._clock: Clock = SystemClock()
         self._insert: Any = postgresql.insert if self._db.is_postgres else sqlite.insert
@@ -308,13 +342,20 @@ class Store:
         locked, retried on a lost race (S1). `create` starts from a new Basic plan when none is
         stored (else `not_found`).
 
-        A refusal `fn` raises is recorded (audit log, idempotency key) and raised again. With an
-        `idempotency_key`, a replay returns the first outcome (`replayed=True`) and changes
+        A refusal `fn` raises (any `SupportFlowsError`: a call on the plan refused, or one the
+        host's own code raises) changes nothing, whatever `fn` did before it, and is recorded
+        (audit log, idempotency key) and raised again (S4); so is a result that cannot be
+        stored. Any other exception from `fn` is the host's failure, not a refusal: the
+        transaction rolls back, nothing is recorded, and it reaches the caller unchanged. With
+        an `idempotency_key`, a replay returns the first outcome (`replayed=True`) and changes
         nothing; the key on another request is `idempotency_key_reused` (S2). The request is
-        `request` (e.g. the HTTP method, path and body) or, by default, the calls `fn` makes.
+        `request` (e.g. the HTTP method, path and body) or, by default, the calls `fn` makes; a
+        request holding a value no database holds (NaN, an infinity, text with NUL, nesting
+        deeper than 64 levels) is refused as malformed input before `fn` runs, and recorded (S6).
         """
         org = self._org(org_id, org)
-        spec = _Spec("plan", org, org.org_id, check_key(idempotency_key), request)
+        arguments.flag(create, "create", "S5")
+        spec = _Spec("plan", org, org.org_id, check_key(idempotency_key), request, clock)
         return self._command(
             spec, lambda conn: self._load_plan(conn, org, clock, lock=True, create=create), fn
         )
@@ -333,7 +374,9 @@ class Store:
         """`update` for a stored order (`outbox` as in `order()`)."""
         org = self._org(None, org)
         named = identifier(order_id, "order_id")
-        spec = _Spec("order", org, named, check_key(idempotency_key), request)
+        if outbox is not None:
+            has_method(outbox, "send", "outbox")
+        spec = _Spec("order", org, named, check_key(idempotency_key), request, clock)
         return self._command(
             spec,
             lambda conn: self._load_order(conn, named, org, clock, outbox, lock=True),
@@ -344,13 +387,25 @@ class Store:
         self, spec: _Spec, load: Callable[[sa.Connection], Any], fn: Callable[[Any], object]
     ) -> Outcome:
         if not callable(fn):
-            raise invalid(Reason.INVALID_VALUE, "V5", f"fn must be callable, got {fn!r}")
+            raise invalid(Reason.INVALID_VALUE, "V5", f"fn must be callable, got {describe(fn)}")
+        has_method(spec.clock, "now", "clock")
+        malformed = _unholdable_request(spec.request)
+        if malformed is not None:
+            with self._db.write() as conn:
+                conn.execute(audit.insert(), [self._refusal_row(spec, malformed)])
+            raise malformed
         last: Refused | None = None
+        failure: Exception | None = None
         for _ in range(self._retries + 1):
             try:
                 return self._run(spec, load, fn)
             except _Conflict as conflict:
                 last = conflict.error
+            except _HostFailure as carried:
+                failure = carried.error
+                break
+        if failure is not None:
+            raise failure  # outside the handler: unchanged, with no carrier as its context
         assert last is not None
         raise last
 
@@ -358,26 +413,53 @@ class Store:
         self, spec: _Spec, load: Callable[[sa.Connection], Any], fn: Callable[[Any], object]
     ) -> Outcome:
         error: SupportFlowsError | None = None
-        result: object = None
         with self._db.write() as conn:
             obj = load(conn)
             stored = self._stored_key(conn, spec)
             if stored is not None:
                 return self._replay(stored, spec, obj, fn)
             try:
-                value = fn(obj)
+                result = jsonable(_host(fn, obj))
             except SupportFlowsError as refusal:
                 error = refusal
+                self._refused(conn, spec, obj, refusal)
             else:
-                result = jsonable(value)  # not storable: raised, and the transaction rolls back
-            written = self._write(conn, obj, spec.key)
-            if spec.key is not None:
-                request = spec.request if spec.request is not None else obj._sf.calls
-                self._remember(conn, spec, request, error, result, written.revision)
-        self._saved(obj, written)
+                written = self._write(conn, obj, spec.key)
+                if spec.key is not None:
+                    request = self._request(spec, obj)
+                    self._remember(conn, spec, request, None, result, written.revision)
         if error is not None:
             raise error
+        self._saved(obj, written)
         return Outcome(result, written.revision or None)
+
+    def _refused(
+        self, conn: sa.Connection, spec: _Spec, obj: Any, refusal: SupportFlowsError
+    ) -> None:
+        """A command `fn` refused: nothing it did is saved; its refused calls, and the refusal
+        itself when the host's code raised it, go to the audit log (S4), with the key (S2)."""
+        calls: list[Call] = obj._sf.calls
+        subject = Subject(spec.kind, spec.org.org_id, spec.subject_id, spec.key)
+        now = self._now()
+        rows = [refusal_row(subject, call, now) for call in calls if call.error is not None]
+        if not any(call.error is refusal for call in calls):
+            rows.append(self._refusal_row(spec, refusal))
+        conn.execute(audit.insert(), rows)
+        if spec.key is not None:
+            self._remember(conn, spec, self._request(spec, obj), refusal, None, None)
+
+    def _refusal_row(self, spec: _Spec, error: SupportFlowsError) -> dict[str, Any]:
+        """The audit row of a refusal no call on the object made: the host's own, a result
+        that cannot be stored, a request no database holds."""
+        subject = Subject(spec.kind, spec.org.org_id, spec.subject_id, spec.key)
+        detail: dict[str, Any] = {"error": error_detail(error)}
+        if spec.request is not None:
+            detail["params"] = {"request": bounded(spec.request)}
+        return subject.row(self._at(spec.clock), "refused", reason=error.code, detail=detail)
+
+    @staticmethod
+    def _request(spec: _Spec, obj: Any) -> object:
+        return spec.request if spec.request is not None else obj._sf.calls
 
     def start_checkout(
         self,
@@ -486,9 +568,15 @@ class Store:
         org = self._org(None, org)
         if outbox is not None:
             has_method(outbox, "send", "outbox")
-        spec = _Spec("order", org, None, check_key(key), [request, params])
+        spec = _Spec("order", org, None, check_key(key), [request, params], clock)
         actor_id = actor.user_id if isinstance(actor, Member) else None
+        malformed = arguments.unholdable(params)
+        if malformed is not None:  # S6: refused before any statement, then audited
+            with self._db.write() as conn:
+                self._refuse_creation(conn, spec, request, params, actor_id, clock, malformed)
+            raise malformed
         last: Refused | None = None
+        failure: Exception | None = None
         for _ in range(self._retries + 1):
             error: SupportFlowsError | None = None
             try:
@@ -497,7 +585,7 @@ class Store:
                     if stored is not None:
                         return self._replay(stored, spec, None, None)
                     try:
-                        order = build(Mailbag())
+                        order = _host(build, Mailbag())
                     except SupportFlowsError as refusal:
                         error = refusal
                         self._refuse_creation(conn, spec, request, params, actor_id, clock, error)
@@ -516,10 +604,15 @@ class Store:
             except _Conflict as conflict:
                 last = conflict.error
                 continue
+            except _HostFailure as carried:  # the host's clock or outbox failed
+                failure = carried.error
+                break
             if error is not None:
                 raise error
             self._saved(order, written)
             return Outcome(result, written.revision)
+        if failure is not None:
+            raise failure
         assert last is not None
         raise last
 
@@ -533,13 +626,10 @@ class Store:
         clock: Clock,
         error: SupportFlowsError,
     ) -> None:
-        try:
-            at = read_clock(clock)
-        except SupportFlowsError:
-            at = self._now()
+        at = self._at(clock)
         order_id = params.get("order_id")
         subject = Subject(
-            "order", spec.org.org_id, order_id if isinstance(order_id, str) else None, spec.key
+            "order", spec.org.org_id, order_id if is_identifier(order_id) else None, spec.key
         )
         call = Call(request, params, actor_id, at, 0, 0, error)
         conn.execute(audit.insert(), [refusal_row(subject, call, at)])
@@ -560,7 +650,7 @@ class Store:
         request = spec.request
         if request is None:  # the request is the calls `fn` makes: make them on a copy
             with contextlib.suppress(SupportFlowsError):
-                fn(obj)
+                _host(fn, obj)
             request = obj._sf.calls
         if fingerprint(spec.kind, spec.subject_id, request) != stored.fingerprint:
             raise _refused(
@@ -608,9 +698,10 @@ class Store:
     def prune_keys(
         self, *, now: dt.datetime | None = None, keep: dt.timedelta = KEY_RETENTION
     ) -> int:
-        """Forget idempotency keys older than `keep` (never less than 24 hours, S2)."""
+        """Forget idempotency keys older than `keep` (never less than 24 hours, S2; at most
+        ten years)."""
         at = self._now() if now is None else instant(now, "now")
-        cutoff = micros(at - max(keep, KEY_RETENTION))
+        cutoff = micros(instant(at - arguments.retention(keep, KEY_RETENTION), "now - keep"))
         with self._db.write() as conn:
             done = conn.execute(idempotency.delete().where(idempotency.c.created_at < cutoff))
             return int(done.rowcount)
@@ -656,12 +747,21 @@ class Store:
         progress: Callable[[int], object] | None = None,
     ) -> jobs.RolloverReport:
         """The month-start job in this process (one worker): see `support_flows.store.rollover`."""
+        arguments.callback(progress, "progress", "S5")
         return jobs.run(self._db, until=until, batch_size=batch_size, progress=progress)
 
     # -- helpers ---------------------------------------------------------------------------
 
     def _now(self) -> Any:
         return read_clock(self._clock)
+
+    def _at(self, clock: object) -> Any:
+        """The instant of a refusal: `clock`'s reading, or the store's when it cannot be read
+        (the refusal is raised either way)."""
+        try:
+            return read_clock(clock)  # type: ignore[arg-type]
+        except Exception:
+            return self._now()
 
     @staticmethod
     def _org(org_id: object, org: object) -> Organization:
@@ -673,6 +773,15 @@ class Store:
                 f"org_id {org_id!r} does not name the organization given ({organization.org_id!r})",
             )
         return organization
+
+
+def _unholdable_request(request: object) -> InvalidInput | None:
+    """The error for a request holding a value no database holds (S6), or None."""
+    try:
+        jsonable(request, strict=False, what="the request")
+    except InvalidInput as error:
+        return error
+    return None
 
 
 def _bind(t: Tracking, revision: int, snapshot: dict[str, Any]) -> None:

@@ -44,14 +44,16 @@ Entry = HistoryEntry | OrderEvent
 
 def param(value: object) -> Any:
     """A request parameter as JSON-safe data, for the audit log and idempotency fingerprints."""
-    if value is None or type(value) in (bool, int, float, str):
+    if value is None or type(value) in (bool, float, str):
         return value
+    if type(value) is int:  # beyond 64 bits, no database column or JSON reader holds it
+        return value if -(2**63) < value < 2**63 else describe(value)
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, Member):
         return value.user_id
     if isinstance(value, dt.datetime):
-        return value.isoformat()
+        return describe(value)  # its ISO 8601 text; a repr when its tzinfo fails
     return describe(value)
 
 

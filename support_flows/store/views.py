@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from support_flows.inputs import of_type
 from support_flows.machines.consulting import ConsultingOrder
 from support_flows.machines.plan import SupportPlan
 
@@ -16,6 +17,7 @@ def _iso(at: Any) -> str | None:
 
 def plan_view(plan: SupportPlan) -> dict[str, Any]:
     """State, trial, pending change, billing timeline and entitlements, as of the clock's now."""
+    plan = of_type(plan, SupportPlan, "plan")
     pending, trial = plan.pending, plan.trial
     return {
         "org_id": plan.org.org_id,
@@ -29,6 +31,7 @@ def plan_view(plan: SupportPlan) -> dict[str, Any]:
 
 def order_view(order: ConsultingOrder) -> dict[str, Any]:
     """State, unit balance, purchase and expiry instants and sessions, as of the clock's now."""
+    order = of_type(order, ConsultingOrder, "order")
     return {
         "order_id": order.order_id,
         "state": order.state.value,
