@@ -10,14 +10,13 @@ from __future__ import annotations
 import importlib
 import inspect
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import click
 
 from support_flows.cli import Main
-from support_flows.cli_errors import MALFORMED, REFUSED, UNAVAILABLE, Failure
+from support_flows.cli_errors import MALFORMED, REFUSED, Failure
 from support_flows.clock import SystemClock
 from support_flows.errors import SupportFlowsError
 from support_flows.localtime import parse_instant
@@ -25,7 +24,7 @@ from support_flows.outbox import Outbox
 from support_flows.store import jobs
 from support_flows.store._db import Database
 from support_flows.store.mail import JsonLinesOutbox
-from support_flows.store.schema import SchemaError, migrate
+from support_flows.store.schema import migrate
 
 __all__ = ["main", "outbox", "rollover"]
 
@@ -39,15 +38,6 @@ def _instant(_ctx: click.Context, _param: click.Parameter, value: str | None) ->
         return parse_instant(value)
     except SupportFlowsError as error:
         raise Failure.of(error, "--until: ") from None
-
-
-@contextmanager
-def _schema() -> Iterator[None]:
-    """A database whose schema this version does not know cannot be opened (S6)."""
-    try:
-        yield
-    except SchemaError as error:
-        raise Failure("store_unavailable", "S6", str(error), UNAVAILABLE) from None
 
 
 @click.command("rollover")
@@ -74,20 +64,19 @@ def rollover(url: str, until: Any, workers: int, batch_size: int) -> None:
 
     Safe to interrupt and rerun: nothing is applied twice.
     """
-    with _schema():
-        if sys.stdout.isatty():
-            db = Database(url)
-            try:
-                migrate(db)
-                total = jobs.due_count(db, until or SystemClock().now())
-            finally:
-                db.dispose()
-            with click.progressbar(length=total, label="rollover") as bar:
-                report = jobs.rollover(
-                    url, until=until, workers=workers, batch_size=batch_size, progress=bar.update
-                )
-        else:
-            report = jobs.rollover(url, until=until, workers=workers, batch_size=batch_size)
+    if sys.stdout.isatty():
+        db = Database(url)
+        try:
+            migrate(db)
+            total = jobs.due_count(db, until or SystemClock().now())
+        finally:
+            db.dispose()
+        with click.progressbar(length=total, label="rollover") as bar:
+            report = jobs.rollover(
+                url, until=until, workers=workers, batch_size=batch_size, progress=bar.update
+            )
+    else:
+        report = jobs.rollover(url, until=until, workers=workers, batch_size=batch_size)
     click.echo(report.summary())
     if report.invalid:
         count = len(report.invalid)
@@ -165,8 +154,7 @@ def _load_outbox(target: str | None) -> Outbox:
 def relay(url: str, target: str | None, limit: int | None) -> None:
     """Deliver queued emails, each under its stable message id, and mark them sent."""
     chosen = _load_outbox(target)
-    with _schema():
-        sent = jobs.relay(url, chosen, limit=limit)
+    sent = jobs.relay(url, chosen, limit=limit)
     click.echo(f"relayed {sent} email{'s' if sent != 1 else ''}", err=target is None)
 
 
