@@ -1,5 +1,6 @@
-"""`support-flows verify`: a table per machine (or JSON), progress on stderr on long runs, exit 1
-on any violation, and a default run of all three machines within a minute."""
+"""`support-flows verify`: a table per machine (or JSON), progress on stderr on long runs with
+--progress or on a terminal, exit 1 on any violation or part not covered, and a default run of
+all three machines within a minute."""
 
 from __future__ import annotations
 
