@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
@@ -122,6 +123,15 @@ def test_an_unforeseen_exception_is_one_line_too(monkeypatch: pytest.MonkeyPatch
     assert_one_line(result, 3, "error: [internal_error, U1] ZeroDivisionError: planted")
 
 
+class _Killed(multiprocessing.context.SpawnProcess):
+    """A worker process SIGKILLed as soon as it starts."""
+
+    def start(self) -> None:
+        super().start()
+        assert self.pid is not None
+        os.kill(self.pid, signal.SIGKILL)
+
+
 class _KilledOnStart:
     """A spawn context whose processes are SIGKILLed as soon as they start."""
 
@@ -132,15 +142,7 @@ class _KilledOnStart:
         return self.real.Queue()
 
     def Process(self, **kwargs: Any) -> Any:
-        process = self.real.Process(**kwargs)
-        start = process.start
-
-        def start_then_kill() -> None:
-            start()
-            os.kill(process.pid, signal.SIGKILL)
-
-        process.start = start_then_kill  # type: ignore[method-assign]
-        return process
+        return _Killed(**kwargs)
 
 
 @pytest.mark.postgres
@@ -151,7 +153,7 @@ def test_a_killed_rollover_worker_is_one_line(db_url: str, monkeypatch: pytest.M
     killing = _KilledOnStart()
     monkeypatch.setattr(multiprocessing, "get_context", lambda method=None: killing)
     result = invoke("rollover", "--db", db_url, "--workers", "2")
-    assert_one_line(result, 3, "error: [")
+    assert_one_line(result, 3, "error: [store_unavailable, S6] ")
 
 
 def test_python_dash_m_entry_points_fail_in_one_line() -> None:
@@ -323,43 +325,31 @@ def test_review_exits_1_when_the_verification_falls_short(
 
 # Fuzzing (U1) ---------------------------------------------------------------------------------
 
-COMMANDS = (
-    ("diagram",),
-    ("review",),
-    ("explain", "case"),
-    ("explain", "plan"),
-    ("explain", "consulting"),
-    ("explain",),
-    ("timeline",),
-    ("verify",),
-    ("rollover",),
-    ("outbox", "relay"),
-    ("outbox",),
-    (),
-)
 
-
-def _option_names() -> list[str]:
-    """Every option name and choice value of the real commands."""
-    import click
-
-    names: set[str] = set()
-    ctx = click.Context(main)
-    stack: list[click.Command] = [main]
+def _commands() -> dict[tuple[str, ...], click.Command]:
+    """Every command and group of `support-flows` by its path (the root is ())."""
+    found: dict[tuple[str, ...], click.Command] = {}
+    stack: list[tuple[tuple[str, ...], click.Command]] = [((), main)]
     while stack:
-        command = stack.pop()
-        for param in command.params:
-            names.update(param.opts)
-            names.update(param.secondary_opts)
-            if isinstance(param.type, click.Choice):
-                names.update(str(c) for c in param.type.choices)
+        path, command = stack.pop()
+        found[path] = command
         if isinstance(command, click.Group):
+            ctx = click.Context(command)
             for name in command.list_commands(ctx):
-                found = command.get_command(ctx, name)
-                if found is not None:
-                    names.add(name)
-                    stack.append(found)
-    return sorted(names)
+                sub = command.get_command(ctx, name)
+                if sub is not None:
+                    stack.append(((*path, name), sub))
+    return found
+
+
+COMMANDS = _commands()
+NAMES = sorted(
+    {
+        *(name for path in COMMANDS for name in path),
+        *(opt for c in COMMANDS.values() for p in c.params for opt in (*p.opts, *p.secondary_opts)),
+    }
+)
+"""Every command name and option name of the real commands."""
 
 
 HOSTILE = (
@@ -442,20 +432,46 @@ def fast(monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
+def _value(param: click.Parameter) -> st.SearchStrategy[str]:
+    """Half the time one of the parameter's own choices, when it has some; else hostile."""
+    if isinstance(param.type, click.Choice):
+        return st.sampled_from([str(c) for c in param.type.choices]) | st.sampled_from(HOSTILE)
+    return st.sampled_from(HOSTILE)
+
+
+def _piece(param: click.Parameter) -> st.SearchStrategy[list[str]]:
+    """One parameter as it is written: a flag, an option with a value, or an argument."""
+    if not isinstance(param, click.Option):
+        return _value(param).map(lambda value: [value])
+    names = st.sampled_from([*param.opts, *param.secondary_opts])
+    if param.is_flag:
+        return names.map(lambda name: [name])
+    return st.tuples(names, _value(param)).map(list)
+
+
+@st.composite
+def command_lines(draw: st.DrawFn) -> list[str]:
+    """A command's path, its required parameters and some others with values drawn from their
+    choices and hostile values, in any order, and now and then a stray token."""
+    path = draw(st.sampled_from(sorted(COMMANDS)))
+    params = COMMANDS[path].params
+    pieces = [draw(_piece(p)) for p in params if p.required]
+    if params:
+        pieces += draw(st.lists(st.sampled_from(params).flatmap(_piece), max_size=4))
+    strays = draw(st.lists(st.sampled_from(NAMES) | st.sampled_from(HOSTILE), max_size=1))
+    tokens = [token for piece in pieces for token in piece] + strays
+    return [*path, *draw(st.permutations(tokens))]
+
+
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(
-    command=st.sampled_from(COMMANDS),
-    tokens=st.lists(st.sampled_from(_option_names()) | st.sampled_from(HOSTILE), max_size=7),
-)
-def test_fuzzed_command_lines_keep_u1(
-    fast: None, command: tuple[str, ...], tokens: list[str]
-) -> None:
-    """U1: any command line drawn from the commands' real option names and hostile values exits
+@given(args=command_lines())
+def test_fuzzed_command_lines_keep_u1(fast: None, args: list[str]) -> None:
+    """U1: any command line drawn from the commands' real parameters and hostile values exits
     0, 1, 2 or 3, never with a traceback, and every failure is exactly one stderr line
     `error: [...`."""
     runner = CliRunner()
     with runner.isolated_filesystem():
-        result = runner.invoke(main, [*command, *tokens])
+        result = runner.invoke(main, args)
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(
         result.exception
     )
