@@ -18,7 +18,7 @@ import click
 from support_flows.cli import Main
 from support_flows.cli_errors import MALFORMED, REFUSED, Failure
 from support_flows.clock import SystemClock
-from support_flows.errors import SupportFlowsError
+from support_flows.errors import SupportFlowsError, describe
 from support_flows.localtime import parse_instant
 from support_flows.outbox import Outbox
 from support_flows.store import jobs
@@ -95,7 +95,7 @@ def outbox() -> None:
 
 
 def _bad_outbox(target: str, why: str) -> Failure:
-    return Failure("invalid_value", "U1", f"--outbox {target}: {why}", MALFORMED)
+    return Failure("invalid_value", "U1", f"--outbox {describe(target)}: {why}", MALFORMED)
 
 
 def _is_outbox(found: object) -> bool:
