@@ -65,7 +65,7 @@ def postgres_database() -> Iterator[str]:
         admin.dispose()
 
 
-def _postgres_url(database: str) -> str:
+def postgres_schema_url(database: str) -> str:
     """A fresh schema in the run's database, as a URL whose search path names it."""
     schema = f"t_{secrets.token_hex(6)}"
     engine = sa.create_engine(database)
@@ -80,7 +80,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """An empty database, SQLite or PostgreSQL, for one test."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'store.db'}"
-    return _postgres_url(request.getfixturevalue("postgres_database"))
+    return postgres_schema_url(request.getfixturevalue("postgres_database"))
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ Idempotency-Key answer the same, and bad input of every kind gets a coded JSON e
 
 from __future__ import annotations
 
+import json
 import sys
 import warnings
 from collections.abc import Iterator
@@ -24,6 +25,8 @@ with warnings.catch_warnings():  # starlette asks for httpx2; httpx is what Fast
     from fastapi.testclient import TestClient
 from host_app.app import Directory, create_app
 
+pytest_plugins = ["store_helpers"]
+
 START = pendulum.datetime(2026, 3, 14, 10, tz="UTC")
 ORG = sf.Organization("org-1", projects=(sf.Project("p-1"),))
 OWNER = sf.Member("u-owner", org_roles={sf.Role.ORG_OWNER}, email="owner@example.com")
@@ -34,8 +37,8 @@ AS_STRANGER = {"X-User-Id": "u-stranger"}
 STATUSES = {200, 201, 400, 402, 403, 404, 405, 409, 422}
 
 
-def make_client() -> tuple[TestClient, Store, sf.FrozenClock]:
-    store = Store("sqlite://")
+def make_client(url: str = "sqlite://") -> tuple[TestClient, Store, sf.FrozenClock]:
+    store = Store(url)
     clock = sf.FrozenClock(START)
     directory = Directory({"org-1": ORG}, {("org-1", "u-owner"): OWNER, ("org-1", "u-dev"): DEV})
     return (
@@ -284,11 +287,7 @@ def test_naive_instants_and_malformed_json_are_coded_errors(app: Any) -> None:
 
 
 JSON = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=20),
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
     lambda inner: (
         st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=3)
     ),
@@ -317,9 +316,11 @@ PATHS = (
 def test_any_body_to_any_endpoint_is_answered_never_with_a_500(
     path: str, body: Any, user: str
 ) -> None:
-    """Random JSON to every writing endpoint, as anyone: a success or a coded JSON error."""
+    """Random JSON (NaN and infinities included, S6) to every writing endpoint, as anyone: a
+    success or a coded JSON error."""
     client = CLIENT[0]
-    response = client.post(path, json=body, headers={"X-User-Id": user} if user else {})
+    headers = {"content-type": "application/json", **({"X-User-Id": user} if user else {})}
+    response = client.post(path, content=json.dumps(body).encode(), headers=headers)
     assert response.status_code in STATUSES, response.text
     if response.status_code >= 400:
         error = response.json()["error"]
@@ -328,3 +329,79 @@ def test_any_body_to_any_endpoint_is_answered_never_with_a_500(
 
 
 CLIENT = make_client()
+
+
+@pytest.fixture
+def app_on(db_url: str) -> Iterator[tuple[TestClient, Store, sf.FrozenClock]]:
+    """The app on a store on SQLite or PostgreSQL (a database of the test's own)."""
+    client, store, clock = make_client(db_url)
+    with client:
+        yield client, store, clock
+    store.close()
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "code"),
+    [
+        ("/orgs/org-1/orders", b'{"units": NaN}', "invalid_quantity"),
+        ("/orgs/org-1/orders", b'{"units": 4, "hours_per_unit": Infinity}', "invalid_quantity"),
+        ("/orgs/org-1/plan/change", b'{"tier": NaN}', "invalid_value"),
+        ("/orgs/org-1/plan/change", b'{"tier": "premium\\u0000"}', "invalid_value"),
+    ],
+)
+def test_s6_nan_infinity_and_nul_bodies_are_400_and_audited(
+    app_on: Any, path: str, body: bytes, code: str
+) -> None:
+    """S6: a body with NaN, an infinity or NUL text is a 400 coded error on SQLite and on
+    PostgreSQL (500 there before, unaudited), and the refusal is in the audit log."""
+    client, _, _ = app_on
+    response = client.post(
+        path, content=body, headers={**AS_OWNER, "content-type": "application/json"}
+    )
+    coded(response, 400, code)
+    audit = client.get("/orgs/org-1/audit")
+    assert audit.status_code == 200
+    assert [(e["outcome"], e["reason"]) for e in audit.json()] == [("refused", code)]
+
+
+def test_s4_the_hosts_own_refusal_of_a_confirm_is_in_the_audit_log(app_on: Any) -> None:
+    """S4: the app's confirm refused by its own check (403 billing_role_required, raised inside
+    `update_order`) appears in /audit with the request, on both backends."""
+    client, _, _ = app_on
+    order_id = client.post("/orgs/org-1/orders", json={"units": 4}, headers=AS_OWNER).json()[
+        "order_id"
+    ]
+    coded(
+        client.post(f"/orgs/org-1/orders/{order_id}/confirm", headers=AS_DEV),
+        403,
+        "billing_role_required",
+    )
+    entries = client.get("/orgs/org-1/audit").json()
+    refused = [e for e in entries if e["outcome"] == "refused"]
+    assert [(e["subject_id"], e["reason"]) for e in refused] == [
+        (order_id, "billing_role_required")
+    ]
+    assert refused[0]["detail"]["params"]["request"][:3] == [
+        "POST",
+        f"/orgs/org-1/orders/{order_id}/confirm",
+        "u-dev",
+    ]
+    assert client.get(f"/orgs/org-1/orders/{order_id}").json()["state"] == "checkout"
+
+
+def test_s6_a_store_that_fails_is_answered_503(tmp_path: Path) -> None:
+    """S6: once the database cannot be read or written, every endpoint that reaches the store
+    answers 503 store_unavailable, never a 500."""
+    path = tmp_path / "store.db"
+    client, store, _ = make_client(f"sqlite:///{path}")
+    store.close()
+    path.write_bytes(b"not a database " * 1000)
+    with client:
+        coded(client.get("/orgs/org-1/plan"), 503, "store_unavailable")
+        coded(
+            client.post("/orgs/org-1/orders", json={"units": 4}, headers=AS_OWNER),
+            503,
+            "store_unavailable",
+        )
+        coded(client.get("/orgs/org-1/audit"), 503, "store_unavailable")
+    store.close()

@@ -1,5 +1,6 @@
-"""Persistence for host applications (RULES.md S1-S5), on SQLAlchemy Core: SQLite by default,
-PostgreSQL through psycopg 3. Install with the ``store`` extra.
+"""Persistence for host applications (RULES.md S1-S6), on SQLAlchemy Core: SQLite by default,
+PostgreSQL through psycopg 3. Install with the ``store`` extra. A database that cannot be
+reached, opened or written raises `support_flows.Unavailable` (S6), never a driver exception.
 
     from support_flows.store import Store
 

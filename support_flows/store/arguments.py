@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from support_flows.errors import InvalidInput, Reason, describe, invalid
-from support_flows.inputs import QUANTITY_BOUNDS, quantity
+from support_flows.inputs import QUANTITY_BOUNDS, identifier, quantity
 from support_flows.store.keys import jsonable
 
 __all__ = [
@@ -17,8 +17,9 @@ __all__ = [
     "callback",
     "count_limit",
     "flag",
+    "malformed",
+    "name",
     "retention",
-    "unholdable",
 ]
 
 MAX_LIMIT = 1_000_000
@@ -64,17 +65,37 @@ def flag(value: object, what: str, rule: str) -> bool:
     )
 
 
-def unholdable(params: Mapping[str, Any]) -> InvalidInput | None:
-    """The error for the first parameter no database holds (NaN, an infinity, text with NUL:
-    S6), or None: a quantity's is `invalid_quantity` (V4), anything else's `invalid_value`."""
-    for name, value in params.items():
-        try:
-            jsonable(value, strict=False, what=name)
-        except InvalidInput as error:
-            if name in QUANTITY_BOUNDS:
+def name(value: object, what: str) -> str:
+    """An identifier (V5), checked as exactly a `str` first: a subclass's own `__eq__` or
+    `strip` is never called."""
+    if type(value) is str:
+        return identifier(value, what)
+    raise invalid(
+        Reason.INVALID_VALUE, "V5", f"{what} must be an identifier (a str), got {describe(value)}"
+    )
+
+
+def malformed(values: Mapping[str, object], optional: frozenset[str]) -> InvalidInput | None:
+    """The error for the first of a command's arguments that is not exactly of its type (a
+    quantity an `int`, anything else a `str`; None for those `optional`) or that no database
+    holds (text with NUL: S6); None when all are. Checked before any of them is used, so no
+    subclass's own methods run. A quantity's error is `invalid_quantity` (V4), NaN included."""
+    for what, value in values.items():
+        if value is None and what in optional:
+            continue
+        if what in QUANTITY_BOUNDS:
+            if type(value) is not int:
                 try:
-                    quantity(value, name)
-                except InvalidInput as refusal:
-                    return refusal
+                    quantity(value, what)
+                except InvalidInput as error:
+                    return error
+            continue
+        if type(value) is not str:
+            return invalid(
+                Reason.INVALID_VALUE, "V5", f"{what} must be text, got {describe(value)}"
+            )
+        try:
+            jsonable(value, strict=False, what=what)
+        except InvalidInput as error:
             return error
     return None

@@ -293,8 +293,23 @@ def _in_processes(
         )
         for _ in range(workers)
     ]
-    for process in processes:
-        process.start()
+    try:
+        for process in processes:
+            process.start()
+    except OSError as error:  # no processes left to start (limits, memory)
+        for process in processes:
+            if process.is_alive():
+                process.kill()
+        raise error_for(
+            [
+                Violation(
+                    Reason.STORE_UNAVAILABLE,
+                    "S6",
+                    f"rollover workers could not start ({describe(str(error), 200)}); rerun with "
+                    "fewer workers",
+                )
+            ]
+        ) from None
     totals = _Counts()
     finished = 0
     failed: list[tuple[Violation, ...]] = []

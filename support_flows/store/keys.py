@@ -40,7 +40,7 @@ _INT_LIMIT = 2**63
 def check_key(key: object) -> str | None:
     """None, or a key of printable text with no surrounding spaces, at most 255 characters."""
     if key is None or (
-        isinstance(key, str)
+        type(key) is str
         and 0 < len(key) <= MAX_KEY_LENGTH
         and key.isprintable()
         and key == key.strip()

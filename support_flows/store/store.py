@@ -1,12 +1,13 @@
 """The store: plans and orders with revisions (S1), commands with idempotency keys (S2), a
-transactional outbox (S3), an append-only audit log (S4), and `not_found` for what is absent (S5).
+transactional outbox (S3), an append-only audit log (S4), `not_found` for what is absent (S5),
+and coded errors for bad URLs, failing databases and values no database holds (S6).
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import attrs
@@ -23,7 +24,7 @@ from support_flows.errors import (
     describe,
     invalid,
 )
-from support_flows.inputs import has_method, identifier, is_identifier, of_type
+from support_flows.inputs import has_method, is_identifier, of_type
 from support_flows.localtime import instant
 from support_flows.machines.consulting import ConsultingOrder, OrderAction, OrderEvent
 from support_flows.machines.plan import SupportPlan
@@ -115,6 +116,8 @@ class Store:
     one transaction, retried a bounded number of times on a lost race, and take an idempotency
     key (S2). Every request, accepted or refused, and every change the clock applied goes to the
     audit log (S4); confirmation emails go to the outbox table in the same transaction (S3).
+    The URL names the backend (else `invalid_value`); a database that cannot be reached, opened
+    or written raises `Unavailable` (`store_unavailable`) from any method (S6).
     """
 
     def __init__(self, url: str = "sqlite://", *, retries: int = 5) -> None:
@@ -166,7 +169,7 @@ class Store:
         delivers them through it right after the commit (what `relay` would do later).
         """
         org = self._org(None, org)
-        named = identifier(order_id, "order_id")
+        named = arguments.name(order_id, "order_id")
         with self._db.read() as conn:
             return self._load_order(conn, named, org, clock, outbox, lock=False)
 
@@ -234,7 +237,9 @@ class Store:
         """
         if not isinstance(obj, SupportPlan | ConsultingOrder):
             raise invalid(
-                Reason.INVALID_VALUE, "V5", f"save takes a SupportPlan or ConsultingOrder: {obj!r}"
+                Reason.INVALID_VALUE,
+                "V5",
+                f"save takes a SupportPlan or ConsultingOrder: {describe(obj)}",
             )
         try:
             with self._db.write() as conn:
@@ -373,7 +378,7 @@ class Store:
     ) -> Outcome:
         """`update` for a stored order (`outbox` as in `order()`)."""
         org = self._org(None, org)
-        named = identifier(order_id, "order_id")
+        named = arguments.name(order_id, "order_id")
         if outbox is not None:
             has_method(outbox, "send", "outbox")
         spec = _Spec("order", org, named, check_key(idempotency_key), request, clock)
@@ -483,10 +488,17 @@ class Store:
             "order_id": param(order_id),
             "actor": param(actor),
         }
+        raw = {
+            "units": units,
+            "hours_per_unit": hours_per_unit,
+            "validity_months": validity_months,
+            "order_id": order_id,
+        }
         return self._create(
             org,
             "start_checkout",
             params,
+            raw,
             actor,
             clock,
             idempotency_key,
@@ -530,10 +542,19 @@ class Store:
             "validity_months": param(validity_months),
             "order_id": param(order_id),
         }
+        raw = {
+            "units": units,
+            "sales_reference": sales_reference,
+            "email": email,
+            "hours_per_unit": hours_per_unit,
+            "validity_months": validity_months,
+            "order_id": order_id,
+        }
         return self._create(
             org,
             "from_representative",
             params,
+            raw,
             None,
             clock,
             idempotency_key,
@@ -559,6 +580,7 @@ class Store:
         org: Organization,
         request: str,
         params: dict[str, Any],
+        raw: Mapping[str, object],
         actor: object,
         clock: Clock,
         key: object,
@@ -570,7 +592,7 @@ class Store:
             has_method(outbox, "send", "outbox")
         spec = _Spec("order", org, None, check_key(key), [request, params], clock)
         actor_id = actor.user_id if isinstance(actor, Member) else None
-        malformed = arguments.unholdable(params)
+        malformed = arguments.malformed(raw, _OPTIONAL)
         if malformed is not None:  # S6: refused before any statement, then audited
             with self._db.write() as conn:
                 self._refuse_creation(conn, spec, request, params, actor_id, clock, malformed)
@@ -710,7 +732,7 @@ class Store:
 
     def audit(self, org_id: str) -> tuple[AuditEntry, ...]:
         """The organization's audit entries, oldest first (S4)."""
-        named = identifier(org_id, "org_id")
+        named = arguments.name(org_id, "org_id")
         query = sa.select(audit).where(audit.c.org_id == named).order_by(audit.c.at, audit.c.id)
         with self._db.read() as conn:
             rows = conn.execute(query).all()
@@ -766,13 +788,16 @@ class Store:
     @staticmethod
     def _org(org_id: object, org: object) -> Organization:
         organization = of_type(org, Organization, "org")
-        if org_id is not None and identifier(org_id, "org_id") != organization.org_id:
+        if org_id is not None and arguments.name(org_id, "org_id") != organization.org_id:
             raise invalid(
                 Reason.INVALID_VALUE,
                 "V5",
                 f"org_id {org_id!r} does not name the organization given ({organization.org_id!r})",
             )
         return organization
+
+
+_OPTIONAL = frozenset({"validity_months", "order_id"})
 
 
 def _unholdable_request(request: object) -> InvalidInput | None:
