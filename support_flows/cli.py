@@ -1,8 +1,10 @@
 """The ``support-flows`` command: diagrams, the review pack, explanations and timelines.
 
-Exit codes: 0 done (or allowed), 1 refused, 2 malformed input (a usage error, or a coded error
-printed as ``error: [code, rule] message``). Other modules add their commands by being
-importable (see `OPTIONAL_COMMANDS`); cli.py need not change for them.
+Exit statuses (RULES.md U1, `support_flows.cli_errors`): 0 done (or allowed), 1 refused (or a
+verification found a violation or an uncovered part), 2 malformed input or usage, 3 the
+environment failed; every failure prints one line ``error: [code, rule] message`` on stderr.
+Other modules add their commands by being importable (see `OPTIONAL_COMMANDS`); cli.py need not
+change for them.
 """
 
 from __future__ import annotations
@@ -17,9 +19,18 @@ from typing import Any
 import click
 import pendulum
 
+from support_flows.cli_errors import (
+    ENVIRONMENT_FAILED,
+    REFUSED,
+    UNAVAILABLE,
+    VERIFICATION_FAILED,
+    Failure,
+    failure,
+)
 from support_flows.clock import SystemClock
 from support_flows.consulting_values import OrderState
-from support_flows.errors import Refused, SupportFlowsError
+from support_flows.errors import Refused
+from support_flows.guards.plan import REQUESTS
 from support_flows.localtime import parse_instant
 from support_flows.values import PlanState, Scope
 
@@ -30,22 +41,31 @@ FORMATS = ("mermaid", "dot", "svg", "png")
 
 
 class Main(click.Group):
-    """A group that prints the library's coded errors on one line instead of a traceback, and
-    loads the commands other modules add only when they are listed or run."""
+    """A group whose every failure, its own usage errors and its commands' exceptions alike, is
+    one `Failure` line with U1's exit status; it loads the commands other modules add only when
+    they are listed or run."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.optional: dict[str, tuple[str, str]] = {}
 
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except Exception as error:
+            raise failure(error) or error from None
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except Refused as error:
-            click.echo(f"refused: {error}", err=True)
-            raise click.exceptions.Exit(1) from None
-        except SupportFlowsError as error:
-            click.echo(f"error: {error}", err=True)
-            raise click.exceptions.Exit(2) from None
+        except Exception as error:
+            raise failure(error) or error from None
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         found = [name for name in list(self.optional) if self.get_command(ctx, name)]
@@ -132,6 +152,13 @@ def review(directory: Path, verify_depth: int | None, no_verify: bool) -> None:
     depth = None if no_verify else (verify_depth or VERIFY_DEPTH)
     pack = build(directory, verify_depth=depth, progress=lambda line: click.echo(line, err=True))
     click.echo(str(pack.index))
+    if pack.shortfalls:
+        raise Failure(
+            VERIFICATION_FAILED,
+            "U1",
+            f"the pack is written, but the verifier reports {'; '.join(pack.shortfalls)}",
+            REFUSED,
+        )
 
 
 # explain --------------------------------------------------------------------------------------
@@ -150,7 +177,7 @@ def _answer(explanation: Any, as_json: bool) -> None:
     else:
         click.echo(format_text(explanation), nl=False)
     if not explanation.decision.allowed:
-        raise click.exceptions.Exit(1)
+        raise Failure.of(Refused(explanation.decision.reasons), f"{explanation.question}: ")
 
 
 def _common(command: Callable[..., None]) -> Callable[..., None]:
@@ -186,7 +213,7 @@ def explain_case(
 @click.option("--state", type=click.Choice([s.value for s in PlanState]), default="basic")
 @click.option(
     "--action",
-    type=click.Choice(["change", "cancel", "revoke_pending"]),
+    type=click.Choice(REQUESTS),
     default="change",
     show_default=True,
 )
@@ -302,8 +329,9 @@ def timeline(
 ) -> None:
     """Preview a plan's billing timeline: STEPS are ACTION[:TIER]@INSTANT, e.g.
     subscribe:premium@2026-07-02T00:00Z downgrade@2026-07-10T00:00Z observe@2026-09-01T00:00Z
-    (actions: subscribe, upgrade, downgrade, reactivate, change, cancel, revoke, observe).
-    Exits 1 when a step was refused."""
+    (actions: subscribe, upgrade, downgrade, reactivate, change, cancel, revoke_pending,
+    observe). A named event that the request is not (an upgrade to a lower tier) is malformed
+    (U2). Exits 1 when a step was refused."""
     from support_flows.timeline import format_text, parse_step, run_plan, to_dict
 
     parsed = [parse_step(s) for s in steps]
@@ -317,8 +345,9 @@ def timeline(
     click.echo(json.dumps(to_dict(result), indent=2) if as_json else format_text(result), nl=False)
     if as_json:
         click.echo()
-    if any(f.refused is not None for f in result.frames):
-        raise click.exceptions.Exit(1)
+    for number, frame in enumerate(result.frames, start=1):
+        if frame.refused is not None:
+            raise Failure.of(frame.refused, f"step {number} ({frame.step.text}) refused: ")
 
 
 # Commands other modules add -------------------------------------------------------------------
@@ -343,7 +372,12 @@ def _unavailable(name: str, module_name: str, missing: str) -> click.Command:
     why = f"{module_name} needs the package {missing!r}, which is not installed"
 
     def refuse(**_: object) -> None:
-        raise click.UsageError(f"{name} is unavailable: {why} (install the extra that has it)")
+        raise Failure(
+            ENVIRONMENT_FAILED,
+            "U1",
+            f"{name} is unavailable: {why} (install the extra that has it)",
+            UNAVAILABLE,
+        )
 
     return click.Command(
         name,

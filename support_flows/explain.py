@@ -14,12 +14,22 @@ import pendulum
 from support_flows.clock import FrozenClock
 from support_flows.consulting_values import OrderState
 from support_flows.errors import Decision, Reason, Refused, describe, invalid
+from support_flows.guards.plan import REQUESTS
 from support_flows.machines.case import check_case
 from support_flows.machines.consulting import ConsultingOrder
 from support_flows.machines.plan import SupportPlan
 from support_flows.outbox import InMemoryOutbox
 from support_flows.rules import rule
-from support_flows.values import Member, Organization, PlanState, Project, Role, Scope, parse
+from support_flows.values import (
+    Member,
+    Organization,
+    PlanState,
+    Project,
+    Role,
+    Scope,
+    Tier,
+    parse,
+)
 
 __all__ = [
     "Explanation",
@@ -77,8 +87,9 @@ def explain_case(
     where = parse(Scope, scope, "scope")
     state = parse(PlanState, plan, "plan state")
     org = Organization("org-1", projects=_projects(projects))
-    target = (project_id or "p-1") if where is Scope.PROJECT else None
-    member = member_with(roles, project_id or "p-1")
+    asked = "p-1" if project_id is None else project_id
+    target = asked if where is Scope.PROJECT else None
+    member = member_with(roles, asked)
     decision = check_case(org, state, member, scope=where, project_id=target)
     at = f" {target}" if target else ""
     return Explanation(
@@ -139,7 +150,22 @@ def explain_plan(
     tz: str = "UTC",
     at: pendulum.DateTime,
 ) -> Explanation:
-    """Would `action` (change, cancel, revoke_pending) be accepted on a plan in `state`? (P)"""
+    """Would `action` (change, cancel, revoke_pending) be accepted on a plan in `state`? (P)
+    A change needs a tier; the other actions take none (V1)."""
+    if action not in REQUESTS:
+        raise invalid(
+            Reason.INVALID_VALUE,
+            "V1",
+            f"unknown action {describe(action)}; accepted: {', '.join(REQUESTS)}",
+        )
+    if (action == "change") is (tier is None):
+        raise invalid(
+            Reason.INVALID_VALUE,
+            "V1",
+            f"a change needs a tier (--tier: {', '.join(t.value for t in Tier)})"
+            if tier is None
+            else f"{action} takes no tier, got {describe(tier)} (--tier is for a change)",
+        )
     current = parse(PlanState, state, "plan state")
     org = Organization(
         "org-1",

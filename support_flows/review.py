@@ -15,7 +15,7 @@ import attrs
 
 from support_flows.diagram_graph import CHARTS, compiled, graph_of
 from support_flows.diagrams import standalone_svg, to_dot, to_mermaid
-from support_flows.review_html import page
+from support_flows.review_html import page, shortfalls
 from support_flows.review_scenarios import PLAN_STORIES, order_example, plan_example
 
 __all__ = ["VERIFY_DEPTH", "Pack", "build", "verification", "verifier"]
@@ -29,11 +29,13 @@ Progress = Callable[[str], None]
 
 @attrs.frozen
 class Pack:
-    """What `build` wrote."""
+    """What `build` wrote; `shortfalls` says, one line per machine, what kept the verification
+    from being whole (a failure, violations, parts not covered), empty when it was."""
 
     index: Path
     files: tuple[Path, ...]
     verified: bool
+    shortfalls: tuple[str, ...] = ()
 
 
 def _inline(svg: str, prefix: str) -> str:
@@ -128,4 +130,4 @@ def build(
     index.write_text(page(charts, worked, reports, note, _version()), encoding="utf-8")
     files.append(index)
     step(f"page: {index}")
-    return Pack(index, tuple(files), bool(reports))
+    return Pack(index, tuple(files), bool(reports), shortfalls(reports))

@@ -1,11 +1,12 @@
 """Worked plan timelines: a short list of requests at instants, run through a real `SupportPlan`.
 
 A step is ``ACTION[:TIER]@INSTANT`` (``subscribe:premium@2026-07-02T00:00Z``, ``cancel@...``).
-``subscribe``, ``upgrade``, ``downgrade``, ``reactivate`` and ``change`` all ask the plan for a
-tier (``plan.change``; the plan decides which chart event that is, and the timeline shows it);
-``cancel`` and ``revoke`` are the plan's own calls; ``observe`` only reads the plan, letting
-whatever has come due take effect (T7). After each step the timeline keeps the plan's state,
-pending change, trial, billing periods and the history entries the step added.
+``change`` asks the plan for a tier (``plan.change``; the plan decides which chart event that
+is, and the timeline shows it); ``subscribe``, ``upgrade``, ``downgrade`` and ``reactivate`` ask
+the same but name the event, and a request that would take another event is malformed (U2);
+``cancel`` and ``revoke_pending`` are the plan's own calls; ``observe`` only reads the plan,
+letting whatever has come due take effect (T7). After each step the timeline keeps the plan's
+state, pending change, trial, billing periods and the history entries the step added.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pendulum
 
 from support_flows.clock import FrozenClock
 from support_flows.errors import Reason, Refused, SupportFlowsError, describe, invalid
+from support_flows.guards.plan import route
 from support_flows.localtime import parse_instant
 from support_flows.machines.plan import SupportPlan
 from support_flows.plan_values import BillingPeriod, HistoryEntry, PendingChange, Trial
@@ -35,8 +37,12 @@ __all__ = [
     "to_dict",
 ]
 
-CHANGES = ("subscribe", "upgrade", "downgrade", "reactivate", "change")
-ACTIONS = (*CHANGES, "cancel", "revoke", "observe")
+NAMED = ("subscribe", "upgrade", "downgrade", "reactivate")
+"""Steps named after the chart event they must take (U2)."""
+CHANGES = (*NAMED, "change")
+CALLS = ("cancel", "revoke_pending")
+"""Steps that are the plan's own calls, as `SupportPlan.check` names them."""
+ACTIONS = (*CHANGES, *CALLS, "observe")
 
 
 def local(moment: pendulum.DateTime, tz: str) -> str:
@@ -131,11 +137,31 @@ class PlanTimeline:
 def _act(plan: SupportPlan, step: Step, actor: Member) -> None:
     if step.action == "cancel":
         plan.cancel(actor=actor)
-    elif step.action == "revoke":
+    elif step.action == "revoke_pending":
         plan.revoke_pending(actor=actor)
     elif step.action != "observe":
         assert step.tier is not None
         plan.change(step.tier, actor=actor)
+
+
+def _named_event(plan: SupportPlan, step: Step) -> None:
+    """U2: a step named after an event takes that event; the plan's own routing says which
+    event its request is, so a step that names another is malformed, naming the event."""
+    if step.action not in NAMED:
+        return
+    assert step.tier is not None
+    state = plan.state
+    event = route(state, "change", step.tier, plan.pending is not None)
+    if event == step.action:
+        return
+    tier = step.tier.value
+    write = f"{event}:{tier}@... or change:{tier}@..." if event in NAMED else f"change:{tier}@..."
+    raise invalid(
+        Reason.INVALID_VALUE,
+        "U2",
+        f"step {step.text}: on a {state.value} plan, choosing {tier} is the {event} event, "
+        f"not {step.action}; write {write}",
+    )
 
 
 def actor_with(roles: Iterable[Role | str], org: Organization) -> Member:
@@ -174,6 +200,7 @@ def run_plan(
     seen = 0
     for step in parsed:
         clock.set(step.at)
+        _named_event(plan, step)
         refused = None
         try:
             _act(plan, step, actor)

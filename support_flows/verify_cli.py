@@ -1,6 +1,8 @@
 """``support-flows verify``: run the verifier and print a table per machine (or JSON).
 
-Exit status 1 when any invariant is broken, 0 otherwise. Long runs print progress on stderr.
+Exit status 1 (U1) when any invariant is broken or any state, transition, reason or rule of a
+machine is not covered, 0 otherwise. Long runs print progress on stderr when it is a terminal,
+or with ``--progress``.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import time
 
 import click
 
+from support_flows.cli_errors import REFUSED, VERIFICATION_FAILED, Failure
 from support_flows.verify import MACHINES, Report, run
 
 __all__ = ["verify"]
@@ -19,14 +22,19 @@ QUIET_SECONDS = 2.0
 
 
 class _Progress:
-    """Progress lines on stderr, once a run has gone on for a while."""
+    """Progress lines on stderr, once a run has gone on for a while; none when not shown."""
 
-    def __init__(self) -> None:
+    def __init__(self, shown: bool) -> None:
+        self.shown = shown
         self.started = time.monotonic()
 
     def __call__(self, line: str) -> None:
-        if time.monotonic() - self.started >= QUIET_SECONDS:
+        if self.shown and time.monotonic() - self.started >= QUIET_SECONDS:
             click.echo(f"verify {line}", err=True)
+
+
+def _shown(progress: bool | None) -> bool:
+    return click.get_text_stream("stderr").isatty() if progress is None else progress
 
 
 @click.command("verify")
@@ -45,17 +53,27 @@ class _Progress:
     "three within a minute).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the reports as JSON.")
-def verify(machines: tuple[str, ...], depth: int | None, as_json: bool) -> None:
-    """Explore every action sequence of the charts against the rules; exit 1 on any violation."""
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Progress lines on stderr during long runs (default: only when stderr is a terminal).",
+)
+def verify(
+    machines: tuple[str, ...], depth: int | None, as_json: bool, progress: bool | None
+) -> None:
+    """Explore every action sequence of the charts against the rules; exit 1 on any violation
+    or any state, transition, reason or rule not covered."""
     reports: list[Report] = []
     for machine in machines or MACHINES:
-        progress = _Progress()
-        report = run(machine, depth=depth, progress=progress)
-        progress(f"{machine}: {report.seconds:.1f} s")
+        report_progress = _Progress(_shown(progress))
+        report = run(machine, depth=depth, progress=report_progress)
+        report_progress(f"{machine}: {report.seconds:.1f} s")
         reports.append(report)
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in reports], indent=2))
     else:
         click.echo("\n\n".join(r.describe() for r in reports))
-    if any(r.violations for r in reports):
-        raise click.exceptions.Exit(1)
+    short = [r.shortfall() for r in reports if not r.ok]
+    if short:
+        rules = [v.rule for r in reports for v in r.violations]
+        raise Failure(VERIFICATION_FAILED, rules[0] if rules else "U1", "; ".join(short), REFUSED)

@@ -162,6 +162,20 @@ class Coverage:
     reasons: Tally
     rules: Tally
 
+    @property
+    def gaps(self) -> tuple[str, ...]:
+        """Each part not covered, as "state x", "transition e: a -> b", "reason r", "rule R"."""
+        return tuple(
+            f"{noun} {item}"
+            for noun, tally in (
+                ("state", self.states),
+                ("transition", self.transitions),
+                ("reason", self.reasons),
+                ("rule", self.rules),
+            )
+            for item in tally.missing
+        )
+
 
 @attrs.frozen
 class Report:
@@ -177,7 +191,22 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        return not self.violations
+        """No violation, and every state, transition, reason and rule covered (U1)."""
+        return not self.violations and not self.coverage.gaps
+
+    def shortfall(self, shown: int = 5) -> str:
+        """What keeps this report from being ok, on one line ("" when ok): the violations by
+        rule, then the first `shown` parts not covered."""
+        parts = []
+        if self.violations:
+            rules = ", ".join(dict.fromkeys(v.rule for v in self.violations))
+            count = len(self.violations)
+            parts.append(f"{count} violation{'s' if count != 1 else ''} ({rules})")
+        gaps = self.coverage.gaps
+        if gaps:
+            more = f" and {len(gaps) - shown} more" if len(gaps) > shown else ""
+            parts.append(f"not covered: {', '.join(gaps[:shown])}{more}")
+        return f"{self.machine}: {'; '.join(parts)}" if parts else ""
 
     def describe(self) -> str:
         """The report as a table, then what is missing, then each violation."""

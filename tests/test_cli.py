@@ -80,8 +80,14 @@ def test_diagram_png_to_a_file(tmp_path: Path) -> None:
         (("diagram", "plan", "--format", "jpeg"), ("Invalid value", "jpeg")),
         (("review",), ("Missing option", "-o")),
         (("explain", "case", "--projects", "-3"), ("Invalid value", "--projects")),
-        (("explain", "plan", "--roles", "KING"), ("error: [invalid_value, V1]", "KING")),
-        (("explain", "plan", "--at", "2026-03-01T10:00"), ("error: [naive_datetime, T1]",)),
+        (
+            ("explain", "plan", "--tier", "premium", "--roles", "KING"),
+            ("error: [invalid_value, V1]", "KING"),
+        ),
+        (
+            ("explain", "plan", "--tier", "premium", "--at", "2026-03-01T10:00"),
+            ("error: [naive_datetime, T1]",),
+        ),
         (("explain", "plan", "--state", "trial", "--pending", "cancel"), ("error: [",)),
         (("timeline", "dance@2026-01-01T00:00Z"), ("error: [invalid_value, V1]", "dance")),
         (("timeline", "subscribe@2026-01-01T00:00Z"), ("needs a tier",)),
@@ -243,15 +249,17 @@ def _importing(missing: str) -> object:
 def test_optional_command_missing_its_extra_says_so_when_run(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A module that needs a package its extra brings (not installed) gives a stand-in command
-    that exits 2 naming the package; a missing module of our own is raised, never hidden."""
+    """U1: a module that needs a package its extra brings (not installed) gives a stand-in
+    command that exits 3 (the environment) with one line naming the package; a missing module
+    of our own is raised, never hidden."""
     monkeypatch.setattr(importlib, "import_module", _importing("sqlalchemy"))
     group = click.Group("i")
     cli.register_optional(group, (("support_flows.store.cli", "rollover"),))
     result = CliRunner().invoke(group, ["rollover", "--db", "sqlite://"])
-    assert result.exit_code == 2
-    assert "rollover is unavailable" in result.output
-    assert "'sqlalchemy'" in result.output
+    assert result.exit_code == 3
+    assert result.stderr.startswith("error: [environment_failed, U1] rollover is unavailable")
+    assert "'sqlalchemy'" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
 
     monkeypatch.setattr(importlib, "import_module", _importing("support_flows.store.gone"))
     with pytest.raises(ModuleNotFoundError, match=r"support_flows\.store\.gone"):

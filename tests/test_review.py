@@ -7,6 +7,7 @@ import re
 import sys
 import types
 import xml.etree.ElementTree as ET
+from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -318,3 +319,71 @@ def test_verification_absent_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_pa
     section = text.split('<section id="verification">')[1]
     assert "<table" not in section
     assert "is not installed in this build" in section
+
+
+def _complete(machine: str, missing: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A report dict with no violation, every part covered but the transitions in `missing`."""
+    return {
+        "machine": machine,
+        "sequences": 10,
+        "states": {"reached": 3, "total": 3, "missing": []},
+        "transitions": {
+            "covered": 4,
+            "total": 4 + len(missing),
+            "missing": list(missing),
+        },
+        "reasons": {"produced": 2, "total": 2, "missing": []},
+        "rules": {"exercised": 5, "total": 5, "missing": []},
+        "invariants_checked": 100,
+        "violations": [],
+        "seconds": 0.1,
+    }
+
+
+def _first_screen(text: str) -> str:
+    """The page up to the first chart: the header and the summary cards."""
+    return text.split('<section class="chart"')[0]
+
+
+def test_summary_is_green_only_when_everything_is_covered(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """U1: with no violation but a transition not covered, the summary card is not green: it
+    says "incomplete", and the first screen names the machine and the transition; the pack
+    records the shortfall for the command's exit status."""
+    gap = "cancel_session: scheduled -> expired"
+    _fake_verify(
+        monkeypatch,
+        lambda machine, *, depth: _Report(
+            _complete(machine, (gap,) if machine == "consulting" else ())
+        ),
+    )
+    built = review.build(tmp_path, verify_depth=1)
+    first = _first_screen(built.index.read_text(encoding="utf-8"))
+    assert 'class="card ok"' not in first
+    assert '<div class="card bad"><b>incomplete</b>' in first
+    assert f"consulting: not covered: transition {escape(gap)}" in first
+    assert built.shortfalls == (f"consulting: not covered: transition {gap}",)
+
+
+def test_summary_is_green_when_covered_and_clean(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """U1: no violation and every state, transition, reason and rule covered on every machine:
+    the card is green, and nothing is listed as missing."""
+    _fake_verify(monkeypatch, lambda machine, *, depth: _Report(_complete(machine)))
+    built = review.build(tmp_path, verify_depth=1)
+    first = _first_screen(built.index.read_text(encoding="utf-8"))
+    assert '<div class="card ok"><b>0</b>' in first
+    assert "<div class='shortfalls'>" not in first
+    assert built.shortfalls == ()
+
+
+def test_summary_counts_an_unreported_tally_as_missing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """U1: a report that does not say what it covered is not taken as complete."""
+    _fake_verify(monkeypatch, lambda machine, *, depth: _Report({"machine": machine}))
+    built = review.build(tmp_path, verify_depth=1)
+    assert built.shortfalls[0].startswith("plan: not covered: states: not reported")
+    assert 'class="card ok"' not in _first_screen(built.index.read_text(encoding="utf-8"))

@@ -1,5 +1,6 @@
-"""`support-flows verify`: a table per machine (or JSON), progress on stderr on long runs, exit 1
-on any violation, and a default run of all three machines within a minute."""
+"""`support-flows verify`: a table per machine (or JSON), progress on stderr on long runs with
+--progress or on a terminal, exit 1 on any violation or part not covered, and a default run of
+all three machines within a minute."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import support_flows.verify_cli as verify_cli
 from support_flows.cli import main
 from support_flows.machines.consulting_book import OrderBook
 from support_flows.verify_cli import verify
+from support_flows.verify_model import Coverage, Report, Tally
 
 """F5/F6: a session ends by the expiry, so once the expiry applies it has started; the last
 booked session can never be cancelled after the validity ended."""
@@ -20,9 +22,10 @@ booked session can never be cancelled after the validity ended."""
 
 def test_table_per_machine() -> None:
     """The table names each machine and its rows: sequences, states, transitions, reasons,
-    rules, invariants, violations."""
+    rules, invariants, violations, then what was not reached (depth 2 leaves some of the case
+    chart uncovered, so U1's exit 1)."""
     result = CliRunner().invoke(verify, ["--machine", "case", "--depth", "2"])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output
     assert result.stdout.startswith("case (depth 2, ")
     for row in (
         "sequences explored",
@@ -32,27 +35,62 @@ def test_table_per_machine() -> None:
         "rules exercised",
         "invariants checked",
         "violations",
+        "states not reached: ",
     ):
         assert row in result.stdout
 
 
 def test_json_lists_one_report_per_machine() -> None:
-    """--json prints each machine's Report.to_dict()."""
+    """--json prints each machine's Report.to_dict() on stdout, the U1 line apart on stderr."""
     args = ["--machine", "case", "--machine", "consulting", "--depth", "2", "--json"]
     result = CliRunner().invoke(verify, args)
-    assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert [d["machine"] for d in data] == ["case", "consulting"]
     assert all(d["violations"] == [] for d in data)
+    assert result.stderr.startswith("error: [verification_failed, U1] case: not covered: ")
 
 
-def test_progress_goes_to_stderr_on_long_runs(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Progress lines go to stderr, never into the table or the JSON."""
+def test_progress_goes_to_stderr_with_progress_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Progress lines go to stderr with --progress, never into the table or the JSON; off a
+    terminal without --progress there are none (CI logs stay quiet)."""
     monkeypatch.setattr(verify_cli, "QUIET_SECONDS", 0.0)
-    result = CliRunner().invoke(verify, ["--machine", "case", "--depth", "2", "--json"])
-    assert result.exit_code == 0
-    assert "verify case: depth 2/2 done" in result.stderr
-    json.loads(result.stdout)
+    args = ["--machine", "case", "--depth", "2", "--json"]
+    shown = CliRunner().invoke(verify, [*args, "--progress"])
+    assert "verify case: depth 2/2 done" in shown.stderr
+    json.loads(shown.stdout)
+    quiet = CliRunner().invoke(verify, args)
+    assert "verify case" not in quiet.stderr
+    assert len(quiet.stderr.splitlines()) == 1
+    json.loads(quiet.stdout)
+
+
+def _tally(*done: str, missing: tuple[str, ...] = ()) -> Tally:
+    return Tally(done, missing)
+
+
+def _report(machine: str, *, missing: tuple[str, ...] = ()) -> Report:
+    """A small report of our own: everything covered but the transitions in `missing`."""
+    coverage = Coverage(
+        _tally("a", "b"), _tally("go: a -> b", missing=missing), _tally("r"), _tally("R1")
+    )
+    return Report(machine, 1, 3, coverage, 3, (), 0.0)
+
+
+@pytest.mark.parametrize("missing", [(), ("back: b -> a",)])
+def test_exit_1_when_any_part_is_not_covered(
+    monkeypatch: pytest.MonkeyPatch, missing: tuple[str, ...]
+) -> None:
+    """U1: with no violation, verify still exits 1 when a transition (or any state, reason,
+    rule) is not covered, with one line naming it; 0 when everything is covered."""
+    monkeypatch.setattr(verify_cli, "run", lambda machine, **_: _report(machine, missing=missing))
+    result = CliRunner().invoke(verify, ["--machine", "plan"])
+    if missing:
+        assert result.exit_code == 1
+        assert result.stderr == (
+            "error: [verification_failed, U1] plan: not covered: transition back: b -> a\n"
+        )
+    else:
+        assert (result.exit_code, result.stderr) == (0, "")
 
 
 def test_exit_1_on_a_violation(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,19 +8,23 @@ extra is installed); ``python -m support_flows.store`` runs them on their own.
 from __future__ import annotations
 
 import importlib
+import inspect
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import click
 
+from support_flows.cli import Main
+from support_flows.cli_errors import MALFORMED, REFUSED, Failure
 from support_flows.clock import SystemClock
-from support_flows.errors import SupportFlowsError
+from support_flows.errors import SupportFlowsError, describe
 from support_flows.localtime import parse_instant
 from support_flows.outbox import Outbox
 from support_flows.store import jobs
 from support_flows.store._db import Database
 from support_flows.store.mail import JsonLinesOutbox
-from support_flows.store.schema import SchemaError, migrate
+from support_flows.store.schema import migrate
 
 __all__ = ["main", "outbox", "rollover"]
 
@@ -33,7 +37,7 @@ def _instant(_ctx: click.Context, _param: click.Parameter, value: str | None) ->
     try:
         return parse_instant(value)
     except SupportFlowsError as error:
-        raise click.BadParameter(error.message) from None
+        raise Failure.of(error, "--until: ") from None
 
 
 @click.command("rollover")
@@ -60,25 +64,29 @@ def rollover(url: str, until: Any, workers: int, batch_size: int) -> None:
 
     Safe to interrupt and rerun: nothing is applied twice.
     """
-    try:
-        if sys.stdout.isatty():
-            db = Database(url)
-            try:
-                migrate(db)
-                total = jobs.due_count(db, until or SystemClock().now())
-            finally:
-                db.dispose()
-            with click.progressbar(length=total, label="rollover") as bar:
-                report = jobs.rollover(
-                    url, until=until, workers=workers, batch_size=batch_size, progress=bar.update
-                )
-        else:
-            report = jobs.rollover(url, until=until, workers=workers, batch_size=batch_size)
-    except (SupportFlowsError, SchemaError) as error:
-        raise click.ClickException(str(error)) from None
+    if sys.stdout.isatty():
+        db = Database(url)
+        try:
+            migrate(db)
+            total = jobs.due_count(db, until or SystemClock().now())
+        finally:
+            db.dispose()
+        with click.progressbar(length=total, label="rollover") as bar:
+            report = jobs.rollover(
+                url, until=until, workers=workers, batch_size=batch_size, progress=bar.update
+            )
+    else:
+        report = jobs.rollover(url, until=until, workers=workers, batch_size=batch_size)
     click.echo(report.summary())
     if report.invalid:
-        sys.exit(1)
+        count = len(report.invalid)
+        raise Failure(
+            "invalid_snapshot",
+            "V2",
+            f"{count} stored record{'s' if count != 1 else ''} could not be read and were left "
+            f"as they are: {', '.join(report.invalid[:5])}{' ...' if count > 5 else ''}",
+            REFUSED,
+        )
 
 
 @click.group("outbox")
@@ -86,22 +94,52 @@ def outbox() -> None:
     """The store's outbox of confirmation emails (S3)."""
 
 
+def _bad_outbox(target: str, why: str) -> Failure:
+    return Failure("invalid_value", "U1", f"--outbox {describe(target)}: {why}", MALFORMED)
+
+
+def _is_outbox(found: object) -> bool:
+    return not isinstance(found, type) and callable(getattr(found, "send", None))
+
+
+def _made(target: str, factory: Callable[[], object]) -> object:
+    """What a factory (a class, or a function taking no argument) makes; a factory that needs
+    arguments is not called."""
+    try:
+        inspect.signature(factory).bind()
+    except TypeError:
+        raise _bad_outbox(
+            target, "neither an outbox nor a factory callable with no argument"
+        ) from None
+    except ValueError:  # no signature to read (some builtins): call it and see
+        pass
+    try:
+        return factory()
+    except (Exception, SystemExit) as error:
+        raise _bad_outbox(
+            target, f"its factory failed: {type(error).__name__} {error}".rstrip()
+        ) from None
+
+
 def _load_outbox(target: str | None) -> Outbox:
+    """--outbox MODULE:NAME: an outbox object, or a class or factory that makes one with no
+    argument (S3)."""
     if target is None:
         return JsonLinesOutbox()
     module, _, name = target.partition(":")
     if not module or not name:
-        raise click.BadParameter("expected MODULE:NAME", param_hint="--outbox")
+        raise _bad_outbox(target, "expected MODULE:NAME")
     try:
         found = getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError) as error:
-        raise click.BadParameter(f"cannot load {target}: {error}", param_hint="--outbox") from None
-    made = found if callable(getattr(found, "send", None)) else found()
-    if not callable(getattr(made, "send", None)):
-        raise click.BadParameter(
-            f"{target} is not an outbox (no send method)", param_hint="--outbox"
-        )
-    return made  # type: ignore[no-any-return]
+    except (ImportError, AttributeError, ValueError, TypeError) as error:
+        raise _bad_outbox(target, f"cannot load it: {error}") from None
+    if not _is_outbox(found):
+        if not callable(found):
+            raise _bad_outbox(target, "not an outbox (no send method) nor a factory of one")
+        found = _made(target, found)
+    if not _is_outbox(found):
+        raise _bad_outbox(target, f"it made {type(found).__name__}, not an outbox (no send method)")
+    return found  # type: ignore[no-any-return]
 
 
 @outbox.command("relay")
@@ -116,12 +154,10 @@ def _load_outbox(target: str | None) -> Outbox:
 def relay(url: str, target: str | None, limit: int | None) -> None:
     """Deliver queued emails, each under its stable message id, and mark them sent."""
     chosen = _load_outbox(target)
-    try:
-        sent = jobs.relay(url, chosen, limit=limit)
-    except (SupportFlowsError, SchemaError) as error:
-        raise click.ClickException(str(error)) from None
+    sent = jobs.relay(url, chosen, limit=limit)
     click.echo(f"relayed {sent} email{'s' if sent != 1 else ''}", err=target is None)
 
 
-main = click.Group("support-flows-store", commands=[rollover, outbox])
-"""Both commands in one group, for ``python -m support_flows.store``."""
+main = Main("support-flows-store", commands=[rollover, outbox])
+"""Both commands in one group, for ``python -m support_flows.store``, failing as every
+``support-flows`` command does (U1)."""
