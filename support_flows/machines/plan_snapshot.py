@@ -9,7 +9,6 @@ state and the history, and both P20 invariants.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache
 from typing import Any
 
 import attrs
@@ -18,18 +17,23 @@ import pendulum
 from support_flows.errors import describe
 from support_flows.guards.plan import IN_FORCE
 from support_flows.inputs import is_identifier
-from support_flows.localtime import add_wall_days, is_month_start, is_next_month_start
-from support_flows.machines.plan_book import TRIAL_DAYS, PlanBook
+from support_flows.localtime import (
+    add_wall_days,
+    is_month_start,
+    is_next_month_start,
+    next_month_start,
+)
+from support_flows.machines.plan_book import RETROACTIVE_DAYS, TRIAL_DAYS, PlanBook
+from support_flows.machines.plan_replay import derive
 from support_flows.plan_values import BillingPeriod, EndedPlan, HistoryEntry, PendingChange, Trial
 from support_flows.snapshot_codec import writer_fn
-from support_flows.snapshots import read, refuse, whose
+from support_flows.snapshots import differs, read, refuse, whose
 from support_flows.values import Organization, PlanState, Tier
 
 __all__ = ["KIND", "SNAPSHOT_VERSION", "PlanSnapshot", "book_from_snapshot", "snapshot_of"]
 
 SNAPSHOT_VERSION = 2
 KIND = "support_plan"
-REQUESTS = frozenset({"subscribe", "upgrade", "downgrade", "cancel", "revoke", "reactivate"})
 PAID = (PlanState.DEVELOPER, PlanState.PREMIUM)
 # Members read once: on Python 3.11 reading one through its enum class costs a lookup each time.
 _BASIC, _TRIAL, _CANCELLED = PlanState.BASIC, PlanState.TRIAL, PlanState.CANCELLED
@@ -102,34 +106,43 @@ def book_from_snapshot(data: object, org: Organization) -> PlanBook:
         record.recorded_at,
     )
     problem = _inconsistency(record, org, book)
+    if problem is None and record.history is not None:
+        problem = _derived(data, record.history, org)
     if problem is not None:
         raise refuse("support plan", problem)
     book.history_complete = record.history is not None
     return book
 
 
+def _derived(data: object, history: Sequence[HistoryEntry], org: Organization) -> str | None:
+    """With its history, the record is exactly what replaying that history writes (V2)."""
+    derived = derive(history, org)
+    if isinstance(derived, str):
+        return derived
+    return differs(data, snapshot_of(derived, org), "replaying its history")
+
+
 def _inconsistency(r: PlanSnapshot, org: Organization, book: PlanBook) -> str | None:
-    """The first thing that makes `r` a record this library could not have written, if any.
-    `book` holds the record's values; its billing timeline is what an action would bill."""
+    """The first thing that makes `r` a record this library could not have written, judged from
+    the record alone, if any. `book` holds the record's values; its billing timeline is what an
+    action would bill."""
     tz = org.billing_timezone
     problem = (
         whose(r.version, r.org_id, r.billing_timezone, SNAPSHOT_VERSION, org)
-        or _record(r)
+        or _record(r, tz)
+        or _recorded(r)
         or _trial(r, tz)
         or _pending(r, tz)
         or _periods(r, tz)
+        or _billed_since(r, tz)
     )
     if problem is None and r.state is _PREMIUM and r.since is not None:
         end = r.pending.effective_at if r.pending is not None else None
         problem = _premium_billed(book, [(r.since, end)])
-    if problem is None and r.history is not None:
-        problem = _history(r, r.history, tz) or _history_agrees(r, r.history)
-        if problem is None:
-            problem = _premium_billed(book, _premium_stretches(r, r.history))
     return problem
 
 
-def _record(r: PlanSnapshot) -> str | None:
+def _record(r: PlanSnapshot, tz: str) -> str | None:
     """The state's own facts: since, the one trial (P4), the last plan (P15), P12's flag."""
     state, since, last_plan, started = r.state, r.since, r.last_plan, r.trial_started_at
     if (state is _BASIC) != (since is None):
@@ -143,18 +156,57 @@ def _record(r: PlanSnapshot) -> str | None:
             return f"a last plan in state {last_plan.state.value!r}, which is not a plan that ends"
         if since is None or last_plan.ended_at > since:
             return "a last plan that ended after the current state began"
-        if last_plan.state is _TRIAL and started is None:
-            return "a last plan that was a trial, but no trial ever started"
-    recorded = r.recorded_at
-    latest = _latest(since, started, r.pending.requested_at if r.pending is not None else None)
-    if (recorded is None) != (latest is None) or (
-        latest is not None and recorded is not None and recorded < latest
-    ):
-        return f"recorded_at {_iso(recorded)} is before what the record says happened (T8)"
+        if last_plan.state is _TRIAL:
+            if started is None or not (
+                started <= last_plan.ended_at < add_wall_days(started, TRIAL_DAYS, tz)
+            ):
+                return (
+                    f"a last plan that was a trial ending at {_iso(last_plan.ended_at)}, "
+                    f"but no trial ran then (trial_started_at {_iso(started)}, P7)"
+                )
+        elif not is_month_start(last_plan.ended_at, tz):
+            return (
+                f"a last {last_plan.state.value} plan ending at {_iso(last_plan.ended_at)}, "
+                "not at the 1st of a month where its cancel took effect (P9)"
+            )
     if started is not None and since is not None and started > since:
         return "the trial started after the current state began"
     if r.last_change_applied and (r.pending is not None or state not in _CHANGED):
         return "a change took effect (P12), but the record is not what a change leaves"
+    if state is _CANCELLED and last_plan is not None:
+        applied = last_plan.state is not _TRIAL  # P9's cancel is applied; P7's is a request
+        if r.last_change_applied != applied:
+            return (
+                f"last_change_applied {r.last_change_applied} on a plan cancelled from "
+                f"{last_plan.state.value!r} (P12: {applied} until a request follows)"
+            )
+    return None
+
+
+def _recorded(r: PlanSnapshot) -> str | None:
+    """T8: `recorded_at`, the instant of the latest history entry, is no earlier than anything
+    the record says happened, and no later than what it still holds as due (T7). In a trial or
+    a cancelled plan no request is recorded after the state began; nor after a change applied."""
+    recorded, since, pending = r.recorded_at, r.since, r.pending
+    latest = _latest(since, r.trial_started_at, pending.requested_at if pending else None)
+    if (recorded is None) != (latest is None) or (
+        latest is not None and recorded is not None and recorded < latest
+    ):
+        return f"recorded_at {_iso(recorded)} is before what the record says happened (T8)"
+    if recorded is None:
+        return None
+    if (r.state is _TRIAL or r.state is _CANCELLED or r.last_change_applied) and recorded != since:
+        return (
+            f"recorded_at {_iso(recorded)} is not since {_iso(since)}: nothing is recorded in "
+            f"state {r.state.value!r} after it began"
+            + (" and the change took effect (P12)" if r.last_change_applied else "")
+        )
+    due = pending.effective_at if pending is not None else None
+    if due is not None and recorded >= due:
+        return (
+            f"recorded_at {_iso(recorded)} is not before the pending change's effective "
+            f"instant {_iso(due)}: it would have taken effect first (T7)"
+        )
     return None
 
 
@@ -171,135 +223,6 @@ def _iso(at: pendulum.DateTime | None) -> str:
     return "none" if at is None else at.isoformat()
 
 
-def _history(r: PlanSnapshot, history: Sequence[HistoryEntry], tz: str) -> str | None:
-    """Each entry an edge of the chart, in time order, chained state to state, with the tier and
-    effective instant its event gives; the pending change followed through to the record's."""
-    edges, events = _chart_edges()
-    previous_at: pendulum.DateTime | None = None
-    current = _BASIC
-    pending: tuple[PlanState, pendulum.DateTime | None] | None = None
-    for n, entry in enumerate(history):
-        problem = _entry_problem(entry, previous_at, current, pending, edges, events, tz)
-        if problem is not None:
-            return f"{_entry_name(n, entry)}{problem}"
-        if entry.event == "apply_pending":
-            pending = None
-        elif _schedules(entry):
-            target = PlanState.DEVELOPER if entry.event == "downgrade" else _CANCELLED
-            pending = (target, entry.effective_at)
-        elif entry.event in ("revoke", "upgrade", "cancel"):
-            pending = None
-        previous_at, current = entry.at, entry.target
-    if current is not r.state:
-        return f"the history ends in {current.value!r}, not in state {r.state.value!r}"
-    held = (r.pending.target, r.pending.effective_at) if r.pending is not None else None
-    if pending != held:
-        return "the pending change is not the one the history leaves (P9, P10, P12)"
-    return None
-
-
-def _schedules(entry: HistoryEntry) -> bool:
-    """Whether the entry's event schedules a change (P9): a downgrade, or a cancel that waits."""
-    return entry.event == "downgrade" or (entry.event == "cancel" and entry.source is entry.target)
-
-
-def _entry_problem(
-    entry: HistoryEntry,
-    previous_at: pendulum.DateTime | None,
-    current: PlanState,
-    pending: tuple[PlanState, pendulum.DateTime | None] | None,
-    edges: frozenset[tuple[str, str, str]],
-    events: frozenset[str],
-    tz: str,
-) -> str | None:
-    """What is wrong with one history entry, following the entries before it, if anything."""
-    if entry.event not in events:
-        return " names an unknown event"
-    if (entry.event, entry.source, entry.target) not in edges:
-        return " is not a transition of the plan chart"
-    if previous_at is not None and entry.at < previous_at:
-        return " comes before the entry preceding it"
-    if entry.source is not current:
-        return f" starts from {entry.source.value!r}, but the plan was {current.value!r}"
-    if (entry.event in REQUESTS) != (entry.requested_by is not None):
-        return ": only requests name who made them"
-    if entry.requested_by is not None and not is_identifier(entry.requested_by):
-        return " names a requester that is not an identifier (V5)"
-    if entry.tier not in _TIERS.get(entry.event, _no_tier)(entry):
-        return f" records tier {describe(entry.tier)}, which its event does not choose"
-    if _schedules(entry) != (entry.effective_at is not None) or (
-        entry.effective_at is not None and not is_next_month_start(entry.effective_at, entry.at, tz)
-    ):
-        return " has an effective instant its event does not give (P9)"
-    if entry.event == "apply_pending" and pending != (entry.target, entry.at):
-        return " applies a change that was not pending for that instant"
-    return None
-
-
-@cache
-def _chart_edges() -> tuple[frozenset[tuple[str, str, str]], frozenset[str]]:
-    """The plan chart's (event, source, target) edges and its events, read once."""
-    from support_flows.machines.plan import COMPILED  # the chart's module restores through here
-
-    return frozenset((e.event, e.source, e.target) for e in COMPILED.edges), frozenset(
-        COMPILED.events
-    )
-
-
-def _entry_name(n: int, entry: HistoryEntry) -> str:
-    return f"history entry {n} ({describe(entry.event)} at {entry.at.isoformat()})"
-
-
-def _request_tier(entry: HistoryEntry) -> tuple[Tier | None, ...]:
-    return (IN_FORCE[entry.target],)
-
-
-def _no_tier(entry: HistoryEntry) -> tuple[Tier | None, ...]:
-    return ()
-
-
-_TIERS = {
-    "subscribe": _request_tier,
-    "upgrade": _request_tier,
-    "reactivate": _request_tier,
-    "downgrade": lambda e: (Tier.DEVELOPER,),
-    "cancel": lambda e: (Tier.BASIC,),
-    "revoke": lambda e: (None, IN_FORCE[e.source]),
-    "end_trial": lambda e: (None,),
-    "apply_pending": lambda e: (None,),
-}
-
-
-def _history_agrees(r: PlanSnapshot, history: Sequence[HistoryEntry]) -> str | None:
-    """What the record says of its past is what its history shows."""
-    changes = [e for e in history if e.source is not e.target]
-    since = changes[-1].at if changes else None
-    if r.since != since:
-        return f"since {_iso(r.since)} is not when the state last changed ({_iso(since)})"
-    trials = [e.at for e in history if e.target is _TRIAL and e.source is not e.target]
-    if r.trial_started_at != (trials[0] if trials else None) or len(trials) > 1:
-        return "trial_started_at is not when the history's one trial began"
-    if r.recorded_at != (history[-1].at if history else None):
-        return "recorded_at is not the instant of the history's latest entry (T8)"
-    applied = False
-    for entry in history:
-        applied = entry.event == "apply_pending" or (applied and not entry.is_request)
-    if applied != r.last_change_applied:
-        return "last_change_applied does not follow from the history (P12)"
-    ended = [e for e in changes if e.target is _CANCELLED]
-    expected = EndedPlan(ended[-1].source, ended[-1].at) if ended else None
-    if r.last_plan != expected:
-        return f"last plan {describe(r.last_plan)} is not the plan that ended ({expected!r})"
-    if r.pending is not None and not any(
-        e.at == r.pending.requested_at
-        and e.requested_by == r.pending.requested_by
-        and e.event in _MAKES[r.pending.target]
-        for e in history
-    ):
-        return "no request in the history made the pending change"
-    return None
-
-
 def _trial(r: PlanSnapshot, tz: str) -> str | None:
     trial = r.trial
     if (r.state is _TRIAL) != (trial is not None):
@@ -309,6 +232,11 @@ def _trial(r: PlanSnapshot, tz: str) -> str | None:
             return "the trial did not start when the plan entered it"
         if trial.ends_at != add_wall_days(trial.started_at, TRIAL_DAYS, tz):
             return f"the trial does not last {TRIAL_DAYS} days (T5)"
+        if r.periods or r.last_plan is not None:
+            return (
+                f"a trial with {len(r.periods)} billing period(s) and last plan "
+                f"{describe(r.last_plan)}: a trial is free and begins from basic (P4, P20)"
+            )
     return None
 
 
@@ -326,10 +254,9 @@ def _pending(r: PlanSnapshot, tz: str) -> str | None:
         return "the pending change is not effective on the 1st after its request (P9)"
     if r.since is None or p.requested_at < r.since:
         return "the pending change was requested before the state it changes began"
+    if not is_identifier(p.requested_by):
+        return f"pending.requested_by {describe(p.requested_by)} is not an identifier (V5)"
     return None
-
-
-_MAKES = {PlanState.DEVELOPER: ("downgrade",), PlanState.CANCELLED: ("cancel",)}
 
 
 def _periods(r: PlanSnapshot, tz: str) -> str | None:
@@ -362,6 +289,77 @@ def _periods(r: PlanSnapshot, tz: str) -> str | None:
     if state not in PAID and open_tier is not None:
         return f"state {state.value!r} has an open billing period"
     return None
+
+
+def _billed_since(r: PlanSnapshot, tz: str) -> str | None:
+    """The billing the current state's own entry made (P5, P6, P8, P9, P15), and the end of the
+    plan that ended last: what periods the rest of the record says were billed."""
+    periods, since, last_plan = r.periods, r.since, r.last_plan
+    if r.state is _CANCELLED and last_plan is not None:
+        if last_plan.state is _TRIAL:
+            return None if not periods else "a trial cancelled (P7) has no billing periods"
+        last = periods[-1] if periods else None
+        if last is None or last.ends_at != since or last.tier is not IN_FORCE[last_plan.state]:
+            return (
+                f"the {last_plan.state.value} plan that ended at {_iso(since)} is not billed up "
+                f"to then: its last billing period is {describe(last)} (P9)"
+            )
+        return None
+    if r.state not in PAID or since is None or not periods:
+        return None
+    if (
+        last_plan is not None
+        and last_plan.state is not _TRIAL
+        and not any(
+            p.ends_at == last_plan.ended_at and p.tier is IN_FORCE[last_plan.state] for p in periods
+        )
+    ):
+        return (
+            f"no billing period of the {last_plan.state.value} plan ends where it ended, at "
+            f"{_iso(last_plan.ended_at)} (P9)"
+        )
+    started = r.trial_started_at
+    trial_end = add_wall_days(started, TRIAL_DAYS, tz) if started is not None else None
+    first_trial = trial_end if last_plan is None else None
+    open_period = periods[-1]
+    starts = open_period.starts_at
+    if open_period.retroactive:
+        if last_plan is None or (r.state is _PREMIUM and last_plan.state is not _PREMIUM):
+            expected = None  # P15 bills retroactively only a reactivation, and not this one
+        else:
+            floor = add_wall_days(since, -RETROACTIVE_DAYS, tz)
+            expected = max(last_plan.ended_at, floor)
+        if starts == expected:
+            return None
+        return (
+            f"{_period_name(len(periods) - 1, open_period)} is billed retroactively, but a "
+            f"reactivation at {_iso(since)} after {describe(last_plan)} bills from "
+            f"{_iso(expected)} (P15)"
+        )
+    if r.state is _PREMIUM:
+        month = next_month_start(since, tz)
+        if starts == month or (first_trial is not None and starts == min(month, first_trial)):
+            return None
+        return (
+            f"{_period_name(len(periods) - 1, open_period)}: premium in force since "
+            f"{_iso(since)} is billed from {_iso(month)} (P5, P8, P15)"
+        )
+    if starts == since and first_trial == since and len(periods) == 1:
+        return None  # P6: the trial converted
+    before = periods[-2] if len(periods) > 1 else None
+    if (
+        starts == since
+        and before is not None
+        and before.tier is _PREMIUM_TIER
+        and before.ends_at == since
+        and is_month_start(since, tz)
+    ):
+        return None  # P9: a downgrade took effect
+    return (
+        f"{_period_name(len(periods) - 1, open_period)}: developer in force since "
+        f"{_iso(since)} is billed from a trial's end (P6) or a downgrade's effective instant "
+        "(P9), after premium billed up to it (P21)"
+    )
 
 
 def _allowed(boundary: pendulum.DateTime, r: PlanSnapshot, tz: str) -> bool:
@@ -401,23 +399,3 @@ def _premium_billed(
         else:
             return f"premium held from {start.isoformat()} is never billed (P21)"
     return None
-
-
-Stretch = tuple[pendulum.DateTime, pendulum.DateTime | None]
-
-
-def _premium_stretches(r: PlanSnapshot, history: Sequence[HistoryEntry]) -> list[Stretch]:
-    """The stretches the history shows in premium, the last one ending with the pending change."""
-    stretches: list[Stretch] = []
-    start: pendulum.DateTime | None = None
-    for entry in history:
-        if entry.source is entry.target:
-            continue
-        if entry.target is _PREMIUM:
-            start = entry.at
-        elif start is not None:
-            stretches.append((start, entry.at))
-            start = None
-    if start is not None:
-        stretches.append((start, r.pending.effective_at if r.pending is not None else None))
-    return stretches
