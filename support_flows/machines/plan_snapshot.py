@@ -300,9 +300,11 @@ def _billed_since(r: PlanSnapshot, tz: str) -> str | None:
             return None if not periods else "a trial cancelled (P7) has no billing periods"
         last = periods[-1] if periods else None
         if last is None or last.ends_at != since or last.tier is not IN_FORCE[last_plan.state]:
+            billed = "none" if last is None else f"{_period_name(len(periods) - 1, last)}"
+            until = "" if last is None else f", ending at {_iso(last.ends_at)}"
             return (
                 f"the {last_plan.state.value} plan that ended at {_iso(since)} is not billed up "
-                f"to then: its last billing period is {describe(last)} (P9)"
+                f"to then: its last billing period is {billed}{until} (P9)"
             )
         return None
     if r.state not in PAID or since is None or not periods:
@@ -324,17 +326,20 @@ def _billed_since(r: PlanSnapshot, tz: str) -> str | None:
     open_period = periods[-1]
     starts = open_period.starts_at
     if open_period.retroactive:
+        name = _period_name(len(periods) - 1, open_period)
         if last_plan is None or (r.state is _PREMIUM and last_plan.state is not _PREMIUM):
-            expected = None  # P15 bills retroactively only a reactivation, and not this one
-        else:
-            floor = add_wall_days(since, -RETROACTIVE_DAYS, tz)
-            expected = max(last_plan.ended_at, floor)
+            return (
+                f"{name} is billed retroactively, but {r.state.value} in force since "
+                f"{_iso(since)} after last plan {describe(last_plan)} is not a reactivation "
+                "billed retroactively (P5, P6, P8, P9, P15)"
+            )
+        expected = max(last_plan.ended_at, add_wall_days(since, -RETROACTIVE_DAYS, tz))
         if starts == expected:
             return None
         return (
-            f"{_period_name(len(periods) - 1, open_period)} is billed retroactively, but a "
-            f"reactivation at {_iso(since)} after {describe(last_plan)} bills from "
-            f"{_iso(expected)} (P15)"
+            f"{name} is billed retroactively, but a reactivation at {_iso(since)} after the "
+            f"{last_plan.state.value} plan that ended at {_iso(last_plan.ended_at)} is billed "
+            f"from {_iso(expected)} (P15)"
         )
     if r.state is _PREMIUM:
         month = next_month_start(since, tz)
