@@ -20,23 +20,12 @@ from support_flows.inputs import is_identifier
 from support_flows.machines.consulting_book import OrderBook, OrderTerms
 from support_flows.machines.consulting_records import OrderAction, OrderEvent, OrderSnapshot
 from support_flows.machines.engine import TableEngine
-from support_flows.outbox import Email
 from support_flows.values import Member, Organization, Role
 
 if TYPE_CHECKING:
     import pendulum
 
 __all__ = ["derive"]
-
-
-class _Unsent:
-    """The replay's outbox: the confirmation was sent when the order was bought, not again."""
-
-    def send(self, email: Email) -> None:
-        return None
-
-
-_UNSENT = _Unsent()
 
 
 @cache
@@ -74,22 +63,23 @@ def derive(r: OrderSnapshot, org: Organization) -> OrderBook | str:
     engine = _engine()
     previous: pendulum.DateTime | None = None
     for n, event in enumerate(r.history):
-        name = f"history entry {n} ({event.action.value} at {event.at.isoformat()})"
         if previous is not None and event.at < previous:
-            return f"{name} comes before the one preceding it"
+            return f"{_name(n, event)} comes before the one preceding it"
         previous = event.at
         if event.action is OrderAction.EXPIRE:
             continue  # the clock applied it: the replay applies the expiry before each request
         if event.actor is not None and not is_identifier(event.actor):
-            return f"{name} names an actor {describe(event.actor)} that is not an identifier (V5)"
+            who = describe(event.actor)
+            return f"{_name(n, event)} names an actor {who} that is not an identifier (V5)"
         try:
             _expire_until(book, org, engine, event.at)
             request, more = _request(book, event, sessions)
             if not request:
-                return f"{name} {more['problem']}"
+                return f"{_name(n, event)} {more['problem']}"
             engine.run(book, request, _facts(book, org, request, event.at, **more))
         except SupportFlowsError as error:
-            return f"{name} is a request the order refuses there: [{error.code}] {error.message}"
+            refused = f"[{error.code}] {error.message}"
+            return f"{_name(n, event)} is a request the order refuses there: {refused}"
         book.commit()
     if book.state == "new" or r.history[0].at != r.created_at:
         return "its history does not open the order (checkout or purchase) at its creation"
@@ -134,7 +124,7 @@ def _facts(
         book.terms.hours_per_unit,
         book.expires_at,
         book.validity_ended,
-        outbox=_UNSENT,
+        outbox=None,  # the confirmation went out when the order was bought, not again
         **more,
     )
 
@@ -147,3 +137,7 @@ def _expire_until(
         assert book.expires_at is not None
         engine.run(book, "expire", _facts(book, org, "expire", book.expires_at))
         book.commit()
+
+
+def _name(n: int, event: OrderEvent) -> str:
+    return f"history entry {n} ({event.action.value} at {event.at.isoformat()})"

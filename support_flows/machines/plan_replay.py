@@ -68,19 +68,18 @@ def derive(history: Sequence[HistoryEntry], org: Organization) -> PlanBook | str
     acting = attrs.evolve(org, cross_org_billing=False) if org.cross_org_billing else org
     previous = None
     for n, entry in enumerate(history):
-        name = f"history entry {n} ({describe(entry.event)} at {entry.at.isoformat()})"
         if entry.event not in compiled.events:
-            return f"{name} names an unknown event"
+            return f"{_name(n, entry)} names an unknown event"
         if previous is not None and entry.at < previous:
-            return f"{name} comes before the entry preceding it"
+            return f"{_name(n, entry)} comes before the entry preceding it"
         previous = entry.at
         if entry.requested_by is None:
             continue  # the clock applied it: the replay applies what is due before each request
         request = _request(entry)
         if request is None:
-            return f"{name} names a requester, but no request records that event and tier"
+            return f"{_name(n, entry)} names a requester, but no request records it with that tier"
         if not is_identifier(entry.requested_by):
-            return f"{name} names a requester that is not an identifier (V5)"
+            return f"{_name(n, entry)} names a requester that is not an identifier (V5)"
         action, tier = request
         try:
             apply_until(book, acting, engine, entry.at)
@@ -99,10 +98,15 @@ def derive(history: Sequence[HistoryEntry], org: Organization) -> PlanBook | str
             engine.run(book, event, facts)
             book.record(event, source, entry.at, entry.requested_by, tier)
         except SupportFlowsError as error:
-            return f"{name} is a request the plan refuses there: [{error.code}] {error.message}"
+            refused = f"[{error.code}] {error.message}"
+            return f"{_name(n, entry)} is a request the plan refuses there: {refused}"
     if previous is not None:
         try:
             apply_until(book, acting, engine, previous)
         except SupportFlowsError as error:  # pragma: no cover - what is due always applies
             return f"what its history leaves due does not apply: {error.message}"
     return book
+
+
+def _name(n: int, entry: HistoryEntry) -> str:
+    return f"history entry {n} ({describe(entry.event)} at {entry.at.isoformat()})"

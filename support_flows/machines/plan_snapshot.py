@@ -8,6 +8,7 @@ state and the history, and both P20 invariants.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -107,18 +108,37 @@ def book_from_snapshot(data: object, org: Organization) -> PlanBook:
     )
     problem = _inconsistency(record, org, book)
     if problem is None and record.history is not None:
-        problem = _derived(data, record.history, org)
+        problem = _derived(data, record, record.history, org)
     if problem is not None:
         raise refuse("support plan", problem)
     book.history_complete = record.history is not None
     return book
 
 
-def _derived(data: object, history: Sequence[HistoryEntry], org: Organization) -> str | None:
+# The facts a history determines, as the book holds them and as the record does.
+_FACTS = (
+    "state",
+    "since",
+    "trial_started_at",
+    "last_change_applied",
+    "recorded_at",
+    "trial",
+    "pending",
+    "periods",
+    "last_plan",
+)
+_facts_of = operator.attrgetter(*_FACTS)
+
+
+def _derived(
+    data: object, record: PlanSnapshot, history: Sequence[HistoryEntry], org: Organization
+) -> str | None:
     """With its history, the record is exactly what replaying that history writes (V2)."""
     derived = derive(history, org)
     if isinstance(derived, str):
         return derived
+    if _facts_of(derived) == _facts_of(record) and derived.history == list(history):
+        return None
     return differs(data, snapshot_of(derived, org), "replaying its history")
 
 
@@ -185,38 +205,38 @@ def _record(r: PlanSnapshot, tz: str) -> str | None:
 
 def _recorded(r: PlanSnapshot) -> str | None:
     """T8: `recorded_at`, the instant of the latest history entry, is no earlier than anything
-    the record says happened, and no later than what it still holds as due (T7). In a trial or
-    a cancelled plan no request is recorded after the state began; nor after a change applied."""
+    the record says happened, and earlier than what it still holds as due (T7). In a trial or
+    a cancelled plan no request is recorded after the state began; nor after a change applied.
+    (`_record` has checked that the trial began by `since`, and basic holds nothing.)"""
     recorded, since, pending = r.recorded_at, r.since, r.pending
-    latest = _latest(since, r.trial_started_at, pending.requested_at if pending else None)
-    if (recorded is None) != (latest is None) or (
-        latest is not None and recorded is not None and recorded < latest
-    ):
-        return f"recorded_at {_iso(recorded)} is before what the record says happened (T8)"
-    if recorded is None:
-        return None
-    if (r.state is _TRIAL or r.state is _CANCELLED or r.last_change_applied) and recorded != since:
+    if since is None:
+        if recorded is None:
+            return None
+        return f"recorded_at {_iso(recorded)} on a plan to which nothing ever happened"
+    if recorded is None or recorded < since:
+        return f"recorded_at {_iso(recorded)} is before the state began, at {_iso(since)} (T8)"
+    state = r.state
+    if state is _TRIAL or state is _CANCELLED or r.last_change_applied:
+        if recorded == since:
+            return None
         return (
             f"recorded_at {_iso(recorded)} is not since {_iso(since)}: nothing is recorded in "
-            f"state {r.state.value!r} after it began"
+            f"state {state.value!r} after it began"
             + (" and the change took effect (P12)" if r.last_change_applied else "")
         )
-    due = pending.effective_at if pending is not None else None
-    if due is not None and recorded >= due:
+    if pending is None:
+        return None
+    if recorded < pending.requested_at:
+        return (
+            f"recorded_at {_iso(recorded)} is before the pending change was requested, at "
+            f"{_iso(pending.requested_at)} (T8)"
+        )
+    if recorded >= pending.effective_at:
         return (
             f"recorded_at {_iso(recorded)} is not before the pending change's effective "
-            f"instant {_iso(due)}: it would have taken effect first (T7)"
+            f"instant {_iso(pending.effective_at)}: it would have taken effect first (T7)"
         )
     return None
-
-
-def _latest(*instants: pendulum.DateTime | None) -> pendulum.DateTime | None:
-    """The latest of the instants at which the record says something happened (None if none)."""
-    latest = None
-    for at in instants:
-        if at is not None and (latest is None or at > latest):
-            latest = at
-    return latest
 
 
 def _iso(at: pendulum.DateTime | None) -> str:
@@ -320,9 +340,6 @@ def _billed_since(r: PlanSnapshot, tz: str) -> str | None:
             f"no billing period of the {last_plan.state.value} plan ends where it ended, at "
             f"{_iso(last_plan.ended_at)} (P9)"
         )
-    started = r.trial_started_at
-    trial_end = add_wall_days(started, TRIAL_DAYS, tz) if started is not None else None
-    first_trial = trial_end if last_plan is None else None
     open_period = periods[-1]
     starts = open_period.starts_at
     if open_period.retroactive:
@@ -342,29 +359,39 @@ def _billed_since(r: PlanSnapshot, tz: str) -> str | None:
             f"from {_iso(expected)} (P15)"
         )
     if r.state is _PREMIUM:
-        month = next_month_start(since, tz)
-        if starts == month or (first_trial is not None and starts == min(month, first_trial)):
-            return None
+        if is_next_month_start(starts, since, tz):
+            return None  # P5, P8, P15's exception
+        trial_end = _first_trial_end(r, tz)
+        if trial_end is not None and starts == min(next_month_start(since, tz), trial_end):
+            return None  # P8: an upgrade from the trial, billed from its end if sooner
         return (
             f"{_period_name(len(periods) - 1, open_period)}: premium in force since "
-            f"{_iso(since)} is billed from {_iso(month)} (P5, P8, P15)"
+            f"{_iso(since)} is billed from the 1st of the next month (P5, P8, P15)"
         )
-    if starts == since and first_trial == since and len(periods) == 1:
-        return None  # P6: the trial converted
-    before = periods[-2] if len(periods) > 1 else None
-    if (
-        starts == since
-        and before is not None
-        and before.tier is _PREMIUM_TIER
-        and before.ends_at == since
-        and is_month_start(since, tz)
-    ):
-        return None  # P9: a downgrade took effect
+    if starts == since:
+        if len(periods) == 1 and since == _first_trial_end(r, tz):
+            return None  # P6: the trial converted
+        before = periods[-2] if len(periods) > 1 else None
+        if (
+            before is not None
+            and before.tier is _PREMIUM_TIER
+            and before.ends_at == since
+            and is_month_start(since, tz)
+        ):
+            return None  # P9: a downgrade took effect
     return (
         f"{_period_name(len(periods) - 1, open_period)}: developer in force since "
         f"{_iso(since)} is billed from a trial's end (P6) or a downgrade's effective instant "
         "(P9), after premium billed up to it (P21)"
     )
+
+
+def _first_trial_end(r: PlanSnapshot, tz: str) -> pendulum.DateTime | None:
+    """The end of the one trial, when no plan has ended since it began (the first cycle)."""
+    started = r.trial_started_at
+    if started is None or r.last_plan is not None:
+        return None
+    return add_wall_days(started, TRIAL_DAYS, tz)
 
 
 def _allowed(boundary: pendulum.DateTime, r: PlanSnapshot, tz: str) -> bool:
