@@ -788,8 +788,8 @@ def test_v2_a_premium_stretch_never_billed_is_refused() -> None:
         "retroactive": True,
     }
     message = refusal_of(lambda: restore_plan(data))
-    assert "developer from 2026-04-01T00:00:00+00:00" in message
-    assert "after premium billed up to it (P21)" in message
+    assert "billing period 0 (developer from 2026-04-01T00:00:00+00:00)" in message
+    assert "premium" in message
 
 
 @pytest.mark.parametrize(

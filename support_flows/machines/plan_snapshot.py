@@ -231,6 +231,11 @@ def _recorded(r: PlanSnapshot) -> str | None:
             f"recorded_at {_iso(recorded)} is before the pending change was requested, at "
             f"{_iso(pending.requested_at)} (T8)"
         )
+    if recorded != pending.requested_at and pending.target is _DEVELOPER:
+        return (
+            f"recorded_at {_iso(recorded)} is not when the pending downgrade was requested, "
+            f"{_iso(pending.requested_at)}: any later request replaces or drops it (P10)"
+        )
     if recorded >= pending.effective_at:
         return (
             f"recorded_at {_iso(recorded)} is not before the pending change's effective "
@@ -293,6 +298,8 @@ def _periods(r: PlanSnapshot, tz: str) -> str | None:
             problem = "is open but is not the last period"
         elif n and (previous_end or starts) > starts:
             problem = "overlaps or comes before the period preceding it"
+        elif n and previous_end != starts and r.last_plan is None:
+            problem = "leaves a gap after the period preceding it, but no plan ever ended (P9)"
         elif not _allowed(starts, r, tz):
             problem = _off_month(starts)
         elif ends is not None and not _allowed(ends, r, tz):
@@ -329,6 +336,21 @@ def _billed_since(r: PlanSnapshot, tz: str) -> str | None:
         return None
     if r.state not in PAID or since is None or not periods:
         return None
+    trial_end = _first_trial_end(r, tz)
+    first = periods[0].starts_at
+    if last_plan is None:
+        started = r.trial_started_at
+        if started is None and periods[0].tier is not _PREMIUM_TIER:
+            return (
+                f"{_period_name(0, periods[0])} is the first billing, but without a trial the "
+                "first plan billed is premium (P4, P5)"
+            )
+        if started is not None and trial_end is not None and not started <= first <= trial_end:
+            return (
+                f"{_period_name(0, periods[0])} is the first billing after a trial from "
+                f"{_iso(started)}, which bills from its end, {_iso(trial_end)}, at the latest "
+                "(P6, P8)"
+            )
     if (
         last_plan is not None
         and last_plan.state is not _TRIAL
@@ -351,7 +373,7 @@ def _billed_since(r: PlanSnapshot, tz: str) -> str | None:
                 "billed retroactively (P5, P6, P8, P9, P15)"
             )
         expected = max(last_plan.ended_at, add_wall_days(since, -RETROACTIVE_DAYS, tz))
-        if starts == expected:
+        if starts == expected and not r.last_change_applied:
             return None
         return (
             f"{name} is billed retroactively, but a reactivation at {_iso(since)} after the "
@@ -359,17 +381,20 @@ def _billed_since(r: PlanSnapshot, tz: str) -> str | None:
             f"from {_iso(expected)} (P15)"
         )
     if r.state is _PREMIUM:
-        if is_next_month_start(starts, since, tz):
+        if trial_end is not None and len(periods) == 1:
+            upgraded = since < trial_end and starts == min(next_month_start(since, tz), trial_end)
+            if upgraded:
+                return None  # P8: the trial upgraded, billed from its end if sooner
+        elif is_next_month_start(starts, since, tz):
             return None  # P5, P8, P15's exception
-        trial_end = _first_trial_end(r, tz)
-        if trial_end is not None and starts == min(next_month_start(since, tz), trial_end):
-            return None  # P8: an upgrade from the trial, billed from its end if sooner
+        elif trial_end is not None and starts == min(next_month_start(since, tz), trial_end):
+            return None  # P8: the trial upgraded, after a downgrade during it
         return (
             f"{_period_name(len(periods) - 1, open_period)}: premium in force since "
             f"{_iso(since)} is billed from the 1st of the next month (P5, P8, P15)"
         )
     if starts == since:
-        if len(periods) == 1 and since == _first_trial_end(r, tz):
+        if len(periods) == 1 and since == trial_end and not r.last_change_applied:
             return None  # P6: the trial converted
         before = periods[-2] if len(periods) > 1 else None
         if (
