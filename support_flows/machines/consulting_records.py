@@ -1,5 +1,8 @@
 """Frozen records of a Flex Consulting order: its history and its snapshot, with the V2 checks a
-restore runs on it (the first inconsistency found is named)."""
+restore runs on it (the first inconsistency found is named). Each derived fact (the state, the
+balance, the validity, recorded_at, the sessions' closings) must be one accepted requests could
+have produced from the rest of the record; with a history, the record must be exactly what
+replaying it gives (`consulting_replay`)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,12 @@
 """A support plan's snapshot: what it holds, and the V2 checks a restore runs on it.
 
 Restore refuses, whole, any record this library could not have written, naming the first
-inconsistency found (RULES.md V2): every field required, the history in time order and chained
-state to state, the trial, pending change, last plan and billing periods consistent with the
-state and the history, and both P20 invariants.
+inconsistency found (RULES.md V2). Every field is required. Each derived fact (since, the trial,
+the pending change, the last plan, recorded_at, P12's flag, the billing periods) is checked
+against the rest of the record: it must be one that some accepted requests could have produced
+(the state's own entry, P20's invariants, T7 and T8). With a history, the record must moreover be
+exactly what replaying that history gives (`plan_replay`), the refusal naming the first JSON path
+where it is not.
 """
 
 from __future__ import annotations
