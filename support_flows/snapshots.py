@@ -24,7 +24,7 @@ from support_flows.snapshot_codec import (
     unstructure_fn,
 )
 
-__all__ = ["read", "refuse", "unstructure", "whose"]
+__all__ = ["differs", "read", "refuse", "unstructure", "whose"]
 
 T = TypeVar("T")
 
@@ -189,3 +189,28 @@ def refuse(what: str, problem: str) -> Exception:
     return invalid(
         Reason.INVALID_SNAPSHOT, "V2", f"not a {what} snapshot this library wrote: {problem}"
     )
+
+
+def differs(written: object, derived: object, source: str, path: str = "$") -> str | None:
+    """Where the JSON value `written` first differs from `derived`, what `source` produces (V2):
+    the path ("$.periods[1].starts_at") and both values, or None when they are equal."""
+    if type(written) is dict and type(derived) is dict:
+        for key, value in derived.items():
+            found = differs(written.get(key), value, source, f"{path}.{key}")
+            if found is not None:
+                return found
+        return None
+    if type(written) is list and type(derived) is list:
+        for n, (one, other) in enumerate(zip(written, derived, strict=False)):
+            found = differs(one, other, source, f"{path}[{n}]")
+            if found is not None:
+                return found
+        if len(written) == len(derived):
+            return None
+        n = min(len(written), len(derived))
+        held = describe(written[n], 200) if n < len(written) else "nothing"
+        wanted = describe(derived[n], 200) if n < len(derived) else "nothing"
+        return f"{path}[{n}] is {held}, but {source} gives {wanted}"
+    if type(written) is type(derived) and written == derived:
+        return None
+    return f"{path} is {describe(written, 200)}, but {source} gives {describe(derived, 200)}"

@@ -14,6 +14,7 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 import support_flows as sf
+from support_flows.localtime import add_wall_days
 
 T = TypeVar("T")
 Path = tuple[Any, ...]
@@ -787,7 +788,8 @@ def test_v2_a_premium_stretch_never_billed_is_refused() -> None:
         "retroactive": True,
     }
     message = refusal_of(lambda: restore_plan(data))
-    assert "premium held from 2026-03-14T10:00:00+00:00 is never billed (P21)" in message
+    assert "billing period 0 (developer from 2026-04-01T00:00:00+00:00)" in message
+    assert "premium" in message
 
 
 @pytest.mark.parametrize(
@@ -844,3 +846,430 @@ def test_v2_an_order_restored_from_a_snapshot_without_history_writes_one_it_rest
         written, org_in("UTC"), clock=clock, outbox=sf.InMemoryOutbox()
     )
     assert twin.snapshot() == written
+
+
+# -- semantic mutations: one derived fact moved to a value of the right kind -------------------
+#
+# Each mutant is refused whole, or it is a record the library builds by requests. With its
+# history, that is checked exactly: the mutant's history, made again request by request through
+# the public API (a new plan or order, the clock set to each entry's instant), writes the
+# mutant itself. Without one, no history says which requests made it: the restored mutant is
+# driven through random requests and clock moves, and after every step it must keep what every
+# request-built object keeps: the T8 floor (no instant recorded before the mutant's
+# recorded_at), P20's billing invariants or F7's balance, and a snapshot that restores to an
+# equal one with and without its history.
+
+
+def text_of(moment: pendulum.DateTime) -> str:
+    return dt.datetime.isoformat(moment.in_timezone("UTC"))
+
+
+def instant_near(data: st.DataObject, record: dict[str, Any], text: str | None, tz: str) -> str:
+    """Another instant for a derived fact: a month start near `text`, another instant the record
+    holds, or `text` shifted a little or a lot."""
+    held = sorted({v for _, v in walk(record) if is_instant(v)} - {text})
+    base = pendulum.parse(text) if text is not None else T0
+    assert isinstance(base, pendulum.DateTime)
+    months = [
+        text_of(sf.next_month_start(base.subtract(days=days), tz)) for days in (-1, 0, 31, 62)
+    ]
+    how = data.draw(st.sampled_from(["month start", "held", "shift"]), label="moved to")
+    if how == "month start" or (how == "held" and not held):
+        return data.draw(st.sampled_from([m for m in months if m != text] or months), label="to")
+    if how == "held":
+        return data.draw(st.sampled_from(held), label="to")
+    micros = data.draw(
+        st.sampled_from([1, 3_600 * 10**6, 86_400 * 10**6, MICROS_IN_400_DAYS]), label="by (us)"
+    )
+    sign = data.draw(st.sampled_from([1, -1]), label="direction")
+    return text_of(base.add(microseconds=sign * micros))
+
+
+def semantic_plan(data: st.DataObject, written: dict[str, Any], tz: str) -> tuple[Any, str]:
+    """A copy of a plan snapshot with one semantic mutation, and its kind."""
+    d: dict[str, Any] = copy.deepcopy(written)
+    periods = d["periods"]
+    kinds = ["add_period", "flip_flag", "move_recorded_at", "change_state", "move_fact"]
+    if periods:
+        kinds += ["shift_boundary", "drop_period"]
+    kind = data.draw(st.sampled_from(kinds), label="semantic mutation")
+    if kind == "shift_boundary":
+        period = data.draw(st.sampled_from(periods), label="period")
+        edges = ["starts_at"] + (["ends_at"] if period["ends_at"] is not None else [])
+        edge = data.draw(st.sampled_from(edges), label="boundary")
+        period[edge] = instant_near(data, d, period[edge], tz)
+    elif kind == "add_period":
+        starts = instant_near(data, d, d["since"] or d["recorded_at"], tz)
+        ends = data.draw(st.sampled_from([None, "month"]), label="ends")
+        if ends is not None:
+            ends = text_of(sf.next_month_start(pendulum.parse(starts), tz))  # type: ignore[arg-type]
+        new = {
+            "tier": data.draw(st.sampled_from(["developer", "premium"]), label="tier"),
+            "starts_at": starts,
+            "ends_at": ends,
+            "retroactive": data.draw(st.booleans(), label="retroactive"),
+        }
+        periods.insert(data.draw(st.integers(0, len(periods)), label="at"), new)
+    elif kind == "drop_period":
+        del periods[data.draw(st.integers(0, len(periods) - 1), label="dropped")]
+    elif kind == "flip_flag":
+        flags: list[tuple[dict[str, Any], str]] = [(d, "last_change_applied")]
+        flags += [(p, "retroactive") for p in periods]
+        holder, name = data.draw(st.sampled_from(flags), label="flag")
+        holder[name] = not holder[name]
+    elif kind == "move_recorded_at":
+        d["recorded_at"] = data.draw(
+            st.sampled_from([None, instant_near(data, d, d["recorded_at"], tz)]), label="to"
+        )
+    elif kind == "change_state":
+        d["state"] = data.draw(
+            st.sampled_from([s.value for s in sf.PlanState if s.value != d["state"]]), label="to"
+        )
+    else:
+        facts: list[tuple[dict[str, Any], str]] = [
+            (holder, name)
+            for holder, name in [
+                (d, "since"),
+                (d, "trial_started_at"),
+                (d["pending"] or {}, "requested_at"),
+                (d["pending"] or {}, "effective_at"),
+                (d["last_plan"] or {}, "ended_at"),
+                (d["trial"] or {}, "ends_at"),
+            ]
+            if holder.get(name) is not None
+        ]
+        if not facts:
+            return d, kind  # nothing to move: the unchanged snapshot
+        holder, name = data.draw(st.sampled_from(facts), label="fact")
+        holder[name] = instant_near(data, d, holder[name], tz)
+    return d, kind
+
+
+def rebuilt_plan(data: dict[str, Any], org: sf.Organization) -> dict[str, Any]:
+    """The snapshot a new plan writes once the requests of `data`'s history are made again, each
+    at its instant through the public API (what the clock applied, it applies again)."""
+    history = data["history"]
+    clock = sf.FrozenClock(pendulum.parse(history[0]["at"]) if history else T0)  # type: ignore[arg-type]
+    plan = sf.SupportPlan(org, clock=clock)
+    for entry in history:
+        clock.set(pendulum.parse(entry["at"]))  # type: ignore[arg-type]
+        if entry["requested_by"] is None:
+            continue
+        actor = sf.Member(entry["requested_by"], org_roles={sf.Role.ORG_OWNER})
+        if entry["event"] == "revoke" and entry["tier"] is None:
+            plan.revoke_pending(actor)
+        elif entry["event"] == "cancel":
+            plan.cancel(actor)
+        else:
+            plan.change(entry["tier"], actor)
+    return plan.snapshot()
+
+
+def round_trips(verdicts: list[Any], history: bool) -> list[Any]:
+    """The round-trip verdicts that apply: an object restored without its history writes none,
+    so only its snapshot without history is compared."""
+    return [v for v in verdicts if history or "with history" not in v.invariant]
+
+
+def plan_keeps_its_promises(
+    plan: sf.SupportPlan, floor: str | None, clock: Any, history: bool
+) -> None:
+    """What a request-built plan keeps after any step: the T8 floor, P20's invariants, and a
+    snapshot restoring to an equal one (with and without its history, when it has one)."""
+    from support_flows.verify_plan_checks import round_trip, timeline, view
+
+    data = plan.snapshot()
+    if floor is not None:
+        assert data["recorded_at"] is not None
+        assert data["recorded_at"] >= floor, "an instant recorded before the record's own (T8)"
+        assert all(e["at"] >= floor for e in data["history"] or ()), "history reordered (T8)"
+    started = data["trial_started_at"]
+    tz = plan.org.billing_timezone
+    trial_end = add_wall_days(pendulum.parse(started), 30, tz) if started is not None else None
+    trips = round_trips(round_trip(plan, plan.org, clock), history)
+    for verdict in [*timeline(view(plan), tz, trial_end), *trips]:
+        assert verdict.ok, f"{verdict.rule} {verdict.invariant}: {verdict.message}"
+
+
+def drive(
+    steps: list[tuple[Any, ...]],
+    act: Callable[[tuple[Any, ...]], object],
+    clock: sf.FrozenClock,
+    check: Callable[[], None],
+) -> None:
+    """Take each step (a wait moves the clock), refusals allowed, then `check()`."""
+    check()
+    for step in steps:
+        if step[0] == "wait":
+            clock.advance(minutes=step[1])
+        else:
+            may_refuse(lambda s=step: act(s))
+        check()
+
+
+def plan_step(plan: sf.SupportPlan, step: tuple[Any, ...]) -> object:
+    if step[0] == "change":
+        return plan.change(step[1], actor=OWNER)
+    if step[0] == "cancel":
+        return plan.cancel(actor=OWNER)
+    return plan.revoke_pending(actor=OWNER)
+
+
+@given(
+    tz=st.sampled_from(ZONES),
+    start=st.integers(0, 400 * 24 * 60),
+    first=st.sampled_from(["developer", "premium"]),
+    steps=plan_steps,
+    history=st.booleans(),
+    later=after_snapshot,
+    after=plan_steps,
+    data=st.data(),
+)
+def test_v2_a_semantic_plan_mutant_is_refused_or_one_requests_build(
+    tz: str,
+    start: int,
+    first: str,
+    steps: list[tuple[Any, ...]],
+    history: bool,
+    later: int,
+    after: list[tuple[Any, ...]],
+    data: st.DataObject,
+) -> None:
+    """V2: a plan snapshot with one derived fact moved (a period boundary shifted, a period
+    added or dropped, a flag flipped, recorded_at moved, another state, an instant moved), with
+    or without its history, is refused whole, or is a plan requests build (see above)."""
+    plan, clock = build_plan(tz, start, [("change", first), *steps])
+    written = plan.snapshot(history=history)
+    mutant, kind = semantic_plan(data, written, tz)
+    kind += ", history" if history else ", no history"
+    if mutant == written:
+        kind += ", unchanged"
+    restore_clock = sf.FrozenClock(clock.now().add(minutes=later))
+    try:
+        restored = sf.SupportPlan.restore(mutant, plan.org, clock=restore_clock)
+    except Exception as error:
+        assert_invalid_snapshot(error)
+        count(kind, "refused")
+        return
+    count(kind, "accepted")
+    if history:
+        assert rebuilt_plan(mutant, plan.org) == mutant
+    floor = mutant["recorded_at"]
+    drive(
+        after,
+        lambda step: plan_step(restored, step),
+        restore_clock,
+        lambda: plan_keeps_its_promises(restored, floor, restore_clock, history),
+    )
+
+
+def semantic_order(data: st.DataObject, written: dict[str, Any], tz: str) -> tuple[Any, str]:
+    """A copy of an order snapshot with one semantic mutation, and its kind."""
+    d: dict[str, Any] = copy.deepcopy(written)
+    sessions = d["sessions"]
+    kinds = ["flip_flag", "move_recorded_at", "change_state", "move_units", "move_fact"]
+    if sessions:
+        kinds.append("session_status")
+    kind = data.draw(st.sampled_from(kinds), label="semantic mutation")
+    if kind == "flip_flag":
+        d["validity_ended"] = not d["validity_ended"]
+    elif kind == "move_recorded_at":
+        d["recorded_at"] = data.draw(
+            st.sampled_from([None, instant_near(data, d, d["recorded_at"], tz)]), label="to"
+        )
+    elif kind == "change_state":
+        d["state"] = data.draw(
+            st.sampled_from([s.value for s in sf.OrderState if s.value != d["state"]]), label="to"
+        )
+    elif kind == "move_units":
+        parts = ["available", "scheduled", "consumed", "expired"]
+        source, target = data.draw(
+            st.lists(st.sampled_from(parts), min_size=2, max_size=2, unique=True), label="parts"
+        )
+        moved = data.draw(st.integers(1, 3), label="units")
+        d["units"][source] -= moved
+        d["units"][target] += moved
+    elif kind == "session_status":
+        session = data.draw(st.sampled_from(sessions), label="session")
+        session["status"] = data.draw(
+            st.sampled_from([s.value for s in sf.SessionStatus if s.value != session["status"]]),
+            label="to",
+        )
+        if session["status"] == "scheduled":
+            session["closed_at"] = session["closed_by"] = None
+        elif session["closed_at"] is None:
+            session["closed_at"] = instant_near(data, d, session["booked_at"], tz)
+            session["closed_by"] = "u-owner"
+    else:
+        facts: list[tuple[dict[str, Any], str]] = [
+            (holder, name)
+            for holder, name in [
+                (d, "created_at"),
+                (d, "purchased_at"),
+                (d, "expires_at"),
+                *((s, n) for s in sessions for n in ("start", "booked_at", "closed_at")),
+            ]
+            if holder.get(name) is not None
+        ]
+        holder, name = data.draw(st.sampled_from(facts), label="fact")
+        holder[name] = instant_near(data, d, holder[name], tz)
+    return d, kind
+
+
+def rebuilt_order(data: dict[str, Any], org: sf.Organization) -> dict[str, Any]:
+    """The snapshot a new order writes once `data`'s history is made again, each request at its
+    instant through the public API (the expiry the clock applies again)."""
+    history = data["history"]
+    clock = sf.FrozenClock(pendulum.parse(data["created_at"]))  # type: ignore[arg-type]
+    terms: dict[str, Any] = {
+        "units": data["units"]["purchased"],
+        "hours_per_unit": data["hours_per_unit"],
+        "validity_months": data["validity_months"],
+        "clock": clock,
+        "outbox": sf.InMemoryOutbox(),
+        "order_id": data["order_id"],
+    }
+    if data["channel"] == "console":
+        buyer = sf.Member(
+            data["requested_by"], org_roles={sf.Role.ORG_OWNER}, email=data["buyer_email"]
+        )
+        order = sf.ConsultingOrder.start_checkout(org, actor=buyer, **terms)
+    else:
+        order = sf.ConsultingOrder.from_representative(
+            org, sales_reference=data["sales_reference"], email=data["buyer_email"], **terms
+        )
+    sessions = {s["session_id"]: s for s in data["sessions"]}
+    for entry in history[1:]:
+        clock.set(pendulum.parse(entry["at"]))  # type: ignore[arg-type]
+        actor = entry["actor"] and sf.Member(entry["actor"], org_roles={sf.Role.ORG_OWNER})
+        if entry["action"] == "purchase":
+            order.confirm()
+        elif entry["action"] == "schedule":
+            session = sessions[entry["session_id"]]
+            start = pendulum.parse(session["start"])
+            order.schedule(start=start, hours=session["hours"], actor=actor)  # type: ignore[arg-type]
+        elif entry["action"] == "cancel_session":
+            order.cancel_session(entry["session_id"], actor=actor or None)
+        elif entry["action"] == "deliver":
+            order.deliver(entry["session_id"], actor=actor or None)
+    return order.snapshot()
+
+
+def order_keeps_its_promises(
+    order: sf.ConsultingOrder, floor: str | None, clock: Any, history: bool
+) -> None:
+    """What a request-built order keeps after any step: the T8 floor, F7's balance, units that
+    expire only once the validity ended, and a snapshot restoring to an equal one."""
+    from support_flows.verify_consulting_checks import balance, round_trip, view
+
+    data = order.snapshot()
+    assert floor is not None, "an order always records its opening (T8)"
+    assert data["recorded_at"] >= floor, "an instant recorded before the record's own (T8)"
+    assert all(e["at"] >= floor for e in data["history"] or ()), "history reordered (T8)"
+    assert data["validity_ended"] or not data["units"]["expired"], "units expired early (F6)"
+    trips = round_trips(round_trip(order, order.org, clock), history)
+    for verdict in [balance(view(order)), *trips]:
+        assert verdict.ok, f"{verdict.rule} {verdict.invariant}: {verdict.message}"
+
+
+def order_step(order: sf.ConsultingOrder, clock: sf.FrozenClock, step: tuple[Any, ...]) -> object:
+    if step[0] == "schedule":
+        begins = clock.now().add(minutes=step[1])
+        return order.schedule(start=begins, hours=step[2] * order.hours_per_unit, actor=OWNER)
+    if step[0] == "cancel":
+        return order.cancel_session(f"s-{step[1]}", actor=OWNER)
+    if step[0] == "deliver":
+        return order.deliver(f"s-{step[1]}", actor=OWNER)
+    if step[0] == "confirm":
+        return order.confirm()
+    return order.apply_due()
+
+
+@given(
+    built=built_orders,
+    history=st.booleans(),
+    later=after_snapshot,
+    after=order_steps,
+    data=st.data(),
+)
+def test_v2_a_semantic_order_mutant_is_refused_or_one_requests_build(
+    built: tuple[sf.ConsultingOrder, sf.FrozenClock],
+    history: bool,
+    later: int,
+    after: list[tuple[Any, ...]],
+    data: st.DataObject,
+) -> None:
+    """V2: an order snapshot with one derived fact moved (the validity flag flipped, recorded_at
+    moved, another state, units moved between parts of the balance, a session's status, an
+    instant moved), with or without its history, is refused whole, or is an order requests
+    build (see above)."""
+    order, clock = built
+    written = order.snapshot(history=history)
+    mutant, kind = semantic_order(data, written, order.org.billing_timezone)
+    kind += ", history" if history else ", no history"
+    if mutant == written:
+        kind += ", unchanged"
+    restore_clock = sf.FrozenClock(clock.now().add(minutes=later))
+    outbox = sf.InMemoryOutbox()
+    try:
+        restored = sf.ConsultingOrder.restore(mutant, order.org, clock=restore_clock, outbox=outbox)
+    except Exception as error:
+        assert_invalid_snapshot(error)
+        count(kind, "refused")
+        return
+    count(kind, "accepted")
+    if history:
+        assert rebuilt_order(mutant, order.org) == mutant
+    floor = mutant["recorded_at"]
+    drive(
+        after,
+        lambda step: order_step(restored, restore_clock, step),
+        restore_clock,
+        lambda: order_keeps_its_promises(restored, floor, restore_clock, history),
+    )
+    assert outbox.sent == []
+
+
+@given(
+    tz=st.sampled_from(ZONES),
+    start=st.integers(0, 400 * 24 * 60),
+    steps=st.lists(plan_steps, min_size=1, max_size=3).map(
+        lambda runs: [s for r in runs for s in r]
+    ),
+)
+def test_v2_every_plan_snapshot_requests_build_restores(
+    tz: str, start: int, steps: list[tuple[Any, ...]]
+) -> None:
+    """V2: the derived-fact checks refuse nothing the library writes: after every step of a
+    request-built plan, its snapshot with and without history restores to an equal one."""
+    clock = sf.FrozenClock(T0.add(minutes=start))
+    plan = sf.SupportPlan(org_in(tz), clock=clock)
+    for step in steps:
+        if step[0] == "wait":
+            clock.advance(minutes=step[1])
+        else:
+            may_refuse(lambda s=step: plan_step(plan, s))
+        for history in (True, False):
+            data = plan.snapshot(history=history)
+            again = sf.SupportPlan.restore(data, plan.org, clock=clock)
+            assert again.snapshot(history=history) == data
+
+
+@given(built=built_orders, after=order_steps)
+def test_v2_every_order_snapshot_requests_build_restores(
+    built: tuple[sf.ConsultingOrder, sf.FrozenClock], after: list[tuple[Any, ...]]
+) -> None:
+    """V2: the derived-fact checks refuse nothing the library writes: after every step of a
+    request-built order, its snapshot with and without history restores to an equal one."""
+    order, clock = built
+    for step in [("wait", 0), *after]:
+        if step[0] == "wait":
+            clock.advance(minutes=step[1])
+        else:
+            may_refuse(lambda s=step: order_step(order, clock, s))
+        for history in (True, False):
+            data = order.snapshot(history=history)
+            again = sf.ConsultingOrder.restore(
+                data, order.org, clock=clock, outbox=sf.InMemoryOutbox()
+            )
+            assert again.snapshot(history=history) == data

@@ -254,7 +254,7 @@ class ConsultingOrder:
             None,
             bought,
         )
-        order._run("start_checkout", actor=actor)
+        order._run("start_checkout", opened=True, actor=actor)
         return order
 
     @classmethod
@@ -292,7 +292,7 @@ class ConsultingOrder:
             reference,
             bought,
         )
-        order._run("buy_from_representative", sales_reference=reference)
+        order._run("buy_from_representative", opened=True, sales_reference=reference)
         return order
 
     @classmethod
@@ -518,11 +518,12 @@ class ConsultingOrder:
         """One request, at `now`: the one clock reading of the public call that makes it."""
         self._engine.run(self._book, request, self._facts(request, now, **more))
 
-    def _run(self, request: str, **more: Any) -> None:
+    def _run(self, request: str, opened: bool = False, **more: Any) -> None:
+        """One request; the one that opens the order is made at its creation instant."""
         with self._lock:
 
             def step() -> None:
-                now = self._now()
+                now = self._book.terms.created_at if opened else self._now()
                 self._expire_until(now)
                 self._step(request, now, **more)
 

@@ -1,5 +1,8 @@
 """Frozen records of a Flex Consulting order: its history and its snapshot, with the V2 checks a
-restore runs on it (the first inconsistency found is named)."""
+restore runs on it (the first inconsistency found is named). Each derived fact (the state, the
+balance, the validity, recorded_at, the sessions' closings) must be one accepted requests could
+have produced from the rest of the record; with a history, the record must be exactly what
+replaying it gives (`consulting_replay`)."""
 
 from __future__ import annotations
 
@@ -28,6 +31,7 @@ __all__ = [
 
 SNAPSHOT_VERSION = 2
 KIND = "consulting_order"
+_ACTIVE = (OrderState.PURCHASED, OrderState.SCHEDULED)
 
 
 class OrderAction(enum.StrEnum):
@@ -101,7 +105,8 @@ def inconsistency(r: OrderSnapshot, org: Organization) -> str | None:
         or _record(r, org.billing_timezone)
         or _sessions(r)
         or _recorded(r)
-        or (_history(r, r.history) if r.history is not None else None)
+        or _validity(r)
+        or (_derived(r, org) if r.history is not None else None)
     )
 
 
@@ -122,8 +127,8 @@ def _record(r: OrderSnapshot, tz: str) -> str | None:
         return "only a console order names who requested it"
     if (r.channel is OrderChannel.REPRESENTATIVE) != (r.sales_reference is not None):
         return "only an order from a representative carries a sales reference"
-    if r.channel is OrderChannel.REPRESENTATIVE and checkout:
-        return "an order from a representative is never in checkout (F1)"
+    if r.channel is OrderChannel.REPRESENTATIVE and (checkout or r.purchased_at != r.created_at):
+        return "an order from a representative is purchased when it is created (F1)"
     if not checkout:
         if r.purchased_at is None or r.purchased_at < r.created_at:
             return "a purchased order has a purchase instant at or after its creation"
@@ -143,14 +148,59 @@ def _record(r: OrderSnapshot, tz: str) -> str | None:
 
 
 def _recorded(r: OrderSnapshot) -> str | None:
-    """T8: the record's latest instant is no earlier than anything it records."""
+    """T8 and T7: `recorded_at` is the instant of the order's latest history entry, which is the
+    latest instant the record holds (every entry opens, buys, books, closes or expires), and
+    nothing the record still holds as due (the expiry) had come by then."""
+    expiry = r.expires_at
     latest = max(
         [r.created_at, *(a for a in (r.purchased_at,) if a)]
-        + [s.closed_at or s.booked_at for s in r.sessions],
+        + [s.closed_at or s.booked_at for s in r.sessions]
+        + ([expiry] if r.validity_ended and expiry is not None else [])
     )
-    if r.recorded_at is not None and r.recorded_at < latest:
-        return f"recorded_at {r.recorded_at.isoformat()} is before what the order records (T8)"
+    if r.recorded_at != latest:
+        return (
+            f"recorded_at {_iso(r.recorded_at)} is not the latest instant the order records, "
+            f"{latest.isoformat()} (T8)"
+        )
+    if (
+        expiry is not None
+        and not r.validity_ended
+        and r.state in _ACTIVE
+        and r.recorded_at is not None
+        and r.recorded_at >= expiry
+    ):
+        return (
+            f"recorded_at {_iso(r.recorded_at)} is not before the expiry {expiry.isoformat()}, "
+            "yet its validity has not ended (F6, T7)"
+        )
     return None
+
+
+def _validity(r: OrderSnapshot) -> str | None:
+    """F6: the validity ends at the expiry of an order still active then, its unused units
+    expiring; a session closed at or after the expiry comes after it."""
+    expiry = r.expires_at
+    if expiry is None:
+        return None
+    late = [s.session_id for s in r.sessions if s.closed_at is not None and s.closed_at >= expiry]
+    if late and not r.validity_ended:
+        return f"session {late[0]!r} closed at or after the expiry, but its validity has not ended"
+    if not r.validity_ended:
+        return None
+    if r.units.available:
+        return f"its validity ended, yet {r.units.available} unit(s) are still available (F6)"
+    used_before = sum(
+        s.units
+        for s in r.sessions
+        if s.status is SessionStatus.DELIVERED and s.closed_at is not None and s.closed_at < expiry
+    )
+    if used_before >= r.units.purchased:
+        return "its validity ended, but every unit was consumed before the expiry (F6)"
+    return None
+
+
+def _iso(at: pendulum.DateTime | None) -> str:
+    return "none" if at is None else at.isoformat()
 
 
 def _sessions(r: OrderSnapshot) -> str | None:
@@ -158,9 +208,13 @@ def _sessions(r: OrderSnapshot) -> str | None:
     delivered = sum(s.units for s in r.sessions if s.status is SessionStatus.DELIVERED)
     if (booked, delivered) != (r.units.scheduled, r.units.consumed):
         return "its sessions do not match its scheduled and consumed units"
+    previous = None
     for n, s in enumerate(r.sessions, start=1):
         if s.session_id != f"s-{n}":
             return "its session ids are not s-1, s-2, ..."
+        if previous is not None and s.booked_at < previous:
+            return f"{_session_name(s)} was booked before the session preceding it"
+        previous = s.booked_at
         problem = _session(r, s)
         if problem is not None:
             return f"{_session_name(s)} {problem}"
@@ -180,6 +234,8 @@ def _session(r: OrderSnapshot, s: Session) -> str | None:
         return "was delivered before it started (F5)"
     if s.status is SessionStatus.CANCELLED and s.closed_at is not None and s.closed_at >= s.start:
         return "was cancelled after it started (F5)"
+    if s.closed_at is not None and s.closed_at < s.booked_at:
+        return f"was closed at {s.closed_at.isoformat()}, before it was booked (F5)"
     return None
 
 
@@ -187,46 +243,15 @@ def _session_name(s: Session) -> str:
     return f"session {describe(s.session_id)}"
 
 
-def _history(r: OrderSnapshot, history: tuple[OrderEvent, ...]) -> str | None:
-    """The history is the order's own: opened, bought once, and one entry for each booking,
-    closing and expiry the record holds, each when and by whom the record says."""
-    previous: pendulum.DateTime | None = None
-    for n, event in enumerate(history):
-        if previous is not None and event.at < previous:
-            return f"history entry {n} ({event.action.value}) comes before the one preceding it"
-        if not 0 <= event.units <= QUANTITY_BOUNDS["units"][1]:
-            return f"history entry {n} ({event.action.value}) counts units outside 0-100,000"
-        previous = event.at
-    opening = OrderAction.CHECKOUT if r.channel is OrderChannel.CONSOLE else OrderAction.PURCHASE
-    if not history or history[0].action is not opening or history[0].at != r.created_at:
-        return f"its history does not open with the {opening.value} at its creation"
-    # The members read once: Python 3.11 reads an enum's members through its class slowly.
-    purchase, schedule, expire = OrderAction.PURCHASE, OrderAction.SCHEDULE, OrderAction.EXPIRE
-    closings = (OrderAction.CANCEL_SESSION, OrderAction.DELIVER)
-    purchases = [e for e in history if e.action is purchase]
-    if len(purchases) != (0 if r.state is OrderState.CHECKOUT else 1):
-        return "its history does not record exactly one purchase once purchased (F3)"
-    if purchases and (purchases[0].at != r.purchased_at or purchases[0].actor != r.requested_by):
-        return "its history's purchase is not the order's purchase"
-    booked = [(e.session_id, e.at, e.units, e.actor) for e in history if e.action is schedule]
-    if booked != [(s.session_id, s.booked_at, s.units, s.booked_by) for s in r.sessions]:
-        return "its history's bookings are not its sessions (F4)"
-    closed = sorted(
-        (e.session_id or "", e.at, e.units, e.actor, e.action.value)
-        for e in history
-        if e.action in closings
-    )
-    closing = {SessionStatus.CANCELLED: "cancel_session", SessionStatus.DELIVERED: "deliver"}
-    expected = sorted(
-        (s.session_id, s.closed_at, s.units, s.closed_by, closing[s.status])
-        for s in r.sessions
-        if not s.is_booked
-    )
-    if closed != expected:
-        return "its history's cancellations and deliveries are not its closed sessions (F5)"
-    expiries = [e.at for e in history if e.action is expire]
-    if expiries != ([r.expires_at] if r.validity_ended else []):
-        return "its history's expiry is not the order's (F6)"
-    if r.recorded_at != (history[-1].at if history else None):
-        return "recorded_at is not the instant of the history's latest entry (T8)"
-    return None
+def _derived(r: OrderSnapshot, org: Organization) -> str | None:
+    """With its history, the record is exactly what replaying that history writes (V2)."""
+    from support_flows.machines.consulting_replay import derive  # it reads these records
+    from support_flows.snapshots import differs, unstructure
+
+    derived = derive(r, org)
+    if isinstance(derived, str):
+        return derived
+    written = derived.snapshot()
+    if written == r:
+        return None
+    return differs(unstructure(r), unstructure(written), "replaying its history")

@@ -1,15 +1,18 @@
 """A support plan's snapshot: what it holds, and the V2 checks a restore runs on it.
 
 Restore refuses, whole, any record this library could not have written, naming the first
-inconsistency found (RULES.md V2): every field required, the history in time order and chained
-state to state, the trial, pending change, last plan and billing periods consistent with the
-state and the history, and both P20 invariants.
+inconsistency found (RULES.md V2). Every field is required. Each derived fact (since, the trial,
+the pending change, the last plan, recorded_at, P12's flag, the billing periods) is checked
+against the rest of the record: it must be one that some accepted requests could have produced
+(the state's own entry, P20's invariants, T7 and T8). With a history, the record must moreover be
+exactly what replaying that history gives (`plan_replay`), the refusal naming the first JSON path
+where it is not.
 """
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
-from functools import cache
 from typing import Any
 
 import attrs
@@ -18,18 +21,23 @@ import pendulum
 from support_flows.errors import describe
 from support_flows.guards.plan import IN_FORCE
 from support_flows.inputs import is_identifier
-from support_flows.localtime import add_wall_days, is_month_start, is_next_month_start
-from support_flows.machines.plan_book import TRIAL_DAYS, PlanBook
+from support_flows.localtime import (
+    add_wall_days,
+    is_month_start,
+    is_next_month_start,
+    next_month_start,
+)
+from support_flows.machines.plan_book import RETROACTIVE_DAYS, TRIAL_DAYS, PlanBook
+from support_flows.machines.plan_replay import derive
 from support_flows.plan_values import BillingPeriod, EndedPlan, HistoryEntry, PendingChange, Trial
 from support_flows.snapshot_codec import writer_fn
-from support_flows.snapshots import read, refuse, whose
+from support_flows.snapshots import differs, read, refuse, whose
 from support_flows.values import Organization, PlanState, Tier
 
 __all__ = ["KIND", "SNAPSHOT_VERSION", "PlanSnapshot", "book_from_snapshot", "snapshot_of"]
 
 SNAPSHOT_VERSION = 2
 KIND = "support_plan"
-REQUESTS = frozenset({"subscribe", "upgrade", "downgrade", "cancel", "revoke", "reactivate"})
 PAID = (PlanState.DEVELOPER, PlanState.PREMIUM)
 # Members read once: on Python 3.11 reading one through its enum class costs a lookup each time.
 _BASIC, _TRIAL, _CANCELLED = PlanState.BASIC, PlanState.TRIAL, PlanState.CANCELLED
@@ -101,35 +109,59 @@ def book_from_snapshot(data: object, org: Organization) -> PlanBook:
         record.trial_started_at,
         record.recorded_at,
     )
-    problem = _inconsistency(record, org, book)
+    problem = _inconsistency(record, org)
+    if problem is None and record.history is not None:
+        problem = _derived(data, record, record.history, org)
     if problem is not None:
         raise refuse("support plan", problem)
     book.history_complete = record.history is not None
     return book
 
 
-def _inconsistency(r: PlanSnapshot, org: Organization, book: PlanBook) -> str | None:
-    """The first thing that makes `r` a record this library could not have written, if any.
-    `book` holds the record's values; its billing timeline is what an action would bill."""
+# The facts a history determines, as the book holds them and as the record does.
+_FACTS = (
+    "state",
+    "since",
+    "trial_started_at",
+    "last_change_applied",
+    "recorded_at",
+    "trial",
+    "pending",
+    "periods",
+    "last_plan",
+)
+_facts_of = operator.attrgetter(*_FACTS)
+
+
+def _derived(
+    data: object, record: PlanSnapshot, history: Sequence[HistoryEntry], org: Organization
+) -> str | None:
+    """With its history, the record is exactly what replaying that history writes (V2)."""
+    derived = derive(history, org)
+    if isinstance(derived, str):
+        return derived
+    if _facts_of(derived) == _facts_of(record) and derived.history == list(history):
+        return None
+    return differs(data, snapshot_of(derived, org), "replaying its history")
+
+
+def _inconsistency(r: PlanSnapshot, org: Organization) -> str | None:
+    """The first thing that makes `r` a record this library could not have written, judged from
+    the record alone, if any. (P21's premium billing follows: the open premium period, and the
+    catch-up a pending change bills, cover the stretch in premium.)"""
     tz = org.billing_timezone
-    problem = (
+    return (
         whose(r.version, r.org_id, r.billing_timezone, SNAPSHOT_VERSION, org)
-        or _record(r)
+        or _record(r, tz)
+        or _recorded(r)
         or _trial(r, tz)
         or _pending(r, tz)
         or _periods(r, tz)
+        or _billed_since(r, tz)
     )
-    if problem is None and r.state is _PREMIUM and r.since is not None:
-        end = r.pending.effective_at if r.pending is not None else None
-        problem = _premium_billed(book, [(r.since, end)])
-    if problem is None and r.history is not None:
-        problem = _history(r, r.history, tz) or _history_agrees(r, r.history)
-        if problem is None:
-            problem = _premium_billed(book, _premium_stretches(r, r.history))
-    return problem
 
 
-def _record(r: PlanSnapshot) -> str | None:
+def _record(r: PlanSnapshot, tz: str) -> str | None:
     """The state's own facts: since, the one trial (P4), the last plan (P15), P12's flag."""
     state, since, last_plan, started = r.state, r.since, r.last_plan, r.trial_started_at
     if (state is _BASIC) != (since is None):
@@ -143,161 +175,76 @@ def _record(r: PlanSnapshot) -> str | None:
             return f"a last plan in state {last_plan.state.value!r}, which is not a plan that ends"
         if since is None or last_plan.ended_at > since:
             return "a last plan that ended after the current state began"
-        if last_plan.state is _TRIAL and started is None:
-            return "a last plan that was a trial, but no trial ever started"
-    recorded = r.recorded_at
-    latest = _latest(since, started, r.pending.requested_at if r.pending is not None else None)
-    if (recorded is None) != (latest is None) or (
-        latest is not None and recorded is not None and recorded < latest
-    ):
-        return f"recorded_at {_iso(recorded)} is before what the record says happened (T8)"
+        if last_plan.state is _TRIAL:
+            if started is None or not (
+                started <= last_plan.ended_at < add_wall_days(started, TRIAL_DAYS, tz)
+            ):
+                return (
+                    f"a last plan that was a trial ending at {_iso(last_plan.ended_at)}, "
+                    f"but no trial ran then (trial_started_at {_iso(started)}, P7)"
+                )
+        elif not is_month_start(last_plan.ended_at, tz):
+            return (
+                f"a last {last_plan.state.value} plan ending at {_iso(last_plan.ended_at)}, "
+                "not at the 1st of a month where its cancel took effect (P9)"
+            )
     if started is not None and since is not None and started > since:
         return "the trial started after the current state began"
     if r.last_change_applied and (r.pending is not None or state not in _CHANGED):
         return "a change took effect (P12), but the record is not what a change leaves"
+    if state is _CANCELLED and last_plan is not None:
+        applied = last_plan.state is not _TRIAL  # P9's cancel is applied; P7's is a request
+        if r.last_change_applied != applied:
+            return (
+                f"last_change_applied {r.last_change_applied} on a plan cancelled from "
+                f"{last_plan.state.value!r} (P12: {applied} until a request follows)"
+            )
     return None
 
 
-def _latest(*instants: pendulum.DateTime | None) -> pendulum.DateTime | None:
-    """The latest of the instants at which the record says something happened (None if none)."""
-    latest = None
-    for at in instants:
-        if at is not None and (latest is None or at > latest):
-            latest = at
-    return latest
+def _recorded(r: PlanSnapshot) -> str | None:
+    """T8: `recorded_at`, the instant of the latest history entry, is no earlier than anything
+    the record says happened, and earlier than what it still holds as due (T7). In a trial or
+    a cancelled plan no request is recorded after the state began; nor after a change applied.
+    (`_record` has checked that the trial began by `since`, and basic holds nothing.)"""
+    recorded, since, pending = r.recorded_at, r.since, r.pending
+    if since is None:
+        if recorded is None:
+            return None
+        return f"recorded_at {_iso(recorded)} on a plan to which nothing ever happened"
+    if recorded is None or recorded < since:
+        return f"recorded_at {_iso(recorded)} is before the state began, at {_iso(since)} (T8)"
+    state = r.state
+    if state is _TRIAL or state is _CANCELLED or r.last_change_applied:
+        if recorded == since:
+            return None
+        return (
+            f"recorded_at {_iso(recorded)} is not since {_iso(since)}: nothing is recorded in "
+            f"state {state.value!r} after it began"
+            + (" and the change took effect (P12)" if r.last_change_applied else "")
+        )
+    if pending is None:
+        return None
+    if recorded < pending.requested_at:
+        return (
+            f"recorded_at {_iso(recorded)} is before the pending change was requested, at "
+            f"{_iso(pending.requested_at)} (T8)"
+        )
+    if recorded != pending.requested_at and pending.target is _DEVELOPER:
+        return (
+            f"recorded_at {_iso(recorded)} is not when the pending downgrade was requested, "
+            f"{_iso(pending.requested_at)}: any later request replaces or drops it (P10)"
+        )
+    if recorded >= pending.effective_at:
+        return (
+            f"recorded_at {_iso(recorded)} is not before the pending change's effective "
+            f"instant {_iso(pending.effective_at)}: it would have taken effect first (T7)"
+        )
+    return None
 
 
 def _iso(at: pendulum.DateTime | None) -> str:
     return "none" if at is None else at.isoformat()
-
-
-def _history(r: PlanSnapshot, history: Sequence[HistoryEntry], tz: str) -> str | None:
-    """Each entry an edge of the chart, in time order, chained state to state, with the tier and
-    effective instant its event gives; the pending change followed through to the record's."""
-    edges, events = _chart_edges()
-    previous_at: pendulum.DateTime | None = None
-    current = _BASIC
-    pending: tuple[PlanState, pendulum.DateTime | None] | None = None
-    for n, entry in enumerate(history):
-        problem = _entry_problem(entry, previous_at, current, pending, edges, events, tz)
-        if problem is not None:
-            return f"{_entry_name(n, entry)}{problem}"
-        if entry.event == "apply_pending":
-            pending = None
-        elif _schedules(entry):
-            target = PlanState.DEVELOPER if entry.event == "downgrade" else _CANCELLED
-            pending = (target, entry.effective_at)
-        elif entry.event in ("revoke", "upgrade", "cancel"):
-            pending = None
-        previous_at, current = entry.at, entry.target
-    if current is not r.state:
-        return f"the history ends in {current.value!r}, not in state {r.state.value!r}"
-    held = (r.pending.target, r.pending.effective_at) if r.pending is not None else None
-    if pending != held:
-        return "the pending change is not the one the history leaves (P9, P10, P12)"
-    return None
-
-
-def _schedules(entry: HistoryEntry) -> bool:
-    """Whether the entry's event schedules a change (P9): a downgrade, or a cancel that waits."""
-    return entry.event == "downgrade" or (entry.event == "cancel" and entry.source is entry.target)
-
-
-def _entry_problem(
-    entry: HistoryEntry,
-    previous_at: pendulum.DateTime | None,
-    current: PlanState,
-    pending: tuple[PlanState, pendulum.DateTime | None] | None,
-    edges: frozenset[tuple[str, str, str]],
-    events: frozenset[str],
-    tz: str,
-) -> str | None:
-    """What is wrong with one history entry, following the entries before it, if anything."""
-    if entry.event not in events:
-        return " names an unknown event"
-    if (entry.event, entry.source, entry.target) not in edges:
-        return " is not a transition of the plan chart"
-    if previous_at is not None and entry.at < previous_at:
-        return " comes before the entry preceding it"
-    if entry.source is not current:
-        return f" starts from {entry.source.value!r}, but the plan was {current.value!r}"
-    if (entry.event in REQUESTS) != (entry.requested_by is not None):
-        return ": only requests name who made them"
-    if entry.requested_by is not None and not is_identifier(entry.requested_by):
-        return " names a requester that is not an identifier (V5)"
-    if entry.tier not in _TIERS.get(entry.event, _no_tier)(entry):
-        return f" records tier {describe(entry.tier)}, which its event does not choose"
-    if _schedules(entry) != (entry.effective_at is not None) or (
-        entry.effective_at is not None and not is_next_month_start(entry.effective_at, entry.at, tz)
-    ):
-        return " has an effective instant its event does not give (P9)"
-    if entry.event == "apply_pending" and pending != (entry.target, entry.at):
-        return " applies a change that was not pending for that instant"
-    return None
-
-
-@cache
-def _chart_edges() -> tuple[frozenset[tuple[str, str, str]], frozenset[str]]:
-    """The plan chart's (event, source, target) edges and its events, read once."""
-    from support_flows.machines.plan import COMPILED  # the chart's module restores through here
-
-    return frozenset((e.event, e.source, e.target) for e in COMPILED.edges), frozenset(
-        COMPILED.events
-    )
-
-
-def _entry_name(n: int, entry: HistoryEntry) -> str:
-    return f"history entry {n} ({describe(entry.event)} at {entry.at.isoformat()})"
-
-
-def _request_tier(entry: HistoryEntry) -> tuple[Tier | None, ...]:
-    return (IN_FORCE[entry.target],)
-
-
-def _no_tier(entry: HistoryEntry) -> tuple[Tier | None, ...]:
-    return ()
-
-
-_TIERS = {
-    "subscribe": _request_tier,
-    "upgrade": _request_tier,
-    "reactivate": _request_tier,
-    "downgrade": lambda e: (Tier.DEVELOPER,),
-    "cancel": lambda e: (Tier.BASIC,),
-    "revoke": lambda e: (None, IN_FORCE[e.source]),
-    "end_trial": lambda e: (None,),
-    "apply_pending": lambda e: (None,),
-}
-
-
-def _history_agrees(r: PlanSnapshot, history: Sequence[HistoryEntry]) -> str | None:
-    """What the record says of its past is what its history shows."""
-    changes = [e for e in history if e.source is not e.target]
-    since = changes[-1].at if changes else None
-    if r.since != since:
-        return f"since {_iso(r.since)} is not when the state last changed ({_iso(since)})"
-    trials = [e.at for e in history if e.target is _TRIAL and e.source is not e.target]
-    if r.trial_started_at != (trials[0] if trials else None) or len(trials) > 1:
-        return "trial_started_at is not when the history's one trial began"
-    if r.recorded_at != (history[-1].at if history else None):
-        return "recorded_at is not the instant of the history's latest entry (T8)"
-    applied = False
-    for entry in history:
-        applied = entry.event == "apply_pending" or (applied and not entry.is_request)
-    if applied != r.last_change_applied:
-        return "last_change_applied does not follow from the history (P12)"
-    ended = [e for e in changes if e.target is _CANCELLED]
-    expected = EndedPlan(ended[-1].source, ended[-1].at) if ended else None
-    if r.last_plan != expected:
-        return f"last plan {describe(r.last_plan)} is not the plan that ended ({expected!r})"
-    if r.pending is not None and not any(
-        e.at == r.pending.requested_at
-        and e.requested_by == r.pending.requested_by
-        and e.event in _MAKES[r.pending.target]
-        for e in history
-    ):
-        return "no request in the history made the pending change"
-    return None
 
 
 def _trial(r: PlanSnapshot, tz: str) -> str | None:
@@ -309,7 +256,25 @@ def _trial(r: PlanSnapshot, tz: str) -> str | None:
             return "the trial did not start when the plan entered it"
         if trial.ends_at != add_wall_days(trial.started_at, TRIAL_DAYS, tz):
             return f"the trial does not last {TRIAL_DAYS} days (T5)"
+        if r.periods or r.last_plan is not None:
+            return (
+                f"a trial with {len(r.periods)} billing period(s) and last plan "
+                f"{describe(r.last_plan)}: a trial is free and begins from basic (P4, P20)"
+            )
     return None
+
+
+_IDENTIFIERS: set[str] = set()
+
+
+def _identifier(value: str) -> bool:
+    """V5, remembered for the ids seen: a store restores the same requesters again and again."""
+    if not is_identifier(value):
+        return False
+    if len(_IDENTIFIERS) >= 4096:
+        _IDENTIFIERS.clear()
+    _IDENTIFIERS.add(value)
+    return True
 
 
 def _pending(r: PlanSnapshot, tz: str) -> str | None:
@@ -326,10 +291,9 @@ def _pending(r: PlanSnapshot, tz: str) -> str | None:
         return "the pending change is not effective on the 1st after its request (P9)"
     if r.since is None or p.requested_at < r.since:
         return "the pending change was requested before the state it changes began"
+    if p.requested_by not in _IDENTIFIERS and not _identifier(p.requested_by):
+        return f"pending.requested_by {describe(p.requested_by)} is not an identifier (V5)"
     return None
-
-
-_MAKES = {PlanState.DEVELOPER: ("downgrade",), PlanState.CANCELLED: ("cancel",)}
 
 
 def _periods(r: PlanSnapshot, tz: str) -> str | None:
@@ -346,6 +310,8 @@ def _periods(r: PlanSnapshot, tz: str) -> str | None:
             problem = "is open but is not the last period"
         elif n and (previous_end or starts) > starts:
             problem = "overlaps or comes before the period preceding it"
+        elif n and previous_end != starts and r.last_plan is None:
+            problem = "leaves a gap after the period preceding it, but no plan ever ended (P9)"
         elif not _allowed(starts, r, tz):
             problem = _off_month(starts)
         elif ends is not None and not _allowed(ends, r, tz):
@@ -364,6 +330,107 @@ def _periods(r: PlanSnapshot, tz: str) -> str | None:
     return None
 
 
+def _billed_since(r: PlanSnapshot, tz: str) -> str | None:
+    """The billing the current state's own entry made (P5, P6, P8, P9, P15), and the end of the
+    plan that ended last: what periods the rest of the record says were billed."""
+    periods, since, last_plan = r.periods, r.since, r.last_plan
+    if r.state is _CANCELLED and last_plan is not None:
+        if last_plan.state is _TRIAL:
+            return None if not periods else "a trial cancelled (P7) has no billing periods"
+        last = periods[-1] if periods else None
+        if last is None or last.ends_at != since or last.tier is not IN_FORCE[last_plan.state]:
+            billed = "none" if last is None else f"{_period_name(len(periods) - 1, last)}"
+            until = "" if last is None else f", ending at {_iso(last.ends_at)}"
+            return (
+                f"the {last_plan.state.value} plan that ended at {_iso(since)} is not billed up "
+                f"to then: its last billing period is {billed}{until} (P9)"
+            )
+        return None
+    if r.state not in PAID or since is None or not periods:
+        return None
+    started = r.trial_started_at
+    trial_end = None if started is None else _first_trial_end(r, tz)
+    first = periods[0].starts_at
+    if last_plan is None:
+        if started is None and periods[0].tier is not _PREMIUM_TIER:
+            return (
+                f"{_period_name(0, periods[0])} is the first billing, but without a trial the "
+                "first plan billed is premium (P4, P5)"
+            )
+        if started is not None and trial_end is not None and not started <= first <= trial_end:
+            return (
+                f"{_period_name(0, periods[0])} is the first billing after a trial from "
+                f"{_iso(started)}, which bills from its end, {_iso(trial_end)}, at the latest "
+                "(P6, P8)"
+            )
+    if (
+        last_plan is not None
+        and last_plan.state is not _TRIAL
+        and not any(
+            p.ends_at == last_plan.ended_at and p.tier is IN_FORCE[last_plan.state] for p in periods
+        )
+    ):
+        return (
+            f"no billing period of the {last_plan.state.value} plan ends where it ended, at "
+            f"{_iso(last_plan.ended_at)} (P9)"
+        )
+    open_period = periods[-1]
+    starts = open_period.starts_at
+    if open_period.retroactive:
+        name = _period_name(len(periods) - 1, open_period)
+        if last_plan is None or (r.state is _PREMIUM and last_plan.state is not _PREMIUM):
+            return (
+                f"{name} is billed retroactively, but {r.state.value} in force since "
+                f"{_iso(since)} after last plan {describe(last_plan)} is not a reactivation "
+                "billed retroactively (P5, P6, P8, P9, P15)"
+            )
+        expected = max(last_plan.ended_at, add_wall_days(since, -RETROACTIVE_DAYS, tz))
+        if starts == expected and not r.last_change_applied:
+            return None
+        return (
+            f"{name} is billed retroactively, but a reactivation at {_iso(since)} after the "
+            f"{last_plan.state.value} plan that ended at {_iso(last_plan.ended_at)} is billed "
+            f"from {_iso(expected)} (P15)"
+        )
+    if r.state is _PREMIUM:
+        if trial_end is not None and len(periods) == 1:
+            upgraded = since < trial_end and starts == min(next_month_start(since, tz), trial_end)
+            if upgraded:
+                return None  # P8: the trial upgraded, billed from its end if sooner
+        elif is_next_month_start(starts, since, tz):
+            return None  # P5, P8, P15's exception
+        elif trial_end is not None and starts == min(next_month_start(since, tz), trial_end):
+            return None  # P8: the trial upgraded, after a downgrade during it
+        return (
+            f"{_period_name(len(periods) - 1, open_period)}: premium in force since "
+            f"{_iso(since)} is billed from the 1st of the next month (P5, P8, P15)"
+        )
+    if starts == since:
+        if len(periods) == 1 and since == trial_end and not r.last_change_applied:
+            return None  # P6: the trial converted
+        before = periods[-2] if len(periods) > 1 else None
+        if (
+            before is not None
+            and before.tier is _PREMIUM_TIER
+            and before.ends_at == since
+            and is_month_start(since, tz)
+        ):
+            return None  # P9: a downgrade took effect
+    return (
+        f"{_period_name(len(periods) - 1, open_period)}: developer in force since "
+        f"{_iso(since)} is billed from a trial's end (P6) or a downgrade's effective instant "
+        "(P9), after premium billed up to it (P21)"
+    )
+
+
+def _first_trial_end(r: PlanSnapshot, tz: str) -> pendulum.DateTime | None:
+    """The end of the one trial, when no plan has ended since it began (the first cycle)."""
+    started = r.trial_started_at
+    if started is None or r.last_plan is not None:
+        return None
+    return add_wall_days(started, TRIAL_DAYS, tz)
+
+
 def _allowed(boundary: pendulum.DateTime, r: PlanSnapshot, tz: str) -> bool:
     """P20's exceptions: a month start, a retroactive or catch-up start, or the one trial's end."""
     if is_month_start(boundary, tz) or any(
@@ -380,44 +447,3 @@ def _off_month(boundary: pendulum.DateTime) -> str:
 
 def _period_name(n: int, p: BillingPeriod) -> str:
     return f"billing period {n} ({p.tier.value} from {p.starts_at.isoformat()})"
-
-
-def _premium_billed(
-    book: PlanBook, stretches: Sequence[tuple[pendulum.DateTime, pendulum.DateTime | None]]
-) -> str | None:
-    """P20's second invariant (P21): every stretch in premium overlaps, or is followed without a
-    gap by, a premium billing period of the book's timeline, the pending change included."""
-    if not stretches:
-        return None
-    timeline = book.timeline()
-    for start, end in stretches:
-        for p in timeline:  # loops, not any(): this runs on every restore of a premium plan
-            if (
-                p.tier is _PREMIUM_TIER
-                and (end is None or p.starts_at <= end)
-                and (p.ends_at is None or p.ends_at > start)
-            ):
-                break
-        else:
-            return f"premium held from {start.isoformat()} is never billed (P21)"
-    return None
-
-
-Stretch = tuple[pendulum.DateTime, pendulum.DateTime | None]
-
-
-def _premium_stretches(r: PlanSnapshot, history: Sequence[HistoryEntry]) -> list[Stretch]:
-    """The stretches the history shows in premium, the last one ending with the pending change."""
-    stretches: list[Stretch] = []
-    start: pendulum.DateTime | None = None
-    for entry in history:
-        if entry.source is entry.target:
-            continue
-        if entry.target is _PREMIUM:
-            start = entry.at
-        elif start is not None:
-            stretches.append((start, entry.at))
-            start = None
-    if start is not None:
-        stretches.append((start, r.pending.effective_at if r.pending is not None else None))
-    return stretches

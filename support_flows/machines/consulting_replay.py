@@ -1,0 +1,143 @@
+"""A Flex Consulting order's record derived from its history (RULES.md V2: derived facts are
+derivable).
+
+The order is opened again from its terms, and every request of the history made again at its
+recorded instant through the chart's own guards and actions, with the expiry applied first when
+it has come (T7, F6), as a live order makes them: the record a restore accepts with its history
+is exactly the one this derivation gives. A session's start and hours, which the history does
+not repeat, are read from the record's session of that id.
+"""
+
+from __future__ import annotations
+
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING, Any
+
+from support_flows.consulting_values import UnitBalance
+from support_flows.errors import SupportFlowsError, describe
+from support_flows.guards.consulting import OrderFacts
+from support_flows.inputs import is_identifier
+from support_flows.machines.consulting_book import OrderBook, OrderTerms
+from support_flows.machines.consulting_records import OrderAction, OrderEvent, OrderSnapshot
+from support_flows.machines.engine import TableEngine
+from support_flows.values import Member, Organization, Role
+
+if TYPE_CHECKING:
+    import pendulum
+
+__all__ = ["derive"]
+
+
+@cache
+def _engine() -> TableEngine:
+    from support_flows.machines.consulting import COMPILED  # it restores through here
+
+    return TableEngine(COMPILED)
+
+
+@lru_cache(maxsize=256)
+def _member(user_id: str) -> Member:
+    """Whoever made an accepted request passed its checks then (F0, F1): the history keeps only
+    their id."""
+    return Member(user_id, org_roles={Role.ORG_OWNER})
+
+
+def derive(r: OrderSnapshot, org: Organization) -> OrderBook | str:
+    """The record the library holds after `r.history`, or the first entry of it that no accepted
+    request or expiry would have recorded."""
+    assert r.history is not None
+    terms = OrderTerms(
+        r.order_id,
+        r.org_id,
+        r.billing_timezone,
+        r.channel,
+        r.buyer_email,
+        r.requested_by,
+        r.sales_reference,
+        r.hours_per_unit,
+        r.validity_months,
+        r.created_at,
+    )
+    book = OrderBook(terms, UnitBalance.bought(r.units.purchased))
+    sessions = {s.session_id: s for s in r.sessions}
+    engine = _engine()
+    previous: pendulum.DateTime | None = None
+    for n, event in enumerate(r.history):
+        if previous is not None and event.at < previous:
+            return f"{_name(n, event)} comes before the one preceding it"
+        previous = event.at
+        if event.action is OrderAction.EXPIRE:
+            continue  # the clock applied it: the replay applies the expiry before each request
+        if event.actor is not None and not is_identifier(event.actor):
+            who = describe(event.actor)
+            return f"{_name(n, event)} names an actor {who} that is not an identifier (V5)"
+        try:
+            _expire_until(book, org, engine, event.at)
+            request, more = _request(book, event, sessions)
+            if not request:
+                return f"{_name(n, event)} {more['problem']}"
+            engine.run(book, request, _facts(book, org, request, event.at, **more))
+        except SupportFlowsError as error:
+            refused = f"[{error.code}] {error.message}"
+            return f"{_name(n, event)} is a request the order refuses there: {refused}"
+        book.commit()
+    if book.state == "new" or r.history[0].at != r.created_at:
+        return "its history does not open the order (checkout or purchase) at its creation"
+    _expire_until(book, org, engine, r.history[-1].at)
+    return book
+
+
+def _request(
+    book: OrderBook, event: OrderEvent, sessions: dict[str, Any]
+) -> tuple[str, dict[str, Any]]:
+    """The chart event and the facts of the request `event` records ("" and a problem if none)."""
+    actor = _member(event.actor) if event.actor is not None else None
+    action = event.action
+    if action is OrderAction.CHECKOUT:
+        requester = book.terms.requested_by  # the console order's buyer opened it (F1)
+        if requester is None:
+            return "", {"problem": "opens a console checkout for an order no one requested"}
+        return "start_checkout", {"actor": _member(requester)}
+    if action is OrderAction.PURCHASE:
+        if book.state == "new":
+            return "buy_from_representative", {"sales_reference": book.terms.sales_reference}
+        return "confirm", {}
+    if action is OrderAction.SCHEDULE:
+        session = sessions.get(event.session_id or "")
+        if session is None or actor is None:
+            return "", {"problem": "books a session the record does not hold, or names no one"}
+        return "schedule", {"actor": actor, "start": session.start, "hours": session.hours}
+    named = event.session_id
+    return action.value, {"actor": actor, "session_id": named, "session": book.session(named)}
+
+
+def _facts(
+    book: OrderBook, org: Organization, request: str, now: pendulum.DateTime, **more: Any
+) -> OrderFacts:
+    return OrderFacts(
+        org,
+        more.pop("actor", None),
+        request,
+        now,
+        book.state,
+        book.units,
+        book.terms.hours_per_unit,
+        book.expires_at,
+        book.validity_ended,
+        outbox=None,  # the confirmation went out when the order was bought, not again
+        **more,
+    )
+
+
+def _expire_until(
+    book: OrderBook, org: Organization, engine: TableEngine, now: pendulum.DateTime
+) -> None:
+    """F6/T7: the expiry, at its instant, once `now` has reached it."""
+    if book.expiry_due(now):
+        assert book.expires_at is not None
+        engine.run(book, "expire", _facts(book, org, "expire", book.expires_at))
+        book.commit()
+
+
+def _name(n: int, event: OrderEvent) -> str:
+    return f"history entry {n} ({event.action.value} at {event.at.isoformat()})"

@@ -1,0 +1,112 @@
+"""A support plan's record derived from its history (RULES.md V2: derived facts are derivable).
+
+Every request of the history is made again at its recorded instant, through the chart's own
+routing, guards and actions, with what the clock applies before it (T7, P14) applied first, as
+a live plan makes it: the record a restore accepts with its history is exactly the one this
+derivation gives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING
+
+import attrs
+
+from support_flows.errors import SupportFlowsError, describe
+from support_flows.guards.plan import PlanFacts, route
+from support_flows.inputs import is_identifier
+from support_flows.machines.engine import TableEngine
+from support_flows.machines.plan_book import PlanBook
+from support_flows.plan_values import HistoryEntry
+from support_flows.values import Member, Organization, Role, Tier
+
+if TYPE_CHECKING:
+    from support_flows.machines.engine import Compiled
+
+__all__ = ["derive"]
+
+# The request each recorded event is, given the tier it records: (action, tier chosen).
+_CHANGES = frozenset({"subscribe", "upgrade", "downgrade", "reactivate"})
+
+
+@cache
+def _chart() -> tuple[Compiled, TableEngine]:
+    from support_flows.machines.plan import COMPILED  # the chart's module restores through here
+
+    return COMPILED, TableEngine(COMPILED)
+
+
+@lru_cache(maxsize=256)
+def _requester(user_id: str) -> Member:
+    """Whoever made an accepted request held a billing role then (P1, P16): the history keeps
+    only their id."""
+    return Member(user_id, org_roles={Role.ORG_OWNER})
+
+
+def _request(entry: HistoryEntry) -> tuple[str, Tier] | tuple[str, None] | None:
+    """The request (action, chosen tier) a recorded request entry was, or None if none is."""
+    if entry.event in _CHANGES and entry.tier is not None:
+        return ("change", entry.tier)
+    if entry.event == "cancel":
+        return ("cancel", Tier.BASIC)
+    if entry.event == "revoke":
+        return ("revoke_pending", None) if entry.tier is None else ("change", entry.tier)
+    return None
+
+
+def derive(history: Sequence[HistoryEntry], org: Organization) -> PlanBook | str:
+    """The record the library holds after `history`, or the first entry no accepted request or
+    applied change of the library would have recorded."""
+    from support_flows.machines.plan import apply_until  # as above: plan.py imports this module
+
+    compiled, engine = _chart()
+    book = PlanBook(org.billing_timezone)
+    # Cross-org billing, like roles, is decided when a request is made (P16): an accepted
+    # request passed it then, whatever the organization's flag says now.
+    acting = attrs.evolve(org, cross_org_billing=False) if org.cross_org_billing else org
+    previous = None
+    for n, entry in enumerate(history):
+        if entry.event not in compiled.events:
+            return f"{_name(n, entry)} names an unknown event"
+        if previous is not None and entry.at < previous:
+            return f"{_name(n, entry)} comes before the entry preceding it"
+        previous = entry.at
+        if entry.requested_by is None:
+            continue  # the clock applied it: the replay applies what is due before each request
+        request = _request(entry)
+        if request is None:
+            return f"{_name(n, entry)} names a requester, but no request records it with that tier"
+        if not is_identifier(entry.requested_by):
+            return f"{_name(n, entry)} names a requester that is not an identifier (V5)"
+        action, tier = request
+        try:
+            apply_until(book, acting, engine, entry.at)
+            source = book.state
+            facts = PlanFacts(
+                acting,
+                _requester(entry.requested_by),
+                action,
+                tier,
+                source,
+                book.pending,
+                book.last_change_applied,
+                entry.at,
+            )
+            event = route(source, action, tier, book.pending is not None)
+            engine.run(book, event, facts)
+            book.record(event, source, entry.at, entry.requested_by, tier)
+        except SupportFlowsError as error:
+            refused = f"[{error.code}] {error.message}"
+            return f"{_name(n, entry)} is a request the plan refuses there: {refused}"
+    if previous is not None:
+        try:
+            apply_until(book, acting, engine, previous)
+        except SupportFlowsError as error:  # pragma: no cover - what is due always applies
+            return f"what its history leaves due does not apply: {error.message}"
+    return book
+
+
+def _name(n: int, entry: HistoryEntry) -> str:
+    return f"history entry {n} ({describe(entry.event)} at {entry.at.isoformat()})"
