@@ -9,6 +9,7 @@ import pendulum
 import pytest
 
 import support_flows as sf
+from support_flows.machines.consulting import COMPILED
 
 ORG = sf.Organization("org-1", projects=(sf.Project("p-1"),))
 OWNER = sf.Member("u-owner", org_roles={sf.Role.ORG_OWNER}, email="owner@example.com")
@@ -338,15 +339,40 @@ def test_f3_outbox_failure_leaves_the_order_in_checkout() -> None:
     assert len(outbox.sent) == 1
 
 
-def test_f3_console_buyer_needs_an_email_address() -> None:
-    """A member with no email address cannot buy in the console: malformed input naming them."""
+@pytest.mark.parametrize("engine", ["table", "statechart"])
+def test_f3_billing_buyer_without_an_email_is_refused_buyer_email_required(engine: str) -> None:
+    """F3: an owner with no e-mail address is refused buyer_email_required (a refusal naming
+    them, not malformed input); no order, no email."""
     buyer = sf.Member("u-noemail", org_roles={sf.Role.ORG_OWNER})
-    with pytest.raises(sf.InvalidInput) as error:
+    outbox = sf.InMemoryOutbox()
+    with pytest.raises(sf.Refused) as error:
         sf.ConsultingOrder.start_checkout(
-            ORG, units=1, actor=buyer, clock=sf.FrozenClock(START), outbox=sf.InMemoryOutbox()
+            ORG, units=1, actor=buyer, clock=sf.FrozenClock(START), outbox=outbox, engine=engine
         )
-    assert codes(error) == ["invalid_value"]
+    assert codes(error) == ["buyer_email_required"]
     assert (error.value.rule, "u-noemail" in error.value.message) == ("F3", True)
+    assert sf.http_status(error.value) == 422
+    assert outbox.sent == []
+
+
+@pytest.mark.parametrize("engine", ["table", "statechart"])
+def test_f3_buyer_without_billing_role_or_email_gets_both_reasons(engine: str) -> None:
+    """F1 then F3: a reader with no e-mail address is refused with every failing check,
+    billing_role_required first, then buyer_email_required (no longer hidden as invalid_value)."""
+    buyer = sf.Member("u-reader-noemail", org_roles={sf.Role.ORG_READ_ONLY})
+    with pytest.raises(sf.Refused) as error:
+        sf.ConsultingOrder.start_checkout(
+            ORG,
+            units=1,
+            actor=buyer,
+            clock=sf.FrozenClock(START),
+            outbox=sf.InMemoryOutbox(),
+            engine=engine,
+        )
+    assert [(r.code.value, r.rule) for r in error.value.reasons] == [
+        ("billing_role_required", "F1"),
+        ("buyer_email_required", "F3"),
+    ]
 
 
 @pytest.mark.parametrize("email", ["", "not-an-address", "a@b@c", " a@b.c", "a @b.c"])
@@ -462,6 +488,50 @@ def test_f5_cancel_at_the_start_is_too_late() -> None:
     with pytest.raises(sf.Refused) as error:
         order.cancel_session(session.session_id)
     assert codes(error) == ["session_already_started"]
+
+
+@pytest.mark.parametrize("engine", ["table", "statechart"])
+@pytest.mark.parametrize("actor", [None, STRANGER])
+def test_f5_f6_cancelling_the_last_session_after_the_expiry_is_too_late(
+    engine: str, actor: sf.Member | None
+) -> None:
+    """F5/F6: after the validity ended the last booked session has started (it ends by the
+    expiry), so cancelling it is session_already_started (with not_org_member for a stranger),
+    never V3, and changes nothing: the chart has no edge for it, only this explanation."""
+    clock = sf.FrozenClock(START)
+    order = sf.ConsultingOrder.start_checkout(
+        ORG,
+        units=2,
+        actor=OWNER,
+        clock=clock,
+        outbox=sf.InMemoryOutbox(),
+        validity_months=1,
+        engine=engine,
+    )
+    order.confirm()
+    assert order.expires_at is not None
+    session = order.schedule(start=order.expires_at.subtract(hours=1), hours=1, actor=OWNER)
+    clock.set(order.expires_at)
+    assert (order.state, balance(order)) == ("scheduled", (2, 0, 1, 0, 1))
+    before = order.snapshot()
+    with pytest.raises(sf.Refused) as error:
+        order.cancel_session(session.session_id, actor=actor)
+    assert codes(error) == (
+        ["session_already_started"]
+        if actor is None
+        else ["not_org_member", "session_already_started"]
+    )
+    assert order.snapshot() == before
+
+
+@pytest.mark.structure
+def test_f5_f6_the_chart_declares_no_edge_a_request_cannot_take() -> None:
+    """F5/F6: cancel_session has no edge to expired (no request can take it); its refusal is
+    declared among the chart's refusals without an edge."""
+    targets = {e.target for e in COMPILED.edges if e.event == "cancel_session"}
+    assert targets == {"scheduled", "purchased"}
+    explained = {c.__name__ for group in COMPILED.refusals_without_edge for c in group}
+    assert "session_already_started" in explained
 
 
 def test_f5_deliver_exactly_at_the_start_consumes_the_units() -> None:

@@ -26,6 +26,7 @@ from support_flows.machines.consulting_records import (
     OrderSnapshot,
 )
 from support_flows.machines.engine import action
+from support_flows.outbox import Email
 
 __all__ = ["OrderBook", "OrderTerms"]
 
@@ -38,7 +39,8 @@ class OrderTerms:
     org_id: str
     timezone: str
     channel: OrderChannel
-    buyer_email: str
+    buyer_email: str | None
+    """None only for a console checkout that F3 refuses (a buyer without an e-mail)."""
     requested_by: str | None
     sales_reference: str | None
     hours_per_unit: int
@@ -58,6 +60,7 @@ class OrderBook:
         "_replaced",
         "history",
         "history_complete",
+        "outgoing",
         "sessions",
         "terms",
         *_FIELDS,
@@ -87,11 +90,14 @@ class OrderBook:
         self.history: list[OrderEvent] = [] if history is None else history
         self._index = {s.session_id: n for n, s in enumerate(self.sessions)}
         self._replaced: list[tuple[int, Session]] = []
+        self.outgoing: list[Email] = []
+        """The emails of the step in progress, sent by the order once the step is complete."""
         self.history_complete = True
 
     def commit(self) -> None:
-        """The step succeeded: forget what would undo it."""
+        """The step succeeded and its emails were sent: forget what would undo it."""
         self._replaced.clear()
+        self.outgoing.clear()
 
     def save(self) -> tuple[Any, ...]:
         return (_SAVED(self), len(self.sessions), len(self.history), len(self._replaced))
@@ -107,6 +113,7 @@ class OrderBook:
             del self._index[session.session_id]
         del self.sessions[sessions:]
         del self.history[history:]
+        self.outgoing.clear()
 
     def session(self, session_id: object) -> Session | None:
         index = self._index.get(session_id) if isinstance(session_id, str) else None
@@ -127,6 +134,7 @@ class OrderBook:
 
     def snapshot(self, *, history: bool = True) -> OrderSnapshot:
         t = self.terms
+        assert t.buyer_email is not None
         return OrderSnapshot(
             KIND,
             SNAPSHOT_VERSION,
@@ -170,9 +178,9 @@ class OrderBook:
         actor = self.terms.requested_by
         self._append(OrderEvent(facts.now, OrderAction.PURCHASE, self.units.purchased, None, actor))
 
-    @action("F3", "one confirmation email, queued now")
+    @action("F3", "one confirmation email, queued once the purchase is complete")
     def send_confirmation(self, facts: OrderFacts) -> None:
-        facts.outbox.send(confirmation(self, self.terms.timezone))
+        self.outgoing.append(confirmation(self, self.terms.timezone))
 
     @action("F4", "the session's units are booked now")
     def book_session(self, facts: OrderFacts) -> None:
