@@ -583,6 +583,30 @@ def test_f5_a_closed_session_cannot_be_cancelled_or_delivered_again() -> None:
             assert codes(error) == ["event_not_allowed"]
 
 
+def test_f5_v3_closing_sessions_while_another_stays_booked() -> None:
+    """F5/V3 in the scheduled state (another session still booked): a closed session answers
+    event_not_allowed, a started one cannot be cancelled (session_already_started), and each
+    refusal changes nothing."""
+    order, clock, _ = bought()
+    first = order.schedule(start=clock.now().add(days=1), hours=1, actor=OWNER)
+    second = order.schedule(start=clock.now().add(days=2), hours=1, actor=OWNER)
+    order.schedule(start=clock.now().add(days=3), hours=1, actor=OWNER)
+    order.cancel_session(first.session_id)
+    clock.set(second.start)
+    before = order.snapshot()
+    refusals = [
+        (lambda: order.cancel_session(first.session_id), ["event_not_allowed"]),
+        (lambda: order.deliver(first.session_id), ["event_not_allowed"]),
+        (lambda: order.cancel_session(second.session_id), ["session_already_started"]),
+    ]
+    for call, expected in refusals:
+        with pytest.raises(sf.Refused) as error:
+            call()
+        assert codes(error) == expected
+        assert order.snapshot() == before
+    assert order.state == "scheduled"
+
+
 def test_f5_delivering_every_unit_makes_the_order_consumed() -> None:
     """When the last unit is delivered the order is consumed, a final state."""
     order, clock, _ = bought(units=2)
