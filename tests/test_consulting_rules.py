@@ -569,7 +569,8 @@ def test_f5_unknown_session() -> None:
 
 
 def test_f5_a_closed_session_cannot_be_cancelled_or_delivered_again() -> None:
-    """A cancelled or delivered session answers event_not_allowed (V3)."""
+    """A cancelled or delivered session answers event_not_allowed (V3), after not_org_member
+    for a stranger (F0): every failing check of the chart's refusals without an edge."""
     order, clock, _ = bought()
     first = order.schedule(start=clock.now().add(days=1), hours=1, actor=OWNER)
     second = order.schedule(start=clock.now().add(days=2), hours=1, actor=OWNER)
@@ -581,6 +582,9 @@ def test_f5_a_closed_session_cannot_be_cancelled_or_delivered_again() -> None:
             with pytest.raises(sf.Refused) as error:
                 call(session_id)
             assert codes(error) == ["event_not_allowed"]
+    with pytest.raises(sf.Refused) as error:
+        order.cancel_session(first.session_id, actor=STRANGER)
+    assert codes(error) == ["not_org_member", "event_not_allowed"]
 
 
 def test_f5_v3_closing_sessions_while_another_stays_booked() -> None:
