@@ -52,6 +52,14 @@ ORDER_ID = "co-1"
 BUYER = "buyer@example.com"
 BILLING = ("owner", "billing-admin")
 NOT_BILLING = tuple(n for n in ACTORS if n not in BILLING)
+WITHOUT_EMAIL = {
+    a.name: a
+    for a in (
+        Actor("billing-admin-no-email", ("ORG_BILLING_ADMIN",)),
+        Actor("org-reader-no-email", ("ORG_READ_ONLY",)),
+    )
+}
+"""Console buyers with no e-mail address (F3), one with a billing role and one without (F1)."""
 MEMBERS = ("billing-admin", "billing-reader", "org-reader", "project-creator", "project-member")
 STRANGERS = ("outsider", "nobody")
 CREATED = {
@@ -237,7 +245,7 @@ class OrderExplorer:
     def __init__(self, tracker: Tracker, *, check: bool = True) -> None:
         self.tracker = tracker
         self.check = check
-        self.args = {name: actor.as_arg() for name, actor in ACTORS.items()}
+        self.args = {n: a.as_arg() for n, a in (*ACTORS.items(), *WITHOUT_EMAIL.items())}
         self.turn = 0
         self.twins: dict[OrderRoot, _Live] = {}
 
@@ -255,16 +263,16 @@ class OrderExplorer:
     # What to try from a node.
 
     def actions(self, node: OrderNode) -> list[tuple[Step, pendulum.DateTime]]:
-        """Opening the order (console as billing roles and another actor, representative with
-        and without a reference); then confirm, bookings, cancels and deliveries of every
-        session (and an unknown one) as the owner, the host, a member and a stranger, and
-        apply_due at each instant worth moving the clock to."""
+        """Opening the order (console as billing roles, another actor and buyers without an
+        e-mail address, representative with and without a reference); then confirm, bookings,
+        cancels and deliveries of every session (and an unknown one) as the owner, the host, a
+        member and a stranger, and apply_due at each instant worth moving the clock to."""
         self.turn += 1
         now, ref, at = node.now, node.ref, iso(node.now)
         if node.snapshot is None:
             found = [
                 Step(at, "start_checkout", {"actor": self.args[who]})
-                for who in (*BILLING, self._rotate(NOT_BILLING))
+                for who in (*BILLING, self._rotate(NOT_BILLING), *WITHOUT_EMAIL)
             ]
             found += [Step(at, "from_representative", {"sales_reference": r}) for r in ("SO-1", "")]
             return [(s, now) for s in found]
@@ -389,8 +397,10 @@ class OrderExplorer:
         made = [self._make(node, step, engine) for engine in ("table", "statechart")]
         live, outcome = made[0]
         if step.call == "start_checkout":
-            actor = ACTORS[step.args["actor"]["id"]]
-            after, expected = open_console(ref, actor.org_roles, actor.name, now)
+            actor = Actor.from_arg(step.args["actor"])
+            after, expected = open_console(
+                ref, actor.org_roles, actor.name, now, has_email=actor.email is not None
+            )
             rules: tuple[str, ...] = ("F1", "F2")
         else:
             after, expected = open_representative(ref, step.args["sales_reference"], now)

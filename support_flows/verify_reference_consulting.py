@@ -122,12 +122,23 @@ def _purchase(ref: RefOrder, now: dt.datetime, actor: str | None) -> RefOrder:
 
 
 def open_console(
-    ref: RefOrder, org_roles: Collection[str], actor: str, now: dt.datetime
+    ref: RefOrder,
+    org_roles: Collection[str],
+    actor: str,
+    now: dt.datetime,
+    *,
+    has_email: bool = True,
 ) -> tuple[RefOrder, tuple[Refusal, ...]]:
-    """F1: a console order needs a billing role; it waits in checkout, its units not yet usable
-    but counted as available (F7 holds at every step)."""
+    """F1: a console order needs a billing role, and F3 a buyer with an e-mail address (listed
+    after it); it waits in checkout, its units not yet usable but counted as available (F7
+    holds at every step)."""
+    reasons: list[Refusal] = []
     if not BILLING_ROLES & set(org_roles):
-        return ref, (("billing_role_required", "F1"),)
+        reasons.append(("billing_role_required", "F1"))
+    if not has_email:
+        reasons.append(("buyer_email_required", "F3"))
+    if reasons:
+        return ref, tuple(reasons)
     ref = attrs.evolve(ref, state="checkout", requested_by=actor, available=ref.units)
     return _log(ref, now, "checkout", ref.units, None, actor), ()
 

@@ -9,6 +9,7 @@ import pendulum
 import pytest
 
 import support_flows as sf
+from support_flows.machines.consulting import COMPILED
 
 ORG = sf.Organization("org-1", projects=(sf.Project("p-1"),))
 OWNER = sf.Member("u-owner", org_roles={sf.Role.ORG_OWNER}, email="owner@example.com")
@@ -338,15 +339,40 @@ def test_f3_outbox_failure_leaves_the_order_in_checkout() -> None:
     assert len(outbox.sent) == 1
 
 
-def test_f3_console_buyer_needs_an_email_address() -> None:
-    """A member with no email address cannot buy in the console: malformed input naming them."""
+@pytest.mark.parametrize("engine", ["table", "statechart"])
+def test_f3_billing_buyer_without_an_email_is_refused_buyer_email_required(engine: str) -> None:
+    """F3: an owner with no e-mail address is refused buyer_email_required (a refusal naming
+    them, not malformed input); no order, no email."""
     buyer = sf.Member("u-noemail", org_roles={sf.Role.ORG_OWNER})
-    with pytest.raises(sf.InvalidInput) as error:
+    outbox = sf.InMemoryOutbox()
+    with pytest.raises(sf.Refused) as error:
         sf.ConsultingOrder.start_checkout(
-            ORG, units=1, actor=buyer, clock=sf.FrozenClock(START), outbox=sf.InMemoryOutbox()
+            ORG, units=1, actor=buyer, clock=sf.FrozenClock(START), outbox=outbox, engine=engine
         )
-    assert codes(error) == ["invalid_value"]
+    assert codes(error) == ["buyer_email_required"]
     assert (error.value.rule, "u-noemail" in error.value.message) == ("F3", True)
+    assert sf.http_status(error.value) == 422
+    assert outbox.sent == []
+
+
+@pytest.mark.parametrize("engine", ["table", "statechart"])
+def test_f3_buyer_without_billing_role_or_email_gets_both_reasons(engine: str) -> None:
+    """F1 then F3: a reader with no e-mail address is refused with every failing check,
+    billing_role_required first, then buyer_email_required (no longer hidden as invalid_value)."""
+    buyer = sf.Member("u-reader-noemail", org_roles={sf.Role.ORG_READ_ONLY})
+    with pytest.raises(sf.Refused) as error:
+        sf.ConsultingOrder.start_checkout(
+            ORG,
+            units=1,
+            actor=buyer,
+            clock=sf.FrozenClock(START),
+            outbox=sf.InMemoryOutbox(),
+            engine=engine,
+        )
+    assert [(r.code.value, r.rule) for r in error.value.reasons] == [
+        ("billing_role_required", "F1"),
+        ("buyer_email_required", "F3"),
+    ]
 
 
 @pytest.mark.parametrize("email", ["", "not-an-address", "a@b@c", " a@b.c", "a @b.c"])
@@ -464,6 +490,50 @@ def test_f5_cancel_at_the_start_is_too_late() -> None:
     assert codes(error) == ["session_already_started"]
 
 
+@pytest.mark.parametrize("engine", ["table", "statechart"])
+@pytest.mark.parametrize("actor", [None, STRANGER])
+def test_f5_f6_cancelling_the_last_session_after_the_expiry_is_too_late(
+    engine: str, actor: sf.Member | None
+) -> None:
+    """F5/F6: after the validity ended the last booked session has started (it ends by the
+    expiry), so cancelling it is session_already_started (with not_org_member for a stranger),
+    never V3, and changes nothing: the chart has no edge for it, only this explanation."""
+    clock = sf.FrozenClock(START)
+    order = sf.ConsultingOrder.start_checkout(
+        ORG,
+        units=2,
+        actor=OWNER,
+        clock=clock,
+        outbox=sf.InMemoryOutbox(),
+        validity_months=1,
+        engine=engine,
+    )
+    order.confirm()
+    assert order.expires_at is not None
+    session = order.schedule(start=order.expires_at.subtract(hours=1), hours=1, actor=OWNER)
+    clock.set(order.expires_at)
+    assert (order.state, balance(order)) == ("scheduled", (2, 0, 1, 0, 1))
+    before = order.snapshot()
+    with pytest.raises(sf.Refused) as error:
+        order.cancel_session(session.session_id, actor=actor)
+    assert codes(error) == (
+        ["session_already_started"]
+        if actor is None
+        else ["not_org_member", "session_already_started"]
+    )
+    assert order.snapshot() == before
+
+
+@pytest.mark.structure
+def test_f5_f6_the_chart_declares_no_edge_a_request_cannot_take() -> None:
+    """F5/F6: cancel_session has no edge to expired (no request can take it); its refusal is
+    declared among the chart's refusals without an edge."""
+    targets = {e.target for e in COMPILED.edges if e.event == "cancel_session"}
+    assert targets == {"scheduled", "purchased"}
+    explained = {c.__name__ for group in COMPILED.refusals_without_edge for c in group}
+    assert "session_already_started" in explained
+
+
 def test_f5_deliver_exactly_at_the_start_consumes_the_units() -> None:
     """A session can be delivered at its start; its units are consumed."""
     order, clock, _ = bought(units=4)
@@ -499,7 +569,8 @@ def test_f5_unknown_session() -> None:
 
 
 def test_f5_a_closed_session_cannot_be_cancelled_or_delivered_again() -> None:
-    """A cancelled or delivered session answers event_not_allowed (V3)."""
+    """A cancelled or delivered session answers event_not_allowed (V3), after not_org_member
+    for a stranger (F0): every failing check of the chart's refusals without an edge."""
     order, clock, _ = bought()
     first = order.schedule(start=clock.now().add(days=1), hours=1, actor=OWNER)
     second = order.schedule(start=clock.now().add(days=2), hours=1, actor=OWNER)
@@ -511,6 +582,33 @@ def test_f5_a_closed_session_cannot_be_cancelled_or_delivered_again() -> None:
             with pytest.raises(sf.Refused) as error:
                 call(session_id)
             assert codes(error) == ["event_not_allowed"]
+    with pytest.raises(sf.Refused) as error:
+        order.cancel_session(first.session_id, actor=STRANGER)
+    assert codes(error) == ["not_org_member", "event_not_allowed"]
+
+
+def test_f5_v3_closing_sessions_while_another_stays_booked() -> None:
+    """F5/V3 in the scheduled state (another session still booked): a closed session answers
+    event_not_allowed, a started one cannot be cancelled (session_already_started), and each
+    refusal changes nothing."""
+    order, clock, _ = bought()
+    first = order.schedule(start=clock.now().add(days=1), hours=1, actor=OWNER)
+    second = order.schedule(start=clock.now().add(days=2), hours=1, actor=OWNER)
+    order.schedule(start=clock.now().add(days=3), hours=1, actor=OWNER)
+    order.cancel_session(first.session_id)
+    clock.set(second.start)
+    before = order.snapshot()
+    refusals = [
+        (lambda: order.cancel_session(first.session_id), ["event_not_allowed"]),
+        (lambda: order.deliver(first.session_id), ["event_not_allowed"]),
+        (lambda: order.cancel_session(second.session_id), ["session_already_started"]),
+    ]
+    for call, expected in refusals:
+        with pytest.raises(sf.Refused) as error:
+            call()
+        assert codes(error) == expected
+        assert order.snapshot() == before
+    assert order.state == "scheduled"
 
 
 def test_f5_delivering_every_unit_makes_the_order_consumed() -> None:

@@ -1,6 +1,7 @@
 """Mutation testing of the chart declarations: does some behaviour test catch every mutated edge?
 
-Run it: `python tools/mutate_charts.py [--jobs 2] [--only plan|case|consulting] [--limit N]`.
+Run it: `python tools/mutate_charts.py [--jobs 2] [--only plan|case|consulting] [--match TEXT]...
+[--limit N]`.
 
 For each chart module (machines/plan.py, case.py, consulting.py) it rewrites one `edge(...)` of
 the chart class at a time, in a temporary copy of the project:
@@ -10,17 +11,20 @@ the chart class at a time, in a temporary copy of the project:
 - retarget the edge to another state of the chart,
 - drop one action from the edge's `on`,
 
-then runs the test suite with the structural pins deselected (`-m "not structure"`: tables and
+and drops one check at a time from the chart's `refusals_without_edge` (what explains an event
+with no edge from the state, such as cancelling a session that has always started). Then it
+runs the test suite with the structural pins deselected (`-m "not structure"`: tables and
 declared-guard lists, which would catch every mutation trivially) and stops at the first failure.
 A mutation is caught when some behaviour test fails (a definition-time error counts too: the chart
 refuses to load). It prints a line per mutation and a summary; the exit status is 1 if any
 mutation survived.
 
 A first run of the suite with tools/edge_recorder.py records, for each edge selected, which checks
-would refuse there, and which edges were taken. Mutations no test of the suite can tell apart are
-listed instead of run: a guard added or dropped where it never fails in the suite, an action
-dropped from an edge the suite never takes. Each is impossible (the guard cannot fail there, the
-edge cannot be taken) or a missing test; the list says which mutations to look at.
+would refuse there, which edges were taken, and which explanations failed for events with no
+edge. Mutations no test of the suite can tell apart are listed instead of run: a guard added or
+dropped where it never fails in the suite, an action dropped from an edge the suite never takes,
+an explanation dropped that never fails in the suite. Each is impossible (the guard cannot fail
+there, the edge cannot be taken) or a missing test; the list says which mutations to look at.
 """
 
 from __future__ import annotations
@@ -78,7 +82,7 @@ class Mutation:
     kind: str
     edge: str
     change: str
-    index: int  # which edge(...) call of the class body, in source order
+    index: int  # which edge(...) call of the class body (or group of refusals), in source order
     source: str  # the mutated module source
 
     def describe(self) -> str:
@@ -110,6 +114,28 @@ def _edge_calls(cls: ast.ClassDef) -> Iterator[tuple[str, ast.Call]]:
         for node in ast.walk(stmt.value):
             if isinstance(node, ast.Call) and ast.unparse(node.func) == "edge":
                 yield event, node
+
+
+def _groups(cls: ast.ClassDef, module: ast.Module) -> tuple[ast.Tuple | None, list[list[str]]]:
+    """The class's `refusals_without_edge` tuple and the check names of each of its groups
+    (a tuple of names, or `tuple(LIST)` of a module-level list)."""
+    for stmt in cls.body:
+        if (
+            isinstance(stmt, ast.Assign)
+            and isinstance(stmt.targets[0], ast.Name)
+            and stmt.targets[0].id == "refusals_without_edge"
+            and isinstance(stmt.value, ast.Tuple)
+        ):
+            groups = []
+            for group in stmt.value.elts:
+                if isinstance(group, ast.Call) and ast.unparse(group.func) == "tuple":
+                    groups.append(_names(group.args[0], module))
+                elif isinstance(group, ast.Tuple):
+                    groups.append([ast.unparse(e) for e in group.elts])
+                else:
+                    raise ValueError(f"cannot read the group {ast.unparse(group)}")
+            return stmt.value, groups
+    return None, []
 
 
 def _keyword(call: ast.Call, name: str) -> ast.keyword | None:
@@ -187,10 +213,25 @@ def mutations(chart: str, failing: dict[str, set[str]], taken: set[str]) -> Iter
                     UNOBSERVABLE.append(f"{chart}: drop action on {label}: {name}")
                     continue
                 yield "drop action", label, name, index, ("on", [a for a in actions if a != act])
+        for index, group in enumerate(_groups(cls, tree)[1]):
+            label = f"refusals without an edge, group {index + 1}"
+            for check in group:
+                if check not in failing.get(f"{class_name} without edge {index}", ()):
+                    UNOBSERVABLE.append(f"{chart}: drop explanation from {label}: {check}")
+                    continue
+                rest = [c for c in group if c != check]
+                yield "drop explanation", label, check, index, ("group", rest)
 
     for kind, label, change, index, (field, value) in variants():
         tree = ast.parse(text)
         cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == class_name)
+        if field == "group":
+            found, _ = _groups(cls, tree)
+            assert found is not None
+            elements = [ast.parse(v, mode="eval").body for v in value]
+            found.elts[index] = ast.Tuple(elts=elements, ctx=ast.Load())
+            yield Mutation(chart, kind, label, change, index, ast.unparse(tree) + "\n")
+            continue
         call = list(_edge_calls(cls))[index][1]
         if field == "target":
             if len(call.args) > 1:
@@ -248,6 +289,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--only", choices=sorted(CHARTS))
+    parser.add_argument(
+        "--match", action="append", default=[], help="run only mutations whose line has TEXT"
+    )
     parser.add_argument("--limit", type=int, default=0, help="run only the first N mutations")
     options = parser.parse_args()
     sys.path.insert(0, str(ROOT))
@@ -257,10 +301,14 @@ def main() -> int:
         for chart in CHARTS
         if options.only in (None, chart)
         for m in mutations(chart, failing, taken)
+        if not options.match or any(text in m.describe() for text in options.match)
     ]
     if options.limit:
         todo = todo[: options.limit]
-    print(f"{len(todo)} mutations of the chart edges; behaviour tests only (-m 'not structure')")
+    print(
+        f"{len(todo)} mutations of the chart edges and refusals without an edge; behaviour tests "
+        "only (-m 'not structure')"
+    )
     caught = 0
     survivors: list[Mutation] = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=options.jobs) as pool:
@@ -279,9 +327,9 @@ def main() -> int:
         "developer or premium"
     )
     print(
-        f"{len(UNOBSERVABLE)} dropped guards or actions were not run: the guard never fails where"
-        " its edge is selected in the suite, or the suite never takes the edge; each is impossible"
-        " or a missing test:"
+        f"{len(UNOBSERVABLE)} dropped guards, actions or explanations were not run: the guard or"
+        " explanation never fails where it is asked in the suite, or the suite never takes the"
+        " edge; each is impossible or a missing test:"
     )
     for line in UNOBSERVABLE:
         print(f"  not run: {line}")

@@ -4,7 +4,7 @@ violation or None out. Also the order policies the chart's model uses (F6 expiry
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, ClassVar, NamedTuple
+from typing import ClassVar, NamedTuple
 
 import pendulum
 
@@ -33,7 +33,6 @@ class _OrderFields(NamedTuple):
     session_id: str | None = None
     session: Session | None = None
     sales_reference: str | None = None
-    outbox: Any = None
 
 
 class OrderFacts(_OrderFields):
@@ -81,6 +80,17 @@ def expiry_for(
 CONSULTING = Registry("consulting", "F")
 CONSULTING.add(billing_role_required)
 CONSULTING.add(not_org_member)
+
+
+@CONSULTING.check(Reason.BUYER_EMAIL_REQUIRED, "F3")
+def buyer_email_required(f: OrderFacts) -> str | None:
+    """F3: a console buyer needs an e-mail address, where the purchase's confirmation goes."""
+    if f.actor is None or f.actor.email is not None:
+        return None
+    return (
+        f"member {f.actor.user_id!r} has no e-mail address; a console purchase sends its "
+        "confirmation email to the buyer"
+    )
 
 
 @CONSULTING.check(Reason.SALES_REFERENCE_REQUIRED, "F1")

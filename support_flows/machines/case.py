@@ -7,7 +7,6 @@ a flow; `open_case` refuses with exactly `check_case`'s reasons, then walks a `C
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -32,6 +31,7 @@ from support_flows.inputs import attribute, has_method, identifier, of_type, tex
 from support_flows.localtime import instant
 from support_flows.machines._base import BaseChart, edge
 from support_flows.machines.engine import action, compile_chart, engine_for
+from support_flows.machines.serial import CallLock
 from support_flows.values import Channel, Member, Organization, PlanState, Scope, Severity, parse
 
 __all__ = ["CaseChart", "CaseFlow", "SupportCase", "check_case", "check_channel", "open_case"]
@@ -216,7 +216,9 @@ class CaseFlow:
     """The step-by-step flow behind `open_case`. A refused or out-of-order step changes nothing.
 
     Given a `SupportPlan` (anything with ``.state``), each step reads its state then, so a flow
-    left open sees the plan as it is when the step is taken (P16, T7).
+    left open sees the plan as it is when the step is taken (P16, T7). Every public call holds
+    the flow's lock (V6) and refuses a call from inside itself (V7): from its clock, its case id
+    factory or its plan's ``.state``.
     """
 
     def __init__(
@@ -237,36 +239,43 @@ class CaseFlow:
         self._new_case_id = _case_ids(case_id)
         self._draft = Draft()
         self._engine = engine_for(COMPILED, engine)
-        self._lock = threading.RLock()
+        self._lock = CallLock(
+            f"the case flow of user {self.member.user_id!r} in organization {self.org.org_id!r}"
+        )
 
     @property
     def state(self) -> str:
-        return self._draft.state
+        with self._lock:
+            return self._draft.state
 
     @property
     def case(self) -> SupportCase | None:
-        return self._draft.case
+        with self._lock:
+            return self._draft.case
 
     @property
     def scope(self) -> Scope | None:
         """None until the flow has chosen between the organization and a project."""
-        if self._draft.project_id is not None:
-            return Scope.PROJECT
-        if self.state in ("start", "organization_chosen"):
-            return None
-        return Scope.ORGANIZATION
+        with self._lock:
+            if self._draft.project_id is not None:
+                return Scope.PROJECT
+            if self._draft.state in ("start", "organization_chosen"):
+                return None
+            return Scope.ORGANIZATION
 
     @property
     def project_id(self) -> str | None:
-        return self._draft.project_id
+        with self._lock:
+            return self._draft.project_id
 
     @property
     def plan_state(self) -> PlanState:
-        return plan_state_of(self.plan)
+        with self._lock:
+            return plan_state_of(self.plan)
 
     def _facts(self, project_id: str | None = None, **more: Any) -> CaseFacts:
         chosen = self._draft.project_id if project_id is None else project_id
-        return CaseFacts(self.org, self.plan_state, self.member, chosen, **more)
+        return CaseFacts(self.org, plan_state_of(self.plan), self.member, chosen, **more)
 
     def enabled_events(self, project_id: str | None = None) -> list[str]:
         """The steps that would pass from here, guards included; ``choose_project`` is listed
@@ -274,47 +283,55 @@ class CaseFlow:
         asked = None if project_id is None else identifier(project_id, "project_id")
         with self._lock:
             facts = self._facts(asked)
+            state = self._draft.state
             return [
                 event
                 for event in COMPILED.events
                 if (event != "choose_project" or project_id is not None)
-                and COMPILED.select(self.state, event, facts) is not None
-                and not COMPILED.decide(self.state, event, facts)
+                and COMPILED.select(state, event, facts) is not None
+                and not COMPILED.decide(state, event, facts)
             ]
 
-    def _step(self, event: str, facts: CaseFacts) -> None:
+    def _step(self, event: str, facts: Callable[[], CaseFacts]) -> SupportCase | None:
+        """Take `event` with the facts read under the lock, or change nothing; the case, once
+        submitted."""
         with self._lock:
             saved = self._draft.save()
             try:
-                self._engine.run(self._draft, event, facts)
+                self._engine.run(self._draft, event, facts())
             except BaseException:
                 self._draft.restore(saved)
                 raise
+            return self._draft.case
 
     def choose_organization(self) -> None:
-        self._step("choose_organization", self._facts())
+        self._step("choose_organization", self._facts)
 
     def open_organization_support(self) -> None:
-        self._step("open_organization_support", self._facts())
+        self._step("open_organization_support", self._facts)
 
     def choose_project(self, project_id: str) -> None:
         chosen = identifier(project_id, "project_id")
-        self._step("choose_project", self._facts(chosen))
+        self._step("choose_project", lambda: self._facts(chosen))
 
     def open_project_support(self) -> None:
-        self._step("open_project_support", self._facts())
+        self._step("open_project_support", self._facts)
 
     def submit(self, *, title: str, severity: Severity | str = Severity.S3) -> SupportCase:
         """Open the case where the flow stands (C7); refused with every failing check (C6)."""
-        facts = self._facts(
-            title=text(title, "a case title"),
-            severity=parse(Severity, severity, "severity"),
-            now=read_clock(self.clock),
-            new_case_id=self._new_case_id,
+        named = text(title, "a case title")
+        level = parse(Severity, severity, "severity")
+        case = self._step(
+            "submit",
+            lambda: self._facts(
+                title=named,
+                severity=level,
+                now=read_clock(self.clock),
+                new_case_id=self._new_case_id,
+            ),
         )
-        self._step("submit", facts)
-        assert self._draft.case is not None
-        return self._draft.case
+        assert case is not None
+        return case
 
 
 def _request(

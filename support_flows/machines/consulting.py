@@ -8,7 +8,6 @@ The facade validates input, builds the facts, and runs the chart.
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Callable
 from typing import Any, Self, TypeVar
@@ -18,11 +17,11 @@ from statemachine import Event, State
 
 from support_flows.clock import Clock, read_clock
 from support_flows.consulting_values import OrderState, Session, SessionStatus, UnitBalance
-from support_flows.errors import Reason, invalid
 from support_flows.guards.common import billing_role_required, not_org_member
 from support_flows.guards.consulting import (
     CONSULTING,
     OrderFacts,
+    buyer_email_required,
     event_not_allowed,
     every_unit_consumed,
     insufficient_units,
@@ -42,6 +41,7 @@ from support_flows.inputs import email, flag, has_method, identifier, of_type, q
 from support_flows.localtime import instant
 from support_flows.machines._base import BaseChart, edge
 from support_flows.machines.consulting_book import OrderBook, OrderTerms, book_from_snapshot
+from support_flows.machines.consulting_email import confirmation
 from support_flows.machines.consulting_records import (
     KIND,
     OrderAction,
@@ -51,6 +51,7 @@ from support_flows.machines.consulting_records import (
     inconsistency,
 )
 from support_flows.machines.engine import Engine, compile_chart, engine_for
+from support_flows.machines.serial import CallLock
 from support_flows.outbox import Outbox
 from support_flows.snapshots import read, refuse, unstructure
 from support_flows.values import Member, Organization
@@ -69,6 +70,7 @@ __all__ = [
 
 T = TypeVar("T")
 
+CHECKOUT = [billing_role_required, buyer_email_required]
 SCHEDULE = [
     invalid_quantity,
     not_org_member,
@@ -87,7 +89,10 @@ class ConsultingChart(BaseChart):
     model_class = OrderBook
     refusals_without_edge = (
         (order_not_active,),
-        (not_org_member, unknown_session, event_not_allowed),
+        # A session closed where its event has no edge: unknown or already closed (purchased),
+        # or the last booked one cancelled after the validity ended, which has no edge because
+        # it has always started by then (F6: a session ends by the expiry; F5).
+        tuple(CANCEL),
     )
 
     new = State("New order", initial=True)
@@ -98,7 +103,7 @@ class ConsultingChart(BaseChart):
     expired = State("Expired", final=True)
 
     start_checkout = Event(
-        edge(new, checkout, unless=[billing_role_required], on="open_order"),
+        edge(new, checkout, unless=CHECKOUT, on="open_order"),
         name="Buy in the console",
     )
     buy_from_representative = Event(
@@ -126,13 +131,6 @@ class ConsultingChart(BaseChart):
                 scheduled,
                 purchased,
                 when=[units_left_nothing_booked],
-                unless=CANCEL,
-                on="release_session",
-            )
-            | edge(
-                scheduled,
-                expired,
-                when=[units_expired_nothing_booked],
                 unless=CANCEL,
                 on="release_session",
             )
@@ -192,7 +190,8 @@ class ConsultingOrder:
     """A Flex Consulting order, observed as of its clock's now (T7).
 
     Build one with `start_checkout`, `from_representative` or `restore`. Every public call holds
-    the order's lock (V6); a step that fails for any reason leaves the order as it was.
+    the order's lock (V6) and refuses a call from inside itself (V7); a step that fails for any
+    reason leaves the order as it was.
     """
 
     __slots__ = ("_book", "_clock", "_engine", "_lock", "_org", "_outbox")
@@ -211,7 +210,7 @@ class ConsultingOrder:
         self._clock = has_method(clock, "now", "clock")
         self._outbox = has_method(outbox, "send", "outbox")
         self._engine: Engine = engine_for(COMPILED, engine)
-        self._lock = threading.RLock()
+        self._lock = CallLock(f"order {book.terms.order_id!r}")
 
     # -- creating ---------------------------------------------------------------------------
 
@@ -231,17 +230,11 @@ class ConsultingOrder:
     ) -> Self:
         """A console order (F1), in `checkout` until `confirm()`.
 
-        Input is checked first (quantities V4/F2, the buyer's email V5/F3); then the billing role
-        (F1).
+        Input is checked first (quantities V4/F2); then the chart's checks, every failing one:
+        the billing role (F1), and the buyer's e-mail address for the confirmation (F3).
         """
         of_type(actor, Member, "actor")
         bought = _quantities(units, hours_per_unit, validity_months)
-        if actor.email is None:
-            raise invalid(
-                Reason.INVALID_VALUE,
-                "F3",
-                f"member {actor.user_id!r} has no email address; the confirmation email needs one",
-            )
         order = cls._open(
             org,
             clock,
@@ -254,7 +247,8 @@ class ConsultingOrder:
             None,
             bought,
         )
-        order._run("start_checkout", opened=True, actor=actor)
+        with order._lock:
+            order._run("start_checkout", opened=True, actor=actor)
         return order
 
     @classmethod
@@ -292,7 +286,8 @@ class ConsultingOrder:
             reference,
             bought,
         )
-        order._run("buy_from_representative", opened=True, sales_reference=reference)
+        with order._lock:
+            order._run("buy_from_representative", opened=True, sales_reference=reference)
         return order
 
     @classmethod
@@ -304,7 +299,7 @@ class ConsultingOrder:
         engine: str,
         order_id: object,
         channel: OrderChannel,
-        buyer: str,
+        buyer: str | None,
         requested_by: str | None,
         sales_reference: str | None,
         bought: tuple[int, int, int | None],
@@ -427,6 +422,8 @@ class ConsultingOrder:
         return self._read(lambda b: unstructure(b.snapshot(history=history)))
 
     def __repr__(self) -> str:
+        """For debugging: it takes no lock and applies nothing due, so it answers anywhere, from
+        inside the order's own callbacks too (V7 refuses every other call there)."""
         b = self._book
         return f"ConsultingOrder({b.terms.order_id!r}, state={b.state!r}, units={b.units!r})"
 
@@ -440,8 +437,10 @@ class ConsultingOrder:
     def confirm(self) -> None:
         """Checkout -> purchased, queuing the one confirmation email (F1, F3).
 
-        Past checkout it does nothing (replays are safe). The email is queued by the step itself:
-        if the outbox raises, the order stays in checkout and a later `confirm()` sends it once.
+        Past checkout it does nothing (replays are safe). The email goes to the outbox once the
+        purchase is complete, still inside this call: if the outbox raises (whatever it raises,
+        a `reentrant_call` refusal of a confirm it tried included), the order stays in checkout,
+        the error propagates, and a later `confirm()` sends the email once.
         """
         with self._lock:
             self._atomic(lambda: self._confirm())
@@ -481,13 +480,18 @@ class ConsultingOrder:
             return read(self._book)
 
     def _atomic(self, step: Callable[[], T]) -> T:
-        saved = self._book.save()
+        """`step`, then the emails it queued, sent once the step is complete (F3); if either
+        raises, the order is left as it was."""
+        book = self._book
+        saved = book.save()
         try:
             result = step()
+            if book.confirmation_due:
+                self._outbox.send(confirmation(book, book.terms.timezone))
         except BaseException:
-            self._book.restore(saved)
+            book.restore(saved)
             raise
-        self._book.commit()
+        book.commit()
         return result
 
     def _facts(self, request: str, now: pendulum.DateTime, **more: Any) -> OrderFacts:
@@ -502,7 +506,6 @@ class ConsultingOrder:
             b.terms.hours_per_unit,
             b.expires_at,
             b.validity_ended,
-            outbox=self._outbox,
             **more,
         )
 
@@ -519,15 +522,15 @@ class ConsultingOrder:
         self._engine.run(self._book, request, self._facts(request, now, **more))
 
     def _run(self, request: str, opened: bool = False, **more: Any) -> None:
-        """One request; the one that opens the order is made at its creation instant."""
-        with self._lock:
+        """One request in its own atomic step; the caller holds the lock. The request that opens
+        the order is made at its creation instant."""
 
-            def step() -> None:
-                now = self._book.terms.created_at if opened else self._now()
-                self._expire_until(now)
-                self._step(request, now, **more)
+        def step() -> None:
+            now = self._book.terms.created_at if opened else self._now()
+            self._expire_until(now)
+            self._step(request, now, **more)
 
-            self._atomic(step)
+        self._atomic(step)
 
     def _close(self, request: str, session_id: object, actor: object) -> Session:
         if actor is not None:

@@ -16,7 +16,6 @@ import pendulum
 
 from support_flows.consulting_values import OrderState, Session, SessionStatus, UnitBalance
 from support_flows.guards.consulting import OrderFacts, expiry_for
-from support_flows.machines.consulting_email import confirmation
 from support_flows.machines.consulting_records import (
     KIND,
     SNAPSHOT_VERSION,
@@ -38,7 +37,8 @@ class OrderTerms:
     org_id: str
     timezone: str
     channel: OrderChannel
-    buyer_email: str
+    buyer_email: str | None
+    """None only for a console checkout that F3 refuses (a buyer without an e-mail)."""
     requested_by: str | None
     sales_reference: str | None
     hours_per_unit: int
@@ -58,6 +58,7 @@ class OrderBook:
         "_replaced",
         "history",
         "history_complete",
+        "confirmation_due",
         "sessions",
         "terms",
         *_FIELDS,
@@ -87,11 +88,15 @@ class OrderBook:
         self.history: list[OrderEvent] = [] if history is None else history
         self._index = {s.session_id: n for n, s in enumerate(self.sessions)}
         self._replaced: list[tuple[int, Session]] = []
+        self.confirmation_due = False
+        """Whether the step in progress purchased the order: the order composes and sends the
+        confirmation once the step is complete (a history's replay, V2, sends nothing)."""
         self.history_complete = True
 
     def commit(self) -> None:
-        """The step succeeded: forget what would undo it."""
+        """The step succeeded and its emails were sent: forget what would undo it."""
         self._replaced.clear()
+        self.confirmation_due = False
 
     def save(self) -> tuple[Any, ...]:
         return (_SAVED(self), len(self.sessions), len(self.history), len(self._replaced))
@@ -107,6 +112,7 @@ class OrderBook:
             del self._index[session.session_id]
         del self.sessions[sessions:]
         del self.history[history:]
+        self.confirmation_due = False
 
     def session(self, session_id: object) -> Session | None:
         index = self._index.get(session_id) if isinstance(session_id, str) else None
@@ -127,6 +133,7 @@ class OrderBook:
 
     def snapshot(self, *, history: bool = True) -> OrderSnapshot:
         t = self.terms
+        assert t.buyer_email is not None
         return OrderSnapshot(
             KIND,
             SNAPSHOT_VERSION,
@@ -170,10 +177,9 @@ class OrderBook:
         actor = self.terms.requested_by
         self._append(OrderEvent(facts.now, OrderAction.PURCHASE, self.units.purchased, None, actor))
 
-    @action("F3", "one confirmation email, queued now")
+    @action("F3", "one confirmation email, queued once the purchase is complete")
     def send_confirmation(self, facts: OrderFacts) -> None:
-        if facts.outbox is not None:  # None: a restore replaying the history (V2) sends nothing
-            facts.outbox.send(confirmation(self, self.terms.timezone))
+        self.confirmation_due = True
 
     @action("F4", "the session's units are booked now")
     def book_session(self, facts: OrderFacts) -> None:

@@ -124,7 +124,6 @@ def _facts(
         book.terms.hours_per_unit,
         book.expires_at,
         book.validity_ended,
-        outbox=None,  # the confirmation went out when the order was bought, not again
         **more,
     )
 

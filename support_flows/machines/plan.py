@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any, Self, TypeVar
 
@@ -34,6 +33,7 @@ from support_flows.machines._base import BaseChart, edge
 from support_flows.machines.engine import Engine, compile_chart, engine_for
 from support_flows.machines.plan_book import PlanBook
 from support_flows.machines.plan_snapshot import book_from_snapshot, snapshot_of
+from support_flows.machines.serial import CallLock
 from support_flows.plan_values import BillingPeriod, HistoryEntry, PendingChange, Trial
 from support_flows.values import Channel, Member, Organization, PlanState, Tier, parse
 
@@ -122,8 +122,8 @@ COMPILED = compile_chart(PlanChart)
 class SupportPlan:
     """One organization's support plan, observed as of its clock's now (T7).
 
-    Every public call holds the plan's lock (V6) and reads the clock once; a step that fails for
-    any reason leaves the plan as it was.
+    Every public call holds the plan's lock (V6), refuses a call from inside itself (V7) and
+    reads the clock once; a step that fails for any reason leaves the plan as it was.
     """
 
     __slots__ = ("_book", "_engine", "_lock", "clock", "org")
@@ -140,7 +140,7 @@ class SupportPlan:
         self.clock = has_method(clock, "now", "clock")
         self._engine: Engine = engine_for(COMPILED, engine)
         self._book = _book if _book is not None else PlanBook(org.billing_timezone)
-        self._lock = threading.RLock()
+        self._lock = CallLock(f"the support plan of organization {self.org.org_id!r}")
 
     # Reads: each first applies what has come due (T7).
 
