@@ -486,7 +486,7 @@ class ConsultingOrder:
         saved = book.save()
         try:
             result = step()
-            if book.confirmation_due:
+            for _ in range(book.confirmations_due):
                 self._outbox.send(confirmation(book, book.terms.timezone))
         except BaseException:
             book.restore(saved)

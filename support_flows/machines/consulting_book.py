@@ -58,7 +58,7 @@ class OrderBook:
         "_replaced",
         "history",
         "history_complete",
-        "confirmation_due",
+        "confirmations_due",
         "sessions",
         "terms",
         *_FIELDS,
@@ -88,15 +88,15 @@ class OrderBook:
         self.history: list[OrderEvent] = [] if history is None else history
         self._index = {s.session_id: n for n, s in enumerate(self.sessions)}
         self._replaced: list[tuple[int, Session]] = []
-        self.confirmation_due = False
-        """Whether the step in progress purchased the order: the order composes and sends the
-        confirmation once the step is complete (a history's replay, V2, sends nothing)."""
+        self.confirmations_due = 0
+        """The confirmations the step in progress queued (one, by its purchase): the order composes
+        and sends them once the step is complete; a history's replay (V2) sends none."""
         self.history_complete = True
 
     def commit(self) -> None:
         """The step succeeded and its emails were sent: forget what would undo it."""
         self._replaced.clear()
-        self.confirmation_due = False
+        self.confirmations_due = 0
 
     def save(self) -> tuple[Any, ...]:
         return (_SAVED(self), len(self.sessions), len(self.history), len(self._replaced))
@@ -112,7 +112,7 @@ class OrderBook:
             del self._index[session.session_id]
         del self.sessions[sessions:]
         del self.history[history:]
-        self.confirmation_due = False
+        self.confirmations_due = 0
 
     def session(self, session_id: object) -> Session | None:
         index = self._index.get(session_id) if isinstance(session_id, str) else None
@@ -179,7 +179,7 @@ class OrderBook:
 
     @action("F3", "one confirmation email, queued once the purchase is complete")
     def send_confirmation(self, facts: OrderFacts) -> None:
-        self.confirmation_due = True
+        self.confirmations_due += 1
 
     @action("F4", "the session's units are booked now")
     def book_session(self, facts: OrderFacts) -> None:

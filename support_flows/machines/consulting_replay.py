@@ -36,10 +36,10 @@ def _engine() -> TableEngine:
 
 
 @lru_cache(maxsize=256)
-def _member(user_id: str) -> Member:
+def _member(user_id: str, email: str | None = None) -> Member:
     """Whoever made an accepted request passed its checks then (F0, F1): the history keeps only
-    their id."""
-    return Member(user_id, org_roles={Role.ORG_OWNER})
+    their id, and the order the console buyer's e-mail (F3)."""
+    return Member(user_id, org_roles={Role.ORG_OWNER}, email=email)
 
 
 def derive(r: OrderSnapshot, org: Organization) -> OrderBook | str:
@@ -97,7 +97,7 @@ def _request(
         requester = book.terms.requested_by  # the console order's buyer opened it (F1)
         if requester is None:
             return "", {"problem": "opens a console checkout for an order no one requested"}
-        return "start_checkout", {"actor": _member(requester)}
+        return "start_checkout", {"actor": _member(requester, book.terms.buyer_email)}
     if action is OrderAction.PURCHASE:
         if book.state == "new":
             return "buy_from_representative", {"sales_reference": book.terms.sales_reference}
