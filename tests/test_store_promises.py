@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 pytest.register_assert_rewrite("store_helpers")  # before it is imported, as a plugin too
 
-from store_helpers import ORG, OWNER, READER, START, table_rows  # noqa: E402
+from store_helpers import ORG, OWNER, READER, START, postgres_schema_url, table_rows  # noqa: E402
 
 import support_flows as sf  # noqa: E402
 from support_flows.store import JsonLinesOutbox, Store, order_view, plan_view  # noqa: E402
@@ -354,11 +354,10 @@ def test_s6_every_store_method_reports_a_broken_database_as_unavailable(tmp_path
 
 
 @pytest.mark.postgres
-def test_s6_a_killed_rollover_worker_is_a_coded_error(db_url: str) -> None:
+def test_s6_a_killed_rollover_worker_is_a_coded_error_postgresql(postgres_database: str) -> None:
     """S6: a rollover worker SIGKILLed mid-run surfaces as `Unavailable` (rerun to finish), not
-    as a RuntimeError; a rerun then applies the rest."""
-    if not db_url.startswith("postgresql"):
-        pytest.skip("SQLite runs the rollover in one process")
+    as a RuntimeError; a rerun then applies the rest (PostgreSQL: SQLite has no workers)."""
+    db_url = postgres_schema_url(postgres_database)
     store = Store(db_url)
     plans = 150
     for n in range(plans):
