@@ -64,8 +64,8 @@ UNAVAILABLE = "error: [store_unavailable, S6] "
     [
         (("rollover", "--db", "postgresql://postgres@127.0.0.1:5432/nosuchdb"), 3, UNAVAILABLE),
         (("outbox", "relay", "--db", "postgresql://postgres@127.0.0.1:5999/test"), 3, UNAVAILABLE),
-        (("rollover", "--db", "sqlite:////nonexistent/x.db"), 3, UNAVAILABLE),
-        (("diagram", "plan", "-f", "svg", "-o", "/nonexistent/x.svg"), 3, ENVIRONMENT),
+        (("rollover", "--db", "sqlite:////dev/null/x.db"), 3, UNAVAILABLE),
+        (("diagram", "plan", "-f", "svg", "-o", "/dev/null/x.svg"), 3, ENVIRONMENT),
         (("diagram", "plan", "-o", "/proc/x.mmd"), 3, ENVIRONMENT),
         (("review", "-o", "/proc/x"), 3, ENVIRONMENT),
         (("rollover", "--db", "mysql://root@127.0.0.1/x"), 2, "error: [invalid_value, S6] "),
@@ -175,7 +175,7 @@ def test_python_dash_m_entry_points_fail_in_one_line() -> None:
         "PYTHONPATH": os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH")))),
     }
     for module, args, status in (
-        ("support_flows", ["rollover", "--db", "sqlite:////nonexistent/x.db"], 3),
+        ("support_flows", ["rollover", "--db", "sqlite:////dev/null/x.db"], 3),
         ("support_flows.store", ["rollover", "--db", "mysql://root@127.0.0.1/x"], 2),
         ("support_flows.store", ["--frobnicate"], 2),
     ):
@@ -402,7 +402,7 @@ HOSTILE = (
     "observe@1960-01-01T00:00Z",
     "dance@2026-01-01T00:00Z",
     "sqlite://",
-    "sqlite:////nonexistent/x.db",
+    "sqlite:////dev/null/x.db",
     "mysql://root@127.0.0.1/x",
     "postgresql://postgres@127.0.0.1:5999/x",
     "not a url",
@@ -411,7 +411,7 @@ HOSTILE = (
     "sys:exit",
     "support_flows.outbox:InMemoryOutbox",
     "support_flows.outbox:Outbox",
-    "/nonexistent/x.svg",
+    "/dev/null/x.svg",
     "/proc/x",
     "out.mmd",
     "--help",

@@ -287,7 +287,7 @@ def test_s6_a_store_url_names_its_backend(
 UNREACHABLE = [
     "postgresql://postgres:secret@127.0.0.1:5999/test",
     "postgresql+psycopg://postgres:secret@127.0.0.1:5432/sf_no_such_database",
-    "sqlite:////nonexistent/directory/x.db",
+    "sqlite:////dev/null/directory/x.db",
 ]
 
 
