@@ -163,10 +163,9 @@ def read(data: object, kind: type[T], name: str, what: str) -> T:
     else:
         if data["kind"] == name:  # type: ignore[index]  # it read a dict with every field
             return record  # type: ignore[no-any-return]
-    if type(data) is dict and data.get("kind") != name:
-        raise refuse(
-            what, f"kind {describe(data.get('kind'))}, expected {name!r}, in {describe(data)}"
-        )
+    found = data.get("kind") if type(data) is dict else name
+    if type(found) is not str or found != name:
+        raise refuse(what, f"kind {describe(found)}, expected {name!r}, in {describe(data)}")
     raise _refusal(data, kind, what)
 
 

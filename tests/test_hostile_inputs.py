@@ -1077,6 +1077,8 @@ def test_v4_v5_every_entry_point_refuses_hostile_input_with_a_coded_error(
     args, run = ENTRY_POINTS[name]
     arg = data.draw(st.sampled_from(args), label="argument")
     value = data.draw(SLOT_STRATEGIES.get(arg, HOSTILE), label="value")
+    # A callable where the host's own case id factory is called is the host's code raising.
+    assume(not (arg == "case_id" and callable(value.value)))
     run(arg, value.value, data)
 
 
