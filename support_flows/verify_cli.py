@@ -8,6 +8,7 @@ or with ``--progress``.
 from __future__ import annotations
 
 import json
+import sys
 import time
 
 import click
@@ -34,7 +35,7 @@ class _Progress:
 
 
 def _shown(progress: bool | None) -> bool:
-    return click.get_text_stream("stderr").isatty() if progress is None else progress
+    return sys.stderr.isatty() if progress is None else progress
 
 
 @click.command("verify")
