@@ -432,6 +432,8 @@ class ConsultingOrder(ObjectBase[OrderBook]):
 
         `history=False` leaves the history out (a store keeps it in its audit log).
         """
+        if self._heard is None:  # nobody listens (the "order request" rows)
+            return self._snapshot(history)
         return self._call("snapshot", {"history": history}, lambda: self._snapshot(history))
 
     def _snapshot(self, history: bool | Held) -> dict[str, Any]:
@@ -476,6 +478,8 @@ class ConsultingOrder(ObjectBase[OrderBook]):
 
     def schedule(self, *, start: pendulum.DateTime, hours: int, actor: Member) -> Session:
         """Book a session of whole units (F0, F4, F6); input (T1, V4, V5) is checked first."""
+        if self._heard is None:  # nobody listens (the "order request, writing" rows)
+            return self._schedule(start, hours, actor)
         return self._call(
             "schedule",
             {"start": start, "hours": hours, "actor": actor},

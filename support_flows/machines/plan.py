@@ -200,7 +200,7 @@ class SupportPlan(ObjectBase[PlanBook]):
 
     def change(self, tier: Tier | str, actor: Member) -> HistoryEntry:
         """Subscribe, upgrade, downgrade, reactivate, or revoke by re-choosing; "basic" cancels."""
-        if self._heard is None:  # nobody listens: the call itself ("one event on a live plan")
+        if self._heard is None:  # nobody listens ("one event on a live plan")
             return self._act("change", actor, tier)
         return self._call(
             "change", {"tier": tier, "actor": actor}, lambda: self._act("change", actor, tier)
@@ -218,6 +218,8 @@ class SupportPlan(ObjectBase[PlanBook]):
 
     def apply_due(self) -> tuple[HistoryEntry, ...]:
         """Apply, at their recorded instants, the trial's end and pending changes now due (P14)."""
+        if self._heard is None:  # nobody listens ("per object" rollover)
+            return self._apply_due()
         return self._call("apply_due", {}, self._apply_due)
 
     def snapshot(self, *, history: bool | Held = HELD) -> dict[str, Any]:
@@ -228,6 +230,8 @@ class SupportPlan(ObjectBase[PlanBook]):
         history was. A plan restored from such a snapshot holds only what happened since, and
         writes no history either way.
         """
+        if self._heard is None:  # nobody listens (the "request" rows and "per object" rollover)
+            return self._snapshot(history)
         return self._call("snapshot", {"history": history}, lambda: self._snapshot(history))
 
     @classmethod
