@@ -100,9 +100,10 @@ class _Heard:
 class ObjectBase(Generic[B]):
     """Lock, clock, observe step, atomic steps, listeners and mementos for one chart's object.
 
-    A subclass sets `_book` (the chart's model, with ``save()`` / ``restore()``), `_engine`,
-    `clock` and `_lock` through `_setup`; it may override `_floor` (T8), `_observe` (T7) and
-    `_settle` (what a complete step still does, such as sending its emails).
+    A subclass sets `_book` (the chart's model, with ``save()`` / ``restore()`` and the
+    ``recorded_at`` instant clock readings never go before, T8), `_engine`, `clock` and `_lock`
+    through `_setup`; it may override `_observe` (T7) and `_settle` (what a complete step still
+    does, such as sending its emails).
     """
 
     __slots__ = ("_book", "_depth", "_engine", "_heard", "_listeners", "_lock", "_taken", "clock")
@@ -175,13 +176,9 @@ class ObjectBase(Generic[B]):
     def _restore(self, book: B, saved: Any) -> None:
         book.restore(saved)  # type: ignore[attr-defined]
 
-    def _floor(self) -> pendulum.DateTime | None:
-        """The instant no clock reading goes before (T8): the latest recorded one."""
-        return None
-
     def _now(self) -> pendulum.DateTime:
-        """The clock's reading, never before the last recorded instant (T8)."""
-        return read_clock(self.clock, self._floor())
+        """The clock's reading, never before the book's last recorded instant (T8)."""
+        return read_clock(self.clock, self._book.recorded_at)  # type: ignore[attr-defined]
 
     def _observe(self, now: pendulum.DateTime) -> None:
         """T7: let what has come due by `now` take effect (atomically)."""

@@ -130,6 +130,8 @@ class Draft:
 
     __slots__ = ("case", "project_id", "state")
     state_of = str
+    recorded_at = None
+    """A draft records no instant: a flow's clock readings have no floor (T8)."""
 
     def __init__(self) -> None:
         self.state: str = "start"

@@ -512,9 +512,6 @@ class ConsultingOrder(ObjectBase[OrderBook]):
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _floor(self) -> pendulum.DateTime | None:
-        return self._book.last_instant()
-
     def _observe(self, now: pendulum.DateTime) -> None:
         if self._book.expiry_due(now):
             self._atomic(lambda: self._expire_until(now))

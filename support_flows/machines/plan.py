@@ -256,9 +256,6 @@ class SupportPlan(ObjectBase[PlanBook]):
         with self._lock:
             return self._atomic(lambda: self._apply_until(self._now()))
 
-    def _floor(self) -> pendulum.DateTime | None:
-        return self._book.recorded_at
-
     def _save(self, book: PlanBook) -> Any:
         """The whole record (its fields are values; the history is copied), so a plan of the
         same organization can rewind to it too."""
