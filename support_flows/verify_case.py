@@ -14,6 +14,7 @@ import attrs
 import pendulum
 
 from support_flows.errors import Reason
+from support_flows.machines.base_object import Memento
 from support_flows.machines.case import COMPILED, CaseFlow, check_case, check_channel, open_case
 from support_flows.values import Organization, Project
 from support_flows.verify_common import (
@@ -126,10 +127,12 @@ class Combo:
 
 @attrs.frozen(eq=False)
 class FlowNode:
-    """A flow part-way through the navigation: its draft (place, project, case)."""
+    """A flow part-way through the navigation: its draft (a memento of the flow: its place,
+    project and case) and the project it chose."""
 
     combo: Combo
-    draft: tuple[str, str | None, Any]
+    draft: Memento
+    project: str | None
     steps: tuple[Step, ...]
     key: Hashable
 
@@ -302,19 +305,21 @@ class CaseExplorer:
 
     def roots(self) -> list[FlowNode]:
         self.tracker.states.add(COMPILED.initial)
-        start: tuple[str, str | None, Any] = ("start", None, None)
-        return [FlowNode(c, start, (), (c, "start", None)) for c in self.combos]
+        return [
+            FlowNode(c, _flow(c, "table").memento(), None, (), (c, "start", None))
+            for c in self.combos
+        ]
 
     def expand(self, node: FlowNode) -> Iterator[FlowNode]:
         base = _flow(node.combo, "table")
         twin = _flow(node.combo, "statechart")
-        recorder = Recorder(base._engine, COMPILED)
-        base._engine = recorder
+        recorder = Recorder()
+        base.listen(recorder)
         for event, project in EVENTS:
-            base._draft.restore(node.draft)
+            base.rewind(node.draft)
             if twin.state in COMPILED.finals:  # python-statemachine ends a chart there
                 twin = _flow(node.combo, "statechart")
-            twin._draft.restore(node.draft)
+            twin.rewind(node.draft)
             recorder.taken.clear()
             args: dict[str, Any] = {} if project is None else {"project_id": project}
             if event == "submit":
@@ -340,14 +345,14 @@ class CaseExplorer:
     ) -> FlowNode | None:
         t, combo = self.tracker, node.combo
         roles, project_roles = combo.actor.roles
-        here, chosen = node.draft[0], node.draft[1]
+        here, chosen = node.draft.state, node.project
         target, want = expected_step(
             here, event, combo.plan_state, roles, project_roles, combo.projects, project or chosen
         )
         outcome = attempt(functools.partial(flow_call, base, step))
         taken = tuple(edge_name(*e) for e in recorder.taken)
         done = attrs.evolve(step, outcome=outcome.describe(), takes=taken)
-        after = base._draft.save()
+        after = base.memento()
         t.sequences += 1
         t.produced(outcome.reasons)
         t.exercised(r for _, r in want)
@@ -364,7 +369,10 @@ class CaseExplorer:
             )
         if refused or target is None:
             return None
-        child = FlowNode(combo, after, (*node.steps, done), (combo, after[0], after[1]))
+        now_chosen = base.project_id
+        child = FlowNode(
+            combo, after, now_chosen, (*node.steps, done), (combo, after.state, now_chosen)
+        )
         return child if ok else None
 
     def _verdicts(
@@ -377,11 +385,11 @@ class CaseExplorer:
         base: CaseFlow,
         twin: CaseFlow,
         step: Step,
-        after: tuple[str, str | None, Any],
+        after: Memento,
     ) -> list[Verdict]:
         """The step is taken or refused as the rules say, alike on both engines; a refusal
         changes nothing; a submitted case records what it was opened with."""
-        here = node.draft[0]
+        here = node.draft.state
         rule = rule_of(want, outcome.reasons, "C7")
         said = f"refused with {list(want)}" if want else f"go to {target}"
         twin_outcome = attempt(functools.partial(flow_call, twin, step))
@@ -398,7 +406,7 @@ class CaseExplorer:
             Verdict(
                 rule,
                 "the table engine equals the chart engine",
-                twin_outcome.same_as(outcome) and twin._draft.save() == after,
+                twin_outcome.same_as(outcome) and twin.memento() == after,
                 f"python-statemachine's engine gave {twin_outcome.describe()}",
             ),
         ]
@@ -407,7 +415,7 @@ class CaseExplorer:
                 Verdict(rule, "a refusal changes nothing", after == node.draft, "the draft changed")
             )
         elif event == "submit":
-            verdicts.append(_recorded(outcome.result, node.combo, node.draft[1], "S1"))
+            verdicts.append(_recorded(outcome.result, node.combo, node.project, "S1"))
         return verdicts
 
 

@@ -11,7 +11,7 @@ import pendulum
 
 from support_flows.errors import SupportFlowsError
 from support_flows.localtime import instant
-from support_flows.machines.engine import Compiled
+from support_flows.machines.base_object import Listener
 from support_flows.values import Member
 
 __all__ = [
@@ -25,7 +25,6 @@ __all__ = [
     "crashed",
     "iso",
     "rule_of",
-    "transplant",
 ]
 
 
@@ -103,23 +102,6 @@ ACTORS: Mapping[str, Actor] = {
 a project only, a role in another organization's project, and no role at all."""
 
 
-KEPT = frozenset({"_book", "_engine", "_lock", "_clock", "clock", "_outbox"})
-"""What `transplant` keeps of the target object: its record object (reset in place), its engine
-(bound to that record), its lock, and the clock and outbox the verifier drives."""
-
-
-def transplant(target: Any, source: Any) -> None:
-    """Reset `target` in place to `source` (a fresh restore of the same snapshot): its record's
-    fields and whatever else the object keeps (such as what it was restored from), so an engine
-    bound to the record (a python-statemachine chart) is built once."""
-    book, fresh = target._book, source._book
-    for name in type(book).__slots__:
-        setattr(book, name, getattr(fresh, name))
-    for name in type(target).__slots__:
-        if name not in KEPT:
-            setattr(target, name, getattr(source, name))
-
-
 class HostClock:
     """A clock the verifier sets anywhere, backwards included (each sequence has its own)."""
 
@@ -182,22 +164,16 @@ def attempt(call: Callable[[], Any]) -> Outcome:
         return Outcome(None, None, crash)
 
 
-class Recorder:
-    """Wraps an object's engine to record the chart edge each event takes (`Compiled.select`
-    with the facts the object built), without changing what the engine does."""
+class Recorder(Listener):
+    """Listens to an object and records the chart edge each of its steps takes."""
 
-    __slots__ = ("compiled", "inner", "taken")
+    __slots__ = ("taken",)
 
-    def __init__(self, inner: Any, compiled: Compiled) -> None:
-        self.inner = inner
-        self.compiled = compiled
+    def __init__(self) -> None:
         self.taken: list[tuple[str, str, str]] = []
 
-    def run(self, model: Any, event: str, facts: Any) -> None:
-        chosen = self.compiled.select(str(model.state), event, facts)
-        self.inner.run(model, event, facts)
-        if chosen is not None:
-            self.taken.append((chosen.event, chosen.source, chosen.target))
+    def on_transition(self, obj: Any, event: str, source: str, target: str) -> None:
+        self.taken.append((event, source, target))
 
 
 def crashed(error: Exception, rule: str) -> Verdict:

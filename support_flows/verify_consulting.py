@@ -14,6 +14,7 @@ import attrs
 import pendulum
 
 from support_flows.localtime import instant
+from support_flows.machines.base_object import Memento
 from support_flows.machines.consulting import COMPILED, ConsultingOrder
 from support_flows.outbox import InMemoryOutbox
 from support_flows.values import Organization, Project
@@ -28,7 +29,6 @@ from support_flows.verify_common import (
     crashed,
     iso,
     rule_of,
-    transplant,
 )
 from support_flows.verify_consulting_checks import agreement, balance, round_trip, view
 from support_flows.verify_explore import Tracker, breadth_first
@@ -247,7 +247,6 @@ class OrderExplorer:
         self.check = check
         self.args = {n: a.as_arg() for n, a in (*ACTORS.items(), *WITHOUT_EMAIL.items())}
         self.turn = 0
-        self.twins: dict[OrderRoot, _Live] = {}
 
     def _rotate(self, names: tuple[str, ...]) -> str:
         return names[self.turn % len(names)]
@@ -334,22 +333,12 @@ class OrderExplorer:
             outbox.sent.clear()
         return _Live(order, clock, outbox)
 
-    def _reset(self, live: _Live, node: OrderNode, at: pendulum.DateTime) -> _Live:
-        """`live` as it was at `node`, its clock at `at`: its record replaced in place."""
-        fresh = self._live(node, "table")
-        transplant(live.order, fresh.order)
+    @staticmethod
+    def _reset(live: _Live, mark: Memento, at: pendulum.DateTime) -> None:
+        """`live` rewound to `mark`, its outbox emptied, its clock at `at`."""
+        live.order.rewind(mark)
         live.outbox.sent.clear()
         live.clock.at = at
-        return live
-
-    def _twin(self, node: OrderNode) -> _Live:
-        """The order on python-statemachine's engine: one per root, its record reset in place
-        for each step, so its chart is built once; a new one once it reached a final state
-        (python-statemachine ends a chart there)."""
-        twin = self.twins.get(node.root)
-        if twin is None or twin.order._book.state in COMPILED.finals:
-            twin = self.twins[node.root] = self._live(node, "statechart")
-        return twin
 
     def expand(self, node: OrderNode) -> Iterator[OrderNode]:
         if node.snapshot is None:
@@ -361,17 +350,20 @@ class OrderExplorer:
             return
         try:
             base = self._live(node, "table")
-            twin = self._twin(node)
+            twin = self._live(node, "statechart")
         except Exception as error:  # reported; this point is not explored further
             where = functools.partial(Counterexample, node.root.setup(), node.steps)
             self.tracker.expect(crashed(error, "T7"), where)
             return
-        recorder = Recorder(base.order._engine, COMPILED)
-        base.order._engine = recorder
+        recorder = Recorder()
+        base.order.listen(recorder)
+        mark, twin_mark = base.order.memento(), twin.order.memento()
         for step, at in self.actions(node):
-            self._reset(base, node, at)
-            twin = self._twin(node)
-            self._reset(twin, node, at)
+            self._reset(base, mark, at)
+            if twin.order.memento().state in COMPILED.finals:  # python-statemachine ends a chart
+                twin = self._live(node, "statechart")
+                twin_mark = twin.order.memento()
+            self._reset(twin, twin_mark, at)
             recorder.taken.clear()
             self.tracker.sequences += 1
             try:

@@ -27,7 +27,6 @@ from support_flows.verify_common import (
     crashed,
     iso,
     rule_of,
-    transplant,
 )
 from support_flows.verify_explore import Tracker, breadth_first
 from support_flows.verify_model import Counterexample, Setup, Step, edge_name
@@ -191,8 +190,8 @@ class PlanExplorer:
         self.members = {name: actor.member() for name, actor in ACTORS.items()}
         self.args = {name: actor.as_arg() for name, actor in ACTORS.items()}
         self.turn = 0
-        self.probed: set[Hashable] = set()
         self.twins: dict[PlanRoot, tuple[SupportPlan, HostClock]] = {}
+        self.probed: set[Hashable] = set()
 
     def roots(self) -> list[PlanNode]:
         nodes = []
@@ -233,12 +232,13 @@ class PlanExplorer:
             return plan, clock
 
     def _twin(self, node: PlanNode) -> tuple[SupportPlan, HostClock]:
-        """The plan on python-statemachine's engine, at `node`: one per root, its record reset
-        in place, so its chart is built once rather than at every point."""
+        """The plan on python-statemachine's engine, at `node`: one per root, rewound to each
+        point, so its chart is built once rather than at every point."""
         twin = self.twins.get(node.root)
         if twin is None:
             twin = self.twins[node.root] = self._open(node, "statechart")
-        transplant(twin[0], self._open(node, "table")[0])
+        twin[0].rewind(self._open(node, "table")[0].memento())
+        twin[1].at = node.now
         return twin
 
     def expand(self, node: PlanNode) -> Iterator[PlanNode]:
@@ -249,12 +249,12 @@ class PlanExplorer:
             where = functools.partial(Counterexample, node.root.setup(), node.steps)
             self.tracker.expect(crashed(error, "T7"), where)
             return
-        recorder = Recorder(base._engine, COMPILED)
-        base._engine = recorder
-        saved = (base._book.save(), twin._book.save())
+        recorder = Recorder()
+        base.listen(recorder)
+        saved = (base.memento(), twin.memento())
         for step, at in self.actions(node):
-            base._book.restore(saved[0])
-            twin._book.restore(saved[1])
+            base.rewind(saved[0])
+            twin.rewind(saved[1])
             base_clock.at = twin_clock.at = at
             recorder.taken.clear()
             self.tracker.sequences += 1

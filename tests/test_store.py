@@ -13,7 +13,7 @@ pytest.register_assert_rewrite("store_helpers")  # before it is imported, as a p
 from store_helpers import ORG, OWNER, READER, START, count, table_rows  # noqa: E402
 
 import support_flows as sf  # noqa: E402
-from support_flows.store import QueuedEmail, Store, StoredOrder, StoredPlan  # noqa: E402
+from support_flows.store import QueuedEmail, Store  # noqa: E402
 
 pytest_plugins = ["store_helpers"]
 
@@ -36,14 +36,27 @@ def test_s1_saving_increments_the_revision(store: Store) -> None:
     """A new plan is stored at revision 1; each save of a loaded copy adds one."""
     c = stored_plan(store)
     plan = store.plan(ORG.org_id, ORG, clock=c)
-    assert isinstance(plan, StoredPlan)
-    assert plan.revision == 1
+    assert isinstance(plan, sf.SupportPlan)
+    assert store.revision(plan) == 1
     plan.change("premium", actor=OWNER)
     assert store.save(plan) == 2
-    assert plan.revision == 2
+    assert store.revision(plan) == 2
     plan.change("developer", actor=OWNER)
     assert store.save(plan) == 3
     assert store.plan(ORG.org_id, ORG, clock=c).pending is not None
+
+
+def test_s4_the_store_loads_plain_objects_and_records_through_a_listener(store: Store) -> None:
+    """A loaded plan is a SupportPlan itself, not a subclass: the store records its requests
+    through the one listener it adds (S4), and a host may add its own beside it."""
+    c = stored_plan(store)
+    plan = store.plan(ORG.org_id, ORG, clock=c)
+    assert type(plan) is sf.SupportPlan
+    assert len(plan.listeners) == 1
+    plan.change("premium", actor=OWNER)
+    store.save(plan)
+    requests = [e.request for e in store.audit(ORG.org_id) if e.outcome == "accepted"]
+    assert requests == ["change"]
 
 
 def test_s1_a_save_based_on_an_older_revision_is_refused_and_changes_nothing(store: Store) -> None:
@@ -114,7 +127,7 @@ def test_s1_update_gives_up_after_its_retries(store: Store, monkeypatch: Any) ->
     bounded.close()
     assert refused.value.code == "stale_revision"
     assert len(attempts) == 3
-    assert store.plan(ORG.org_id, ORG, clock=c).revision == 1
+    assert store.revision(store.plan(ORG.org_id, ORG, clock=c)) == 1
     assert store.audit(ORG.org_id) == ()
 
 
@@ -248,7 +261,7 @@ def test_s3_a_purchase_queues_its_email_in_the_same_transaction(store: Store) ->
     order_id = store.start_checkout(ORG, units=3, actor=OWNER, clock=c).result["order_id"]
     assert count(store.url, "SELECT count(*) FROM sf_outbox") == 0
     order = store.order(order_id, ORG, clock=c)
-    assert isinstance(order, StoredOrder)
+    assert isinstance(order, sf.ConsultingOrder)
     order.confirm()
     assert count(store.url, "SELECT count(*) FROM sf_outbox") == 0  # not before the save
     store.save(order)

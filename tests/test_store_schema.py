@@ -78,7 +78,7 @@ def test_version_1_is_upgraded_in_place_keeping_its_data(db_url: str) -> None:
     version, tables, indexes = shape(db)
     assert (version, "sf_idempotency" in tables, "sf_plans_due" in indexes) == (3, True, True)
     loaded = store.plan(ORG.org_id, ORG, clock=clock)
-    assert (loaded.revision, loaded.pending) == (1, plan.pending)
+    assert (store.revision(loaded), loaded.pending) == (1, plan.pending)
     first = store.update(
         ORG.org_id, lambda p: p.cancel(actor=OWNER), org=ORG, clock=clock, idempotency_key="k"
     )

@@ -15,7 +15,7 @@ import attrs
 import pendulum
 from statemachine import Event, State
 
-from support_flows.clock import Clock, read_clock
+from support_flows.clock import Clock
 from support_flows.errors import Decision, Reason, describe, invalid
 from support_flows.guards.case import (
     CASE,
@@ -30,8 +30,8 @@ from support_flows.guards.common import not_org_member
 from support_flows.inputs import attribute, has_method, identifier, of_type, text
 from support_flows.localtime import instant
 from support_flows.machines._base import BaseChart, edge
+from support_flows.machines.base_object import ObjectBase
 from support_flows.machines.engine import action, compile_chart, engine_for
-from support_flows.machines.serial import CallLock
 from support_flows.values import Channel, Member, Organization, PlanState, Scope, Severity, parse
 
 __all__ = ["CaseChart", "CaseFlow", "SupportCase", "check_case", "check_channel", "open_case"]
@@ -130,6 +130,8 @@ class Draft:
 
     __slots__ = ("case", "project_id", "state")
     state_of = str
+    recorded_at = None
+    """A draft records no instant: a flow's clock readings have no floor (T8)."""
 
     def __init__(self) -> None:
         self.state: str = "start"
@@ -212,14 +214,16 @@ SUPPORT_PAGE = {Scope.ORGANIZATION: "organization_support", Scope.PROJECT: "proj
 _ORG_PAGE, _PROJECT_PAGE = SUPPORT_PAGE[Scope.ORGANIZATION], SUPPORT_PAGE[Scope.PROJECT]
 
 
-class CaseFlow:
+class CaseFlow(ObjectBase[Draft]):
     """The step-by-step flow behind `open_case`. A refused or out-of-order step changes nothing.
 
     Given a `SupportPlan` (anything with ``.state``), each step reads its state then, so a flow
     left open sees the plan as it is when the step is taken (P16, T7). Every public call holds
     the flow's lock (V6) and refuses a call from inside itself (V7): from its clock, its case id
-    factory or its plan's ``.state``.
+    factory or its plan's ``.state``. A memento holds the whole draft: any flow can rewind to it.
     """
+
+    __slots__ = ("_new_case_id", "member", "org", "plan")
 
     def __init__(
         self,
@@ -235,46 +239,51 @@ class CaseFlow:
         plan_state_of(plan_state)
         self.plan = plan_state
         self.member = of_type(member, Member, "member")
-        self.clock = has_method(clock, "now", "clock")
+        clock = has_method(clock, "now", "clock")
         self._new_case_id = _case_ids(case_id)
-        self._draft = Draft()
-        self._engine = engine_for(COMPILED, engine)
-        self._lock = CallLock(
-            f"the case flow of user {self.member.user_id!r} in organization {self.org.org_id!r}"
+        self._setup(
+            Draft(),
+            engine_for(COMPILED, engine),
+            clock,
+            f"the case flow of user {self.member.user_id!r} in organization {self.org.org_id!r}",
         )
 
     @property
     def state(self) -> str:
         with self._lock:
-            return self._draft.state
+            return self._book.state
 
     @property
     def case(self) -> SupportCase | None:
         with self._lock:
-            return self._draft.case
+            return self._book.case
 
     @property
     def scope(self) -> Scope | None:
         """None until the flow has chosen between the organization and a project."""
         with self._lock:
-            if self._draft.project_id is not None:
+            if self._book.project_id is not None:
                 return Scope.PROJECT
-            if self._draft.state in ("start", "organization_chosen"):
+            if self._book.state in ("start", "organization_chosen"):
                 return None
             return Scope.ORGANIZATION
 
     @property
     def project_id(self) -> str | None:
         with self._lock:
-            return self._draft.project_id
+            return self._book.project_id
 
     @property
     def plan_state(self) -> PlanState:
         with self._lock:
             return plan_state_of(self.plan)
 
+    def _takes_from(self, other: object) -> bool:
+        """A memento holds the whole draft: a flow of the same organization can rewind to it."""
+        return type(other) is type(self) and other.org == self.org
+
     def _facts(self, project_id: str | None = None, **more: Any) -> CaseFacts:
-        chosen = self._draft.project_id if project_id is None else project_id
+        chosen = self._book.project_id if project_id is None else project_id
         return CaseFacts(self.org, plan_state_of(self.plan), self.member, chosen, **more)
 
     def enabled_events(self, project_id: str | None = None) -> list[str]:
@@ -283,7 +292,7 @@ class CaseFlow:
         asked = None if project_id is None else identifier(project_id, "project_id")
         with self._lock:
             facts = self._facts(asked)
-            state = self._draft.state
+            state = self._book.state
             return [
                 event
                 for event in COMPILED.events
@@ -296,29 +305,42 @@ class CaseFlow:
         """Take `event` with the facts read under the lock, or change nothing; the case, once
         submitted."""
         with self._lock:
-            saved = self._draft.save()
-            try:
-                self._engine.run(self._draft, event, facts())
-            except BaseException:
-                self._draft.restore(saved)
-                raise
-            return self._draft.case
+            self._atomic(lambda: self._engine.run(self._book, event, facts()))
+            return self._book.case
 
     def choose_organization(self) -> None:
-        self._step("choose_organization", self._facts)
+        self._call(
+            "choose_organization", {}, lambda: self._step("choose_organization", self._facts)
+        )
 
     def open_organization_support(self) -> None:
-        self._step("open_organization_support", self._facts)
+        self._call(
+            "open_organization_support",
+            {},
+            lambda: self._step("open_organization_support", self._facts),
+        )
 
     def choose_project(self, project_id: str) -> None:
+        self._call("choose_project", {"project_id": project_id}, lambda: self._choose(project_id))
+
+    def _choose(self, project_id: str) -> None:
         chosen = identifier(project_id, "project_id")
         self._step("choose_project", lambda: self._facts(chosen))
 
     def open_project_support(self) -> None:
-        self._step("open_project_support", self._facts)
+        self._call(
+            "open_project_support", {}, lambda: self._step("open_project_support", self._facts)
+        )
 
     def submit(self, *, title: str, severity: Severity | str = Severity.S3) -> SupportCase:
         """Open the case where the flow stands (C7); refused with every failing check (C6)."""
+        return self._call(
+            "submit",
+            {"title": title, "severity": severity},
+            lambda: self._submit(title, severity),
+        )
+
+    def _submit(self, title: str, severity: Severity | str) -> SupportCase:
         named = text(title, "a case title")
         level = parse(Severity, severity, "severity")
         case = self._step(
@@ -326,7 +348,7 @@ class CaseFlow:
             lambda: self._facts(
                 title=named,
                 severity=level,
-                now=read_clock(self.clock),
+                now=self._now(),
                 new_case_id=self._new_case_id,
             ),
         )

@@ -9,8 +9,7 @@ The facade validates input, builds the facts, and runs the chart.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from typing import Any, Self, TypeVar
+from typing import Any, Self
 
 import pendulum
 from statemachine import Event, State
@@ -40,6 +39,7 @@ from support_flows.guards.consulting import (
 from support_flows.inputs import email, flag, has_method, identifier, of_type, quantity
 from support_flows.localtime import instant
 from support_flows.machines._base import BaseChart, edge
+from support_flows.machines.base_object import HELD, Held, ObjectBase
 from support_flows.machines.consulting_book import OrderBook, OrderTerms, book_from_snapshot
 from support_flows.machines.consulting_email import confirmation
 from support_flows.machines.consulting_records import (
@@ -50,8 +50,7 @@ from support_flows.machines.consulting_records import (
     OrderSnapshot,
     inconsistency,
 )
-from support_flows.machines.engine import Engine, compile_chart, engine_for
-from support_flows.machines.serial import CallLock
+from support_flows.machines.engine import compile_chart, engine_for
 from support_flows.outbox import Outbox
 from support_flows.snapshots import read, refuse, unstructure
 from support_flows.values import Member, Organization
@@ -67,8 +66,6 @@ __all__ = [
     "SessionStatus",
     "UnitBalance",
 ]
-
-T = TypeVar("T")
 
 CHECKOUT = [billing_role_required, buyer_email_required]
 SCHEDULE = [
@@ -186,7 +183,7 @@ def _sales_reference(value: object) -> str | None:
     return identifier(value, "sales_reference")
 
 
-class ConsultingOrder:
+class ConsultingOrder(ObjectBase[OrderBook]):
     """A Flex Consulting order, observed as of its clock's now (T7).
 
     Build one with `start_checkout`, `from_representative` or `restore`. Every public call holds
@@ -194,7 +191,7 @@ class ConsultingOrder:
     reason leaves the order as it was.
     """
 
-    __slots__ = ("_book", "_clock", "_engine", "_lock", "_org", "_outbox")
+    __slots__ = ("_org", "_outbox")
 
     def __init__(
         self,
@@ -204,13 +201,22 @@ class ConsultingOrder:
         clock: Clock,
         outbox: Outbox,
         engine: str = "table",
+        _opening: tuple[str, dict[str, Any]] | None = None,
     ) -> None:
-        self._book = book
+        """The order `book` records; `_opening` is the request that opens a new one, made at
+        its creation instant."""
         self._org = of_type(org, Organization, "org")
-        self._clock = has_method(clock, "now", "clock")
         self._outbox = has_method(outbox, "send", "outbox")
-        self._engine: Engine = engine_for(COMPILED, engine)
-        self._lock = CallLock(f"order {book.terms.order_id!r}")
+        self._setup(
+            book,
+            engine_for(COMPILED, engine),
+            has_method(clock, "now", "clock"),
+            f"order {book.terms.order_id!r}",
+        )
+        if _opening is not None:
+            request, more = _opening
+            with self._lock:
+                self._run(request, opened=True, **more)
 
     # -- creating ---------------------------------------------------------------------------
 
@@ -235,7 +241,7 @@ class ConsultingOrder:
         """
         of_type(actor, Member, "actor")
         bought = _quantities(units, hours_per_unit, validity_months)
-        order = cls._open(
+        return cls._open(
             org,
             clock,
             outbox,
@@ -246,10 +252,9 @@ class ConsultingOrder:
             actor.user_id,
             None,
             bought,
+            "start_checkout",
+            {"actor": actor},
         )
-        with order._lock:
-            order._run("start_checkout", opened=True, actor=actor)
-        return order
 
     @classmethod
     def from_representative(
@@ -274,7 +279,7 @@ class ConsultingOrder:
         bought = _quantities(units, hours_per_unit, validity_months)
         buyer = _email(email)
         reference = _sales_reference(sales_reference)
-        order = cls._open(
+        return cls._open(
             org,
             clock,
             outbox,
@@ -285,10 +290,9 @@ class ConsultingOrder:
             None,
             reference,
             bought,
+            "buy_from_representative",
+            {"sales_reference": reference},
         )
-        with order._lock:
-            order._run("buy_from_representative", opened=True, sales_reference=reference)
-        return order
 
     @classmethod
     def _open(
@@ -303,7 +307,10 @@ class ConsultingOrder:
         requested_by: str | None,
         sales_reference: str | None,
         bought: tuple[int, int, int | None],
+        request: str,
+        more: dict[str, Any],
     ) -> Self:
+        """The order, its opening `request` made at its creation instant."""
         organization = of_type(org, Organization, "org")
         has_method(outbox, "send", "outbox")
         units, per_unit, validity = bought
@@ -320,7 +327,14 @@ class ConsultingOrder:
             read_clock(has_method(clock, "now", "clock")),
         )
         book = OrderBook(terms, UnitBalance.bought(units))
-        return cls(book, organization, clock=clock, outbox=outbox, engine=engine)  # type: ignore[arg-type]
+        return cls(
+            book,
+            organization,
+            clock=clock,  # type: ignore[arg-type]
+            outbox=outbox,  # type: ignore[arg-type]
+            engine=engine,
+            _opening=(request, more),
+        )
 
     @classmethod
     def restore(
@@ -413,13 +427,18 @@ class ConsultingOrder:
 
         return self._read(view)
 
-    def snapshot(self, *, history: bool = True) -> dict[str, Any]:
+    def snapshot(self, *, history: bool | Held = HELD) -> dict[str, Any]:
         """A JSON-serialisable dict; `ConsultingOrder.restore` turns it back into this order.
 
         `history=False` leaves the history out (a store keeps it in its audit log).
         """
-        flag(history, "history")
-        return self._read(lambda b: unstructure(b.snapshot(history=history)))
+        if self._heard is None:  # nobody listens (the "order request" rows)
+            return self._snapshot(history)
+        return self._call("snapshot", {"history": history}, lambda: self._snapshot(history))
+
+    def _snapshot(self, history: bool | Held) -> dict[str, Any]:
+        whole = history is HELD or flag(history, "history")
+        return self._read(lambda b: unstructure(b.snapshot(history=whole)))
 
     def __repr__(self) -> str:
         """For debugging: it takes no lock and applies nothing due, so it answers anywhere, from
@@ -431,6 +450,9 @@ class ConsultingOrder:
 
     def apply_due(self) -> tuple[OrderEvent, ...]:
         """Apply the expiry if it has come (F6), at its recorded instant; return what it applied."""
+        return self._call("apply_due", {}, self._apply_due)
+
+    def _apply_due(self) -> tuple[OrderEvent, ...]:
         with self._lock:
             return self._atomic(lambda: self._expire_until(self._now()))
 
@@ -442,10 +464,13 @@ class ConsultingOrder:
         a `reentrant_call` refusal of a confirm it tried included), the order stays in checkout,
         the error propagates, and a later `confirm()` sends the email once.
         """
-        with self._lock:
-            self._atomic(lambda: self._confirm())
+        self._call("confirm", {}, self._confirm)
 
     def _confirm(self) -> None:
+        with self._lock:
+            self._atomic(self._confirming)
+
+    def _confirming(self) -> None:
         now = self._now()
         self._expire_until(now)
         if self._book.state == OrderState.CHECKOUT:
@@ -453,6 +478,15 @@ class ConsultingOrder:
 
     def schedule(self, *, start: pendulum.DateTime, hours: int, actor: Member) -> Session:
         """Book a session of whole units (F0, F4, F6); input (T1, V4, V5) is checked first."""
+        if self._heard is None:  # nobody listens (the "order request, writing" rows)
+            return self._schedule(start, hours, actor)
+        return self._call(
+            "schedule",
+            {"start": start, "hours": hours, "actor": actor},
+            lambda: self._schedule(start, hours, actor),
+        )
+
+    def _schedule(self, start: pendulum.DateTime, hours: int, actor: Member) -> Session:
         of_type(actor, Member, "actor")
         begins = instant(start, "session start")
         booked = quantity(hours, "hours")
@@ -462,37 +496,41 @@ class ConsultingOrder:
 
     def cancel_session(self, session_id: str, *, actor: Member | None = None) -> Session:
         """Cancel a booked session before it starts; its units return to available (F5)."""
-        return self._close("cancel_session", session_id, actor)
+        return self._call(
+            "cancel_session",
+            {"session_id": session_id, "actor": actor},
+            lambda: self._close("cancel_session", session_id, actor),
+        )
 
     def deliver(self, session_id: str, *, actor: Member | None = None) -> Session:
         """Record a booked session as delivered, at or after its start, consuming its units (F5)."""
-        return self._close("deliver", session_id, actor)
+        return self._call(
+            "deliver",
+            {"session_id": session_id, "actor": actor},
+            lambda: self._close("deliver", session_id, actor),
+        )
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _now(self) -> pendulum.DateTime:
-        """The clock's reading, never before the last recorded instant (T8)."""
-        return read_clock(self._clock, self._book.last_instant())
+    def _observe(self, now: pendulum.DateTime) -> None:
+        if self._book.expiry_due(now):
+            self._atomic(lambda: self._expire_until(now))
 
-    def _read(self, read: Callable[[OrderBook], T]) -> T:
-        with self._lock:
-            self._atomic(lambda: self._expire_until(self._now()))
-            return read(self._book)
-
-    def _atomic(self, step: Callable[[], T]) -> T:
-        """`step`, then the emails it queued, sent once the step is complete (F3); if either
-        raises, the order is left as it was."""
+    def _settle(self) -> None:
+        """The emails the step queued, sent once it is complete (F3); raising undoes it."""
         book = self._book
-        saved = book.save()
-        try:
-            result = step()
-            for _ in range(book.confirmations_due):
-                self._outbox.send(confirmation(book, book.terms.timezone))
-        except BaseException:
-            book.restore(saved)
-            raise
+        for _ in range(book.confirmations_due):
+            self._outbox.send(confirmation(book, book.terms.timezone))
         book.commit()
-        return result
+
+    def _save(self, book: OrderBook) -> Any:
+        """The saved fields, and the sessions as they are (a closed one is replaced in place)."""
+        return (book.save(), tuple(book.sessions))
+
+    def _restore(self, book: OrderBook, saved: Any) -> None:
+        fields, sessions = saved
+        book.restore(fields)
+        book.sessions[:] = sessions
 
     def _facts(self, request: str, now: pendulum.DateTime, **more: Any) -> OrderFacts:
         b = self._book

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Self, TypeVar
+from typing import Any, Self
 
 import pendulum
 from statemachine import Event, State
 
-from support_flows.clock import Clock, read_clock
+from support_flows.clock import Clock
 from support_flows.errors import Decision, Reason, describe, invalid
 from support_flows.guards.common import billing_role_required
 from support_flows.guards.plan import (
@@ -30,16 +29,14 @@ from support_flows.guards.plan import (
 )
 from support_flows.inputs import choice, flag, has_method, of_type
 from support_flows.machines._base import BaseChart, edge
+from support_flows.machines.base_object import HELD, Held, ObjectBase
 from support_flows.machines.engine import Engine, compile_chart, engine_for
 from support_flows.machines.plan_book import PlanBook
 from support_flows.machines.plan_snapshot import book_from_snapshot, snapshot_of
-from support_flows.machines.serial import CallLock
 from support_flows.plan_values import BillingPeriod, HistoryEntry, PendingChange, Trial
 from support_flows.values import Channel, Member, Organization, PlanState, Tier, parse
 
 __all__ = ["PlanChart", "SupportPlan", "apply_until"]
-
-T = TypeVar("T")
 
 PURCHASE = [billing_role_required, cross_org_billing]
 ROLE = [billing_role_required]
@@ -119,14 +116,16 @@ class PlanChart(BaseChart):
 COMPILED = compile_chart(PlanChart)
 
 
-class SupportPlan:
+class SupportPlan(ObjectBase[PlanBook]):
     """One organization's support plan, observed as of its clock's now (T7).
 
     Every public call holds the plan's lock (V6), refuses a call from inside itself (V7) and
-    reads the clock once; a step that fails for any reason leaves the plan as it was.
+    reads the clock once; a step that fails for any reason leaves the plan as it was. Listeners
+    (`listen`) are told each request, its outcome and each edge taken; `memento` / `rewind` go
+    back to an earlier point.
     """
 
-    __slots__ = ("_book", "_engine", "_lock", "clock", "org")
+    __slots__ = ("org",)
 
     def __init__(
         self,
@@ -137,10 +136,12 @@ class SupportPlan:
         _book: PlanBook | None = None,
     ) -> None:
         self.org = of_type(org, Organization, "org")
-        self.clock = has_method(clock, "now", "clock")
-        self._engine: Engine = engine_for(COMPILED, engine)
-        self._book = _book if _book is not None else PlanBook(org.billing_timezone)
-        self._lock = CallLock(f"the support plan of organization {self.org.org_id!r}")
+        self._setup(
+            _book if _book is not None else PlanBook(org.billing_timezone),
+            engine_for(COMPILED, engine),
+            has_method(clock, "now", "clock"),
+            f"the support plan of organization {self.org.org_id!r}",
+        )
 
     # Reads: each first applies what has come due (T7).
 
@@ -199,22 +200,29 @@ class SupportPlan:
 
     def change(self, tier: Tier | str, actor: Member) -> HistoryEntry:
         """Subscribe, upgrade, downgrade, reactivate, or revoke by re-choosing; "basic" cancels."""
-        return self._act("change", actor, tier)
+        if self._heard is None:  # nobody listens ("one event on a live plan")
+            return self._act("change", actor, tier)
+        return self._call(
+            "change", {"tier": tier, "actor": actor}, lambda: self._act("change", actor, tier)
+        )
 
     def cancel(self, actor: Member) -> HistoryEntry:
         """Cancel: at once during the trial (P7), otherwise at the next month's start (P9)."""
-        return self._act("cancel", actor, None)
+        return self._call("cancel", {"actor": actor}, lambda: self._act("cancel", actor, None))
 
     def revoke_pending(self, actor: Member) -> HistoryEntry:
         """Drop the pending downgrade or cancel before it takes effect (P12)."""
-        return self._act("revoke_pending", actor, None)
+        return self._call(
+            "revoke_pending", {"actor": actor}, lambda: self._act("revoke_pending", actor, None)
+        )
 
     def apply_due(self) -> tuple[HistoryEntry, ...]:
         """Apply, at their recorded instants, the trial's end and pending changes now due (P14)."""
-        with self._lock:
-            return self._atomic(lambda: self._apply_until(self._now()))
+        if self._heard is None:  # nobody listens ("per object" rollover)
+            return self._apply_due()
+        return self._call("apply_due", {}, self._apply_due)
 
-    def snapshot(self, *, history: bool = True) -> dict[str, Any]:
+    def snapshot(self, *, history: bool | Held = HELD) -> dict[str, Any]:
         """A JSON-serialisable record of this plan; `restore` gives back an equal plan.
 
         `history=False` leaves the history out (a store keeps it in its audit log): the record
@@ -222,8 +230,9 @@ class SupportPlan:
         history was. A plan restored from such a snapshot holds only what happened since, and
         writes no history either way.
         """
-        flag(history, "history")
-        return self._read(lambda book: snapshot_of(book, self.org, history=history))
+        if self._heard is None:  # nobody listens (the "request" rows and "per object" rollover)
+            return self._snapshot(history)
+        return self._call("snapshot", {"history": history}, lambda: self._snapshot(history))
 
     @classmethod
     def restore(
@@ -239,28 +248,32 @@ class SupportPlan:
 
     # Internals.
 
-    def _now(self) -> pendulum.DateTime:
-        """The clock's reading, never before the last recorded instant (T8)."""
-        return read_clock(self.clock, self._book.recorded_at)
+    def _snapshot(self, history: bool | Held) -> dict[str, Any]:
+        whole = history is HELD or flag(history, "history")
+        return self._read(lambda book: snapshot_of(book, self.org, history=whole))
 
-    def _read(self, read: Callable[[PlanBook], T]) -> T:
+    def _apply_due(self) -> tuple[HistoryEntry, ...]:
         with self._lock:
-            self._observe(self._now())
-            return read(self._book)
+            return self._atomic(lambda: self._apply_until(self._now()))
+
+    def _save(self, book: PlanBook) -> Any:
+        """The whole record (its fields are values; the history is copied), so a plan of the
+        same organization can rewind to it too."""
+        return (book.save(), tuple(book.history), book.history_complete)
+
+    def _restore(self, book: PlanBook, saved: Any) -> None:
+        fields, history, complete = saved
+        book.restore(fields)
+        book.history[:] = history
+        book.history_complete = complete
+
+    def _takes_from(self, other: object) -> bool:
+        return type(other) is type(self) and other.org == self.org
 
     def _observe(self, now: pendulum.DateTime) -> None:
-        """T7: let what has come due by `now` take effect, atomically."""
         due = self._book.next_due()
         if due is not None and due[0] <= now:
             self._atomic(lambda: self._apply_until(now))
-
-    def _atomic(self, step: Callable[[], T]) -> T:
-        saved = self._book.save()
-        try:
-            return step()
-        except BaseException:
-            self._book.restore(saved)
-            raise
 
     def _apply_until(self, now: pendulum.DateTime) -> tuple[HistoryEntry, ...]:
         return apply_until(self._book, self.org, self._engine, now)

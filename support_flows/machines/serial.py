@@ -1,7 +1,8 @@
 """One call at a time per object (RULES.md V6), and none from inside its own calls (V7).
 
-`SupportPlan`, `ConsultingOrder` and `CaseFlow` each hold a `CallLock` and enter it once per
-public call, reads included (a read applies what has come due, T7). Calls from other threads
+Each object built on `support_flows.machines.base_object.ObjectBase` (`SupportPlan`,
+`ConsultingOrder`, `CaseFlow`) holds a `CallLock` and enters it once per public call, reads
+included (a read applies what has come due, T7). Calls from other threads
 wait their turn. A call from inside one of the object's own calls on the same thread (a clock, an
 outbox, an id factory or a plan state calling back into the object) is refused with
 `reentrant_call` before it reads or changes anything, so the outer call goes on as if it had

@@ -16,7 +16,6 @@ from support_flows.store.records import AuditEntry, Outcome, QueuedEmail
 from support_flows.store.schema import LATEST as SCHEMA_VERSION
 from support_flows.store.schema import SchemaError
 from support_flows.store.store import KEY_RETENTION, Store
-from support_flows.store.tracked import StoredOrder, StoredPlan
 from support_flows.store.views import order_view, plan_view
 
 __all__ = [
@@ -29,8 +28,6 @@ __all__ = [
     "RolloverReport",
     "SchemaError",
     "Store",
-    "StoredOrder",
-    "StoredPlan",
     "order_view",
     "plan_view",
     "relay",

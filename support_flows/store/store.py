@@ -36,22 +36,13 @@ from support_flows.store.journal import Subject, audit_rows, bounded, error_deta
 from support_flows.store.keys import check_key, error_from, error_record, fingerprint, jsonable
 from support_flows.store.records import AuditEntry, Outcome, from_micros, micros
 from support_flows.store.schema import audit, idempotency, migrate, orders, plans
-from support_flows.store.tracked import (
-    Call,
-    Mailbag,
-    StoredOrder,
-    StoredPlan,
-    Tracking,
-    param,
-    stored,
-)
+from support_flows.store.tracked import Call, Mailbag, Stored, Tracking, param, track, tracking
 from support_flows.store.views import order_view
 from support_flows.values import Member, Organization
 
 __all__ = ["KEY_RETENTION", "Store"]
 
 T = TypeVar("T")
-Stored = SupportPlan | ConsultingOrder
 KEY_RETENTION = dt.timedelta(hours=24)
 """S2: idempotency keys are kept at least this long."""
 
@@ -154,7 +145,7 @@ class Store:
 
     # -- loading ---------------------------------------------------------------------------
 
-    def plan(self, org_id: str, org: Organization, *, clock: Clock) -> StoredPlan:
+    def plan(self, org_id: str, org: Organization, *, clock: Clock) -> SupportPlan:
         """The organization's stored plan at its current revision; `not_found` if none (S5)."""
         org = self._org(org_id, org)
         with self._db.read() as conn:
@@ -162,7 +153,7 @@ class Store:
 
     def order(
         self, order_id: str, org: Organization, *, clock: Clock, outbox: Outbox | None = None
-    ) -> StoredOrder:
+    ) -> ConsultingOrder:
         """The stored order at its current revision; `not_found` if none in this organization.
 
         Its emails go to the store's outbox when it is saved (S3); with `outbox`, `save` also
@@ -173,9 +164,15 @@ class Store:
         with self._db.read() as conn:
             return self._load_order(conn, named, org, clock, outbox, lock=False)
 
+    @staticmethod
+    def revision(obj: Stored) -> int:
+        """The stored revision `obj` was loaded at, or last saved at (0: never stored) (S1)."""
+        t = tracking(obj)
+        return 0 if t is None else t.revision
+
     def _load_plan(
         self, conn: sa.Connection, org: Organization, clock: Clock, *, lock: bool, create: bool
-    ) -> StoredPlan:
+    ) -> SupportPlan:
         query = sa.select(plans.c.revision, plans.c.snapshot).where(plans.c.org_id == org.org_id)
         row = conn.execute(query.with_for_update() if lock and self._db.is_postgres else query)
         found = row.first()
@@ -184,11 +181,11 @@ class Store:
                 raise _refused(
                     Reason.NOT_FOUND, "S5", f"no support plan is stored for {org.org_id!r}"
                 )
-            plan = StoredPlan(org, clock=clock)
-            plan._sf.loaded = plan.snapshot(history=False)
+            plan = SupportPlan(org, clock=clock)
+            track(plan, clock).loaded = plan.snapshot(history=False)
             return plan
-        plan = stored(StoredPlan, StoredPlan.restore(found.snapshot, org, clock=clock))
-        _bind(plan._sf, found.revision, found.snapshot)
+        plan = SupportPlan.restore(found.snapshot, org, clock=clock)
+        _bind(track(plan, clock), found.revision, found.snapshot)
         return plan
 
     def _load_order(
@@ -200,7 +197,7 @@ class Store:
         outbox: Outbox | None,
         *,
         lock: bool,
-    ) -> StoredOrder:
+    ) -> ConsultingOrder:
         if outbox is not None:
             has_method(outbox, "send", "outbox")
         query = sa.select(orders.c.org_id, orders.c.revision, orders.c.snapshot).where(
@@ -215,12 +212,11 @@ class Store:
                 "S5",
                 f"no consulting order {order_id!r} is stored for {org.org_id!r}",
             )
-        order = stored(
-            StoredOrder,
-            StoredOrder.restore(found.snapshot, org, clock=clock, outbox=Mailbag()),
-        )
-        _bind(order._sf, found.revision, found.snapshot)
-        order._sf.deliver = outbox
+        bag = Mailbag()
+        order = ConsultingOrder.restore(found.snapshot, org, clock=clock, outbox=bag)
+        t = track(order, clock, bag)
+        _bind(t, found.revision, found.snapshot)
+        t.deliver = outbox
         return order
 
     # -- saving ----------------------------------------------------------------------------
@@ -250,7 +246,7 @@ class Store:
         return written.revision
 
     def _write(self, conn: sa.Connection, obj: Stored, key: str | None) -> _Written:
-        t: Tracking | None = getattr(obj, "_sf", None)
+        t = tracking(obj)
         history, snapshot = _observed(obj)
         plan = isinstance(obj, SupportPlan)
         org_id = str(snapshot["org_id"])
@@ -323,7 +319,7 @@ class Store:
         )
 
     def _saved(self, obj: Stored, written: _Written) -> None:
-        t: Tracking | None = getattr(obj, "_sf", None)
+        t = tracking(obj)
         if t is None:
             return
         t.saved(written.revision, written.history_length, written.snapshot)
@@ -335,7 +331,7 @@ class Store:
     def update(
         self,
         org_id: str,
-        fn: Callable[[StoredPlan], object],
+        fn: Callable[[SupportPlan], object],
         *,
         org: Organization,
         clock: Clock,
@@ -368,7 +364,7 @@ class Store:
     def update_order(
         self,
         order_id: str,
-        fn: Callable[[StoredOrder], object],
+        fn: Callable[[ConsultingOrder], object],
         *,
         org: Organization,
         clock: Clock,
@@ -443,7 +439,7 @@ class Store:
     ) -> None:
         """A command `fn` refused: nothing it did is saved; its refused calls, and the refusal
         itself when the host's code raised it, go to the audit log (S4), with the key (S2)."""
-        calls: list[Call] = obj._sf.calls
+        calls: list[Call] = _calls(obj)
         subject = Subject(spec.kind, spec.org.org_id, spec.subject_id, spec.key)
         now = self._now()
         rows = [refusal_row(subject, call, now) for call in calls if call.error is not None]
@@ -464,7 +460,7 @@ class Store:
 
     @staticmethod
     def _request(spec: _Spec, obj: Any) -> object:
-        return spec.request if spec.request is not None else obj._sf.calls
+        return spec.request if spec.request is not None else _calls(obj)
 
     def start_checkout(
         self,
@@ -503,18 +499,15 @@ class Store:
             clock,
             idempotency_key,
             outbox,
-            lambda bag: stored(
-                StoredOrder,
-                StoredOrder.start_checkout(
-                    org,
-                    units=units,
-                    actor=actor,
-                    clock=clock,
-                    outbox=bag,
-                    hours_per_unit=hours_per_unit,
-                    validity_months=validity_months,
-                    order_id=order_id,
-                ),
+            lambda bag: ConsultingOrder.start_checkout(
+                org,
+                units=units,
+                actor=actor,
+                clock=clock,
+                outbox=bag,
+                hours_per_unit=hours_per_unit,
+                validity_months=validity_months,
+                order_id=order_id,
             ),
         )
 
@@ -559,19 +552,16 @@ class Store:
             clock,
             idempotency_key,
             outbox,
-            lambda bag: stored(
-                StoredOrder,
-                StoredOrder.from_representative(
-                    org,
-                    units=units,
-                    sales_reference=sales_reference,
-                    email=email,
-                    clock=clock,
-                    outbox=bag,
-                    hours_per_unit=hours_per_unit,
-                    validity_months=validity_months,
-                    order_id=order_id,
-                ),
+            lambda bag: ConsultingOrder.from_representative(
+                org,
+                units=units,
+                sales_reference=sales_reference,
+                email=email,
+                clock=clock,
+                outbox=bag,
+                hours_per_unit=hours_per_unit,
+                validity_months=validity_months,
+                order_id=order_id,
             ),
         )
 
@@ -585,7 +575,7 @@ class Store:
         clock: Clock,
         key: object,
         outbox: Outbox | None,
-        build: Callable[[Mailbag], StoredOrder],
+        build: Callable[[Mailbag], ConsultingOrder],
     ) -> Outcome:
         org = self._org(None, org)
         if outbox is not None:
@@ -606,8 +596,9 @@ class Store:
                     stored = self._stored_key(conn, spec)
                     if stored is not None:
                         return self._replay(stored, spec, None, None)
+                    bag = Mailbag()
                     try:
-                        order = _host(build, Mailbag())
+                        order = _host(build, bag)
                     except SupportFlowsError as refusal:
                         error = refusal
                         self._refuse_creation(conn, spec, request, params, actor_id, clock, error)
@@ -615,10 +606,11 @@ class Store:
                             self._remember(conn, spec, spec.request, error, None, None)
                     else:
                         history = order.history
-                        order._sf.calls.append(
+                        t = track(order, clock, bag)
+                        t.calls.append(
                             Call(request, params, actor_id, history[-1].at, 0, len(history))
                         )
-                        order._sf.deliver = outbox
+                        t.deliver = outbox
                         written = self._write(conn, order, spec.key)
                         result = jsonable(order_view(order))
                         if spec.key is not None:
@@ -673,7 +665,7 @@ class Store:
         if request is None:  # the request is the calls `fn` makes: make them on a copy
             with contextlib.suppress(SupportFlowsError):
                 _host(fn, obj)
-            request = obj._sf.calls
+            request = _calls(obj)
         if fingerprint(spec.kind, spec.subject_id, request) != stored.fingerprint:
             raise _refused(
                 Reason.IDEMPOTENCY_KEY_REUSED,
@@ -807,6 +799,12 @@ def _unholdable_request(request: object) -> InvalidInput | None:
     except InvalidInput as error:
         return error
     return None
+
+
+def _calls(obj: Stored) -> list[Call]:
+    t = tracking(obj)
+    assert t is not None  # every object a command runs on was loaded or created here
+    return t.calls
 
 
 def _bind(t: Tracking, revision: int, snapshot: dict[str, Any]) -> None:

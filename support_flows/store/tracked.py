@@ -1,19 +1,18 @@
-"""Plans and orders loaded from a store: the same objects, also keeping what each request did.
+"""What a store keeps of the plans and orders it loads: a listener on each (`Tracking`).
 
-`StoredPlan` and `StoredOrder` are `SupportPlan` and `ConsultingOrder` with every request
-recorded as a `Call`, accepted or refused (S4), and the revision they were loaded at (S1). They
-are restored from history-less snapshots, so their `history` holds exactly what happened since
-they were loaded: the store writes it, with the calls, to its audit log when it saves them. An
-order's confirmation email goes to a `Mailbag` the store empties into its outbox table in the
-same transaction (S3).
+A loaded object is a plain `SupportPlan` or `ConsultingOrder` that a `Tracking` listens to: it
+records every request as a `Call`, accepted or refused (S4), and holds the revision the object
+was loaded at (S1). Loaded objects are restored from history-less snapshots, so their `history`
+holds exactly what happened since they were loaded: the store writes it, with the calls, to its
+audit log when it saves them. An order's confirmation email goes to a `Mailbag` the store empties
+into its outbox table in the same transaction (S3).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
-import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 import attrs
@@ -21,25 +20,28 @@ import pendulum
 
 from support_flows.clock import Clock, read_clock
 from support_flows.errors import Reason, SupportFlowsError, describe, invalid
+from support_flows.machines.base_object import Listener
 from support_flows.machines.consulting import ConsultingOrder, OrderAction, OrderEvent
 from support_flows.machines.plan import SupportPlan
 from support_flows.outbox import Email, Outbox
 from support_flows.plan_values import HistoryEntry
-from support_flows.values import Member, Tier
+from support_flows.values import Member
 
 __all__ = [
+    "REQUESTS",
     "Call",
     "Mailbag",
-    "StoredOrder",
-    "StoredPlan",
+    "Stored",
     "Tracking",
     "is_request",
     "param",
-    "stored",
+    "track",
+    "tracking",
 ]
 
 T = TypeVar("T")
 Entry = HistoryEntry | OrderEvent
+Stored = SupportPlan | ConsultingOrder
 
 
 def param(value: object) -> Any:
@@ -93,8 +95,9 @@ class Mailbag:
         self.emails.append(email)
 
 
-class Tracking:
-    """What the store knows of an object it loaded: revision, calls, history already audited."""
+class Tracking(Listener):
+    """What the store knows of an object it loaded or created: the revision, the calls made
+    since it was last saved, the history already audited. A listener on the object (S1, S4)."""
 
     __slots__ = (
         "calls",
@@ -103,9 +106,9 @@ class Tracking:
         "emitted",
         "floor",
         "loaded",
-        "lock",
         "mail",
         "revision",
+        "starts",
     )
 
     def __init__(self, clock: Clock, mail: Mailbag | None = None) -> None:
@@ -117,7 +120,7 @@ class Tracking:
         self.floor: pendulum.DateTime | None = None
         self.loaded: dict[str, Any] | None = None
         self.calls: list[Call] = []
-        self.lock = threading.RLock()
+        self.starts: list[int] = []
 
     def saved(self, revision: int, history_length: int, snapshot: dict[str, Any]) -> None:
         """The object was written at `revision`: what it did until now is in the audit log."""
@@ -128,147 +131,96 @@ class Tracking:
         if self.mail is not None:
             self.mail.emails.clear()
 
-
-class _Tracked:
-    """Records each request made through the public methods it overrides."""
-
-    __slots__ = ()
-    _sf: Tracking
-    history: Any
-
-    @property
-    def revision(self) -> int:
-        """The stored revision this object was loaded at (0: never stored)."""
-        return self._sf.revision
-
-    def _sf_snapshot(self, history: bool, write: Callable[[bool], dict[str, Any]]) -> Any:
-        if history and self._sf.revision:
-            raise invalid(
-                Reason.INVALID_VALUE,
-                "S4",
-                "an object loaded from a store holds only the history since it was loaded; its "
-                "full history is in the store's audit log (store.audit): snapshot it with "
-                "history=False",
-            )
-        return write(history)
-
-    def _sf_track(
-        self, request: str, params: dict[str, Any], actor: object, call: Callable[[], T]
-    ) -> T:
-        t = self._sf
-        with t.lock:
-            try:
-                start = len(self.history)  # a read: what has come due is applied first (T7)
-                result = call()
-            except SupportFlowsError as error:
-                position = self._sf_length(t)
-                t.calls.append(
-                    Call(request, params, _actor(actor), self._sf_now(t), position, position, error)
+    def on_call(self, obj: Any, call: str, arguments: Mapping[str, Any]) -> None:
+        if call == "snapshot":
+            if arguments["history"] is True and self.revision:
+                raise invalid(
+                    Reason.INVALID_VALUE,
+                    "S4",
+                    "an object loaded from a store holds only the history since it was loaded; "
+                    "its full history is in the store's audit log (store.audit): snapshot it "
+                    "with history=False",
                 )
-                raise
-            history = self.history
-            at = history[-1].at if len(history) > start else self._sf_now(t)
-            t.calls.append(Call(request, params, _actor(actor), at, start, len(history)))
-            return result
-
-    def _sf_length(self, t: Tracking) -> int:
+            return
+        if call not in REQUESTS:
+            return
         try:
-            return len(self.history)
+            start = len(obj.history)  # a read: what has come due is applied first (T7)
+        except SupportFlowsError as error:
+            self._refused(obj, call, arguments, error)
+            raise
+        self.starts.append(start)
+
+    def on_refused(
+        self, obj: Any, call: str, arguments: Mapping[str, Any], error: SupportFlowsError
+    ) -> None:
+        if call in REQUESTS:
+            self.starts.pop()
+            self._refused(obj, call, arguments, error)
+
+    def on_accepted(self, obj: Any, call: str, arguments: Mapping[str, Any], result: Any) -> None:
+        if call not in REQUESTS:
+            return
+        start = self.starts.pop()
+        history = obj.history
+        at = history[-1].at if len(history) > start else self._now(obj)
+        self.calls.append(
+            Call(call, _params(arguments), _actor(arguments), at, start, len(history))
+        )
+
+    def _refused(
+        self, obj: Any, call: str, arguments: Mapping[str, Any], error: SupportFlowsError
+    ) -> None:
+        position = self._length(obj)
+        self.calls.append(
+            Call(
+                call,
+                _params(arguments),
+                _actor(arguments),
+                self._now(obj),
+                position,
+                position,
+                error,
+            )
+        )
+
+    def _length(self, obj: Any) -> int:
+        try:
+            return len(obj.history)
         except SupportFlowsError:  # a clock that cannot be read: nothing was applied
-            return t.emitted + sum(c.end - c.start for c in t.calls)
+            return self.emitted + sum(c.end - c.start for c in self.calls)
 
-    def _sf_now(self, t: Tracking) -> pendulum.DateTime | None:
+    def _now(self, obj: Any) -> pendulum.DateTime | None:
         try:
-            history = self.history
-            return read_clock(t.clock, history[-1].at if history else t.floor)
+            history = obj.history
+            return read_clock(self.clock, history[-1].at if history else self.floor)
         except SupportFlowsError:
-            return t.floor
+            return self.floor
 
 
-def stored(kind: type[T], obj: object) -> T:
-    """`obj`, built by a core constructor on a stored class (typed as the core class)."""
-    assert isinstance(obj, kind)
-    return obj
+REQUESTS = frozenset(
+    {"change", "cancel", "revoke_pending", "confirm", "schedule", "cancel_session", "deliver"}
+)
+"""The calls a store records (S4): the requests made to a plan or an order after it was opened."""
 
 
-def _actor(actor: object) -> str | None:
+def tracking(obj: object) -> Tracking | None:
+    """The store's listener on `obj`, if a store loaded, created or saved it."""
+    listeners = obj.listeners if isinstance(obj, Stored) else ()
+    return next((t for t in listeners if isinstance(t, Tracking)), None)
+
+
+def track(obj: Stored, clock: Clock, mail: Mailbag | None = None) -> Tracking:
+    """A new `Tracking` listening to `obj`."""
+    t = Tracking(clock, mail)
+    obj.listen(t)
+    return t
+
+
+def _params(arguments: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: param(value) for name, value in arguments.items()}
+
+
+def _actor(arguments: Mapping[str, Any]) -> str | None:
+    actor = arguments.get("actor")
     return actor.user_id if isinstance(actor, Member) else None
-
-
-class StoredPlan(_Tracked, SupportPlan):
-    """A `SupportPlan` loaded from (or bound for) a store; see the module's docstring."""
-
-    __slots__ = ("_sf",)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._sf = Tracking(self.clock)
-
-    def snapshot(self, *, history: bool = False) -> dict[str, Any]:
-        """As `SupportPlan.snapshot`, without the history by default: a loaded plan's history
-        starts at its loading (the rest is in the audit log), so only a never-stored plan can
-        write it."""
-        return self._sf_snapshot(history, lambda h: SupportPlan.snapshot(self, history=h))  # type: ignore[no-any-return]
-
-    def change(self, tier: Tier | str, actor: Member) -> HistoryEntry:
-        return self._sf_track(
-            "change",
-            {"tier": param(tier), "actor": param(actor)},
-            actor,
-            lambda: SupportPlan.change(self, tier, actor),
-        )
-
-    def cancel(self, actor: Member) -> HistoryEntry:
-        return self._sf_track(
-            "cancel", {"actor": param(actor)}, actor, lambda: SupportPlan.cancel(self, actor)
-        )
-
-    def revoke_pending(self, actor: Member) -> HistoryEntry:
-        return self._sf_track(
-            "revoke_pending",
-            {"actor": param(actor)},
-            actor,
-            lambda: SupportPlan.revoke_pending(self, actor),
-        )
-
-
-class StoredOrder(_Tracked, ConsultingOrder):
-    """A `ConsultingOrder` loaded from (or bound for) a store; see the module's docstring."""
-
-    __slots__ = ("_sf",)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        outbox = kwargs.get("outbox")
-        self._sf = Tracking(kwargs["clock"], outbox if isinstance(outbox, Mailbag) else None)
-
-    def snapshot(self, *, history: bool = False) -> dict[str, Any]:
-        """As `ConsultingOrder.snapshot`, without the history by default (see `StoredPlan`)."""
-        return self._sf_snapshot(history, lambda h: ConsultingOrder.snapshot(self, history=h))  # type: ignore[no-any-return]
-
-    def confirm(self) -> None:
-        self._sf_track("confirm", {}, None, lambda: ConsultingOrder.confirm(self))
-
-    def schedule(self, *, start: pendulum.DateTime, hours: int, actor: Member) -> Any:
-        return self._sf_track(
-            "schedule",
-            {"start": param(start), "hours": param(hours), "actor": param(actor)},
-            actor,
-            lambda: ConsultingOrder.schedule(self, start=start, hours=hours, actor=actor),
-        )
-
-    def cancel_session(self, session_id: str, *, actor: Member | None = None) -> Any:
-        return self._sf_track(
-            "cancel_session",
-            {"session_id": param(session_id), "actor": param(actor)},
-            actor,
-            lambda: ConsultingOrder.cancel_session(self, session_id, actor=actor),
-        )
-
-    def deliver(self, session_id: str, *, actor: Member | None = None) -> Any:
-        return self._sf_track(
-            "deliver",
-            {"session_id": param(session_id), "actor": param(actor)},
-            actor,
-            lambda: ConsultingOrder.deliver(self, session_id, actor=actor),
-        )
