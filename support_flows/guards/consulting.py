@@ -10,6 +10,7 @@ import pendulum
 
 from support_flows.consulting_values import FINAL_STATES, OrderState, Session, UnitBalance
 from support_flows.errors import Reason, describe
+from support_flows.events import ConsultingEvent
 from support_flows.guards.common import billing_role_required, not_org_member
 from support_flows.guards.registry import Registry
 from support_flows.localtime import add_wall_months_clamped, hours_later
@@ -222,7 +223,7 @@ def session_not_started(f: OrderFacts) -> str | None:
 def _after(f: OrderFacts) -> UnitBalance:
     """The balance the request leaves: what the selectors predict the action will do."""
     units = f.session_units
-    if f.request == "deliver":
+    if f.request == ConsultingEvent.DELIVER:
         return f.units.consume(units)
     return f.units.release(units, validity_ended=f.validity_ended)
 

@@ -9,16 +9,33 @@ python-statemachine's own engine can run it too (the differential tests compare 
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+import attrs
 from statemachine import State, StateChart
 from statemachine.transition_list import TransitionList
 
 from support_flows.errors import error_for
 from support_flows.guards.registry import Check, Registry, Selector
 
-__all__ = ["BaseChart", "edge", "refuse_failing_guards"]
+__all__ = ["ANY", "BaseChart", "Route", "edge", "refuse_failing_guards"]
+
+ANY = "any"
+"""A route's relation when it answers its request whatever value the request chooses."""
+
+
+@attrs.frozen
+class Route:
+    """A host request an event answers: the request (a `SupportPlan.check` action, say) and how
+    the value it chooses relates to the one in force (`ANY`: whatever it chooses). Where several
+    routes answer alike, the first whose event has an edge from the current state is taken; with
+    none, the first (the chart's refusal then explains why)."""
+
+    event: str = attrs.field(converter=str)
+    request: str = attrs.field(converter=str)
+    relation: str = attrs.field(converter=str, default=ANY)
 
 
 class BaseChart(StateChart):  # type: ignore[type-arg]
@@ -28,6 +45,14 @@ class BaseChart(StateChart):  # type: ignore[type-arg]
     catch_errors_as_events = False
     enable_self_transition_entries = False
     atomic_configuration_update = True
+
+    event_enum: ClassVar[type[enum.StrEnum]]
+    """The enum naming this chart's events (`support_flows.events`): it and the chart's events
+    must be the same names, checked when the chart is compiled."""
+
+    routes: ClassVar[tuple[Route, ...]] = ()
+    """What each host request means in each state: read by the runtime, `check()`, the replay,
+    the timeline's U2 check and the diagrams."""
 
     registry: ClassVar[Registry]
     """The machine's checks and selectors; every guard and selector on an edge is one of them."""

@@ -17,6 +17,7 @@ from statemachine import Event, State
 
 from support_flows.clock import Clock, read_clock
 from support_flows.errors import Decision, Reason, describe, invalid
+from support_flows.events import CaseEvent
 from support_flows.guards.case import (
     CASE,
     CaseFacts,
@@ -173,6 +174,7 @@ class CaseChart(BaseChart):
     Project Support, then submit the case."""
 
     registry = CASE
+    event_enum = CaseEvent
     model_class = Draft
 
     start = State(initial=True)
@@ -287,7 +289,7 @@ class CaseFlow:
             return [
                 event
                 for event in COMPILED.events
-                if (event != "choose_project" or project_id is not None)
+                if (event != CaseEvent.CHOOSE_PROJECT or project_id is not None)
                 and COMPILED.select(state, event, facts) is not None
                 and not COMPILED.decide(state, event, facts)
             ]
@@ -305,24 +307,24 @@ class CaseFlow:
             return self._draft.case
 
     def choose_organization(self) -> None:
-        self._step("choose_organization", self._facts)
+        self._step(CaseEvent.CHOOSE_ORGANIZATION, self._facts)
 
     def open_organization_support(self) -> None:
-        self._step("open_organization_support", self._facts)
+        self._step(CaseEvent.OPEN_ORGANIZATION_SUPPORT, self._facts)
 
     def choose_project(self, project_id: str) -> None:
         chosen = identifier(project_id, "project_id")
-        self._step("choose_project", lambda: self._facts(chosen))
+        self._step(CaseEvent.CHOOSE_PROJECT, lambda: self._facts(chosen))
 
     def open_project_support(self) -> None:
-        self._step("open_project_support", self._facts)
+        self._step(CaseEvent.OPEN_PROJECT_SUPPORT, self._facts)
 
     def submit(self, *, title: str, severity: Severity | str = Severity.S3) -> SupportCase:
         """Open the case where the flow stands (C7); refused with every failing check (C6)."""
         named = text(title, "a case title")
         level = parse(Severity, severity, "severity")
         case = self._step(
-            "submit",
+            CaseEvent.SUBMIT,
             lambda: self._facts(
                 title=named,
                 severity=level,
@@ -356,7 +358,7 @@ def check_channel(
         return Decision((refused,))
     if which is not Channel.SUPPORT_CASE:
         return Decision()
-    return Decision(COMPILED.decide(_PROJECT_PAGE, "submit", facts))
+    return Decision(COMPILED.decide(_PROJECT_PAGE, CaseEvent.SUBMIT, facts))
 
 
 def check_case(
@@ -373,7 +375,7 @@ def check_case(
     target = _target(scope, project_id)
     where = _ORG_PAGE if target is None else _PROJECT_PAGE
     facts = CaseFacts(organization, state, actor, target)
-    return Decision(COMPILED.decide(where, "submit", facts))
+    return Decision(COMPILED.decide(where, CaseEvent.SUBMIT, facts))
 
 
 def open_case(

@@ -17,6 +17,7 @@ from statemachine import Event, State
 
 from support_flows.clock import Clock, read_clock
 from support_flows.consulting_values import OrderState, Session, SessionStatus, UnitBalance
+from support_flows.events import ConsultingEvent
 from support_flows.guards.common import billing_role_required, not_org_member
 from support_flows.guards.consulting import (
     CONSULTING,
@@ -86,6 +87,7 @@ class ConsultingChart(BaseChart):
     """new -> checkout -> purchased <-> scheduled -> consumed | expired (RULES.md F)."""
 
     registry = CONSULTING
+    event_enum = ConsultingEvent
     model_class = OrderBook
     refusals_without_edge = (
         (order_not_active,),
@@ -248,7 +250,7 @@ class ConsultingOrder:
             bought,
         )
         with order._lock:
-            order._run("start_checkout", opened=True, actor=actor)
+            order._run(ConsultingEvent.START_CHECKOUT, opened=True, actor=actor)
         return order
 
     @classmethod
@@ -287,7 +289,9 @@ class ConsultingOrder:
             bought,
         )
         with order._lock:
-            order._run("buy_from_representative", opened=True, sales_reference=reference)
+            order._run(
+                ConsultingEvent.BUY_FROM_REPRESENTATIVE, opened=True, sales_reference=reference
+            )
         return order
 
     @classmethod
@@ -449,7 +453,7 @@ class ConsultingOrder:
         now = self._now()
         self._expire_until(now)
         if self._book.state == OrderState.CHECKOUT:
-            self._step("confirm", now)
+            self._step(ConsultingEvent.CONFIRM, now)
 
     def schedule(self, *, start: pendulum.DateTime, hours: int, actor: Member) -> Session:
         """Book a session of whole units (F0, F4, F6); input (T1, V4, V5) is checked first."""
@@ -457,16 +461,16 @@ class ConsultingOrder:
         begins = instant(start, "session start")
         booked = quantity(hours, "hours")
         with self._lock:
-            self._run("schedule", actor=actor, start=begins, hours=booked)
+            self._run(ConsultingEvent.SCHEDULE, actor=actor, start=begins, hours=booked)
             return self._book.sessions[-1]
 
     def cancel_session(self, session_id: str, *, actor: Member | None = None) -> Session:
         """Cancel a booked session before it starts; its units return to available (F5)."""
-        return self._close("cancel_session", session_id, actor)
+        return self._close(ConsultingEvent.CANCEL_SESSION, session_id, actor)
 
     def deliver(self, session_id: str, *, actor: Member | None = None) -> Session:
         """Record a booked session as delivered, at or after its start, consuming its units (F5)."""
-        return self._close("deliver", session_id, actor)
+        return self._close(ConsultingEvent.DELIVER, session_id, actor)
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -514,7 +518,9 @@ class ConsultingOrder:
         if not book.expiry_due(now):
             return ()
         assert book.expires_at is not None
-        self._engine.run(book, "expire", self._facts("expire", book.expires_at))
+        self._engine.run(
+            book, ConsultingEvent.EXPIRE, self._facts(ConsultingEvent.EXPIRE, book.expires_at)
+        )
         return (book.history[-1],)
 
     def _step(self, request: str, now: pendulum.DateTime, **more: Any) -> None:

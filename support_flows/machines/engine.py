@@ -17,9 +17,17 @@ from typing import Any, Protocol
 import attrs
 from statemachine.exceptions import TransitionNotAllowed
 
-from support_flows.errors import Reason, SupportFlowsError, Violation, describe, error_for, invalid
+from support_flows.errors import (
+    InvalidChart,
+    Reason,
+    SupportFlowsError,
+    Violation,
+    describe,
+    error_for,
+    invalid,
+)
 from support_flows.guards.registry import Body, Check, Selector, answer
-from support_flows.machines._base import BaseChart, refuse_failing_guards
+from support_flows.machines._base import ANY, BaseChart, Route, refuse_failing_guards
 
 __all__ = [
     "Compiled",
@@ -85,6 +93,25 @@ class Compiled:
     edges: tuple[Edge, ...]
     table: Mapping[tuple[str, str], tuple[Edge, ...]]
     refusals_without_edge: tuple[tuple[Check, ...], ...]
+    routes: tuple[Route, ...] = ()
+    """What each host request means, as the chart declares it (`BaseChart.routes`)."""
+    routing: Mapping[tuple[str, str, str], str] = attrs.field(factory=dict, repr=False)
+    """(state, request, relation) -> event, precomputed from `routes` and the table."""
+
+    def route(self, state: str, request: str, relation: str) -> str:
+        """The event a host's `request` means in `state`, given how the value it chooses relates
+        to the one in force (a route's relation, or "any"): read from the chart's routes."""
+        found = self.routing.get((state, request, relation)) or self.routing.get(
+            (state, request, ANY)
+        )
+        if found is None:
+            raise invalid(
+                Reason.INVALID_VALUE,
+                "V1",
+                f"{self.chart.__name__} routes no {describe(request)} request "
+                f"({describe(relation)}) from {describe(state)}",
+            )
+        return found
 
     def select(self, state: str, event: str, facts: Any) -> Edge | None:
         """The edge `event` takes from `state` with these facts: the first whose selectors hold."""
@@ -134,72 +161,198 @@ def _value(state: Any) -> str:
     return str(state.value)
 
 
-def compile_chart(chart: type[BaseChart]) -> Compiled:
-    """Compile `chart`, refusing at import time anything the table could not run faithfully."""
-    cached = _COMPILED.get(chart)
-    if cached is not None:
-        return cached
-    registry = chart.registry
-    model = chart.model_class
-    for owner in (chart, model):
+def _check_conventions(chart: type[BaseChart]) -> None:
+    """No callback runs by python-statemachine's naming conventions: the table would skip it."""
+    for owner in (chart, chart.model_class):
         stray = [n for n in vars(owner) if _CONVENTION.match(n) or n.endswith("_transition")]
         if stray:
-            raise TypeError(f"{owner.__name__} defines convention callbacks {stray}; name actions")
+            raise InvalidChart(
+                chart,
+                f"{owner.__name__} defines {', '.join(stray)}, which python-statemachine would "
+                "call by their names; declare them as actions with edge(on=...) and rename them",
+            )
+
+
+def _check_state_callbacks(chart: type[BaseChart], state: Any) -> None:
+    """No enter/exit callback on a state: what a step does is an action of its edge."""
+    if _declared(state.enter) or _declared(state.exit):
+        raise InvalidChart(
+            chart,
+            f"state {state.id!r} has enter/exit callbacks; move what they do to an action of "
+            "the edges into or out of it (edge(on=...))",
+        )
+
+
+def _check_declared_with_edge(chart: type[BaseChart], transition: Any) -> None:
+    """Every edge is declared with `edge()`, which refuses with its failing guards."""
+    if [s.func for s in transition.validators] != [refuse_failing_guards]:
+        raise InvalidChart(
+            chart, f"the edge {transition} was not declared with edge(); declare it with edge()"
+        )
+
+
+def _check_step_callbacks(chart: type[BaseChart], transition: Any) -> None:
+    """No before/after callback on an edge: the table runs only its actions."""
+    if _declared(transition.before) or _declared(transition.after):
+        raise InvalidChart(
+            chart,
+            f"the edge {transition} has before/after callbacks; give them to edge(on=...) "
+            "as actions of the model",
+        )
+
+
+def _check_registered(chart: type[BaseChart], transition: Any, selectors: Any, guards: Any) -> None:
+    """Every selector and guard of an edge is one of the machine's registry; every guard is a
+    check (it reports a reason), not a selector."""
+    registry = chart.registry
+    for func in (*selectors, *guards):
+        if not registry.knows(func):
+            raise InvalidChart(
+                chart,
+                f"the edge {transition} names {getattr(func, '__name__', func)!r}, which is not "
+                f"in the {registry.machine} registry; declare it with @{registry.machine.upper()}"
+                ".check or .selector",
+            )
+    for guard in guards:
+        if guard.__name__ not in registry.checks:
+            raise InvalidChart(
+                chart,
+                f"the edge {transition} lists the selector {guard.__name__} among its guards; "
+                "give it in when=[...], not unless=[...]",
+            )
+
+
+def _check_actions(chart: type[BaseChart], transition: Any, actions: tuple[str, ...]) -> None:
+    """Every action an edge names is a method of the chart's model."""
+    model = chart.model_class
+    for name in actions:
+        if not callable(getattr(model, name, None)):
+            raise InvalidChart(
+                chart,
+                f"the edge {transition} runs {name!r}, which {model.__name__} does not define; "
+                f"add the method to {model.__name__} or name one it has",
+            )
+
+
+def _check_refusals(chart: type[BaseChart]) -> None:
+    """The checks that explain an event without an edge are the registry's own."""
+    for check in (c for group in chart.refusals_without_edge for c in group):
+        if chart.registry.checks.get(check.__name__) is not check:
+            raise InvalidChart(
+                chart,
+                f"refusals_without_edge names {check.__name__}, which is not a registered check "
+                f"of {chart.registry.machine}; register it or leave it out",
+            )
+
+
+def _check_event_names(chart: type[BaseChart], events: tuple[str, ...]) -> None:
+    """The chart's events are exactly the members of the enum it declares for them."""
+    declared = {str(e.id) for e in chart.events}  # type: ignore[attr-defined]
+    named = {member.value for member in chart.event_enum}
+    if declared != named or set(events) != declared:
+        raise InvalidChart(
+            chart,
+            f"its events ({', '.join(sorted(declared))}) differ from "
+            f"{chart.event_enum.__name__} ({', '.join(sorted(named))}); name each event in "
+            "both, or take the edge-less ones out",
+        )
+
+
+def _check_routes(chart: type[BaseChart], events: tuple[str, ...]) -> None:
+    """Each route names an event of the chart, and no request is answered twice alike."""
+    seen: set[tuple[str, str, str]] = set()
+    for route in chart.routes:
+        if route.event not in events:
+            raise InvalidChart(
+                chart,
+                f"a route answers {route.request!r} with {route.event!r}, which is not one of "
+                f"its events ({', '.join(events)}); route it to a declared event",
+            )
+        key = (route.event, route.request, route.relation)
+        if key in seen:
+            raise InvalidChart(
+                chart, f"the route {route} is declared twice; declare each route once"
+            )
+        seen.add(key)
+
+
+def _edges(chart: type[BaseChart]) -> list[Edge]:
+    """Every edge of the declaration, each checked, in declaration order."""
+    registry = chart.registry
     edges: list[Edge] = []
     for state in chart.states:
-        if _declared(state.enter) or _declared(state.exit):
-            raise TypeError(f"{chart.__name__}.{state.id} has enter/exit callbacks")
+        _check_state_callbacks(chart, state)
         for transition in state.transitions:
-            validators = [s.func for s in transition.validators]
-            if validators != [refuse_failing_guards]:
-                raise TypeError(f"{transition} was not declared with edge()")
-            if _declared(transition.before) or _declared(transition.after):
-                raise TypeError(f"{transition} has before/after callbacks; use actions")
+            _check_declared_with_edge(chart, transition)
+            _check_step_callbacks(chart, transition)
             selectors = tuple(s.func for s in transition.cond if s.expected_value is True)
             guards = tuple(s.func for s in transition.cond if s.expected_value is False)
-            for func in (*selectors, *guards):
-                if not registry.knows(func):
-                    raise TypeError(
-                        f"{transition}: {func!r} is not in the {registry.machine} registry"
-                    )
-            for guard in guards:
-                if guard.__name__ not in registry.checks:
-                    raise TypeError(f"{transition}: {guard.__name__} is a selector, not a check")
+            _check_registered(chart, transition, selectors, guards)
             actions = tuple(str(s.func) for s in transition.on if not s.is_convention)
-            for name in actions:
-                if not callable(getattr(model, name, None)):
-                    raise TypeError(f"{transition}: {model.__name__} has no action {name!r}")
+            _check_actions(chart, transition, actions)
             assert transition.target is not None
+            calls = tuple(registry.unwrapped(g) for g in guards)
+            target, internal = _value(transition.target), bool(transition.internal)
             for event in transition.events:
                 edges.append(
                     Edge(
                         str(event),
                         _value(state),
-                        _value(transition.target),
-                        bool(transition.internal),
+                        target,
+                        internal,
                         selectors,
                         guards,
                         actions,
-                        tuple(registry.unwrapped(g) for g in guards),
+                        calls,
                     )
                 )
-    for check in (c for group in chart.refusals_without_edge for c in group):
-        if registry.checks.get(check.__name__) is not check:
-            raise TypeError(f"{chart.__name__}: {check.__name__} is not a registered check")
+    return edges
+
+
+def _routing(
+    chart: type[BaseChart], states: tuple[str, ...], table: Mapping[tuple[str, str], Any]
+) -> dict[tuple[str, str, str], str]:
+    """(state, request, relation) -> the event it takes: of the routes answering that request,
+    the first whose event has an edge from the state, else the first (its refusal explains)."""
+    answering: dict[tuple[str, str], list[str]] = {}
+    for route in chart.routes:
+        answering.setdefault((route.request, route.relation), []).append(route.event)
+    routing = {}
+    for state in states:
+        for (request, relation), candidates in answering.items():
+            leaving = [event for event in candidates if (state, event) in table]
+            routing[(state, request, relation)] = (leaving or candidates)[0]
+    return routing
+
+
+def compile_chart(chart: type[BaseChart]) -> Compiled:
+    """Compile `chart`, refusing at import time anything the table could not run faithfully
+    (`InvalidChart`, naming the chart, the edge and what to declare instead)."""
+    cached = _COMPILED.get(chart)
+    if cached is not None:
+        return cached
+    _check_conventions(chart)
+    edges = _edges(chart)
+    _check_refusals(chart)
+    events = tuple(dict.fromkeys(e.event for e in edges))
+    _check_event_names(chart, events)
+    _check_routes(chart, events)
     table: dict[tuple[str, str], list[Edge]] = {}
     for e in edges:
         table.setdefault((e.source, e.event), []).append(e)
-    initial = [s for s in chart.states if s.initial]
+    states = tuple(_value(s) for s in chart.states)
     compiled = Compiled(
         chart=chart,
-        states=tuple(_value(s) for s in chart.states),
-        initial=_value(initial[0]),
+        states=states,
+        initial=next(_value(s) for s in chart.states if s.initial),
         finals=frozenset(_value(s) for s in chart.states if s.final),
-        events=tuple(dict.fromkeys(e.event for e in edges)),
+        events=events,
         event_names={str(e.id): str(e.name) for e in chart.events},  # type: ignore[attr-defined]
         edges=tuple(edges),
         table={key: tuple(found) for key, found in table.items()},
         refusals_without_edge=tuple(chart.refusals_without_edge),
+        routes=tuple(chart.routes),
+        routing=_routing(chart, states, table),
     )
     _COMPILED[chart] = compiled
     return compiled

@@ -7,6 +7,7 @@ from typing import Any
 
 import pendulum
 
+from support_flows.events import PlanEvent
 from support_flows.guards.plan import IN_FORCE, PlanFacts
 from support_flows.localtime import add_wall_days, next_month_start
 from support_flows.machines.engine import action
@@ -24,6 +25,12 @@ __all__ = ["RETROACTIVE_DAYS", "TRIAL_DAYS", "PlanBook"]
 
 TRIAL_DAYS = 30
 RETROACTIVE_DAYS = 90
+
+# Events as the history records them: plain text, as a snapshot writes it.
+_END_TRIAL = PlanEvent.END_TRIAL.value
+_APPLY_PENDING = PlanEvent.APPLY_PENDING.value
+_SCHEDULING = frozenset({PlanEvent.DOWNGRADE.value, PlanEvent.CANCEL.value})
+"""The requests that leave a change pending (P9, P10): their entries record its instant."""
 
 
 _FIELDS = (
@@ -99,9 +106,9 @@ class PlanBook:
         """When the clock next applies something, and which event: the trial's end or the
         pending change coming due."""
         if self.trial is not None:
-            return (self.trial.ends_at, "end_trial")
+            return (self.trial.ends_at, _END_TRIAL)
         if self.pending is not None:
-            return (self.pending.effective_at, "apply_pending")
+            return (self.pending.effective_at, _APPLY_PENDING)
         return None
 
     def timeline(self) -> tuple[BillingPeriod, ...]:
@@ -231,12 +238,12 @@ class PlanBook:
     ) -> HistoryEntry:
         """Append what just happened to the history (P10: every request is kept)."""
         scheduled = None
-        if self.pending is not None and event in ("downgrade", "cancel"):
+        if self.pending is not None and event in _SCHEDULING:
             scheduled = self.pending.effective_at
         entry = HistoryEntry(now, event, source, self.state, actor_id, tier, scheduled)
         self.history.append(entry)
         self.recorded_at = now
-        self.last_change_applied = event == "apply_pending" or (
+        self.last_change_applied = event == _APPLY_PENDING or (
             self.last_change_applied and actor_id is None
         )
         return entry
