@@ -221,7 +221,7 @@ def explain_case(
 @click.option("--tier", default=None, help="For change: basic, developer, premium, enterprise.")
 @click.option(
     "--pending",
-    type=click.Choice(["none", PlanEvent.CANCEL.value, PlanEvent.DOWNGRADE.value]),
+    type=click.Choice(["none", PlanEvent.CANCEL, PlanEvent.DOWNGRADE]),
     default="none",
 )
 @click.option("--cross-org-billing", is_flag=True)
@@ -263,12 +263,12 @@ def explain_plan(
     type=click.Choice(
         [
             "buy",
-            ConsultingEvent.SCHEDULE.value,
-            ConsultingEvent.CANCEL_SESSION.value,
-            ConsultingEvent.DELIVER.value,
+            ConsultingEvent.SCHEDULE,
+            ConsultingEvent.CANCEL_SESSION,
+            ConsultingEvent.DELIVER,
         ]
     ),
-    default=ConsultingEvent.SCHEDULE.value,
+    default=ConsultingEvent.SCHEDULE,
     show_default=True,
 )
 @click.option(

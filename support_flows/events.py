@@ -1,26 +1,30 @@
-"""The names of each chart's events, one enum per machine, and the plan's requests.
+"""The names of each chart's events, one class of names per machine, and the plan's requests.
 
-Every module that names an event uses these members; each chart declares its enum
-(`BaseChart.event_enum`) and `compile_chart` refuses at import a chart whose events differ from
-it, so a renamed event breaks where it is declared, not silently where it is spelled.
+Every module that names an event uses these; each chart declares its class (`BaseChart.named_by`)
+and `compile_chart` refuses at import a chart whose events differ from it, so a renamed event
+breaks where it is declared, not silently where it is spelled. The names are plain text (not enum
+members): records, messages and snapshots hold them as such, and reading one costs a class
+attribute's lookup.
 """
 
 from __future__ import annotations
 
-import enum
+from typing import ClassVar
 
-__all__ = ["CaseEvent", "ConsultingEvent", "PlanEvent", "PlanRequest"]
-
-
-class _Name(enum.StrEnum):
-    """A name that is its text everywhere: compared, hashed, formatted and quoted in a message
-    (``{event!r}``) as the plain string it stands for."""
-
-    def __repr__(self) -> str:
-        return repr(self._value_)
+__all__ = ["CaseEvent", "ConsultingEvent", "Names", "PlanEvent", "PlanRequest"]
 
 
-class PlanEvent(_Name):
+class Names:
+    """A set of names, each an upper-case class attribute holding the plain text it stands for
+    (compared, hashed, formatted and stored as that text). `members` lists them in order."""
+
+    members: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls) -> None:
+        cls.members = tuple(v for k, v in vars(cls).items() if k.isupper())
+
+
+class PlanEvent(Names):
     """The support plan chart's events (RULES.md P)."""
 
     SUBSCRIBE = "subscribe"
@@ -33,7 +37,7 @@ class PlanEvent(_Name):
     REACTIVATE = "reactivate"
 
 
-class PlanRequest(_Name):
+class PlanRequest(Names):
     """What a host asks of a plan (`SupportPlan.check`'s actions); the chart routes each to an
     event (`Compiled.route`)."""
 
@@ -42,7 +46,7 @@ class PlanRequest(_Name):
     REVOKE_PENDING = "revoke_pending"
 
 
-class ConsultingEvent(_Name):
+class ConsultingEvent(Names):
     """The Flex Consulting order chart's events (RULES.md F)."""
 
     START_CHECKOUT = "start_checkout"
@@ -54,7 +58,7 @@ class ConsultingEvent(_Name):
     EXPIRE = "expire"
 
 
-class CaseEvent(_Name):
+class CaseEvent(Names):
     """The case-creation chart's events (RULES.md C)."""
 
     CHOOSE_ORGANIZATION = "choose_organization"

@@ -235,14 +235,14 @@ def _order_in(
     return order
 
 
-PENDING = ("none", PlanEvent.CANCEL.value, PlanEvent.DOWNGRADE.value)
+PENDING = ("none", PlanEvent.CANCEL, PlanEvent.DOWNGRADE)
 """What `explain_plan` may set up as pending: nothing, or the event that left it pending (P9)."""
 
 CONSULTING_ACTIONS = (
     "buy",
-    ConsultingEvent.SCHEDULE.value,
-    ConsultingEvent.CANCEL_SESSION.value,
-    ConsultingEvent.DELIVER.value,
+    ConsultingEvent.SCHEDULE,
+    ConsultingEvent.CANCEL_SESSION,
+    ConsultingEvent.DELIVER,
 )
 """Buying in the console (F1), or the event a session request is."""
 

@@ -20,7 +20,7 @@ import pendulum
 from support_flows.clock import FrozenClock
 from support_flows.errors import Reason, Refused, SupportFlowsError, describe, invalid
 from support_flows.events import PlanEvent, PlanRequest
-from support_flows.guards.plan import TierRelation, relation
+from support_flows.guards.plan import TierRelation
 from support_flows.localtime import parse_instant
 from support_flows.machines.plan import COMPILED, SupportPlan
 from support_flows.plan_values import BillingPeriod, HistoryEntry, PendingChange, Trial
@@ -47,8 +47,8 @@ _MOVES = {
 NAMED = tuple(event for event in COMPILED.events if event in _MOVES)
 """Steps named after the chart event they must take (U2): the events the chart routes a move to
 another paid tier to (subscribe, upgrade, downgrade, reactivate)."""
-CHANGES = (*NAMED, PlanRequest.CHANGE.value)
-CALLS = (PlanRequest.CANCEL.value, PlanRequest.REVOKE_PENDING.value)
+CHANGES = (*NAMED, PlanRequest.CHANGE)
+CALLS = (PlanRequest.CANCEL, PlanRequest.REVOKE_PENDING)
 """Steps that are the plan's own calls, as `SupportPlan.check` names them."""
 ACTIONS = (*CHANGES, *CALLS, "observe")
 
@@ -159,7 +159,7 @@ def _named_event(plan: SupportPlan, step: Step) -> None:
         return
     assert step.tier is not None
     state = plan.state
-    event = COMPILED.route(state, PlanRequest.CHANGE, relation(state, step.tier))
+    event = COMPILED.route(state, PlanRequest.CHANGE, step.tier)
     if event == step.action:
         return
     tier = step.tier.value

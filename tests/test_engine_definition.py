@@ -4,7 +4,6 @@ chart's events are exactly the enum that names them."""
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -13,7 +12,7 @@ from statemachine import Event, State
 
 import support_flows as sf
 from support_flows.errors import InvalidChart, Reason
-from support_flows.events import CaseEvent, ConsultingEvent, PlanEvent
+from support_flows.events import CaseEvent, ConsultingEvent, Names, PlanEvent
 from support_flows.guards.registry import Registry
 from support_flows.machines import case, consulting, plan
 from support_flows.machines._base import BaseChart, Route, edge, refuse_failing_guards
@@ -53,7 +52,7 @@ class ToyModel:
         """An action."""
 
 
-class ToyEvent(enum.StrEnum):
+class ToyEvent(Names):
     """The toy chart's one event."""
 
     GO = "go"
@@ -68,7 +67,7 @@ def toy(**body: Any) -> type[BaseChart]:
     namespace = {
         "registry": TOY,
         "model_class": body.pop("model_class", ToyModel),
-        "event_enum": body.pop("event_enum", ToyEvent),
+        "named_by": body.pop("named_by", ToyEvent),
         "a": a,
         "b": b,
         "go": Event(make(a, b), name="Go"),
@@ -124,7 +123,7 @@ def test_state_enter_callback_is_refused() -> None:
         {
             "registry": TOY,
             "model_class": ToyModel,
-            "event_enum": ToyEvent,
+            "named_by": ToyEvent,
             "a": a,
             "b": b,
             "go": Event(edge(a, b), name="Go"),
@@ -173,8 +172,8 @@ def test_unregistered_refusal_without_edge_is_refused() -> None:
 
 def test_events_differing_from_their_enum_are_refused() -> None:
     """A chart whose events are not exactly its enum's members is refused, listing both."""
-    renamed = enum.StrEnum("Renamed", {"LEAVE": "leave"})
-    error = refusal(toy(event_enum=renamed))
+    renamed = type("Renamed", (Names,), {"LEAVE": "leave"})
+    error = refusal(toy(named_by=renamed))
     assert "differ from Renamed" in error.message
 
 
@@ -198,7 +197,7 @@ def test_route_declared_twice_is_refused() -> None:
         (case.COMPILED, CaseEvent),
     ],
 )
-def test_each_chart_events_are_its_enum(compiled: Any, names: type[enum.StrEnum]) -> None:
-    """Each chart's events are exactly the members of the enum every module names them by."""
-    assert set(compiled.events) == {member.value for member in names}
-    assert compiled.chart.event_enum is names
+def test_each_chart_events_are_its_names(compiled: Any, names: type[Names]) -> None:
+    """Each chart's events are exactly the names every module spells them by."""
+    assert set(compiled.events) == set(names.members)
+    assert compiled.chart.named_by is names

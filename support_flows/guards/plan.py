@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from functools import cache
 from typing import ClassVar, NamedTuple
 
 import pendulum
@@ -52,7 +51,7 @@ IN_FORCE = {
 }
 """The tier each state gives: a trial is developer, a cancelled plan is basic."""
 
-REQUESTS = tuple(request.value for request in PlanRequest)
+REQUESTS = PlanRequest.members
 
 
 class _PlanFields(NamedTuple):
@@ -98,17 +97,17 @@ class TierRelation(enum.StrEnum):
     """a lower paid tier: a downgrade (P9)."""
 
 
-@cache  # a few dozen distinct requests; their answer never changes
-def relation(state: PlanState, tier: Tier | None) -> TierRelation:
-    """How `tier` relates to the tier `state` is in force at (the plan chart routes on it)."""
-    if tier is None:
+def relation(state: PlanState, chosen: Tier | None) -> TierRelation:
+    """How the tier `chosen` relates to the tier `state` is in force at (the plan chart routes
+    on it)."""
+    if chosen is None:
         return TierRelation.ANY
-    if tier is Tier.BASIC:
+    if chosen is Tier.BASIC:
         return TierRelation.BASIC
     current = IN_FORCE[state]
-    if tier is current:
+    if chosen is current:
         return TierRelation.SAME
-    return TierRelation.HIGHER if RANK[tier] > RANK[current] else TierRelation.LOWER
+    return TierRelation.HIGHER if RANK[chosen] > RANK[current] else TierRelation.LOWER
 
 
 PLAN = Registry("plan", "P")

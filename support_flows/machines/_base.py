@@ -9,7 +9,6 @@ python-statemachine's own engine can run it too (the differential tests compare 
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -18,6 +17,7 @@ from statemachine import State, StateChart
 from statemachine.transition_list import TransitionList
 
 from support_flows.errors import error_for
+from support_flows.events import Names
 from support_flows.guards.registry import Check, Registry, Selector
 
 __all__ = ["ANY", "BaseChart", "Route", "edge", "refuse_failing_guards"]
@@ -46,13 +46,23 @@ class BaseChart(StateChart):  # type: ignore[type-arg]
     enable_self_transition_entries = False
     atomic_configuration_update = True
 
-    event_enum: ClassVar[type[enum.StrEnum]]
-    """The enum naming this chart's events (`support_flows.events`): it and the chart's events
-    must be the same names, checked when the chart is compiled."""
+    named_by: ClassVar[type[Names]]
+    """The class naming this chart's events (`support_flows.events`): its names and the chart's
+    events must be the same, checked when the chart is compiled."""
 
     routes: ClassVar[tuple[Route, ...]] = ()
     """What each host request means in each state: read by the runtime, `check()`, the replay,
     the timeline's U2 check and the diagrams."""
+
+    route_choices: ClassVar[tuple[Any, ...]] = (None,)
+    """Every value a request may choose (None: it chooses none): the routing table is built for
+    each, at compile time, so routing a request is one lookup."""
+
+    @staticmethod
+    def route_relation(state: Any, chosen: Any) -> str:
+        """How a value a request chooses relates to the one `state` holds: the relation a
+        `Route` names (`ANY` unless the chart says otherwise)."""
+        return ANY
 
     registry: ClassVar[Registry]
     """The machine's checks and selectors; every guard and selector on an edge is one of them."""

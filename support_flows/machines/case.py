@@ -174,7 +174,7 @@ class CaseChart(BaseChart):
     Project Support, then submit the case."""
 
     registry = CASE
-    event_enum = CaseEvent
+    named_by = CaseEvent
     model_class = Draft
 
     start = State(initial=True)

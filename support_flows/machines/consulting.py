@@ -87,7 +87,7 @@ class ConsultingChart(BaseChart):
     """new -> checkout -> purchased <-> scheduled -> consumed | expired (RULES.md F)."""
 
     registry = CONSULTING
-    event_enum = ConsultingEvent
+    named_by = ConsultingEvent
     model_class = OrderBook
     refusals_without_edge = (
         (order_not_active,),

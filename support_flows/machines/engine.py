@@ -95,21 +95,20 @@ class Compiled:
     refusals_without_edge: tuple[tuple[Check, ...], ...]
     routes: tuple[Route, ...] = ()
     """What each host request means, as the chart declares it (`BaseChart.routes`)."""
-    routing: Mapping[tuple[str, str, str], str] = attrs.field(factory=dict, repr=False)
-    """(state, request, relation) -> event, precomputed from `routes` and the table."""
+    routing: Mapping[tuple[str, str, Any], str] = attrs.field(factory=dict, repr=False)
+    """(state, request, chosen value) -> event, built from `routes` for every state and every
+    value of `route_choices`."""
 
-    def route(self, state: str, request: str, relation: str) -> str:
-        """The event a host's `request` means in `state`, given how the value it chooses relates
-        to the one in force (a route's relation, or "any"): read from the chart's routes."""
-        found = self.routing.get((state, request, relation)) or self.routing.get(
-            (state, request, ANY)
-        )
+    def route(self, state: str, request: str, chosen: Any = None) -> str:
+        """The event a host's `request` choosing `chosen` (None: nothing) means in `state`, as
+        the chart's routes say."""
+        found = self.routing.get((state, request, chosen))
         if found is None:
             raise invalid(
                 Reason.INVALID_VALUE,
                 "V1",
-                f"{self.chart.__name__} routes no {describe(request)} request "
-                f"({describe(relation)}) from {describe(state)}",
+                f"{self.chart.__name__} routes no {describe(request)} request choosing "
+                f"{describe(chosen)} from {describe(state)}",
             )
         return found
 
@@ -246,14 +245,14 @@ def _check_refusals(chart: type[BaseChart]) -> None:
 
 
 def _check_event_names(chart: type[BaseChart], events: tuple[str, ...]) -> None:
-    """The chart's events are exactly the members of the enum it declares for them."""
+    """The chart's events are exactly the names of the class it declares for them."""
     declared = {str(e.id) for e in chart.events}  # type: ignore[attr-defined]
-    named = {member.value for member in chart.event_enum}
+    named = set(chart.named_by.members)
     if declared != named or set(events) != declared:
         raise InvalidChart(
             chart,
             f"its events ({', '.join(sorted(declared))}) differ from "
-            f"{chart.event_enum.__name__} ({', '.join(sorted(named))}); name each event in "
+            f"{chart.named_by.__name__} ({', '.join(sorted(named))}); name each event in "
             "both, or take the edge-less ones out",
         )
 
@@ -310,18 +309,23 @@ def _edges(chart: type[BaseChart]) -> list[Edge]:
 
 
 def _routing(
-    chart: type[BaseChart], states: tuple[str, ...], table: Mapping[tuple[str, str], Any]
-) -> dict[tuple[str, str, str], str]:
-    """(state, request, relation) -> the event it takes: of the routes answering that request,
-    the first whose event has an edge from the state, else the first (its refusal explains)."""
+    chart: type[BaseChart], table: Mapping[tuple[str, str], Any]
+) -> dict[tuple[str, str, Any], str]:
+    """(state, request, chosen value) -> the event it takes: of the routes answering that
+    request with the value's relation (else with `ANY`), the first whose event has an edge from
+    the state, else the first (its refusal explains why)."""
     answering: dict[tuple[str, str], list[str]] = {}
     for route in chart.routes:
         answering.setdefault((route.request, route.relation), []).append(route.event)
     routing = {}
-    for state in states:
-        for (request, relation), candidates in answering.items():
-            leaving = [event for event in candidates if (state, event) in table]
-            routing[(state, request, relation)] = (leaving or candidates)[0]
+    for state in chart.states:
+        for request in dict.fromkeys(route.request for route in chart.routes):
+            for chosen in chart.route_choices:
+                relation = str(chart.route_relation(state.value, chosen))
+                candidates = answering.get((request, relation)) or answering.get((request, ANY))
+                if candidates:
+                    leaving = [e for e in candidates if (_value(state), e) in table]
+                    routing[(_value(state), request, chosen)] = (leaving or candidates)[0]
     return routing
 
 
@@ -352,7 +356,7 @@ def compile_chart(chart: type[BaseChart]) -> Compiled:
         table={key: tuple(found) for key, found in table.items()},
         refusals_without_edge=tuple(chart.refusals_without_edge),
         routes=tuple(chart.routes),
-        routing=_routing(chart, states, table),
+        routing=_routing(chart, table),
     )
     _COMPILED[chart] = compiled
     return compiled

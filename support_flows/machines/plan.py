@@ -53,7 +53,7 @@ class PlanChart(BaseChart):
 
     registry = PLAN
     model_class = PlanBook
-    event_enum = PlanEvent
+    named_by = PlanEvent
     refusals_without_edge = (
         (
             billing_role_required,
@@ -130,6 +130,8 @@ class PlanChart(BaseChart):
         Route(PlanEvent.REACTIVATE, PlanRequest.CHANGE, TierRelation.HIGHER),
         Route(PlanEvent.DOWNGRADE, PlanRequest.CHANGE, TierRelation.LOWER),
     )
+    route_choices = (None, *Tier)
+    route_relation = staticmethod(relation)
 
 
 COMPILED = compile_chart(PlanChart)
@@ -302,7 +304,7 @@ class SupportPlan:
         facts = PlanFacts(
             self.org, actor, action, chosen, book.state, book.pending, book.last_change_applied, now
         )
-        return facts, COMPILED.route(book.state, action, relation(book.state, chosen))
+        return facts, COMPILED.route(book.state, action, chosen)
 
     def _act(self, action: str, actor: Member, tier: Tier | str | None) -> HistoryEntry:
         with self._lock:

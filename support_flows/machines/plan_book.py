@@ -26,10 +26,7 @@ __all__ = ["RETROACTIVE_DAYS", "TRIAL_DAYS", "PlanBook"]
 TRIAL_DAYS = 30
 RETROACTIVE_DAYS = 90
 
-# Events as the history records them: plain text, as a snapshot writes it.
-_END_TRIAL = PlanEvent.END_TRIAL.value
-_APPLY_PENDING = PlanEvent.APPLY_PENDING.value
-_SCHEDULING = frozenset({PlanEvent.DOWNGRADE.value, PlanEvent.CANCEL.value})
+_SCHEDULING = frozenset({PlanEvent.DOWNGRADE, PlanEvent.CANCEL})
 """The requests that leave a change pending (P9, P10): their entries record its instant."""
 
 
@@ -106,9 +103,9 @@ class PlanBook:
         """When the clock next applies something, and which event: the trial's end or the
         pending change coming due."""
         if self.trial is not None:
-            return (self.trial.ends_at, _END_TRIAL)
+            return (self.trial.ends_at, PlanEvent.END_TRIAL)
         if self.pending is not None:
-            return (self.pending.effective_at, _APPLY_PENDING)
+            return (self.pending.effective_at, PlanEvent.APPLY_PENDING)
         return None
 
     def timeline(self) -> tuple[BillingPeriod, ...]:
@@ -243,7 +240,7 @@ class PlanBook:
         entry = HistoryEntry(now, event, source, self.state, actor_id, tier, scheduled)
         self.history.append(entry)
         self.recorded_at = now
-        self.last_change_applied = event == _APPLY_PENDING or (
+        self.last_change_applied = event == PlanEvent.APPLY_PENDING or (
             self.last_change_applied and actor_id is None
         )
         return entry

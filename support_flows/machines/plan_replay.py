@@ -16,7 +16,7 @@ import attrs
 
 from support_flows.errors import SupportFlowsError, describe
 from support_flows.events import PlanEvent, PlanRequest
-from support_flows.guards.plan import PlanFacts, relation
+from support_flows.guards.plan import PlanFacts
 from support_flows.inputs import is_identifier
 from support_flows.machines.engine import TableEngine
 from support_flows.machines.plan_book import PlanBook
@@ -101,7 +101,7 @@ def derive(history: Sequence[HistoryEntry], org: Organization) -> PlanBook | str
                 book.last_change_applied,
                 entry.at,
             )
-            event = compiled.route(source, action, relation(source, tier))
+            event = compiled.route(source, action, tier)
             engine.run(book, event, facts)
             book.record(event, source, entry.at, entry.requested_by, tier)
         except SupportFlowsError as error:
