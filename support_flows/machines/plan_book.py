@@ -54,7 +54,7 @@ class PlanBook:
     record was restored without its history (only what happened since is held).
     """
 
-    __slots__ = ("_after_pending", "history", "history_complete", "timezone", *_FIELDS)
+    __slots__ = ("history", "history_complete", "timezone", *_FIELDS)
     # The state a chart target names: a dict lookup (calling an enum class is slow).
     state_of = staticmethod(PlanState._value2member_map_.__getitem__)
 
@@ -84,7 +84,6 @@ class PlanBook:
         self.trial_started_at = trial_started_at
         self.recorded_at = recorded_at
         self.history_complete = True
-        self._after_pending: tuple[Any, ...] = ()
 
     def save(self) -> tuple[Any, ...]:
         """What `restore` needs to undo a step that failed half-way."""
@@ -118,23 +117,12 @@ class PlanBook:
         return periods
 
     def billed_after_pending(self, periods: tuple[BillingPeriod, ...], tier: Tier) -> Periods:
-        """`periods` once the pending change ends `tier` (P9, P21), remembered for the values it
-        was computed from: the timeline a restore checks (P21) is the one the change applies."""
+        """`periods` once the pending change ends `tier` (P9, P21): the timeline a restore checks
+        (P21) and the one the change applies are the same function's answer."""
         pending, since = self.pending, self.since
         assert pending is not None
         assert since is not None
-        memo = self._after_pending
-        if (
-            memo
-            and memo[0] is periods
-            and memo[1] is pending
-            and memo[2] is tier
-            and memo[3] is since
-        ):
-            return memo[4]  # type: ignore[no-any-return]
-        billed = after_pending(periods, pending, tier, since)
-        self._after_pending = (periods, pending, tier, since, billed)
-        return billed
+        return after_pending(periods, pending, tier, since)
 
     # Actions, run by the chart's edges.
 
