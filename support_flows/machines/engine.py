@@ -1,16 +1,16 @@
 """Charts compiled once per class into a table, and the two engines that run it.
 
 `compile_chart(Chart)` reads the chart's python-statemachine declaration (states, events, and for
-each edge its selectors, guards and actions) into a table (state, event) -> edges, checking at
-import time that every guard and selector is registered, every action exists on the model, and
-nothing is declared that the table would not run. `TableEngine` runs that table on a model, with
+each edge its selectors, guards and actions) into a table (state, event) -> edges, and the
+plan's requests into a routing table, checking at import time (`chart_checks`) that every guard
+and selector is registered, every action exists on the model, and nothing is declared that the
+table would not run. `TableEngine` runs that table on a model, with
 no chart instance; `StatechartEngine` runs the same declaration through python-statemachine's own
 engine, for the differential tests and the verifier.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
@@ -18,7 +18,6 @@ import attrs
 from statemachine.exceptions import TransitionNotAllowed
 
 from support_flows.errors import (
-    InvalidChart,
     Reason,
     SupportFlowsError,
     Violation,
@@ -27,7 +26,18 @@ from support_flows.errors import (
     invalid,
 )
 from support_flows.guards.registry import Body, Check, Selector, answer
-from support_flows.machines._base import ANY, BaseChart, Route, refuse_failing_guards
+from support_flows.machines._base import ANY, BaseChart, Route
+from support_flows.machines.chart_checks import (
+    check_actions,
+    check_conventions,
+    check_declared_with_edge,
+    check_event_names,
+    check_refusals,
+    check_registered,
+    check_routes,
+    check_state_callbacks,
+    check_step_callbacks,
+)
 
 __all__ = [
     "Compiled",
@@ -39,8 +49,6 @@ __all__ = [
     "compile_chart",
     "engine_for",
 ]
-
-_CONVENTION = re.compile(r"^(on|before|after|enter|exit|on_enter|on_exit)_")
 
 
 def action(rule: str, policy: str = "") -> Callable[[Callable[..., None]], Callable[..., None]]:
@@ -151,128 +159,8 @@ class Compiled:
         ]
 
 
-def _declared(specs: Any) -> list[Any]:
-    """The callbacks written in the declaration (not python-statemachine's naming conventions)."""
-    return [s for s in specs if not s.is_convention]
-
-
 def _value(state: Any) -> str:
     return str(state.value)
-
-
-def _check_conventions(chart: type[BaseChart]) -> None:
-    """No callback runs by python-statemachine's naming conventions: the table would skip it."""
-    for owner in (chart, chart.model_class):
-        stray = [n for n in vars(owner) if _CONVENTION.match(n) or n.endswith("_transition")]
-        if stray:
-            raise InvalidChart(
-                chart,
-                f"{owner.__name__} defines {', '.join(stray)}, which python-statemachine would "
-                "call by their names; declare them as actions with edge(on=...) and rename them",
-            )
-
-
-def _check_state_callbacks(chart: type[BaseChart], state: Any) -> None:
-    """No enter/exit callback on a state: what a step does is an action of its edge."""
-    if _declared(state.enter) or _declared(state.exit):
-        raise InvalidChart(
-            chart,
-            f"state {state.id!r} has enter/exit callbacks; move what they do to an action of "
-            "the edges into or out of it (edge(on=...))",
-        )
-
-
-def _check_declared_with_edge(chart: type[BaseChart], transition: Any) -> None:
-    """Every edge is declared with `edge()`, which refuses with its failing guards."""
-    if [s.func for s in transition.validators] != [refuse_failing_guards]:
-        raise InvalidChart(
-            chart, f"the edge {transition} was not declared with edge(); declare it with edge()"
-        )
-
-
-def _check_step_callbacks(chart: type[BaseChart], transition: Any) -> None:
-    """No before/after callback on an edge: the table runs only its actions."""
-    if _declared(transition.before) or _declared(transition.after):
-        raise InvalidChart(
-            chart,
-            f"the edge {transition} has before/after callbacks; give them to edge(on=...) "
-            "as actions of the model",
-        )
-
-
-def _check_registered(chart: type[BaseChart], transition: Any, selectors: Any, guards: Any) -> None:
-    """Every selector and guard of an edge is one of the machine's registry; every guard is a
-    check (it reports a reason), not a selector."""
-    registry = chart.registry
-    for func in (*selectors, *guards):
-        if not registry.knows(func):
-            raise InvalidChart(
-                chart,
-                f"the edge {transition} names {getattr(func, '__name__', func)!r}, which is not "
-                f"in the {registry.machine} registry; declare it with @{registry.machine.upper()}"
-                ".check or .selector",
-            )
-    for guard in guards:
-        if guard.__name__ not in registry.checks:
-            raise InvalidChart(
-                chart,
-                f"the edge {transition} lists the selector {guard.__name__} among its guards; "
-                "give it in when=[...], not unless=[...]",
-            )
-
-
-def _check_actions(chart: type[BaseChart], transition: Any, actions: tuple[str, ...]) -> None:
-    """Every action an edge names is a method of the chart's model."""
-    model = chart.model_class
-    for name in actions:
-        if not callable(getattr(model, name, None)):
-            raise InvalidChart(
-                chart,
-                f"the edge {transition} runs {name!r}, which {model.__name__} does not define; "
-                f"add the method to {model.__name__} or name one it has",
-            )
-
-
-def _check_refusals(chart: type[BaseChart]) -> None:
-    """The checks that explain an event without an edge are the registry's own."""
-    for check in (c for group in chart.refusals_without_edge for c in group):
-        if chart.registry.checks.get(check.__name__) is not check:
-            raise InvalidChart(
-                chart,
-                f"refusals_without_edge names {check.__name__}, which is not a registered check "
-                f"of {chart.registry.machine}; register it or leave it out",
-            )
-
-
-def _check_event_names(chart: type[BaseChart], events: tuple[str, ...]) -> None:
-    """The chart's events are exactly the names of the class it declares for them."""
-    declared = {str(e.id) for e in chart.events}  # type: ignore[attr-defined]
-    named = set(chart.named_by.members)
-    if declared != named or set(events) != declared:
-        raise InvalidChart(
-            chart,
-            f"its events ({', '.join(sorted(declared))}) differ from "
-            f"{chart.named_by.__name__} ({', '.join(sorted(named))}); name each event in "
-            "both, or take the edge-less ones out",
-        )
-
-
-def _check_routes(chart: type[BaseChart], events: tuple[str, ...]) -> None:
-    """Each route names an event of the chart, and no request is answered twice alike."""
-    seen: set[tuple[str, str, str]] = set()
-    for route in chart.routes:
-        if route.event not in events:
-            raise InvalidChart(
-                chart,
-                f"a route answers {route.request!r} with {route.event!r}, which is not one of "
-                f"its events ({', '.join(events)}); route it to a declared event",
-            )
-        key = (route.event, route.request, route.relation)
-        if key in seen:
-            raise InvalidChart(
-                chart, f"the route {route} is declared twice; declare each route once"
-            )
-        seen.add(key)
 
 
 def _edges(chart: type[BaseChart]) -> list[Edge]:
@@ -280,15 +168,15 @@ def _edges(chart: type[BaseChart]) -> list[Edge]:
     registry = chart.registry
     edges: list[Edge] = []
     for state in chart.states:
-        _check_state_callbacks(chart, state)
+        check_state_callbacks(chart, state)
         for transition in state.transitions:
-            _check_declared_with_edge(chart, transition)
-            _check_step_callbacks(chart, transition)
+            check_declared_with_edge(chart, transition)
+            check_step_callbacks(chart, transition)
             selectors = tuple(s.func for s in transition.cond if s.expected_value is True)
             guards = tuple(s.func for s in transition.cond if s.expected_value is False)
-            _check_registered(chart, transition, selectors, guards)
+            check_registered(chart, transition, selectors, guards)
             actions = tuple(str(s.func) for s in transition.on if not s.is_convention)
-            _check_actions(chart, transition, actions)
+            check_actions(chart, transition, actions)
             assert transition.target is not None
             calls = tuple(registry.unwrapped(g) for g in guards)
             target, internal = _value(transition.target), bool(transition.internal)
@@ -335,12 +223,12 @@ def compile_chart(chart: type[BaseChart]) -> Compiled:
     cached = _COMPILED.get(chart)
     if cached is not None:
         return cached
-    _check_conventions(chart)
+    check_conventions(chart)
     edges = _edges(chart)
-    _check_refusals(chart)
+    check_refusals(chart)
     events = tuple(dict.fromkeys(e.event for e in edges))
-    _check_event_names(chart, events)
-    _check_routes(chart, events)
+    check_event_names(chart, events)
+    check_routes(chart, events)
     table: dict[tuple[str, str], list[Edge]] = {}
     for e in edges:
         table.setdefault((e.source, e.event), []).append(e)
