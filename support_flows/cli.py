@@ -30,6 +30,7 @@ from support_flows.cli_errors import (
 from support_flows.clock import SystemClock
 from support_flows.consulting_values import OrderState
 from support_flows.errors import Refused
+from support_flows.events import ConsultingEvent, PlanEvent
 from support_flows.guards.plan import REQUESTS
 from support_flows.localtime import parse_instant
 from support_flows.values import PlanState, Scope
@@ -218,7 +219,11 @@ def explain_case(
     show_default=True,
 )
 @click.option("--tier", default=None, help="For change: basic, developer, premium, enterprise.")
-@click.option("--pending", type=click.Choice(["none", "cancel", "downgrade"]), default="none")
+@click.option(
+    "--pending",
+    type=click.Choice(["none", PlanEvent.CANCEL, PlanEvent.DOWNGRADE]),
+    default="none",
+)
 @click.option("--cross-org-billing", is_flag=True)
 @click.option("--tz", default="UTC", show_default=True, help="Billing timezone (IANA).")
 @click.option("--at", default=None, help="Instant of the request (ISO 8601); default now.")
@@ -255,8 +260,15 @@ def explain_plan(
 @explain.command("consulting")
 @click.option(
     "--action",
-    type=click.Choice(["buy", "schedule", "cancel_session", "deliver"]),
-    default="schedule",
+    type=click.Choice(
+        [
+            "buy",
+            ConsultingEvent.SCHEDULE,
+            ConsultingEvent.CANCEL_SESSION,
+            ConsultingEvent.DELIVER,
+        ]
+    ),
+    default=ConsultingEvent.SCHEDULE,
     show_default=True,
 )
 @click.option(

@@ -219,6 +219,16 @@ class Unavailable(SupportFlowsError):
     changed, and the same request may succeed once the environment is back."""
 
 
+class InvalidChart(SupportFlowsError, TypeError):
+    """A chart declaration the compiled table could not run faithfully, refused when the chart
+    is compiled (at import): `.chart` names the chart class, the message the edge and what to
+    declare instead. Its reason is `invalid_value` (V1: a definition naming what is not there)."""
+
+    def __init__(self, chart: type, problem: str) -> None:
+        self.chart = chart
+        super().__init__(Violation(Reason.INVALID_VALUE, "V1", f"{chart.__name__}: {problem}"))
+
+
 MALFORMED = frozenset(
     {
         Reason.NAIVE_DATETIME,

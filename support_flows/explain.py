@@ -14,6 +14,7 @@ import pendulum
 from support_flows.clock import FrozenClock
 from support_flows.consulting_values import OrderState
 from support_flows.errors import Decision, Reason, Refused, describe, invalid
+from support_flows.events import ConsultingEvent, PlanEvent
 from support_flows.guards.plan import REQUESTS
 from support_flows.machines.case import check_case
 from support_flows.machines.consulting import ConsultingOrder
@@ -125,9 +126,9 @@ def _plan_in(
     if state is PlanState.CANCELLED:
         plan.cancel(actor=OWNER)
     clock.set(at)
-    if pending == "cancel" and state in (PlanState.DEVELOPER, PlanState.PREMIUM):
+    if pending == PlanEvent.CANCEL and state in (PlanState.DEVELOPER, PlanState.PREMIUM):
         plan.cancel(actor=OWNER)
-    elif pending == "downgrade" and state is PlanState.PREMIUM:
+    elif pending == PlanEvent.DOWNGRADE and state is PlanState.PREMIUM:
         plan.change("developer", actor=OWNER)
     elif pending != "none":
         raise invalid(
@@ -234,7 +235,16 @@ def _order_in(
     return order
 
 
-CONSULTING_ACTIONS = ("buy", "schedule", "cancel_session", "deliver")
+PENDING = ("none", PlanEvent.CANCEL, PlanEvent.DOWNGRADE)
+"""What `explain_plan` may set up as pending: nothing, or the event that left it pending (P9)."""
+
+CONSULTING_ACTIONS = (
+    "buy",
+    ConsultingEvent.SCHEDULE,
+    ConsultingEvent.CANCEL_SESSION,
+    ConsultingEvent.DELIVER,
+)
+"""Buying in the console (F1), or the event a session request is."""
 
 
 def explain_consulting(
@@ -276,16 +286,18 @@ def explain_consulting(
             ConsultingOrder.start_checkout(
                 org, units=units, actor=member, clock=FrozenClock(at), outbox=InMemoryOutbox()
             )
-        elif action == "schedule":
+        elif action == ConsultingEvent.SCHEDULE:
             order.schedule(start=start or at.add(days=1), hours=hours, actor=member)
-        elif action == "cancel_session":
+        elif action == ConsultingEvent.CANCEL_SESSION:
             order.cancel_session(session, actor=member)
         else:
             order.deliver(session, actor=member)
         decision = Decision()
     except Refused as error:
         decision = Decision(error.reasons)
-    asked = f"schedule {hours} h" if action == "schedule" else action.replace("_", " ")
+    asked = (
+        f"schedule {hours} h" if action == ConsultingEvent.SCHEDULE else action.replace("_", " ")
+    )
     return Explanation(f"{asked} on a {current.value} order", tuple(situation), decision)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import linecache
 import typing
 from collections.abc import Callable
 from typing import Any
@@ -215,7 +216,7 @@ def structure_of(codec: _Codec, cls: type[Any]) -> Callable[[object], Any]:
     if known is not None:
         return known
     lines = ["def structure(data):", *_read_record(codec, cls, "data", "record", "    ")]
-    made: Callable[[object], Any] = _compile(codec, "structure", [*lines, "    return record"])
+    made: Callable[[object], Any] = _compile(codec, "structure", cls, [*lines, "    return record"])
     codec.structure[cls] = made
     return made
 
@@ -248,7 +249,10 @@ def unstructure_of(codec: _Codec, cls: type[Any]) -> Callable[[Any], dict[str, A
     if known is not None:
         return known
     made: Callable[[Any], dict[str, Any]] = _compile(
-        codec, "unstructure", ["def unstructure(r):", f"    return {_dict_of(codec, cls, 'r.')}"]
+        codec,
+        "unstructure",
+        cls,
+        ["def unstructure(r):", f"    return {_dict_of(codec, cls, 'r.')}"],
     )
     codec.unstructure[cls] = made
     return made
@@ -260,7 +264,10 @@ def writer_of(codec: _Codec, cls: type[Any]) -> Callable[..., dict[str, Any]]:
         return known
     parameters = ", ".join(f"f_{f.name}" for f in attrs.fields(cls))
     made: Callable[..., dict[str, Any]] = _compile(
-        codec, "write", [f"def write({parameters}):", f"    return {_dict_of(codec, cls, 'f_')}"]
+        codec,
+        "write",
+        cls,
+        [f"def write({parameters}):", f"    return {_dict_of(codec, cls, 'f_')}"],
     )
     codec.writer[cls] = made
     return made
@@ -275,9 +282,14 @@ def _dict_of(codec: _Codec, cls: type[Any], prefix: str) -> str:
     return f"{{{', '.join(items)}}}"
 
 
-def _compile(codec: _Codec, name: str, lines: list[str]) -> Any:
+def _compile(codec: _Codec, name: str, cls: type[Any], lines: list[str]) -> Any:
+    """Define the function `name` from `lines`, its source registered in `linecache` under a
+    name of its own (as attrs does), so a traceback through it shows its lines."""
+    source = "\n".join(lines) + "\n"
+    filename = f"<support_flows generated {name} for {cls.__module__}.{cls.__qualname__}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     scope = dict(codec.names)
-    exec(compile("\n".join(lines), f"<support_flows codec {name}>", "exec"), scope)
+    exec(compile(source, filename, "exec"), scope)
     return scope[name]
 
 

@@ -19,9 +19,10 @@ import pendulum
 
 from support_flows.clock import FrozenClock
 from support_flows.errors import Reason, Refused, SupportFlowsError, describe, invalid
-from support_flows.guards.plan import route
+from support_flows.events import PlanEvent, PlanRequest
+from support_flows.guards.plan import TierRelation
 from support_flows.localtime import parse_instant
-from support_flows.machines.plan import SupportPlan
+from support_flows.machines.plan import COMPILED, SupportPlan
 from support_flows.plan_values import BillingPeriod, HistoryEntry, PendingChange, Trial
 from support_flows.values import Member, Organization, PlanState, Project, Role, Tier, parse
 
@@ -37,10 +38,17 @@ __all__ = [
     "to_dict",
 ]
 
-NAMED = ("subscribe", "upgrade", "downgrade", "reactivate")
-"""Steps named after the chart event they must take (U2)."""
-CHANGES = (*NAMED, "change")
-CALLS = ("cancel", "revoke_pending")
+_MOVES = {
+    route.event
+    for route in COMPILED.routes
+    if route.request == PlanRequest.CHANGE
+    and route.relation in (TierRelation.HIGHER, TierRelation.LOWER)
+}
+NAMED = tuple(event for event in COMPILED.events if event in _MOVES)
+"""Steps named after the chart event they must take (U2): the events the chart routes a move to
+another paid tier to (subscribe, upgrade, downgrade, reactivate)."""
+CHANGES = (*NAMED, PlanRequest.CHANGE)
+CALLS = (PlanRequest.CANCEL, PlanRequest.REVOKE_PENDING)
 """Steps that are the plan's own calls, as `SupportPlan.check` names them."""
 ACTIONS = (*CHANGES, *CALLS, "observe")
 
@@ -91,7 +99,7 @@ def parse_step(text: str) -> Step:
         if action not in CHANGES:
             raise _malformed(text, f"{action} takes no tier")
         tier = parse(Tier, tier_text, "tier")
-    elif action == "downgrade":
+    elif action == PlanEvent.DOWNGRADE:
         tier = Tier.DEVELOPER
     elif action in CHANGES:
         raise _malformed(text, f"{action} needs a tier ({action}:TIER)")
@@ -135,9 +143,9 @@ class PlanTimeline:
 
 
 def _act(plan: SupportPlan, step: Step, actor: Member) -> None:
-    if step.action == "cancel":
+    if step.action == PlanRequest.CANCEL:
         plan.cancel(actor=actor)
-    elif step.action == "revoke_pending":
+    elif step.action == PlanRequest.REVOKE_PENDING:
         plan.revoke_pending(actor=actor)
     elif step.action != "observe":
         assert step.tier is not None
@@ -151,7 +159,7 @@ def _named_event(plan: SupportPlan, step: Step) -> None:
         return
     assert step.tier is not None
     state = plan.state
-    event = route(state, "change", step.tier, plan.pending is not None)
+    event = COMPILED.route(state, PlanRequest.CHANGE, step.tier)
     if event == step.action:
         return
     tier = step.tier.value

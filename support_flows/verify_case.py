@@ -14,6 +14,7 @@ import attrs
 import pendulum
 
 from support_flows.errors import Reason
+from support_flows.events import CaseEvent
 from support_flows.machines.base_object import Memento
 from support_flows.machines.case import COMPILED, CaseFlow, check_case, check_channel, open_case
 from support_flows.values import Organization, Project
@@ -88,13 +89,13 @@ ROLE_SETS = (
 organization's project; an owner who also holds a project role, a member with one; no role."""
 
 EVENTS = (
-    ("choose_organization", None),
-    ("open_organization_support", None),
-    ("choose_project", "p-1"),
-    ("choose_project", "p-2"),
-    ("choose_project", "p-9"),
-    ("open_project_support", None),
-    ("submit", None),
+    (CaseEvent.CHOOSE_ORGANIZATION, None),
+    (CaseEvent.OPEN_ORGANIZATION_SUPPORT, None),
+    (CaseEvent.CHOOSE_PROJECT, "p-1"),
+    (CaseEvent.CHOOSE_PROJECT, "p-2"),
+    (CaseEvent.CHOOSE_PROJECT, "p-9"),
+    (CaseEvent.OPEN_PROJECT_SUPPORT, None),
+    (CaseEvent.SUBMIT, None),
 )
 """Every step of the navigation, with a project of the organization, another, and an unknown."""
 
@@ -322,7 +323,7 @@ class CaseExplorer:
             twin.rewind(node.draft)
             recorder.taken.clear()
             args: dict[str, Any] = {} if project is None else {"project_id": project}
-            if event == "submit":
+            if event == CaseEvent.SUBMIT:
                 args = {"title": TITLE, "severity": "S1"}
             step = Step(iso(NOW), f"CaseFlow.{event}", args)
             try:
@@ -414,7 +415,7 @@ class CaseExplorer:
             verdicts.append(
                 Verdict(rule, "a refusal changes nothing", after == node.draft, "the draft changed")
             )
-        elif event == "submit":
+        elif event == CaseEvent.SUBMIT:
             verdicts.append(_recorded(outcome.result, node.combo, node.project, "S1"))
         return verdicts
 

@@ -13,6 +13,7 @@ from typing import Any
 import attrs
 import pendulum
 
+from support_flows.events import ConsultingEvent
 from support_flows.localtime import instant
 from support_flows.machines.base_object import Memento
 from support_flows.machines.consulting import COMPILED, ConsultingOrder
@@ -63,8 +64,8 @@ WITHOUT_EMAIL = {
 MEMBERS = ("billing-admin", "billing-reader", "org-reader", "project-creator", "project-member")
 STRANGERS = ("outsider", "nobody")
 CREATED = {
-    "start_checkout": ("start_checkout", "new", "checkout"),
-    "from_representative": ("buy_from_representative", "new", "purchased"),
+    "start_checkout": (ConsultingEvent.START_CHECKOUT, "new", "checkout"),
+    "from_representative": (ConsultingEvent.BUY_FROM_REPRESENTATIVE, "new", "purchased"),
 }
 
 Progress = Callable[[str], None]

@@ -13,8 +13,12 @@ from typing import Any
 
 import attrs
 
-from support_flows.localtime import is_month_start
 from support_flows.machines.plan import SupportPlan
+from support_flows.machines.plan_invariants import (
+    premium_stretches,
+    stray_boundaries,
+    unbilled_stretch,
+)
 from support_flows.values import Organization
 from support_flows.verify_common import Verdict
 from support_flows.verify_reference_plan import ENTITLED, RefPlan, billing
@@ -149,15 +153,10 @@ def timeline(seen: PlanView, tz: str, trial_end: dt.datetime | None) -> list[Ver
             )
         elif earlier[1] >= later[1]:
             shape = f"the period starting {later[1].isoformat()} is out of order"
-    allowed = {p[1] for p in periods if p[3]}
+    exceptions = {p[1] for p in periods if p[3]}
     if trial_end is not None:
-        allowed.add(trial_end)
-    strays = [
-        b
-        for p in periods
-        for b in (p[1], p[2])
-        if b is not None and b not in allowed and not is_month_start(b, tz)
-    ]
+        exceptions.add(trial_end)
+    strays = stray_boundaries(((p[1], p[2]) for p in periods), tz, exceptions)
     return [
         Verdict("P20", "periods ordered, not overlapping, of positive length", not shape, shape),
         Verdict(
@@ -175,28 +174,19 @@ def timeline(seen: PlanView, tz: str, trial_end: dt.datetime | None) -> list[Ver
 def premium_billed(seen: PlanView) -> Verdict:
     """P20's second invariant (P21): every stretch in premium overlaps, or is followed without a
     gap by, a premium billing period (the pending change's effective instant ends the last)."""
-    premium = [p for p in seen.billing if p[0] == "premium"]
-    stretches: list[tuple[dt.datetime, dt.datetime | None]] = []
-    start: dt.datetime | None = None
-    for at, source, target, _ in seen.history:
-        if target == "premium" and source != "premium":
-            start = at
-        elif source == "premium" and target != "premium" and start is not None:
-            stretches.append((start, at))
-            start = None
-    if start is not None:
-        stretches.append((start, seen.pending[1] if seen.pending is not None else None))
-    for begins, ends in stretches:
-        if not any(
-            (ends is None or p[1] <= ends) and (p[2] is None or p[2] > begins) for p in premium
-        ):
-            until = ends.isoformat() if ends is not None else "now"
-            return Verdict(
-                "P21",
-                "premium is never held unbilled",
-                False,
-                f"premium in force from {begins.isoformat()} to {until} is never billed",
-            )
+    premium = [(p[1], p[2]) for p in seen.billing if p[0] == "premium"]
+    pending_end = seen.pending[1] if seen.pending is not None else None
+    stretches = premium_stretches((h[:3] for h in seen.history), pending_end)
+    unbilled = unbilled_stretch(premium, stretches)
+    if unbilled is not None:
+        begins, ends = unbilled
+        until = ends.isoformat() if ends is not None else "now"
+        return Verdict(
+            "P21",
+            "premium is never held unbilled",
+            False,
+            f"premium in force from {begins.isoformat()} to {until} is never billed",
+        )
     return Verdict("P21", "premium is never held unbilled", True)
 
 

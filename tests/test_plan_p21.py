@@ -8,31 +8,22 @@ from plan_helpers import OWNER, make_plan, periods, utc
 
 import support_flows as sf
 from support_flows.localtime import add_wall_days, is_month_start
+from support_flows.machines.plan_invariants import (
+    premium_stretches,
+    stray_boundaries,
+    unbilled_stretch,
+)
 
 Z = "+00:00"
 
 
 def premium_stretches_billed(plan: sf.SupportPlan) -> bool:
     """P20's second invariant on a live plan: each stretch in premium meets premium billing."""
-    premium = [p for p in plan.billing if p.tier == "premium"]
-    start = None
-    stretches = []
-    for entry in plan.history:
-        if entry.target == "premium" and entry.source != "premium":
-            start = entry.at
-        elif entry.source == "premium" and entry.target != "premium" and start is not None:
-            stretches.append((start, entry.at))
-            start = None
-    if start is not None:
-        pending = plan.pending
-        stretches.append((start, pending.effective_at if pending else None))
-    return all(
-        any(
-            (end is None or p.starts_at <= end) and (p.ends_at is None or p.ends_at > begin)
-            for p in premium
-        )
-        for begin, end in stretches
-    )
+    premium = [(p.starts_at, p.ends_at) for p in plan.billing if p.tier == "premium"]
+    pending = plan.pending
+    steps = ((e.at, e.source, e.target) for e in plan.history)
+    stretches = premium_stretches(steps, pending.effective_at if pending else None)
+    return unbilled_stretch(premium, stretches) is None
 
 
 def boundaries_allowed(plan: sf.SupportPlan, tz: str) -> bool:
@@ -41,12 +32,7 @@ def boundaries_allowed(plan: sf.SupportPlan, tz: str) -> bool:
     billing = plan.billing
     trial_ends = {add_wall_days(e.at, 30, tz) for e in plan.history if e.target == "trial"}
     retro = {p.starts_at for p in billing if p.retroactive} | trial_ends
-    return all(
-        is_month_start(b, tz) or b in retro
-        for p in billing
-        for b in (p.starts_at, p.ends_at)
-        if b is not None
-    )
+    return stray_boundaries(((p.starts_at, p.ends_at) for p in billing), tz, retro) == []
 
 
 def test_p21_the_rules_example() -> None:

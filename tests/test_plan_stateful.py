@@ -24,7 +24,12 @@ from hypothesis.stateful import (
 )
 
 import support_flows as sf
-from support_flows.localtime import add_wall_days, is_month_start, next_month_start
+from support_flows.localtime import add_wall_days, next_month_start
+from support_flows.machines.plan_invariants import (
+    premium_stretches,
+    stray_boundaries,
+    unbilled_stretch,
+)
 from support_flows.machines.plan_snapshot import snapshot_of
 
 TIMEZONES = (
@@ -447,13 +452,10 @@ class PlanMachine(RuleBasedStateMachine):
         catch-up start (P21)."""
         tz, trial_end = self.org.billing_timezone, self.ref.trial_end
         periods = self.plan.billing
-        retroactive = {p.starts_at for p in periods if p.retroactive}
-        for period in periods:
-            starts, ends = period.starts_at, period.ends_at
-            assert is_month_start(starts, tz) or period.retroactive or starts == trial_end
-            assert (
-                ends is None or is_month_start(ends, tz) or ends == trial_end or ends in retroactive
-            )
+        exceptions = {p.starts_at for p in periods if p.retroactive} | {trial_end}
+        spans = [(p.starts_at, p.ends_at) for p in periods]
+        assert stray_boundaries(spans, tz, exceptions) == []
+        for starts, ends in spans:
             assert ends is None or ends > starts, "a period of no length is listed"
         for earlier, later in itertools.pairwise(periods):
             assert earlier.ends_at is not None, "an open period before another"
@@ -463,23 +465,12 @@ class PlanMachine(RuleBasedStateMachine):
     def premium_is_never_held_unbilled(self) -> None:
         """P20's second invariant (P21): every stretch in premium overlaps, or is followed
         without a gap by, a premium billing period (the pending change included)."""
-        premium = [p for p in self.plan.billing if p.tier == "premium"]
-        start: dt.datetime | None = None
-        stretches: list[tuple[dt.datetime, dt.datetime | None]] = []
-        for entry in self.plan.history:
-            if entry.target == "premium" and entry.source != "premium":
-                start = entry.at
-            elif entry.source == "premium" and entry.target != "premium" and start is not None:
-                stretches.append((start, entry.at))
-                start = None
-        if start is not None:
-            pending = self.plan.pending
-            stretches.append((start, pending.effective_at if pending is not None else None))
-        for begins, ends in stretches:
-            assert any(
-                (ends is None or p.starts_at <= ends) and (p.ends_at is None or p.ends_at > begins)
-                for p in premium
-            ), f"premium held from {begins} is never billed"
+        premium = [(p.starts_at, p.ends_at) for p in self.plan.billing if p.tier == "premium"]
+        pending = self.plan.pending
+        steps = ((e.at, e.source, e.target) for e in self.plan.history)
+        stretches = premium_stretches(steps, pending.effective_at if pending is not None else None)
+        unbilled = unbilled_stretch(premium, stretches)
+        assert unbilled is None, f"premium held from {unbilled} is never billed"
 
     @invariant()
     def snapshot_round_trips(self) -> None:

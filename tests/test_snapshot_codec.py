@@ -147,3 +147,22 @@ def test_v2_an_iso_week_date_is_not_an_instant_this_library_writes(written: str)
     assert (info.value.code, info.value.rule) == ("invalid_snapshot", "V2")
     assert written in info.value.message
     assert "$.pending.effective_at" in info.value.message
+
+
+def test_generated_reader_shows_its_source_in_a_traceback() -> None:
+    """A generated codec function is registered in linecache under a name of its own, so a
+    traceback through it shows the generated line that raised, and inspect finds its source."""
+    import inspect
+    import traceback
+
+    from support_flows.plan_values import BillingPeriod
+
+    reader = structure_fn(BillingPeriod)
+    assert inspect.getsource(reader).startswith("def structure(data):")
+    with pytest.raises(ValueError) as raised:  # noqa: PT011 - the frame is what is checked
+        reader({"tier": "developer"})
+    frames = traceback.extract_tb(raised.value.__traceback__)
+    generated = [f for f in frames if f.filename.startswith("<support_flows generated structure")]
+    assert generated
+    assert "BillingPeriod" in generated[-1].filename
+    assert generated[-1].line

@@ -10,12 +10,23 @@ import pendulum
 
 from support_flows.consulting_values import FINAL_STATES, OrderState, Session, UnitBalance
 from support_flows.errors import Reason, describe
+from support_flows.events import ConsultingEvent
 from support_flows.guards.common import billing_role_required, not_org_member
 from support_flows.guards.registry import Registry
 from support_flows.localtime import add_wall_months_clamped, hours_later
 from support_flows.values import Member, Organization
 
-__all__ = ["CONSULTING", "OrderFacts", "expiry_for", "state_for"]
+__all__ = ["CONSULTING", "OrderFacts", "books_whole_units", "expiry_for", "state_for", "units_for"]
+
+
+def books_whole_units(hours: int, hours_per_unit: int) -> bool:
+    """F4: whether `hours` are a whole number of units."""
+    return hours % hours_per_unit == 0
+
+
+def units_for(hours: int, hours_per_unit: int) -> int:
+    """F4: the whole units a session of `hours` books (the one place this is computed)."""
+    return hours // hours_per_unit
 
 
 class _OrderFields(NamedTuple):
@@ -125,7 +136,7 @@ def order_not_active(f: OrderFacts) -> tuple[str, str] | None:
 @CONSULTING.check(Reason.INVALID_QUANTITY, "F4")
 def invalid_quantity(f: OrderFacts) -> str | None:
     """F4: a session books whole units: its hours are a multiple of the hours per unit."""
-    if f.hours is None or f.hours % f.hours_per_unit == 0:
+    if f.hours is None or books_whole_units(f.hours, f.hours_per_unit):
         return None
     return (
         f"a session books whole units: hours must be a multiple of {f.hours_per_unit}, "
@@ -160,7 +171,7 @@ def insufficient_units(f: OrderFacts) -> str | None:
     """F4: a session books at most the units available."""
     if f.hours is None:
         return None
-    units = f.hours // f.hours_per_unit
+    units = units_for(f.hours, f.hours_per_unit)
     if units <= f.units.available:
         return None
     return (
@@ -212,7 +223,7 @@ def session_not_started(f: OrderFacts) -> str | None:
 def _after(f: OrderFacts) -> UnitBalance:
     """The balance the request leaves: what the selectors predict the action will do."""
     units = f.session_units
-    if f.request == "deliver":
+    if f.request == ConsultingEvent.DELIVER:
         return f.units.consume(units)
     return f.units.release(units, validity_ended=f.validity_ended)
 

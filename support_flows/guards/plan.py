@@ -1,15 +1,17 @@
 """Checks and selectors of the support plan (RULES.md P1-P17): one facts object in, a violation
-or None out. Also the request routing (which event a chosen tier means) and the P17 table."""
+or None out. Also how a chosen tier relates to the one in force (the chart routes on it) and the
+P17 table."""
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
-from functools import cache
 from typing import ClassVar, NamedTuple
 
 import pendulum
 
 from support_flows.errors import Reason
+from support_flows.events import PlanRequest
 from support_flows.guards.common import billing_role_required
 from support_flows.guards.registry import Registry
 from support_flows.plan_values import PendingChange
@@ -21,7 +23,8 @@ __all__ = [
     "PLAN",
     "RANK",
     "PlanFacts",
-    "route",
+    "TierRelation",
+    "relation",
 ]
 
 BASIC_CHANNELS = frozenset({Channel.CHAT, Channel.DEVELOPER_RESOURCES})
@@ -48,7 +51,7 @@ IN_FORCE = {
 }
 """The tier each state gives: a trial is developer, a cancelled plan is basic."""
 
-REQUESTS = ("change", "cancel", "revoke_pending")
+REQUESTS = PlanRequest.members
 
 
 class _PlanFields(NamedTuple):
@@ -78,22 +81,33 @@ class PlanFacts(_PlanFields):
         return None if self.actor is None else self.actor.user_id
 
 
-@cache  # a few dozen distinct requests; their answer never changes
-def route(state: PlanState, request: str, tier: Tier | None, pending: bool) -> str:
-    """The chart event a request means in `state` (P4, P8, P9, P11, P12, P15)."""
-    if request == "revoke_pending":
-        return "revoke"
-    if request == "cancel" or tier is Tier.BASIC:
-        return "cancel"
-    assert tier is not None
-    if state is PlanState.BASIC:
-        return "subscribe"
-    if state is PlanState.CANCELLED:
-        return "reactivate"
+class TierRelation(enum.StrEnum):
+    """How the tier a request chooses relates to the tier in force: what the plan chart's routes
+    name (P4, P8, P9, P11, P15)."""
+
+    ANY = "any"
+    """No tier chosen (a cancel or revoke): the relation routes do not look at."""
+    BASIC = "basic"
+    """basic chosen: a cancel (P9)."""
+    SAME = "same"
+    """the tier in force chosen again: revoking what is pending (P11)."""
+    HIGHER = "higher"
+    """a higher tier: subscribe, upgrade or reactivate (P4, P5, P8, P15)."""
+    LOWER = "lower"
+    """a lower paid tier: a downgrade (P9)."""
+
+
+def relation(state: PlanState, chosen: Tier | None) -> TierRelation:
+    """How the tier `chosen` relates to the tier `state` is in force at (the plan chart routes
+    on it)."""
+    if chosen is None:
+        return TierRelation.ANY
+    if chosen is Tier.BASIC:
+        return TierRelation.BASIC
     current = IN_FORCE[state]
-    if tier is current:
-        return "revoke"
-    return "upgrade" if RANK[tier] > RANK[current] else "downgrade"
+    if chosen is current:
+        return TierRelation.SAME
+    return TierRelation.HIGHER if RANK[chosen] > RANK[current] else TierRelation.LOWER
 
 
 PLAN = Registry("plan", "P")
@@ -123,7 +137,7 @@ def cross_org_billing(f: PlanFacts) -> str | None:
 @PLAN.check(Reason.ALREADY_ON_PLAN, "P11")
 def already_on_plan(f: PlanFacts) -> str | None:
     """P11: choosing the plan in force with nothing pending, or developer during the trial."""
-    if f.request != "change" or f.tier is None or f.tier is not IN_FORCE[f.state]:
+    if f.request != PlanRequest.CHANGE or f.tier is None or f.tier is not IN_FORCE[f.state]:
         return None
     if f.state in (PlanState.BASIC, PlanState.CANCELLED):
         return None
@@ -145,7 +159,11 @@ def nothing_to_cancel(f: PlanFacts) -> str | None:
 @PLAN.check(Reason.CHANGE_ALREADY_EFFECTIVE, "P12")
 def change_already_effective(f: PlanFacts) -> str | None:
     """P12: the last change took effect and no request came after it: too late to revoke."""
-    if f.request != "revoke_pending" or f.pending is not None or not f.last_change_applied:
+    if (
+        f.request != PlanRequest.REVOKE_PENDING
+        or f.pending is not None
+        or not f.last_change_applied
+    ):
         return None
     return (
         f"the last change of {f.org.org_id!r} has already taken effect "
@@ -156,7 +174,7 @@ def change_already_effective(f: PlanFacts) -> str | None:
 @PLAN.check(Reason.NO_PENDING_CHANGE, "P12")
 def no_pending_change(f: PlanFacts) -> str | None:
     """P12: revoking needs a pending change."""
-    if f.request != "revoke_pending" or f.pending is not None or f.last_change_applied:
+    if f.request != PlanRequest.REVOKE_PENDING or f.pending is not None or f.last_change_applied:
         return None
     return f"{f.org.org_id!r} has no pending change to revoke (it is {f.state.value})"
 

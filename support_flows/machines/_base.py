@@ -12,13 +12,30 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+import attrs
 from statemachine import State, StateChart
 from statemachine.transition_list import TransitionList
 
 from support_flows.errors import error_for
+from support_flows.events import Names
 from support_flows.guards.registry import Check, Registry, Selector
 
-__all__ = ["BaseChart", "edge", "refuse_failing_guards"]
+__all__ = ["ANY", "BaseChart", "Route", "edge", "refuse_failing_guards"]
+
+ANY = "any"
+"""A route's relation when it answers its request whatever value the request chooses."""
+
+
+@attrs.frozen
+class Route:
+    """A host request an event answers: the request (a `SupportPlan.check` action, say) and how
+    the value it chooses relates to the one in force (`ANY`: whatever it chooses). Where several
+    routes answer alike, the first whose event has an edge from the current state is taken; with
+    none, the first (the chart's refusal then explains why)."""
+
+    event: str = attrs.field(converter=str)
+    request: str = attrs.field(converter=str)
+    relation: str = attrs.field(converter=str, default=ANY)
 
 
 class BaseChart(StateChart):  # type: ignore[type-arg]
@@ -28,6 +45,24 @@ class BaseChart(StateChart):  # type: ignore[type-arg]
     catch_errors_as_events = False
     enable_self_transition_entries = False
     atomic_configuration_update = True
+
+    named_by: ClassVar[type[Names]]
+    """The class naming this chart's events (`support_flows.events`): its names and the chart's
+    events must be the same, checked when the chart is compiled."""
+
+    routes: ClassVar[tuple[Route, ...]] = ()
+    """What each host request means in each state: read by the runtime, `check()`, the replay,
+    the timeline's U2 check and the diagrams."""
+
+    route_choices: ClassVar[tuple[Any, ...]] = (None,)
+    """Every value a request may choose (None: it chooses none): the routing table is built for
+    each, at compile time, so routing a request is one lookup."""
+
+    @staticmethod
+    def route_relation(state: Any, chosen: Any) -> str:
+        """How a value a request chooses relates to the one `state` holds: the relation a
+        `Route` names (`ANY` unless the chart says otherwise)."""
+        return ANY
 
     registry: ClassVar[Registry]
     """The machine's checks and selectors; every guard and selector on an edge is one of them."""

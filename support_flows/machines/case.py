@@ -17,6 +17,7 @@ from statemachine import Event, State
 
 from support_flows.clock import Clock
 from support_flows.errors import Decision, Reason, describe, invalid
+from support_flows.events import CaseEvent
 from support_flows.guards.case import (
     CASE,
     CaseFacts,
@@ -175,6 +176,7 @@ class CaseChart(BaseChart):
     Project Support, then submit the case."""
 
     registry = CASE
+    named_by = CaseEvent
     model_class = Draft
 
     start = State(initial=True)
@@ -296,7 +298,7 @@ class CaseFlow(ObjectBase[Draft]):
             return [
                 event
                 for event in COMPILED.events
-                if (event != "choose_project" or project_id is not None)
+                if (event != CaseEvent.CHOOSE_PROJECT or project_id is not None)
                 and COMPILED.select(state, event, facts) is not None
                 and not COMPILED.decide(state, event, facts)
             ]
@@ -310,14 +312,16 @@ class CaseFlow(ObjectBase[Draft]):
 
     def choose_organization(self) -> None:
         self._call(
-            "choose_organization", {}, lambda: self._step("choose_organization", self._facts)
+            "choose_organization",
+            {},
+            lambda: self._step(CaseEvent.CHOOSE_ORGANIZATION, self._facts),
         )
 
     def open_organization_support(self) -> None:
         self._call(
             "open_organization_support",
             {},
-            lambda: self._step("open_organization_support", self._facts),
+            lambda: self._step(CaseEvent.OPEN_ORGANIZATION_SUPPORT, self._facts),
         )
 
     def choose_project(self, project_id: str) -> None:
@@ -325,11 +329,13 @@ class CaseFlow(ObjectBase[Draft]):
 
     def _choose(self, project_id: str) -> None:
         chosen = identifier(project_id, "project_id")
-        self._step("choose_project", lambda: self._facts(chosen))
+        self._step(CaseEvent.CHOOSE_PROJECT, lambda: self._facts(chosen))
 
     def open_project_support(self) -> None:
         self._call(
-            "open_project_support", {}, lambda: self._step("open_project_support", self._facts)
+            "open_project_support",
+            {},
+            lambda: self._step(CaseEvent.OPEN_PROJECT_SUPPORT, self._facts),
         )
 
     def submit(self, *, title: str, severity: Severity | str = Severity.S3) -> SupportCase:
@@ -344,7 +350,7 @@ class CaseFlow(ObjectBase[Draft]):
         named = text(title, "a case title")
         level = parse(Severity, severity, "severity")
         case = self._step(
-            "submit",
+            CaseEvent.SUBMIT,
             lambda: self._facts(
                 title=named,
                 severity=level,
@@ -378,7 +384,7 @@ def check_channel(
         return Decision((refused,))
     if which is not Channel.SUPPORT_CASE:
         return Decision()
-    return Decision(COMPILED.decide(_PROJECT_PAGE, "submit", facts))
+    return Decision(COMPILED.decide(_PROJECT_PAGE, CaseEvent.SUBMIT, facts))
 
 
 def check_case(
@@ -395,7 +401,7 @@ def check_case(
     target = _target(scope, project_id)
     where = _ORG_PAGE if target is None else _PROJECT_PAGE
     facts = CaseFacts(organization, state, actor, target)
-    return Decision(COMPILED.decide(where, "submit", facts))
+    return Decision(COMPILED.decide(where, CaseEvent.SUBMIT, facts))
 
 
 def open_case(

@@ -16,6 +16,7 @@ from statemachine import Event, State
 
 from support_flows.clock import Clock, read_clock
 from support_flows.consulting_values import OrderState, Session, SessionStatus, UnitBalance
+from support_flows.events import ConsultingEvent
 from support_flows.guards.common import billing_role_required, not_org_member
 from support_flows.guards.consulting import (
     CONSULTING,
@@ -83,6 +84,7 @@ class ConsultingChart(BaseChart):
     """new -> checkout -> purchased <-> scheduled -> consumed | expired (RULES.md F)."""
 
     registry = CONSULTING
+    named_by = ConsultingEvent
     model_class = OrderBook
     refusals_without_edge = (
         (order_not_active,),
@@ -252,7 +254,7 @@ class ConsultingOrder(ObjectBase[OrderBook]):
             actor.user_id,
             None,
             bought,
-            "start_checkout",
+            ConsultingEvent.START_CHECKOUT,
             {"actor": actor},
         )
 
@@ -290,7 +292,7 @@ class ConsultingOrder(ObjectBase[OrderBook]):
             None,
             reference,
             bought,
-            "buy_from_representative",
+            ConsultingEvent.BUY_FROM_REPRESENTATIVE,
             {"sales_reference": reference},
         )
 
@@ -474,7 +476,7 @@ class ConsultingOrder(ObjectBase[OrderBook]):
         now = self._now()
         self._expire_until(now)
         if self._book.state == OrderState.CHECKOUT:
-            self._step("confirm", now)
+            self._step(ConsultingEvent.CONFIRM, now)
 
     def schedule(self, *, start: pendulum.DateTime, hours: int, actor: Member) -> Session:
         """Book a session of whole units (F0, F4, F6); input (T1, V4, V5) is checked first."""
@@ -491,7 +493,7 @@ class ConsultingOrder(ObjectBase[OrderBook]):
         begins = instant(start, "session start")
         booked = quantity(hours, "hours")
         with self._lock:
-            self._run("schedule", actor=actor, start=begins, hours=booked)
+            self._run(ConsultingEvent.SCHEDULE, actor=actor, start=begins, hours=booked)
             return self._book.sessions[-1]
 
     def cancel_session(self, session_id: str, *, actor: Member | None = None) -> Session:
@@ -499,7 +501,7 @@ class ConsultingOrder(ObjectBase[OrderBook]):
         return self._call(
             "cancel_session",
             {"session_id": session_id, "actor": actor},
-            lambda: self._close("cancel_session", session_id, actor),
+            lambda: self._close(ConsultingEvent.CANCEL_SESSION, session_id, actor),
         )
 
     def deliver(self, session_id: str, *, actor: Member | None = None) -> Session:
@@ -507,7 +509,7 @@ class ConsultingOrder(ObjectBase[OrderBook]):
         return self._call(
             "deliver",
             {"session_id": session_id, "actor": actor},
-            lambda: self._close("deliver", session_id, actor),
+            lambda: self._close(ConsultingEvent.DELIVER, session_id, actor),
         )
 
     # -- internals ----------------------------------------------------------------------------
@@ -552,7 +554,9 @@ class ConsultingOrder(ObjectBase[OrderBook]):
         if not book.expiry_due(now):
             return ()
         assert book.expires_at is not None
-        self._engine.run(book, "expire", self._facts("expire", book.expires_at))
+        self._engine.run(
+            book, ConsultingEvent.EXPIRE, self._facts(ConsultingEvent.EXPIRE, book.expires_at)
+        )
         return (book.history[-1],)
 
     def _step(self, request: str, now: pendulum.DateTime, **more: Any) -> None:

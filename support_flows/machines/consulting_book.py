@@ -15,7 +15,7 @@ import attrs
 import pendulum
 
 from support_flows.consulting_values import OrderState, Session, SessionStatus, UnitBalance
-from support_flows.guards.consulting import OrderFacts, expiry_for
+from support_flows.guards.consulting import OrderFacts, expiry_for, units_for
 from support_flows.machines.consulting_records import (
     KIND,
     SNAPSHOT_VERSION,
@@ -186,7 +186,7 @@ class OrderBook:
         assert facts.start is not None
         assert facts.hours is not None
         assert facts.actor_id is not None
-        units = facts.hours // self.terms.hours_per_unit
+        units = units_for(facts.hours, self.terms.hours_per_unit)
         session = Session(
             session_id=f"s-{len(self.sessions) + 1}",
             start=facts.start,

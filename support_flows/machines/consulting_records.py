@@ -13,7 +13,7 @@ import pendulum
 
 from support_flows.consulting_values import OrderState, Session, SessionStatus, UnitBalance
 from support_flows.errors import describe
-from support_flows.guards.consulting import expiry_for, state_for
+from support_flows.guards.consulting import books_whole_units, expiry_for, state_for, units_for
 from support_flows.inputs import QUANTITY_BOUNDS, is_email, is_identifier
 from support_flows.records import Record
 from support_flows.snapshots import whose
@@ -222,7 +222,10 @@ def _sessions(r: OrderSnapshot) -> str | None:
 
 
 def _session(r: OrderSnapshot, s: Session) -> str | None:
-    if s.units < 1 or s.units * r.hours_per_unit != s.hours or s.hours > 10_000:
+    whole = books_whole_units(s.hours, r.hours_per_unit)
+    if s.units < 1 or not whole or units_for(s.hours, r.hours_per_unit) != s.units:
+        return "does not book a positive whole number of units for its hours"
+    if s.hours > 10_000:
         return "does not book a positive whole number of units for its hours"
     if r.purchased_at is None or s.booked_at < r.purchased_at or s.start <= s.booked_at:
         return "was not booked after the purchase, to start after its booking"

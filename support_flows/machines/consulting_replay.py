@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from support_flows.consulting_values import UnitBalance
 from support_flows.errors import SupportFlowsError, describe
+from support_flows.events import ConsultingEvent
 from support_flows.guards.consulting import OrderFacts
 from support_flows.inputs import is_identifier
 from support_flows.machines.consulting_book import OrderBook, OrderTerms
@@ -26,6 +27,12 @@ if TYPE_CHECKING:
     import pendulum
 
 __all__ = ["derive"]
+
+_CLOSINGS = {
+    OrderAction.CANCEL_SESSION: ConsultingEvent.CANCEL_SESSION,
+    OrderAction.DELIVER: ConsultingEvent.DELIVER,
+}
+"""The event a recorded closing of a session was (the expiry is the clock's, replayed apart)."""
 
 
 @cache
@@ -97,18 +104,25 @@ def _request(
         requester = book.terms.requested_by  # the console order's buyer opened it (F1)
         if requester is None:
             return "", {"problem": "opens a console checkout for an order no one requested"}
-        return "start_checkout", {"actor": _member(requester, book.terms.buyer_email)}
+        return ConsultingEvent.START_CHECKOUT, {"actor": _member(requester, book.terms.buyer_email)}
     if action is OrderAction.PURCHASE:
         if book.state == "new":
-            return "buy_from_representative", {"sales_reference": book.terms.sales_reference}
-        return "confirm", {}
+            return ConsultingEvent.BUY_FROM_REPRESENTATIVE, {
+                "sales_reference": book.terms.sales_reference
+            }
+        return ConsultingEvent.CONFIRM, {}
     if action is OrderAction.SCHEDULE:
         session = sessions.get(event.session_id or "")
         if session is None or actor is None:
             return "", {"problem": "books a session the record does not hold, or names no one"}
-        return "schedule", {"actor": actor, "start": session.start, "hours": session.hours}
+        return ConsultingEvent.SCHEDULE, {
+            "actor": actor,
+            "start": session.start,
+            "hours": session.hours,
+        }
     named = event.session_id
-    return action.value, {"actor": actor, "session_id": named, "session": book.session(named)}
+    closing = _CLOSINGS[action]
+    return closing, {"actor": actor, "session_id": named, "session": book.session(named)}
 
 
 def _facts(
@@ -134,7 +148,8 @@ def _expire_until(
     """F6/T7: the expiry, at its instant, once `now` has reached it."""
     if book.expiry_due(now):
         assert book.expires_at is not None
-        engine.run(book, "expire", _facts(book, org, "expire", book.expires_at))
+        expire = ConsultingEvent.EXPIRE
+        engine.run(book, expire, _facts(book, org, expire, book.expires_at))
         book.commit()
 
 

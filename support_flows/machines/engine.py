@@ -1,25 +1,43 @@
 """Charts compiled once per class into a table, and the two engines that run it.
 
 `compile_chart(Chart)` reads the chart's python-statemachine declaration (states, events, and for
-each edge its selectors, guards and actions) into a table (state, event) -> edges, checking at
-import time that every guard and selector is registered, every action exists on the model, and
-nothing is declared that the table would not run. `TableEngine` runs that table on a model, with
+each edge its selectors, guards and actions) into a table (state, event) -> edges, and the
+plan's requests into a routing table, checking at import time (`chart_checks`) that every guard
+and selector is registered, every action exists on the model, and nothing is declared that the
+table would not run. `TableEngine` runs that table on a model, with
 no chart instance; `StatechartEngine` runs the same declaration through python-statemachine's own
 engine, for the differential tests and the verifier.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 import attrs
 from statemachine.exceptions import TransitionNotAllowed
 
-from support_flows.errors import Reason, SupportFlowsError, Violation, describe, error_for, invalid
+from support_flows.errors import (
+    Reason,
+    SupportFlowsError,
+    Violation,
+    describe,
+    error_for,
+    invalid,
+)
 from support_flows.guards.registry import Body, Check, Selector, answer
-from support_flows.machines._base import BaseChart, refuse_failing_guards
+from support_flows.machines._base import ANY, BaseChart, Route
+from support_flows.machines.chart_checks import (
+    check_actions,
+    check_conventions,
+    check_declared_with_edge,
+    check_event_names,
+    check_refusals,
+    check_registered,
+    check_routes,
+    check_state_callbacks,
+    check_step_callbacks,
+)
 
 __all__ = [
     "Compiled",
@@ -31,8 +49,6 @@ __all__ = [
     "compile_chart",
     "engine_for",
 ]
-
-_CONVENTION = re.compile(r"^(on|before|after|enter|exit|on_enter|on_exit)_")
 
 
 def action(rule: str, policy: str = "") -> Callable[[Callable[..., None]], Callable[..., None]]:
@@ -85,6 +101,24 @@ class Compiled:
     edges: tuple[Edge, ...]
     table: Mapping[tuple[str, str], tuple[Edge, ...]]
     refusals_without_edge: tuple[tuple[Check, ...], ...]
+    routes: tuple[Route, ...] = ()
+    """What each host request means, as the chart declares it (`BaseChart.routes`)."""
+    routing: Mapping[tuple[str, str, Any], str] = attrs.field(factory=dict, repr=False)
+    """(state, request, chosen value) -> event, built from `routes` for every state and every
+    value of `route_choices`."""
+
+    def route(self, state: str, request: str, chosen: Any = None) -> str:
+        """The event a host's `request` choosing `chosen` (None: nothing) means in `state`, as
+        the chart's routes say."""
+        found = self.routing.get((state, request, chosen))
+        if found is None:
+            raise invalid(
+                Reason.INVALID_VALUE,
+                "V1",
+                f"{self.chart.__name__} routes no {describe(request)} request choosing "
+                f"{describe(chosen)} from {describe(state)}",
+            )
+        return found
 
     def select(self, state: str, event: str, facts: Any) -> Edge | None:
         """The edge `event` takes from `state` with these facts: the first whose selectors hold."""
@@ -125,81 +159,92 @@ class Compiled:
         ]
 
 
-def _declared(specs: Any) -> list[Any]:
-    """The callbacks written in the declaration (not python-statemachine's naming conventions)."""
-    return [s for s in specs if not s.is_convention]
-
-
 def _value(state: Any) -> str:
     return str(state.value)
 
 
-def compile_chart(chart: type[BaseChart]) -> Compiled:
-    """Compile `chart`, refusing at import time anything the table could not run faithfully."""
-    cached = _COMPILED.get(chart)
-    if cached is not None:
-        return cached
+def _edges(chart: type[BaseChart]) -> list[Edge]:
+    """Every edge of the declaration, each checked, in declaration order."""
     registry = chart.registry
-    model = chart.model_class
-    for owner in (chart, model):
-        stray = [n for n in vars(owner) if _CONVENTION.match(n) or n.endswith("_transition")]
-        if stray:
-            raise TypeError(f"{owner.__name__} defines convention callbacks {stray}; name actions")
     edges: list[Edge] = []
     for state in chart.states:
-        if _declared(state.enter) or _declared(state.exit):
-            raise TypeError(f"{chart.__name__}.{state.id} has enter/exit callbacks")
+        check_state_callbacks(chart, state)
         for transition in state.transitions:
-            validators = [s.func for s in transition.validators]
-            if validators != [refuse_failing_guards]:
-                raise TypeError(f"{transition} was not declared with edge()")
-            if _declared(transition.before) or _declared(transition.after):
-                raise TypeError(f"{transition} has before/after callbacks; use actions")
+            check_declared_with_edge(chart, transition)
+            check_step_callbacks(chart, transition)
             selectors = tuple(s.func for s in transition.cond if s.expected_value is True)
             guards = tuple(s.func for s in transition.cond if s.expected_value is False)
-            for func in (*selectors, *guards):
-                if not registry.knows(func):
-                    raise TypeError(
-                        f"{transition}: {func!r} is not in the {registry.machine} registry"
-                    )
-            for guard in guards:
-                if guard.__name__ not in registry.checks:
-                    raise TypeError(f"{transition}: {guard.__name__} is a selector, not a check")
+            check_registered(chart, transition, selectors, guards)
             actions = tuple(str(s.func) for s in transition.on if not s.is_convention)
-            for name in actions:
-                if not callable(getattr(model, name, None)):
-                    raise TypeError(f"{transition}: {model.__name__} has no action {name!r}")
+            check_actions(chart, transition, actions)
             assert transition.target is not None
+            calls = tuple(registry.unwrapped(g) for g in guards)
+            target, internal = _value(transition.target), bool(transition.internal)
             for event in transition.events:
                 edges.append(
                     Edge(
                         str(event),
                         _value(state),
-                        _value(transition.target),
-                        bool(transition.internal),
+                        target,
+                        internal,
                         selectors,
                         guards,
                         actions,
-                        tuple(registry.unwrapped(g) for g in guards),
+                        calls,
                     )
                 )
-    for check in (c for group in chart.refusals_without_edge for c in group):
-        if registry.checks.get(check.__name__) is not check:
-            raise TypeError(f"{chart.__name__}: {check.__name__} is not a registered check")
+    return edges
+
+
+def _routing(
+    chart: type[BaseChart], table: Mapping[tuple[str, str], Any]
+) -> dict[tuple[str, str, Any], str]:
+    """(state, request, chosen value) -> the event it takes: of the routes answering that
+    request with the value's relation (else with `ANY`), the first whose event has an edge from
+    the state, else the first (its refusal explains why)."""
+    answering: dict[tuple[str, str], list[str]] = {}
+    for route in chart.routes:
+        answering.setdefault((route.request, route.relation), []).append(route.event)
+    routing = {}
+    for state in chart.states:
+        for request in dict.fromkeys(route.request for route in chart.routes):
+            for chosen in chart.route_choices:
+                relation = str(chart.route_relation(state.value, chosen))
+                candidates = answering.get((request, relation)) or answering.get((request, ANY))
+                if candidates:
+                    leaving = [e for e in candidates if (_value(state), e) in table]
+                    routing[(_value(state), request, chosen)] = (leaving or candidates)[0]
+    return routing
+
+
+def compile_chart(chart: type[BaseChart]) -> Compiled:
+    """Compile `chart`, refusing at import time anything the table could not run faithfully
+    (`InvalidChart`, naming the chart, the edge and what to declare instead)."""
+    cached = _COMPILED.get(chart)
+    if cached is not None:
+        return cached
+    check_conventions(chart)
+    edges = _edges(chart)
+    check_refusals(chart)
+    events = tuple(dict.fromkeys(e.event for e in edges))
+    check_event_names(chart, events)
+    check_routes(chart, events)
     table: dict[tuple[str, str], list[Edge]] = {}
     for e in edges:
         table.setdefault((e.source, e.event), []).append(e)
-    initial = [s for s in chart.states if s.initial]
+    states = tuple(_value(s) for s in chart.states)
     compiled = Compiled(
         chart=chart,
-        states=tuple(_value(s) for s in chart.states),
-        initial=_value(initial[0]),
+        states=states,
+        initial=next(_value(s) for s in chart.states if s.initial),
         finals=frozenset(_value(s) for s in chart.states if s.final),
-        events=tuple(dict.fromkeys(e.event for e in edges)),
+        events=events,
         event_names={str(e.id): str(e.name) for e in chart.events},  # type: ignore[attr-defined]
         edges=tuple(edges),
         table={key: tuple(found) for key, found in table.items()},
         refusals_without_edge=tuple(chart.refusals_without_edge),
+        routes=tuple(chart.routes),
+        routing=_routing(chart, table),
     )
     _COMPILED[chart] = compiled
     return compiled

@@ -9,12 +9,14 @@ from statemachine import Event, State
 
 from support_flows.clock import Clock
 from support_flows.errors import Decision, Reason, describe, invalid
+from support_flows.events import PlanEvent, PlanRequest
 from support_flows.guards.common import billing_role_required
 from support_flows.guards.plan import (
     ENTITLEMENTS,
     PLAN,
     REQUESTS,
     PlanFacts,
+    TierRelation,
     already_on_plan,
     cancel_due,
     change_already_effective,
@@ -25,10 +27,10 @@ from support_flows.guards.plan import (
     downgrade_due,
     no_pending_change,
     nothing_to_cancel,
-    route,
+    relation,
 )
 from support_flows.inputs import choice, flag, has_method, of_type
-from support_flows.machines._base import BaseChart, edge
+from support_flows.machines._base import BaseChart, Route, edge
 from support_flows.machines.base_object import HELD, Held, ObjectBase
 from support_flows.machines.engine import Engine, compile_chart, engine_for
 from support_flows.machines.plan_book import PlanBook
@@ -48,6 +50,7 @@ class PlanChart(BaseChart):
 
     registry = PLAN
     model_class = PlanBook
+    named_by = PlanEvent
     refusals_without_edge = (
         (
             billing_role_required,
@@ -111,6 +114,21 @@ class PlanChart(BaseChart):
         | edge(cancelled, premium, when=[chose_premium], unless=PURCHASE, on="reactivate_plan"),
         name="Reactivate",
     )
+
+    # What each request of SupportPlan.change / cancel / revoke_pending means (P4, P8, P9,
+    # P11-P13, P15): where several answer alike, the one with an edge from the state is taken.
+    routes = (
+        Route(PlanEvent.REVOKE, PlanRequest.REVOKE_PENDING),
+        Route(PlanEvent.CANCEL, PlanRequest.CANCEL),
+        Route(PlanEvent.CANCEL, PlanRequest.CHANGE, TierRelation.BASIC),
+        Route(PlanEvent.REVOKE, PlanRequest.CHANGE, TierRelation.SAME),
+        Route(PlanEvent.UPGRADE, PlanRequest.CHANGE, TierRelation.HIGHER),
+        Route(PlanEvent.SUBSCRIBE, PlanRequest.CHANGE, TierRelation.HIGHER),
+        Route(PlanEvent.REACTIVATE, PlanRequest.CHANGE, TierRelation.HIGHER),
+        Route(PlanEvent.DOWNGRADE, PlanRequest.CHANGE, TierRelation.LOWER),
+    )
+    route_choices = (None, *Tier)
+    route_relation = staticmethod(relation)
 
 
 COMPILED = compile_chart(PlanChart)
@@ -201,19 +219,25 @@ class SupportPlan(ObjectBase[PlanBook]):
     def change(self, tier: Tier | str, actor: Member) -> HistoryEntry:
         """Subscribe, upgrade, downgrade, reactivate, or revoke by re-choosing; "basic" cancels."""
         if self._heard is None:  # nobody listens ("one event on a live plan")
-            return self._act("change", actor, tier)
+            return self._act(PlanRequest.CHANGE, actor, tier)
         return self._call(
-            "change", {"tier": tier, "actor": actor}, lambda: self._act("change", actor, tier)
+            "change",
+            {"tier": tier, "actor": actor},
+            lambda: self._act(PlanRequest.CHANGE, actor, tier),
         )
 
     def cancel(self, actor: Member) -> HistoryEntry:
         """Cancel: at once during the trial (P7), otherwise at the next month's start (P9)."""
-        return self._call("cancel", {"actor": actor}, lambda: self._act("cancel", actor, None))
+        return self._call(
+            "cancel", {"actor": actor}, lambda: self._act(PlanRequest.CANCEL, actor, None)
+        )
 
     def revoke_pending(self, actor: Member) -> HistoryEntry:
         """Drop the pending downgrade or cancel before it takes effect (P12)."""
         return self._call(
-            "revoke_pending", {"actor": actor}, lambda: self._act("revoke_pending", actor, None)
+            "revoke_pending",
+            {"actor": actor},
+            lambda: self._act(PlanRequest.REVOKE_PENDING, actor, None),
         )
 
     def apply_due(self) -> tuple[HistoryEntry, ...]:
@@ -289,17 +313,17 @@ class SupportPlan(ObjectBase[PlanBook]):
             )
         of_type(actor, Member, "actor")
         chosen: Tier | None
-        if action == "change":
+        if action == PlanRequest.CHANGE:
             chosen = parse(Tier, tier, "tier")
         else:
-            chosen = Tier.BASIC if action == "cancel" else None
+            chosen = Tier.BASIC if action == PlanRequest.CANCEL else None
         now = self._now()
         self._observe(now)
         book = self._book
         facts = PlanFacts(
             self.org, actor, action, chosen, book.state, book.pending, book.last_change_applied, now
         )
-        return facts, route(book.state, action, chosen, book.pending is not None)
+        return facts, COMPILED.route(book.state, action, chosen)
 
     def _act(self, action: str, actor: Member, tier: Tier | str | None) -> HistoryEntry:
         with self._lock:

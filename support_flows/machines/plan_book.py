@@ -7,6 +7,7 @@ from typing import Any
 
 import pendulum
 
+from support_flows.events import PlanEvent
 from support_flows.guards.plan import IN_FORCE, PlanFacts
 from support_flows.localtime import add_wall_days, next_month_start
 from support_flows.machines.engine import action
@@ -24,6 +25,9 @@ __all__ = ["RETROACTIVE_DAYS", "TRIAL_DAYS", "PlanBook"]
 
 TRIAL_DAYS = 30
 RETROACTIVE_DAYS = 90
+
+_SCHEDULING = frozenset({PlanEvent.DOWNGRADE, PlanEvent.CANCEL})
+"""The requests that leave a change pending (P9, P10): their entries record its instant."""
 
 
 _FIELDS = (
@@ -50,7 +54,7 @@ class PlanBook:
     record was restored without its history (only what happened since is held).
     """
 
-    __slots__ = ("_after_pending", "history", "history_complete", "timezone", *_FIELDS)
+    __slots__ = ("history", "history_complete", "timezone", *_FIELDS)
     # The state a chart target names: a dict lookup (calling an enum class is slow).
     state_of = staticmethod(PlanState._value2member_map_.__getitem__)
 
@@ -80,7 +84,6 @@ class PlanBook:
         self.trial_started_at = trial_started_at
         self.recorded_at = recorded_at
         self.history_complete = True
-        self._after_pending: tuple[Any, ...] = ()
 
     def save(self) -> tuple[Any, ...]:
         """What `restore` needs to undo a step that failed half-way."""
@@ -99,9 +102,9 @@ class PlanBook:
         """When the clock next applies something, and which event: the trial's end or the
         pending change coming due."""
         if self.trial is not None:
-            return (self.trial.ends_at, "end_trial")
+            return (self.trial.ends_at, PlanEvent.END_TRIAL)
         if self.pending is not None:
-            return (self.pending.effective_at, "apply_pending")
+            return (self.pending.effective_at, PlanEvent.APPLY_PENDING)
         return None
 
     def timeline(self) -> tuple[BillingPeriod, ...]:
@@ -114,23 +117,12 @@ class PlanBook:
         return periods
 
     def billed_after_pending(self, periods: tuple[BillingPeriod, ...], tier: Tier) -> Periods:
-        """`periods` once the pending change ends `tier` (P9, P21), remembered for the values it
-        was computed from: the timeline a restore checks (P21) is the one the change applies."""
+        """`periods` once the pending change ends `tier` (P9, P21): the timeline a restore checks
+        (P21) and the one the change applies are the same function's answer."""
         pending, since = self.pending, self.since
         assert pending is not None
         assert since is not None
-        memo = self._after_pending
-        if (
-            memo
-            and memo[0] is periods
-            and memo[1] is pending
-            and memo[2] is tier
-            and memo[3] is since
-        ):
-            return memo[4]  # type: ignore[no-any-return]
-        billed = after_pending(periods, pending, tier, since)
-        self._after_pending = (periods, pending, tier, since, billed)
-        return billed
+        return after_pending(periods, pending, tier, since)
 
     # Actions, run by the chart's edges.
 
@@ -231,12 +223,12 @@ class PlanBook:
     ) -> HistoryEntry:
         """Append what just happened to the history (P10: every request is kept)."""
         scheduled = None
-        if self.pending is not None and event in ("downgrade", "cancel"):
+        if self.pending is not None and event in _SCHEDULING:
             scheduled = self.pending.effective_at
         entry = HistoryEntry(now, event, source, self.state, actor_id, tier, scheduled)
         self.history.append(entry)
         self.recorded_at = now
-        self.last_change_applied = event == "apply_pending" or (
+        self.last_change_applied = event == PlanEvent.APPLY_PENDING or (
             self.last_change_applied and actor_id is None
         )
         return entry

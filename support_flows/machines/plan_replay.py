@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 import attrs
 
 from support_flows.errors import SupportFlowsError, describe
-from support_flows.guards.plan import PlanFacts, route
+from support_flows.events import PlanEvent, PlanRequest
+from support_flows.guards.plan import PlanFacts
 from support_flows.inputs import is_identifier
 from support_flows.machines.engine import TableEngine
 from support_flows.machines.plan_book import PlanBook
@@ -27,15 +28,19 @@ if TYPE_CHECKING:
 
 __all__ = ["derive"]
 
-# The request each recorded event is, given the tier it records: (action, tier chosen).
-_CHANGES = frozenset({"subscribe", "upgrade", "downgrade", "reactivate"})
-
 
 @cache
 def _chart() -> tuple[Compiled, TableEngine]:
     from support_flows.machines.plan import COMPILED  # the chart's module restores through here
 
     return COMPILED, TableEngine(COMPILED)
+
+
+@cache
+def _changes() -> frozenset[str]:
+    """The events the chart routes a change of tier to."""
+    routes = _chart()[0].routes
+    return frozenset(r.event for r in routes if r.request == PlanRequest.CHANGE)
 
 
 @lru_cache(maxsize=256)
@@ -46,13 +51,15 @@ def _requester(user_id: str) -> Member:
 
 
 def _request(entry: HistoryEntry) -> tuple[str, Tier] | tuple[str, None] | None:
-    """The request (action, chosen tier) a recorded request entry was, or None if none is."""
-    if entry.event in _CHANGES and entry.tier is not None:
-        return ("change", entry.tier)
-    if entry.event == "cancel":
-        return ("cancel", Tier.BASIC)
-    if entry.event == "revoke":
-        return ("revoke_pending", None) if entry.tier is None else ("change", entry.tier)
+    """The request (action, chosen tier) a recorded request entry was, or None if none is: with
+    a tier, a change (what the chart routes the entry's event from); a cancel records basic (P9);
+    a revoke without a tier was revoke_pending (P12)."""
+    if entry.event == PlanEvent.CANCEL:
+        return (PlanRequest.CANCEL, Tier.BASIC)
+    if entry.tier is not None and entry.event in _changes():
+        return (PlanRequest.CHANGE, entry.tier)
+    if entry.event == PlanEvent.REVOKE and entry.tier is None:
+        return (PlanRequest.REVOKE_PENDING, None)
     return None
 
 
@@ -94,7 +101,7 @@ def derive(history: Sequence[HistoryEntry], org: Organization) -> PlanBook | str
                 book.last_change_applied,
                 entry.at,
             )
-            event = route(source, action, tier, book.pending is not None)
+            event = compiled.route(source, action, tier)
             engine.run(book, event, facts)
             book.record(event, source, entry.at, entry.requested_by, tier)
         except SupportFlowsError as error:

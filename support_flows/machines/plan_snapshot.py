@@ -28,6 +28,7 @@ from support_flows.localtime import (
     next_month_start,
 )
 from support_flows.machines.plan_book import RETROACTIVE_DAYS, TRIAL_DAYS, PlanBook
+from support_flows.machines.plan_invariants import boundary_allowed
 from support_flows.machines.plan_replay import derive
 from support_flows.plan_values import BillingPeriod, EndedPlan, HistoryEntry, PendingChange, Trial
 from support_flows.snapshot_codec import writer_fn
@@ -299,6 +300,7 @@ def _pending(r: PlanSnapshot, tz: str) -> str | None:
 def _periods(r: PlanSnapshot, tz: str) -> str | None:
     periods = r.periods
     last_n = len(periods) - 1
+    exceptions = _Exceptions(r, tz)
     previous_end: pendulum.DateTime | None = None
     for n, p in enumerate(periods):
         starts, ends = p.starts_at, p.ends_at
@@ -312,9 +314,9 @@ def _periods(r: PlanSnapshot, tz: str) -> str | None:
             problem = "overlaps or comes before the period preceding it"
         elif n and previous_end != starts and r.last_plan is None:
             problem = "leaves a gap after the period preceding it, but no plan ever ended (P9)"
-        elif not _allowed(starts, r, tz):
+        elif not boundary_allowed(starts, tz, exceptions):
             problem = _off_month(starts)
-        elif ends is not None and not _allowed(ends, r, tz):
+        elif ends is not None and not boundary_allowed(ends, tz, exceptions):
             problem = _off_month(ends)
         else:
             previous_end = ends
@@ -431,14 +433,22 @@ def _first_trial_end(r: PlanSnapshot, tz: str) -> pendulum.DateTime | None:
     return add_wall_days(started, TRIAL_DAYS, tz)
 
 
-def _allowed(boundary: pendulum.DateTime, r: PlanSnapshot, tz: str) -> bool:
-    """P20's exceptions: a month start, a retroactive or catch-up start, or the one trial's end."""
-    if is_month_start(boundary, tz) or any(
-        p.retroactive and p.starts_at == boundary for p in r.periods
-    ):
-        return True
-    started = r.trial_started_at
-    return started is not None and boundary == add_wall_days(started, TRIAL_DAYS, tz)
+class _Exceptions:
+    """P20's exceptions to month starts in a record: its retroactive and catch-up starts, and
+    the end of the trial it began (the boundary P6 and P8 may set), worked out only for a
+    boundary that is not a month start."""
+
+    __slots__ = ("r", "tz")
+
+    def __init__(self, r: PlanSnapshot, tz: str) -> None:
+        self.r = r
+        self.tz = tz
+
+    def __contains__(self, boundary: object) -> bool:
+        if any(p.retroactive and p.starts_at == boundary for p in self.r.periods):
+            return True
+        started = self.r.trial_started_at
+        return started is not None and boundary == add_wall_days(started, TRIAL_DAYS, self.tz)
 
 
 def _off_month(boundary: pendulum.DateTime) -> str:
