@@ -33,7 +33,7 @@ INDEPENDENT |= {"verify_reference_consulting.py"}
 
 def _literals(path: Path) -> list[tuple[int, str]]:
     """(line, text) of every event name spelled as a string outside a record vocabulary (an
-    enum class such as `OrderAction`, whose values a snapshot stores)."""
+    enum class such as `OrderAction`, whose values a snapshot stores) and a public call's name."""
     tree = ast.parse(path.read_text())
     vocabulary = {
         id(node)
@@ -42,10 +42,22 @@ def _literals(path: Path) -> list[tuple[int, str]]:
         and any(isinstance(b, ast.Attribute) and b.attr == "StrEnum" for b in cls.bases)
         for node in ast.walk(cls)
     }
+    # A public call's own name, as listeners are told it (`self._call("confirm", ...)`), names
+    # the method, not the chart's event.
+    call_names = {
+        id(node.args[0])
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "_call"
+        and node.args
+    }
     return [
         (node.lineno, node.value)
         for node in ast.walk(tree)
-        if isinstance(node, ast.Constant) and node.value in EVENTS and id(node) not in vocabulary
+        if isinstance(node, ast.Constant)
+        and node.value in EVENTS
+        and id(node) not in vocabulary | call_names
     ]
 
 
