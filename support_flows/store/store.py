@@ -477,13 +477,6 @@ class Store:
     ) -> Outcome:
         """Open a console order (F1) and store it; the result is the order's view (with its
         `order_id`). With an idempotency key, a repeated "buy" opens one order (S2)."""
-        params = {
-            "units": param(units),
-            "hours_per_unit": param(hours_per_unit),
-            "validity_months": param(validity_months),
-            "order_id": param(order_id),
-            "actor": param(actor),
-        }
         raw = {
             "units": units,
             "hours_per_unit": hours_per_unit,
@@ -493,7 +486,6 @@ class Store:
         return self._create(
             org,
             "start_checkout",
-            params,
             raw,
             actor,
             clock,
@@ -527,14 +519,6 @@ class Store:
     ) -> Outcome:
         """Store an order placed by a representative (F1): purchased at once, its confirmation
         email queued in the same transaction (S3)."""
-        params = {
-            "units": param(units),
-            "sales_reference": param(sales_reference),
-            "email": param(email),
-            "hours_per_unit": param(hours_per_unit),
-            "validity_months": param(validity_months),
-            "order_id": param(order_id),
-        }
         raw = {
             "units": units,
             "sales_reference": sales_reference,
@@ -546,7 +530,6 @@ class Store:
         return self._create(
             org,
             "from_representative",
-            params,
             raw,
             None,
             clock,
@@ -569,7 +552,6 @@ class Store:
         self,
         org: Organization,
         request: str,
-        params: dict[str, Any],
         raw: Mapping[str, object],
         actor: object,
         clock: Clock,
@@ -577,6 +559,11 @@ class Store:
         outbox: Outbox | None,
         build: Callable[[Mailbag], ConsultingOrder],
     ) -> Outcome:
+        """Open an order with `build`; `raw` holds the request's values, and the console buyer
+        `actor` (None for a representative's order) is recorded with them."""
+        params = {name: param(value) for name, value in raw.items()}
+        if actor is not None:
+            params["actor"] = param(actor)
         org = self._org(None, org)
         if outbox is not None:
             has_method(outbox, "send", "outbox")
