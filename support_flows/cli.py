@@ -365,7 +365,7 @@ def timeline(
 # Commands other modules add -------------------------------------------------------------------
 
 OPTIONAL_COMMANDS = (
-    ("support_flows.verify_cli", "verify"),
+    ("support_flows.verify.cli", "verify"),
     ("support_flows.store.cli", "rollover"),
     ("support_flows.store.cli", "outbox"),
 )
