@@ -13,8 +13,8 @@ from typing import Any
 
 import attrs
 
-from support_flows.diagram_graph import CHARTS, compiled, graph_of
 from support_flows.diagrams import standalone_svg, to_dot, to_mermaid
+from support_flows.diagrams.graph import CHARTS, compiled, graph_of
 from support_flows.review_html import page, shortfalls
 from support_flows.review_scenarios import PLAN_STORIES, order_example, plan_example
 

@@ -9,7 +9,7 @@ from html import escape
 from typing import Any
 
 from support_flows import __name__ as _package
-from support_flows.diagram_graph import Graph, Transition
+from support_flows.diagrams.graph import Graph, Transition
 from support_flows.errors import Reason
 from support_flows.guards.plan import ENTITLEMENTS
 from support_flows.review_picture import draw

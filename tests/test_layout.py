@@ -118,3 +118,10 @@ def test_no_module_name_built_from_a_string() -> None:
         for line in _built_names(path)
     ]
     assert found == []
+
+
+def test_diagrams_read_charts_by_name() -> None:
+    """diagrams/ imports the charts by name and nothing from the review pack, verifier or store."""
+    assert _offending(("diagrams",), ("review", "verify", "store")) == []
+    for path in (PACKAGE / "diagrams").glob("*.py"):
+        assert "import_module" not in path.read_text(encoding="utf-8"), _name(path)

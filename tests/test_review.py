@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from support_flows import review
-from support_flows.diagram_graph import compiled
 from support_flows.diagrams import render
+from support_flows.diagrams.graph import compiled
 from support_flows.review_scenarios import PLAN_STORIES
 from support_flows.rules import RULES
 from support_flows.timeline import run_plan
