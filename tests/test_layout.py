@@ -125,3 +125,25 @@ def test_diagrams_read_charts_by_name() -> None:
     assert _offending(("diagrams",), ("review", "verify", "store")) == []
     for path in (PACKAGE / "diagrams").glob("*.py"):
         assert "import_module" not in path.read_text(encoding="utf-8"), _name(path)
+
+
+def test_modules_are_imported_by_name() -> None:
+    """Outside the user-named loaders no module of support_flows calls importlib at all."""
+    found = [
+        _name(path)
+        for path in _modules()
+        if _name(path) not in USER_NAMED_LOADERS
+        and "import_module" in path.read_text(encoding="utf-8")
+    ]
+    assert found == []
+
+
+def test_review_pack_is_a_package() -> None:
+    """review/ holds the page, pictures and scenarios; it imports no store."""
+    assert {p.name for p in (PACKAGE / "review").glob("*.py")} >= {
+        "__init__.py",
+        "html.py",
+        "picture.py",
+        "scenarios.py",
+    }
+    assert _offending(("review",), ("store",)) == []

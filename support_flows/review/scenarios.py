@@ -20,7 +20,7 @@ from support_flows.localtime import parse_instant
 from support_flows.machines.consulting import ConsultingOrder, OrderEvent
 from support_flows.outbox import InMemoryOutbox
 from support_flows.plan_values import BillingPeriod
-from support_flows.review_picture import Bar, Guide, Lane, Mark, Picture
+from support_flows.review.picture import Bar, Guide, Lane, Mark, Picture
 from support_flows.timeline import (
     PlanTimeline,
     entry_text,
