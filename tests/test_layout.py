@@ -147,3 +147,17 @@ def test_review_pack_is_a_package() -> None:
         "scenarios.py",
     }
     assert _offending(("review",), ("store",)) == []
+
+
+def test_values_sit_below_guards_and_machines() -> None:
+    """values/ imports only errors, inputs, localtime, records and itself: no guard or machine."""
+    allowed = ("errors", "inputs", "localtime", "records", "values")
+    found = [
+        f"{_name(path)}: {module}"
+        for path in sorted((PACKAGE / "values").glob("*.py"))
+        for module in _imports(path)
+        if _within(module, ("support_flows",))
+        and module != "support_flows"
+        and not _within(module, tuple(f"support_flows.{a}" for a in allowed))
+    ]
+    assert found == []

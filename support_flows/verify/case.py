@@ -14,10 +14,10 @@ import attrs
 import pendulum
 
 from support_flows.errors import Reason
-from support_flows.events import CaseEvent
 from support_flows.machines.base_object import Memento
 from support_flows.machines.case import COMPILED, CaseFlow, check_case, check_channel, open_case
 from support_flows.values import Organization, Project
+from support_flows.values.events import CaseEvent
 from support_flows.verify.common import (
     Actor,
     HostClock,

@@ -13,12 +13,12 @@ from typing import Any
 import attrs
 import pendulum
 
-from support_flows.events import ConsultingEvent
 from support_flows.localtime import instant
 from support_flows.machines.base_object import Memento
 from support_flows.machines.consulting import COMPILED, ConsultingOrder
 from support_flows.outbox import InMemoryOutbox
 from support_flows.values import Organization, Project
+from support_flows.values.events import ConsultingEvent
 from support_flows.verify.common import (
     ACTORS,
     Actor,
