@@ -1,7 +1,6 @@
 """support_flows: support plan, support case and Flex Consulting rules as verified state charts."""
 
 from support_flows.clock import Clock, FrozenClock, SystemClock, next_month_start
-from support_flows.consulting_values import OrderState, Session, SessionStatus, UnitBalance
 from support_flows.errors import (
     Decision,
     InvalidInput,
@@ -17,7 +16,6 @@ from support_flows.machines.case import CaseFlow, SupportCase, check_case, check
 from support_flows.machines.consulting import ConsultingOrder
 from support_flows.machines.plan import SupportPlan
 from support_flows.outbox import Email, InMemoryOutbox, Outbox
-from support_flows.plan_values import BillingPeriod, HistoryEntry, PendingChange, Trial
 from support_flows.values import (
     Channel,
     Member,
@@ -29,6 +27,8 @@ from support_flows.values import (
     Severity,
     Tier,
 )
+from support_flows.values.consulting import OrderState, Session, SessionStatus, UnitBalance
+from support_flows.values.plan import BillingPeriod, HistoryEntry, PendingChange, Trial
 
 __all__ = [
     "BillingPeriod",

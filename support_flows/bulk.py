@@ -28,9 +28,9 @@ from support_flows.machines.plan import apply_until
 from support_flows.machines.plan_snapshot import KIND as PLAN_KIND
 from support_flows.machines.plan_snapshot import book_from_snapshot, snapshot_of
 from support_flows.outbox import Email
-from support_flows.plan_values import HistoryEntry
 from support_flows.snapshots import refuse
 from support_flows.values import Organization
+from support_flows.values.plan import HistoryEntry
 
 __all__ = ["apply_due"]
 

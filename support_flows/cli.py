@@ -28,12 +28,12 @@ from support_flows.cli_errors import (
     failure,
 )
 from support_flows.clock import SystemClock
-from support_flows.consulting_values import OrderState
 from support_flows.errors import Refused
-from support_flows.events import ConsultingEvent, PlanEvent
 from support_flows.guards.plan import REQUESTS
 from support_flows.localtime import parse_instant
 from support_flows.values import PlanState, Scope
+from support_flows.values.consulting import OrderState
+from support_flows.values.events import ConsultingEvent, PlanEvent
 
 __all__ = ["OPTIONAL_COMMANDS", "Main", "load_optional", "main", "register_optional"]
 
@@ -365,7 +365,7 @@ def timeline(
 # Commands other modules add -------------------------------------------------------------------
 
 OPTIONAL_COMMANDS = (
-    ("support_flows.verify_cli", "verify"),
+    ("support_flows.verify.cli", "verify"),
     ("support_flows.store.cli", "rollover"),
     ("support_flows.store.cli", "outbox"),
 )

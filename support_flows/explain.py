@@ -12,9 +12,7 @@ import attrs
 import pendulum
 
 from support_flows.clock import FrozenClock
-from support_flows.consulting_values import OrderState
 from support_flows.errors import Decision, Reason, Refused, describe, invalid
-from support_flows.events import ConsultingEvent, PlanEvent
 from support_flows.guards.plan import REQUESTS
 from support_flows.machines.case import check_case
 from support_flows.machines.consulting import ConsultingOrder
@@ -31,6 +29,8 @@ from support_flows.values import (
     Tier,
     parse,
 )
+from support_flows.values.consulting import OrderState
+from support_flows.values.events import ConsultingEvent, PlanEvent
 
 __all__ = [
     "Explanation",

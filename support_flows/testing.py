@@ -45,15 +45,15 @@ from support_flows.machines.consulting import ConsultingOrder
 from support_flows.machines.plan import SupportPlan
 from support_flows.outbox import InMemoryOutbox
 from support_flows.values import Member, Organization, Project, Role
-from support_flows.verify_common import Verdict, attempt
-from support_flows.verify_consulting import moves as order_moves
-from support_flows.verify_consulting_checks import agreement as order_agreement
-from support_flows.verify_consulting_checks import balance
-from support_flows.verify_consulting_checks import view as order_view
-from support_flows.verify_plan import moves as plan_moves
-from support_flows.verify_plan_checks import agreement, premium_billed, timeline, view
-from support_flows.verify_reference_case import expected_case, expected_channel, expected_step
-from support_flows.verify_reference_consulting import (
+from support_flows.verify.common import Verdict, attempt
+from support_flows.verify.consulting import moves as order_moves
+from support_flows.verify.consulting_checks import agreement as order_agreement
+from support_flows.verify.consulting_checks import balance
+from support_flows.verify.consulting_checks import view as order_view
+from support_flows.verify.plan import moves as plan_moves
+from support_flows.verify.plan_checks import agreement, premium_billed, timeline, view
+from support_flows.verify.reference.case import expected_case, expected_channel, expected_step
+from support_flows.verify.reference.consulting import (
     RefOrder,
     cancel_or_deliver,
     confirm,
@@ -61,8 +61,8 @@ from support_flows.verify_reference_consulting import (
     open_representative,
     schedule,
 )
-from support_flows.verify_reference_consulting import observe as observe_order
-from support_flows.verify_reference_plan import TIERS, RefPlan, decide, observe, perform
+from support_flows.verify.reference.consulting import observe as observe_order
+from support_flows.verify.reference.plan import TIERS, RefPlan, decide, observe, perform
 
 __all__ = [
     "ZONES",

@@ -19,12 +19,12 @@ import pendulum
 
 from support_flows.clock import FrozenClock
 from support_flows.errors import Reason, Refused, SupportFlowsError, describe, invalid
-from support_flows.events import PlanEvent, PlanRequest
 from support_flows.guards.plan import TierRelation
 from support_flows.localtime import parse_instant
 from support_flows.machines.plan import COMPILED, SupportPlan
-from support_flows.plan_values import BillingPeriod, HistoryEntry, PendingChange, Trial
 from support_flows.values import Member, Organization, PlanState, Project, Role, Tier, parse
+from support_flows.values.events import PlanEvent, PlanRequest
+from support_flows.values.plan import BillingPeriod, HistoryEntry, PendingChange, Trial
 
 __all__ = [
     "ACTIONS",

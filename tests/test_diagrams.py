@@ -16,8 +16,8 @@ from png_check import SIGNATURE, decode_until_drawn
 
 import support_flows as sf
 from support_flows import diagrams
-from support_flows.diagram_graph import compiled
 from support_flows.diagrams import LayoutEngineMissing, render
+from support_flows.diagrams.graph import compiled
 from support_flows.machines.engine import Compiled, Edge
 
 CHARTS = ("plan", "case", "consulting")

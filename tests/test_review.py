@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 
+import support_flows
 from support_flows import review
-from support_flows.diagram_graph import compiled
 from support_flows.diagrams import render
-from support_flows.review_scenarios import PLAN_STORIES
+from support_flows.diagrams.graph import compiled
+from support_flows.review.scenarios import PLAN_STORIES
 from support_flows.rules import RULES
 from support_flows.timeline import run_plan
 
@@ -232,6 +233,7 @@ def _fake_verify(monkeypatch: pytest.MonkeyPatch, run: Any) -> None:
     module = types.ModuleType("support_flows.verify")
     module.run = run  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "support_flows.verify", module)
+    monkeypatch.setattr(support_flows, "verify", module, raising=False)
 
 
 class _Report:

@@ -12,7 +12,7 @@ import pytest
 from chromium import Browser, chromium
 
 from support_flows import review
-from support_flows.review_scenarios import PLAN_STORIES
+from support_flows.review.scenarios import PLAN_STORIES
 from support_flows.rules import RULES
 
 SIZES = """JSON.stringify([...document.querySelectorAll('figure svg')].map(svg => {

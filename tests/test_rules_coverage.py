@@ -7,7 +7,7 @@ import ast
 import re
 from pathlib import Path
 
-from support_flows.diagram_graph import CHARTS, compiled
+from support_flows.diagrams.graph import CHARTS, compiled
 from support_flows.rules import RULES
 
 ROOT = Path(__file__).resolve().parent.parent

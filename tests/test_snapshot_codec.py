@@ -124,7 +124,7 @@ def test_v2_generated_codec_agrees_with_cattrs_on_orders(
 def test_v2_generated_reader_refuses_what_cattrs_refuses(bad: dict[str, Any]) -> None:
     """V2: a missing field, an int for a bool, an unknown enum value and an instant not written
     as this library writes it are refused by the generated reader as by cattrs."""
-    from support_flows.plan_values import BillingPeriod
+    from support_flows.values.plan import BillingPeriod
 
     assert _codec_reads(bad, BillingPeriod) == (False, None) == _cattrs_reads(bad, BillingPeriod)
 
@@ -155,7 +155,7 @@ def test_generated_reader_shows_its_source_in_a_traceback() -> None:
     import inspect
     import traceback
 
-    from support_flows.plan_values import BillingPeriod
+    from support_flows.values.plan import BillingPeriod
 
     reader = structure_fn(BillingPeriod)
     assert inspect.getsource(reader).startswith("def structure(data):")

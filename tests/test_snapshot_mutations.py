@@ -976,7 +976,7 @@ def plan_keeps_its_promises(
 ) -> None:
     """What a request-built plan keeps after any step: the T8 floor, P20's invariants, and a
     snapshot restoring to an equal one (with and without its history, when it has one)."""
-    from support_flows.verify_plan_checks import round_trip, timeline, view
+    from support_flows.verify.plan_checks import round_trip, timeline, view
 
     data = plan.snapshot()
     if floor is not None:
@@ -1161,7 +1161,7 @@ def order_keeps_its_promises(
 ) -> None:
     """What a request-built order keeps after any step: the T8 floor, F7's balance, units that
     expire only once the validity ended, and a snapshot restoring to an equal one."""
-    from support_flows.verify_consulting_checks import balance, round_trip, view
+    from support_flows.verify.consulting_checks import balance, round_trip, view
 
     data = order.snapshot()
     assert floor is not None, "an order always records its opening (T8)"

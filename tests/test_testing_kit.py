@@ -22,8 +22,8 @@ import support_flows.machines.plan_billing as billing
 import support_flows.machines.plan_book as plan_book
 from support_flows import testing
 from support_flows.localtime import in_zone, is_month_start
-from support_flows.plan_values import BillingPeriod
 from support_flows.values import PlanState, Tier
+from support_flows.values.plan import BillingPeriod
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "host_testing" / "test_my_plans.py"

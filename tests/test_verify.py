@@ -118,7 +118,7 @@ def test_progress_lines_name_the_machine_and_depth() -> None:
 def test_references_import_no_chart_guard_or_record(name: str) -> None:
     """The references are written from RULES.md: they import only values, the calendar
     primitives of localtime, attrs and the standard library."""
-    tree = ast.parse((PACKAGE / f"verify_reference_{name}.py").read_text(encoding="utf-8"))
+    tree = ast.parse((PACKAGE / "verify" / "reference" / f"{name}.py").read_text(encoding="utf-8"))
     imported = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module:

@@ -16,8 +16,8 @@ import support_flows.machines.plan_billing as billing
 import support_flows.machines.plan_book as plan_book
 from support_flows import verify
 from support_flows.machines.consulting_book import OrderBook
-from support_flows.plan_values import BillingPeriod
 from support_flows.values import PlanState, Tier
+from support_flows.values.plan import BillingPeriod
 
 
 def _found(report: verify.Report, rule: str) -> verify.Finding:

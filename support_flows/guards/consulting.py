@@ -8,13 +8,13 @@ from typing import ClassVar, NamedTuple
 
 import pendulum
 
-from support_flows.consulting_values import FINAL_STATES, OrderState, Session, UnitBalance
 from support_flows.errors import Reason, describe
-from support_flows.events import ConsultingEvent
 from support_flows.guards.common import billing_role_required, not_org_member
 from support_flows.guards.registry import Registry
 from support_flows.localtime import add_wall_months_clamped, hours_later
 from support_flows.values import Member, Organization
+from support_flows.values.consulting import FINAL_STATES, OrderState, Session, UnitBalance
+from support_flows.values.events import ConsultingEvent
 
 __all__ = ["CONSULTING", "OrderFacts", "books_whole_units", "expiry_for", "state_for", "units_for"]
 

@@ -11,11 +11,11 @@ from typing import ClassVar, NamedTuple
 import pendulum
 
 from support_flows.errors import Reason
-from support_flows.events import PlanRequest
 from support_flows.guards.common import billing_role_required
 from support_flows.guards.registry import Registry
-from support_flows.plan_values import PendingChange
 from support_flows.values import Channel, Member, Organization, PlanState, Tier
+from support_flows.values.events import PlanRequest
+from support_flows.values.plan import PendingChange
 
 __all__ = [
     "ENTITLEMENTS",

@@ -17,8 +17,8 @@ from statemachine import State, StateChart
 from statemachine.transition_list import TransitionList
 
 from support_flows.errors import error_for
-from support_flows.events import Names
 from support_flows.guards.registry import Check, Registry, Selector
+from support_flows.values.events import Names
 
 __all__ = ["ANY", "BaseChart", "Route", "edge", "refuse_failing_guards"]
 
@@ -47,8 +47,8 @@ class BaseChart(StateChart):  # type: ignore[type-arg]
     atomic_configuration_update = True
 
     named_by: ClassVar[type[Names]]
-    """The class naming this chart's events (`support_flows.events`): its names and the chart's
-    events must be the same, checked when the chart is compiled."""
+    """The class naming this chart's events (`support_flows.values.events`): its names and the
+    chart's events must be the same, checked when the chart is compiled."""
 
     routes: ClassVar[tuple[Route, ...]] = ()
     """What each host request means in each state: read by the runtime, `check()`, the replay,

@@ -17,7 +17,6 @@ from statemachine import Event, State
 
 from support_flows.clock import Clock
 from support_flows.errors import Decision, Reason, describe, invalid
-from support_flows.events import CaseEvent
 from support_flows.guards.case import (
     CASE,
     CaseFacts,
@@ -34,6 +33,7 @@ from support_flows.machines._base import BaseChart, edge
 from support_flows.machines.base_object import ObjectBase
 from support_flows.machines.engine import action, compile_chart, engine_for
 from support_flows.values import Channel, Member, Organization, PlanState, Scope, Severity, parse
+from support_flows.values.events import CaseEvent
 
 __all__ = ["CaseChart", "CaseFlow", "SupportCase", "check_case", "check_channel", "open_case"]
 

@@ -15,8 +15,6 @@ import pendulum
 from statemachine import Event, State
 
 from support_flows.clock import Clock, read_clock
-from support_flows.consulting_values import OrderState, Session, SessionStatus, UnitBalance
-from support_flows.events import ConsultingEvent
 from support_flows.guards.common import billing_role_required, not_org_member
 from support_flows.guards.consulting import (
     CONSULTING,
@@ -55,6 +53,8 @@ from support_flows.machines.engine import compile_chart, engine_for
 from support_flows.outbox import Outbox
 from support_flows.snapshots import read, refuse, unstructure
 from support_flows.values import Member, Organization
+from support_flows.values.consulting import OrderState, Session, SessionStatus, UnitBalance
+from support_flows.values.events import ConsultingEvent
 
 __all__ = [
     "ConsultingChart",

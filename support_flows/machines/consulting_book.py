@@ -14,7 +14,6 @@ from typing import Any
 import attrs
 import pendulum
 
-from support_flows.consulting_values import OrderState, Session, SessionStatus, UnitBalance
 from support_flows.guards.consulting import OrderFacts, expiry_for, units_for
 from support_flows.machines.consulting_records import (
     KIND,
@@ -25,6 +24,7 @@ from support_flows.machines.consulting_records import (
     OrderSnapshot,
 )
 from support_flows.machines.engine import action
+from support_flows.values.consulting import OrderState, Session, SessionStatus, UnitBalance
 
 __all__ = ["OrderBook", "OrderTerms"]
 

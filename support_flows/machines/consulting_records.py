@@ -11,13 +11,13 @@ import enum
 import attrs
 import pendulum
 
-from support_flows.consulting_values import OrderState, Session, SessionStatus, UnitBalance
 from support_flows.errors import describe
 from support_flows.guards.consulting import books_whole_units, expiry_for, state_for, units_for
 from support_flows.inputs import QUANTITY_BOUNDS, is_email, is_identifier
 from support_flows.records import Record
 from support_flows.snapshots import whose
 from support_flows.values import Organization
+from support_flows.values.consulting import OrderState, Session, SessionStatus, UnitBalance
 
 __all__ = [
     "KIND",

@@ -13,15 +13,15 @@ from __future__ import annotations
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
-from support_flows.consulting_values import UnitBalance
 from support_flows.errors import SupportFlowsError, describe
-from support_flows.events import ConsultingEvent
 from support_flows.guards.consulting import OrderFacts
 from support_flows.inputs import is_identifier
 from support_flows.machines.consulting_book import OrderBook, OrderTerms
 from support_flows.machines.consulting_records import OrderAction, OrderEvent, OrderSnapshot
 from support_flows.machines.engine import TableEngine
 from support_flows.values import Member, Organization, Role
+from support_flows.values.consulting import UnitBalance
+from support_flows.values.events import ConsultingEvent
 
 if TYPE_CHECKING:
     import pendulum

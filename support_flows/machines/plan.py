@@ -9,7 +9,6 @@ from statemachine import Event, State
 
 from support_flows.clock import Clock
 from support_flows.errors import Decision, Reason, describe, invalid
-from support_flows.events import PlanEvent, PlanRequest
 from support_flows.guards.common import billing_role_required
 from support_flows.guards.plan import (
     ENTITLEMENTS,
@@ -35,8 +34,9 @@ from support_flows.machines.base_object import HELD, Held, ObjectBase
 from support_flows.machines.engine import Engine, compile_chart, engine_for
 from support_flows.machines.plan_book import PlanBook
 from support_flows.machines.plan_snapshot import book_from_snapshot, snapshot_of
-from support_flows.plan_values import BillingPeriod, HistoryEntry, PendingChange, Trial
 from support_flows.values import Channel, Member, Organization, PlanState, Tier, parse
+from support_flows.values.events import PlanEvent, PlanRequest
+from support_flows.values.plan import BillingPeriod, HistoryEntry, PendingChange, Trial
 
 __all__ = ["PlanChart", "SupportPlan", "apply_until"]
 

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 import pendulum
 
-from support_flows.plan_values import BillingPeriod, PendingChange, Trial
 from support_flows.values import PlanState, Tier
+from support_flows.values.plan import BillingPeriod, PendingChange, Trial
 
 __all__ = ["after_pending", "after_trial", "close_open", "cut_at"]
 

@@ -7,19 +7,19 @@ from typing import Any
 
 import pendulum
 
-from support_flows.events import PlanEvent
 from support_flows.guards.plan import IN_FORCE, PlanFacts
 from support_flows.localtime import add_wall_days, next_month_start
 from support_flows.machines.engine import action
 from support_flows.machines.plan_billing import Periods, after_pending, after_trial, close_open
-from support_flows.plan_values import (
+from support_flows.values import PlanState, Tier
+from support_flows.values.events import PlanEvent
+from support_flows.values.plan import (
     BillingPeriod,
     EndedPlan,
     HistoryEntry,
     PendingChange,
     Trial,
 )
-from support_flows.values import PlanState, Tier
 
 __all__ = ["RETROACTIVE_DAYS", "TRIAL_DAYS", "PlanBook"]
 

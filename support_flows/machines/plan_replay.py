@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING
 import attrs
 
 from support_flows.errors import SupportFlowsError, describe
-from support_flows.events import PlanEvent, PlanRequest
 from support_flows.guards.plan import PlanFacts
 from support_flows.inputs import is_identifier
 from support_flows.machines.engine import TableEngine
 from support_flows.machines.plan_book import PlanBook
-from support_flows.plan_values import HistoryEntry
 from support_flows.values import Member, Organization, Role, Tier
+from support_flows.values.events import PlanEvent, PlanRequest
+from support_flows.values.plan import HistoryEntry
 
 if TYPE_CHECKING:
     from support_flows.machines.engine import Compiled

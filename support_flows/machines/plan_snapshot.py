@@ -30,10 +30,10 @@ from support_flows.localtime import (
 from support_flows.machines.plan_book import RETROACTIVE_DAYS, TRIAL_DAYS, PlanBook
 from support_flows.machines.plan_invariants import boundary_allowed
 from support_flows.machines.plan_replay import derive
-from support_flows.plan_values import BillingPeriod, EndedPlan, HistoryEntry, PendingChange, Trial
 from support_flows.snapshot_codec import writer_fn
 from support_flows.snapshots import differs, read, refuse, whose
 from support_flows.values import Organization, PlanState, Tier
+from support_flows.values.plan import BillingPeriod, EndedPlan, HistoryEntry, PendingChange, Trial
 
 __all__ = ["KIND", "SNAPSHOT_VERSION", "PlanSnapshot", "book_from_snapshot", "snapshot_of"]
 

@@ -12,10 +12,10 @@ import pendulum
 
 from support_flows.errors import SupportFlowsError, describe
 from support_flows.machines.consulting import OrderEvent
-from support_flows.plan_values import HistoryEntry
 from support_flows.store.keys import jsonable
 from support_flows.store.records import micros
 from support_flows.store.tracked import Call, is_request
+from support_flows.values.plan import HistoryEntry
 
 __all__ = [
     "MAX_REASONS",

@@ -24,8 +24,8 @@ from support_flows.machines.base_object import Listener
 from support_flows.machines.consulting import ConsultingOrder, OrderAction, OrderEvent
 from support_flows.machines.plan import SupportPlan
 from support_flows.outbox import Email, Outbox
-from support_flows.plan_values import HistoryEntry
 from support_flows.values import Member
+from support_flows.values.plan import HistoryEntry
 
 __all__ = [
     "REQUESTS",

@@ -1,7 +1,7 @@
 """Systematic verification of Flex Consulting orders (RULES.md F): every sequence of purchases,
 confirmations, bookings, cancellations, deliveries and clock moves up to a depth, for small unit
 counts, with and without validity, with more than one hour per unit, checked after every step
-against the reference (`verify_reference_consulting`) and the order invariants."""
+against the reference (`verify.reference.consulting`) and the order invariants."""
 
 from __future__ import annotations
 
@@ -13,13 +13,13 @@ from typing import Any
 import attrs
 import pendulum
 
-from support_flows.events import ConsultingEvent
 from support_flows.localtime import instant
 from support_flows.machines.base_object import Memento
 from support_flows.machines.consulting import COMPILED, ConsultingOrder
 from support_flows.outbox import InMemoryOutbox
 from support_flows.values import Organization, Project
-from support_flows.verify_common import (
+from support_flows.values.events import ConsultingEvent
+from support_flows.verify.common import (
     ACTORS,
     Actor,
     HostClock,
@@ -31,10 +31,10 @@ from support_flows.verify_common import (
     iso,
     rule_of,
 )
-from support_flows.verify_consulting_checks import agreement, balance, round_trip, view
-from support_flows.verify_explore import Tracker, breadth_first
-from support_flows.verify_model import Counterexample, Setup, Step, edge_name
-from support_flows.verify_reference_consulting import (
+from support_flows.verify.consulting_checks import agreement, balance, round_trip, view
+from support_flows.verify.explore import Tracker, breadth_first
+from support_flows.verify.model import Counterexample, Setup, Step, edge_name
+from support_flows.verify.reference.consulting import (
     RefOrder,
     Refusal,
     cancel_or_deliver,

@@ -13,14 +13,12 @@ import attrs
 import pendulum
 
 from support_flows.clock import FrozenClock
-from support_flows.consulting_values import Session
 from support_flows.errors import Refused
 from support_flows.guards.plan import ENTITLEMENTS
 from support_flows.localtime import parse_instant
 from support_flows.machines.consulting import ConsultingOrder, OrderEvent
 from support_flows.outbox import InMemoryOutbox
-from support_flows.plan_values import BillingPeriod
-from support_flows.review_picture import Bar, Guide, Lane, Mark, Picture
+from support_flows.review.picture import Bar, Guide, Lane, Mark, Picture
 from support_flows.timeline import (
     PlanTimeline,
     entry_text,
@@ -30,6 +28,8 @@ from support_flows.timeline import (
     run_plan,
 )
 from support_flows.values import Member, Organization, PlanState, Project, Role
+from support_flows.values.consulting import Session
+from support_flows.values.plan import BillingPeriod
 
 __all__ = ["PLAN_STORIES", "PlanStory", "Worked", "worked_examples"]
 

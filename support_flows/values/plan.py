@@ -6,7 +6,7 @@ import attrs
 import pendulum
 
 from support_flows.records import Record
-from support_flows.values import PlanState, Tier
+from support_flows.values.core import PlanState, Tier
 
 
 @attrs.frozen

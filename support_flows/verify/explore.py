@@ -10,8 +10,8 @@ from typing import Protocol, TypeVar
 from support_flows.errors import Reason
 from support_flows.machines.engine import Compiled
 from support_flows.rules import RULES
-from support_flows.verify_common import Verdict
-from support_flows.verify_model import (
+from support_flows.verify.common import Verdict
+from support_flows.verify.model import (
     Counterexample,
     Coverage,
     Finding,

@@ -1,7 +1,7 @@
 """Systematic verification of support requests and cases (RULES.md C1-C7, V3): the whole product
 of plan state x role set x projects x scope through `check_case`, `open_case` and
 `check_channel`, and every step sequence of the `CaseFlow` navigation up to a depth, each
-checked against the reference decision table (`verify_reference_case`)."""
+checked against the reference decision table (`verify.reference.case`)."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ import attrs
 import pendulum
 
 from support_flows.errors import Reason
-from support_flows.events import CaseEvent
 from support_flows.machines.base_object import Memento
 from support_flows.machines.case import COMPILED, CaseFlow, check_case, check_channel, open_case
 from support_flows.values import Organization, Project
-from support_flows.verify_common import (
+from support_flows.values.events import CaseEvent
+from support_flows.verify.common import (
     Actor,
     HostClock,
     Outcome,
@@ -29,9 +29,9 @@ from support_flows.verify_common import (
     iso,
     rule_of,
 )
-from support_flows.verify_explore import Tracker, breadth_first
-from support_flows.verify_model import Counterexample, Setup, Step, edge_name
-from support_flows.verify_reference_case import (
+from support_flows.verify.explore import Tracker, breadth_first
+from support_flows.verify.model import Counterexample, Setup, Step, edge_name
+from support_flows.verify.reference.case import (
     Refusal,
     expected_case,
     expected_channel,

@@ -15,7 +15,7 @@ import subprocess
 import sysconfig
 from pathlib import Path
 
-from support_flows.diagram_graph import CHARTS, Graph, Node, Transition, graph_of
+from support_flows.diagrams.graph import CHARTS, Graph, Node, Transition, graph_of
 from support_flows.errors import Reason, SupportFlowsError, Violation
 from support_flows.inputs import choice
 

@@ -3,7 +3,6 @@ each chart as ``<chart>.svg`` and ``<chart>.mmd``, reporting one line per step."
 
 from __future__ import annotations
 
-import importlib
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -13,10 +12,10 @@ from typing import Any
 
 import attrs
 
-from support_flows.diagram_graph import CHARTS, compiled, graph_of
 from support_flows.diagrams import standalone_svg, to_dot, to_mermaid
-from support_flows.review_html import page, shortfalls
-from support_flows.review_scenarios import PLAN_STORIES, order_example, plan_example
+from support_flows.diagrams.graph import CHARTS, compiled, graph_of
+from support_flows.review.html import page, shortfalls
+from support_flows.review.scenarios import PLAN_STORIES, order_example, plan_example
 
 __all__ = ["VERIFY_DEPTH", "Pack", "build", "verification", "verifier"]
 
@@ -56,11 +55,12 @@ def _version() -> str:
 def verifier() -> Any | None:
     """The verifier module, or None when this build has none."""
     try:
-        return importlib.import_module("support_flows.verify")
+        import support_flows.verify as found  # the optional extra, imported only when asked for
     except ModuleNotFoundError as error:
         if error.name not in ("support_flows.verify", "support_flows"):
             raise
         return None
+    return found
 
 
 def verification(

@@ -8,7 +8,6 @@ state, and for a plan its pending change or trial end with the instant it takes 
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
@@ -19,7 +18,13 @@ import pendulum
 from support_flows.clock import read_clock
 from support_flows.errors import Reason, describe, invalid
 from support_flows.localtime import parse_instant
+from support_flows.machines.case import COMPILED as CASE_CHART
+from support_flows.machines.case import CaseFlow
+from support_flows.machines.consulting import COMPILED as ORDER_CHART
+from support_flows.machines.consulting import ConsultingOrder
 from support_flows.machines.engine import Compiled, Edge
+from support_flows.machines.plan import COMPILED as PLAN_CHART
+from support_flows.machines.plan import SupportPlan
 from support_flows.rules import SECTIONS
 
 __all__ = [
@@ -33,26 +38,21 @@ __all__ = [
     "graph_of",
 ]
 
-CHARTS: Mapping[str, str] = MappingProxyType(
-    {
-        "plan": "support_flows.machines.plan",
-        "case": "support_flows.machines.case",
-        "consulting": "support_flows.machines.consulting",
-    }
+CHARTS: Mapping[str, Compiled] = MappingProxyType(
+    {"plan": PLAN_CHART, "case": CASE_CHART, "consulting": ORDER_CHART}
 )
-"""Chart name -> the module that declares it (each exposes `COMPILED`)."""
+"""Chart name -> the compiled chart its machine module declares."""
 
 
 def compiled(name: object) -> Compiled:
     """The compiled chart called `name` ("plan", "case", "consulting"); unknown names are V1."""
-    module = CHARTS.get(name) if type(name) is str else None
-    if module is None:
+    found = CHARTS.get(name) if type(name) is str else None
+    if found is None:
         raise invalid(
             Reason.INVALID_VALUE,
             "V1",
             f"unknown chart {describe(name)}; accepted: {', '.join(CHARTS)}",
         )
-    found: Compiled = importlib.import_module(module).COMPILED
     return found
 
 
@@ -230,10 +230,6 @@ def _flow_highlight(flow: Any) -> Highlight:
 
 
 def _subject(subject: object) -> tuple[str, Highlight | None]:
-    from support_flows.machines.case import CaseFlow
-    from support_flows.machines.consulting import ConsultingOrder
-    from support_flows.machines.plan import SupportPlan
-
     kind = type(subject)
     if kind is str:
         compiled(subject)

@@ -1,6 +1,6 @@
 """Systematic verification of the support plan (RULES.md P, T): every sequence of requests and
 clock moves up to a depth, in several billing zones, with every kind of actor, checked after every
-step against the reference (`verify_reference_plan`) and the plan invariants."""
+step against the reference (`verify.reference.plan`) and the plan invariants."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from support_flows.errors import SupportFlowsError
 from support_flows.localtime import add_wall_days, instant
 from support_flows.machines.plan import COMPILED, SupportPlan
 from support_flows.values import Member, Organization, Project
-from support_flows.verify_common import (
+from support_flows.verify.common import (
     ACTORS,
     Actor,
     HostClock,
@@ -28,16 +28,16 @@ from support_flows.verify_common import (
     iso,
     rule_of,
 )
-from support_flows.verify_explore import Tracker, breadth_first
-from support_flows.verify_model import Counterexample, Setup, Step, edge_name
-from support_flows.verify_plan_checks import (
+from support_flows.verify.explore import Tracker, breadth_first
+from support_flows.verify.model import Counterexample, Setup, Step, edge_name
+from support_flows.verify.plan_checks import (
     agreement,
     premium_billed,
     round_trip,
     timeline,
     view,
 )
-from support_flows.verify_reference_plan import TIERS, RefPlan, decide, due, observe, perform
+from support_flows.verify.reference.plan import TIERS, RefPlan, decide, due, observe, perform
 
 __all__ = ["DEPTH", "ROOTS", "PlanExplorer", "PlanRoot", "call", "explore", "moves", "replay"]
 

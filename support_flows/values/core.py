@@ -1,4 +1,4 @@
-"""Names and frozen values: roles, tiers, states, scopes, channels, organizations, members."""
+"""Roles, tiers, states, scopes, channels, organizations, members: the core names and values."""
 
 from __future__ import annotations
 

@@ -6,21 +6,21 @@ with its coverage and, for each broken invariant, the rule it breaks and a short
 counterexample. `paths(machine)` returns, for every chart edge, the shortest sequence of public
 calls found that takes it: data a host's model-based tests can replay.
 
-The references it checks against (`verify_reference_plan`, `verify_reference_case`,
-`verify_reference_consulting`) are written from RULES.md alone: they import no chart, guard or
+The references it checks against (`verify.reference.plan`, `verify.reference.case`,
+`verify.reference.consulting`) are written from RULES.md alone: they import no chart, guard or
 record of the library, only value names and the calendar primitives of `localtime`.
 """
 
 from __future__ import annotations
 
-import importlib
 import time
 from collections.abc import Callable
 from typing import Protocol
 
 from support_flows.inputs import callback, choice, whole
-from support_flows.verify_explore import Tracker
-from support_flows.verify_model import (
+from support_flows.verify import case, consulting, plan
+from support_flows.verify.explore import Tracker
+from support_flows.verify.model import (
     Counterexample,
     Coverage,
     Finding,
@@ -59,10 +59,12 @@ class _Explorer(Protocol):
     ) -> Tracker: ...
 
 
+_EXPLORERS: dict[str, _Explorer] = {"plan": plan, "case": case, "consulting": consulting}
+
+
 def _module(machine: object) -> _Explorer:
     choice(machine, MACHINES, "machine")
-    module: _Explorer = importlib.import_module(f"support_flows.verify_{machine}")
-    return module
+    return _EXPLORERS[str(machine)]
 
 
 def _depth(depth: object, default: int) -> int:

@@ -1,7 +1,7 @@
 """The invariants checked on a Flex Consulting order after every step (F0-F7, V2), as verdicts.
 
 Each check reads the order through its public surface only and compares it with the reference
-(`verify_reference_consulting`) or with F7's balance.
+(`verify.reference.consulting`) or with F7's balance.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import attrs
 from support_flows.machines.consulting import ConsultingOrder
 from support_flows.outbox import InMemoryOutbox
 from support_flows.values import Organization
-from support_flows.verify_common import Verdict
-from support_flows.verify_reference_consulting import RefOrder
+from support_flows.verify.common import Verdict
+from support_flows.verify.reference.consulting import RefOrder
 
 __all__ = ["OrderView", "agreement", "balance", "round_trip", "view"]
 

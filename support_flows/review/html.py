@@ -9,11 +9,11 @@ from html import escape
 from typing import Any
 
 from support_flows import __name__ as _package
-from support_flows.diagram_graph import Graph, Transition
+from support_flows.diagrams.graph import Graph, Transition
 from support_flows.errors import Reason
 from support_flows.guards.plan import ENTITLEMENTS
-from support_flows.review_picture import draw
-from support_flows.review_scenarios import Worked
+from support_flows.review.picture import draw
+from support_flows.review.scenarios import Worked
 from support_flows.rules import RULES, SECTIONS, Rule, rules_for
 
 __all__ = ["page", "shortfalls"]

@@ -1,7 +1,7 @@
 """The invariants checked on a support plan after every step (P9-P21, V2), as verdicts.
 
 Each check reads the plan through its public surface only and compares it with the reference
-(`verify_reference_plan`) or with a rule stated on the timeline itself (P20's two invariants).
+(`verify.reference.plan`) or with a rule stated on the timeline itself (P20's two invariants).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from support_flows.machines.plan_invariants import (
     unbilled_stretch,
 )
 from support_flows.values import Organization
-from support_flows.verify_common import Verdict
-from support_flows.verify_reference_plan import ENTITLED, RefPlan, billing
+from support_flows.verify.common import Verdict
+from support_flows.verify.reference.plan import ENTITLED, RefPlan, billing
 
 __all__ = ["PlanView", "agreement", "premium_billed", "round_trip", "timeline", "view"]
 
