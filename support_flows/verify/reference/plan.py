@@ -15,7 +15,6 @@ from collections.abc import Collection
 import attrs
 
 from support_flows.localtime import add_wall_days, is_month_start, next_month_start
-from support_flows.values import Role
 
 __all__ = [
     "ENTITLED",
@@ -54,7 +53,7 @@ ENTITLED = {
 
 TRIAL_DAYS = 30
 RETROACTIVE_DAYS = 90
-BILLING_ROLES = frozenset({Role.ORG_OWNER.value, Role.ORG_BILLING_ADMIN.value})
+BILLING_ROLES = frozenset({"ORG_OWNER", "ORG_BILLING_ADMIN"})  # P1, as RULES.md names them
 
 Refusal = tuple[str, str]
 """(reason code, rule id)."""
