@@ -235,9 +235,6 @@ def _order_in(
     return order
 
 
-PENDING = ("none", PlanEvent.CANCEL, PlanEvent.DOWNGRADE)
-"""What `explain_plan` may set up as pending: nothing, or the event that left it pending (P9)."""
-
 CONSULTING_ACTIONS = (
     "buy",
     ConsultingEvent.SCHEDULE,
