@@ -20,15 +20,15 @@ from support_flows.errors import InvalidInput, Reason, describe, invalid
 from support_flows.inputs import of_type
 from support_flows.localtime import instant
 from support_flows.machines.consulting import ConsultingOrder
-from support_flows.machines.consulting_records import KIND as ORDER_KIND
-from support_flows.machines.consulting_records import OrderEvent
 from support_flows.machines.engine import TableEngine
-from support_flows.machines.plan import COMPILED as PLAN_CHART
-from support_flows.machines.plan import apply_until
-from support_flows.machines.plan_snapshot import KIND as PLAN_KIND
-from support_flows.machines.plan_snapshot import book_from_snapshot, snapshot_of
+from support_flows.machines.plan_chart import COMPILED as PLAN_CHART
+from support_flows.machines.plan_chart import apply_until
+from support_flows.machines.plan_record import book_from_snapshot, snapshot_of
 from support_flows.outbox import Email
-from support_flows.snapshots import refuse
+from support_flows.snapshots.consulting import KIND as ORDER_KIND
+from support_flows.snapshots.consulting import OrderEvent
+from support_flows.snapshots.plan import KIND as PLAN_KIND
+from support_flows.snapshots.strict import refuse
 from support_flows.values import Organization
 from support_flows.values.plan import HistoryEntry
 

@@ -21,7 +21,8 @@ from support_flows.clock import FrozenClock
 from support_flows.errors import Reason, Refused, SupportFlowsError, describe, invalid
 from support_flows.guards.plan import TierRelation
 from support_flows.localtime import parse_instant
-from support_flows.machines.plan import COMPILED, SupportPlan
+from support_flows.machines.plan import SupportPlan
+from support_flows.machines.plan_chart import COMPILED
 from support_flows.values import Member, Organization, PlanState, Project, Role, Tier, parse
 from support_flows.values.events import PlanEvent, PlanRequest
 from support_flows.values.plan import BillingPeriod, HistoryEntry, PendingChange, Trial

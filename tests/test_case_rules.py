@@ -6,8 +6,8 @@ import pendulum
 import pytest
 
 import support_flows as sf
-from support_flows.guards.plan import ENTITLEMENTS, PAID_CHANNELS
 from support_flows.machines.case import SupportCase, check_case, check_channel, open_case
+from support_flows.values.plan import ENTITLEMENTS, PAID_CHANNELS
 
 ORG = sf.Organization("org-1", projects=("p-1", "p-2"))
 EMPTY_ORG = sf.Organization("org-empty")

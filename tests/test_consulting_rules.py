@@ -9,7 +9,7 @@ import pendulum
 import pytest
 
 import support_flows as sf
-from support_flows.machines.consulting import COMPILED
+from support_flows.machines.consulting_chart import COMPILED
 
 ORG = sf.Organization("org-1", projects=(sf.Project("p-1"),))
 OWNER = sf.Member("u-owner", org_roles={sf.Role.ORG_OWNER}, email="owner@example.com")

@@ -20,8 +20,8 @@ from hypothesis.stateful import (
 )
 
 import support_flows as sf
+from support_flows.codec import unstructure
 from support_flows.localtime import add_wall_months_clamped
-from support_flows.snapshots import unstructure
 
 OWNER = sf.Member("u-owner", org_roles={sf.Role.ORG_OWNER}, email="owner@example.com")
 DEV = sf.Member("u-dev", project_roles={"p-1": {sf.Role.PROJECT_READ_ONLY}})

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import support_flows as sf
-from support_flows.machines import consulting_book, consulting_records, plan
+from support_flows.machines import consulting_book, plan_chart
 from support_flows.machines.case import CaseFlow
 from support_flows.machines.consulting import ConsultingOrder
 from support_flows.machines.plan import SupportPlan
@@ -112,7 +112,7 @@ def test_plan_requests_route_by_the_chart(
 ) -> None:
     """P4, P8, P9, P11-P13, P15: the event a request means is read from the plan chart's routes
     (the first route answering it with an edge from the state)."""
-    routed = plan.COMPILED.route(state, asked, tier)
+    routed = plan_chart.COMPILED.route(state, asked, tier)
     assert routed == event
     assert type(routed) is str
 
@@ -121,9 +121,11 @@ def test_units_for_is_the_one_computation_of_f4() -> None:
     """F4: the guard, the order's book and the V2 session check compute a session's units with
     `units_for`, and none of them divides hours by the hours per unit itself."""
     from support_flows.guards import consulting
+    from support_flows.snapshots import consulting as consulting_records
+    from support_flows.values import consulting as consulting_values
 
-    assert consulting.units_for(6, 2) == 3
-    assert consulting.books_whole_units(6, 4) is False
+    assert consulting_values.units_for(6, 2) == 3
+    assert consulting_values.books_whole_units(6, 4) is False
     for module in (consulting, consulting_book, consulting_records):
         source = inspect.getsource(module)
         assert "// f.hours_per_unit" not in source

@@ -148,8 +148,8 @@ def test_review_pack_is_a_package() -> None:
 
 
 def test_values_sit_below_guards_and_machines() -> None:
-    """values/ imports only errors, inputs, localtime, records and itself: no guard or machine."""
-    allowed = ("errors", "inputs", "localtime", "records", "values")
+    """values/ imports only errors, inputs, localtime, the codec and itself: no guard or machine."""
+    allowed = ("codec", "errors", "inputs", "localtime", "values")
     found = [
         f"{_name(path)}: {module}"
         for path in sorted((PACKAGE / "values").glob("*.py"))
@@ -159,3 +159,91 @@ def test_values_sit_below_guards_and_machines() -> None:
         and not _within(module, tuple(f"support_flows.{a}" for a in allowed))
     ]
     assert found == []
+
+
+def test_snapshots_sit_below_the_machines() -> None:
+    """snapshots/ (the records and their V2 checks) imports no machine and no outer room: the
+    objects restore through it, and replay their histories themselves."""
+    outer = ("machines", "bulk", "diagrams", "review", "verify", "store", "cli", "testing")
+    assert _offending(("snapshots",), outer) == []
+
+
+def test_domain_tables_live_in_values() -> None:
+    """P17's entitlements, the tiers' rank and the tier in force are values, not guards: no
+    module of guards/ imports another module of guards/ to reach a table."""
+    found = [
+        f"{_name(path)}: {module}"
+        for path in sorted((PACKAGE / "guards").glob("*.py"))
+        if path.name not in ("common.py", "registry.py", "__init__.py")
+        for module in _imports(path)
+        if _within(module, ("support_flows.guards.plan", "support_flows.guards.consulting"))
+        and not _within(module, (_dotted(path),))
+    ]
+    assert found == []
+
+
+def _graph() -> dict[str, set[str]]:
+    """Module -> the modules of the package it imports explicitly, at any depth of its code (a
+    lazy import inside a function counts)."""
+    modules = {_dotted(path): path for path in _modules()}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        targets = set()
+        for module in _imports(path):
+            while module and module not in modules:
+                module = module.rpartition(".")[0]
+            if module and module != name and module != "support_flows":
+                targets.add(module)
+        graph[name] = targets
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in graph[node]:
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_import_cycle() -> None:
+    """No two modules of the package import each other, directly or around a circle, not even
+    through an import inside a function (a package's __init__ re-exporting aside)."""
+    graph = _graph()
+    for path in _modules():
+        if path.name == "__init__.py":
+            graph[_dotted(path)] = set()  # it only re-exports what its package's modules define
+    assert _cycles(graph) == []
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    """The cycle check itself: a circle of three modules is reported, a chain is not."""
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == [["a", "b", "c"]]
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": set()}) == []

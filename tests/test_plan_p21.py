@@ -8,7 +8,7 @@ from plan_helpers import OWNER, make_plan, periods, utc
 
 import support_flows as sf
 from support_flows.localtime import add_wall_days, is_month_start
-from support_flows.machines.plan_invariants import (
+from support_flows.snapshots.plan_invariants import (
     premium_stretches,
     stray_boundaries,
     unbilled_stretch,

@@ -11,8 +11,8 @@ from plan_helpers import OWNER, make_plan, utc
 import support_flows as sf
 from support_flows.guards.plan import PlanFacts
 from support_flows.machines.engine import engine_for
-from support_flows.machines.plan import COMPILED
 from support_flows.machines.plan_book import PlanBook
+from support_flows.machines.plan_chart import COMPILED
 
 
 def _premium_with_pending_cancel() -> tuple[sf.SupportPlan, sf.FrozenClock]:

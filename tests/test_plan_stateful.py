@@ -25,12 +25,12 @@ from hypothesis.stateful import (
 
 import support_flows as sf
 from support_flows.localtime import add_wall_days, next_month_start
-from support_flows.machines.plan_invariants import (
+from support_flows.machines.plan_record import snapshot_of
+from support_flows.snapshots.plan_invariants import (
     premium_stretches,
     stray_boundaries,
     unbilled_stretch,
 )
-from support_flows.machines.plan_snapshot import snapshot_of
 
 TIMEZONES = (
     "UTC",

@@ -22,10 +22,10 @@ from test_snapshot_mutations import (
 )
 
 import support_flows as sf
-from support_flows.machines.consulting_records import OrderSnapshot
-from support_flows.machines.plan_snapshot import PlanSnapshot
-from support_flows.snapshot_codec import structure_fn, unstructure_fn, writer_fn
-from support_flows.snapshots import detailed
+from support_flows.codec import structure_fn, unstructure_fn, writer_fn
+from support_flows.snapshots.consulting import OrderSnapshot
+from support_flows.snapshots.plan import PlanSnapshot
+from support_flows.snapshots.strict import detailed
 
 ORG = sf.Organization("org-1", projects=("p-1",), billing_timezone="UTC")
 OWNER = sf.Member("u-owner", org_roles={sf.Role.ORG_OWNER}, email="owner@example.com")

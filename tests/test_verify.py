@@ -12,8 +12,8 @@ import pytest
 import support_flows as sf
 from support_flows import verify
 from support_flows.machines.case import COMPILED as CASE_CHART
-from support_flows.machines.consulting import COMPILED as ORDER_CHART
-from support_flows.machines.plan import COMPILED as PLAN_CHART
+from support_flows.machines.consulting_chart import COMPILED as ORDER_CHART
+from support_flows.machines.plan_chart import COMPILED as PLAN_CHART
 from support_flows.rules import RULES
 
 PACKAGE = Path(sf.__file__).resolve().parent

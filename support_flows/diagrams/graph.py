@@ -20,11 +20,11 @@ from support_flows.errors import Reason, describe, invalid
 from support_flows.localtime import parse_instant
 from support_flows.machines.case import COMPILED as CASE_CHART
 from support_flows.machines.case import CaseFlow
-from support_flows.machines.consulting import COMPILED as ORDER_CHART
 from support_flows.machines.consulting import ConsultingOrder
+from support_flows.machines.consulting_chart import COMPILED as ORDER_CHART
 from support_flows.machines.engine import Compiled, Edge
-from support_flows.machines.plan import COMPILED as PLAN_CHART
 from support_flows.machines.plan import SupportPlan
+from support_flows.machines.plan_chart import COMPILED as PLAN_CHART
 from support_flows.rules import SECTIONS
 
 __all__ = [

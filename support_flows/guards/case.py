@@ -10,9 +10,9 @@ import pendulum
 
 from support_flows.errors import Reason, describe
 from support_flows.guards.common import not_org_member
-from support_flows.guards.plan import ENTITLEMENTS
 from support_flows.guards.registry import Registry
 from support_flows.values import Channel, Member, Organization, PlanState, Severity
+from support_flows.values.plan import ENTITLEMENTS
 
 __all__ = ["CASE", "CaseFacts"]
 

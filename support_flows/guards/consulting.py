@@ -3,7 +3,6 @@ violation or None out. Also the order policies the chart's model uses (F6 expiry
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import ClassVar, NamedTuple
 
 import pendulum
@@ -11,22 +10,20 @@ import pendulum
 from support_flows.errors import Reason, describe
 from support_flows.guards.common import billing_role_required, not_org_member
 from support_flows.guards.registry import Registry
-from support_flows.localtime import add_wall_months_clamped, hours_later
+from support_flows.localtime import hours_later
 from support_flows.values import Member, Organization
-from support_flows.values.consulting import FINAL_STATES, OrderState, Session, UnitBalance
+from support_flows.values.consulting import (
+    FINAL_STATES,
+    OrderState,
+    Session,
+    UnitBalance,
+    books_whole_units,
+    state_for,
+    units_for,
+)
 from support_flows.values.events import ConsultingEvent
 
-__all__ = ["CONSULTING", "OrderFacts", "books_whole_units", "expiry_for", "state_for", "units_for"]
-
-
-def books_whole_units(hours: int, hours_per_unit: int) -> bool:
-    """F4: whether `hours` are a whole number of units."""
-    return hours % hours_per_unit == 0
-
-
-def units_for(hours: int, hours_per_unit: int) -> int:
-    """F4: the whole units a session of `hours` books (the one place this is computed)."""
-    return hours // hours_per_unit
+__all__ = ["CONSULTING", "OrderFacts"]
 
 
 class _OrderFields(NamedTuple):
@@ -66,26 +63,6 @@ class OrderFacts(_OrderFields):
     def session_units(self) -> int:
         """The units of the session named, if it is booked (0 otherwise)."""
         return self.session.units if self.session is not None and self.session.is_booked else 0
-
-
-def state_for(balance: UnitBalance) -> OrderState:
-    """The state a purchased order's balance means (F's state definitions)."""
-    if balance.scheduled > 0:
-        return OrderState.SCHEDULED
-    if balance.consumed == balance.purchased:
-        return OrderState.CONSUMED
-    if balance.available > 0:
-        return OrderState.PURCHASED
-    return OrderState.EXPIRED
-
-
-def expiry_for(
-    purchased_at: dt.datetime, validity_months: int | None, tz: str
-) -> pendulum.DateTime | None:
-    """F6: the purchase's local wall time `validity_months` later, clamped to the month's end."""
-    if validity_months is None:
-        return None
-    return add_wall_months_clamped(purchased_at, validity_months, tz)
 
 
 CONSULTING = Registry("consulting", "F")

@@ -1,11 +1,9 @@
 """Checks and selectors of the support plan (RULES.md P1-P17): one facts object in, a violation
-or None out. Also how a chosen tier relates to the one in force (the chart routes on it) and the
-P17 table."""
+or None out. Also how a chosen tier relates to the one in force (the chart routes on it)."""
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
 from typing import ClassVar, NamedTuple
 
 import pendulum
@@ -13,43 +11,16 @@ import pendulum
 from support_flows.errors import Reason
 from support_flows.guards.common import billing_role_required
 from support_flows.guards.registry import Registry
-from support_flows.values import Channel, Member, Organization, PlanState, Tier
+from support_flows.values import Member, Organization, PlanState, Tier
 from support_flows.values.events import PlanRequest
-from support_flows.values.plan import PendingChange
+from support_flows.values.plan import IN_FORCE, RANK, PendingChange
 
 __all__ = [
-    "ENTITLEMENTS",
-    "IN_FORCE",
     "PLAN",
-    "RANK",
     "PlanFacts",
     "TierRelation",
     "relation",
 ]
-
-BASIC_CHANNELS = frozenset({Channel.CHAT, Channel.DEVELOPER_RESOURCES})
-PAID_CHANNELS = BASIC_CHANNELS | {Channel.SUPPORT_CASE}
-
-ENTITLEMENTS: Mapping[PlanState, frozenset[Channel]] = {
-    PlanState.BASIC: BASIC_CHANNELS,
-    PlanState.TRIAL: PAID_CHANNELS,
-    PlanState.DEVELOPER: PAID_CHANNELS,
-    PlanState.PREMIUM: PAID_CHANNELS,
-    PlanState.CANCELLED: BASIC_CHANNELS,
-}
-"""P17: what each plan state entitles an organization to. The single table; others read it."""
-
-RANK = {Tier.BASIC: 0, Tier.DEVELOPER: 1, Tier.PREMIUM: 2, Tier.ENTERPRISE: 3}
-"""P8: basic < developer < premium (< enterprise, which is never self-serve)."""
-
-IN_FORCE = {
-    PlanState.BASIC: Tier.BASIC,
-    PlanState.TRIAL: Tier.DEVELOPER,
-    PlanState.DEVELOPER: Tier.DEVELOPER,
-    PlanState.PREMIUM: Tier.PREMIUM,
-    PlanState.CANCELLED: Tier.BASIC,
-}
-"""The tier each state gives: a trial is developer, a cancelled plan is basic."""
 
 REQUESTS = PlanRequest.members
 

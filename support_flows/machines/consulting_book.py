@@ -14,8 +14,9 @@ from typing import Any
 import attrs
 import pendulum
 
-from support_flows.guards.consulting import OrderFacts, expiry_for, units_for
-from support_flows.machines.consulting_records import (
+from support_flows.guards.consulting import OrderFacts
+from support_flows.machines.engine import action
+from support_flows.snapshots.consulting import (
     KIND,
     SNAPSHOT_VERSION,
     OrderAction,
@@ -23,8 +24,14 @@ from support_flows.machines.consulting_records import (
     OrderEvent,
     OrderSnapshot,
 )
-from support_flows.machines.engine import action
-from support_flows.values.consulting import OrderState, Session, SessionStatus, UnitBalance
+from support_flows.values.consulting import (
+    OrderState,
+    Session,
+    SessionStatus,
+    UnitBalance,
+    expiry_for,
+    units_for,
+)
 
 __all__ = ["OrderBook", "OrderTerms"]
 
@@ -230,32 +237,3 @@ class OrderBook:
         closed = attrs.evolve(old, status=status, closed_at=f.now, closed_by=f.actor_id)
         self.sessions[index] = closed
         return old
-
-
-def book_from_snapshot(record: OrderSnapshot) -> OrderBook:
-    """The order's record from its snapshot; without a history, only what happens next is held."""
-    terms = OrderTerms(
-        record.order_id,
-        record.org_id,
-        record.billing_timezone,
-        record.channel,
-        record.buyer_email,
-        record.requested_by,
-        record.sales_reference,
-        record.hours_per_unit,
-        record.validity_months,
-        record.created_at,
-    )
-    book = OrderBook(
-        terms,
-        record.units,
-        record.state.value,
-        record.purchased_at,
-        record.expires_at,
-        record.validity_ended,
-        list(record.sessions),
-        list(record.history or ()),
-        record.recorded_at,
-    )
-    book.history_complete = record.history is not None
-    return book

@@ -10,15 +10,16 @@ not repeat, are read from the record's session of that id.
 
 from __future__ import annotations
 
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from support_flows.errors import SupportFlowsError, describe
 from support_flows.guards.consulting import OrderFacts
 from support_flows.inputs import is_identifier
 from support_flows.machines.consulting_book import OrderBook, OrderTerms
-from support_flows.machines.consulting_records import OrderAction, OrderEvent, OrderSnapshot
+from support_flows.machines.consulting_chart import COMPILED
 from support_flows.machines.engine import TableEngine
+from support_flows.snapshots.consulting import OrderAction, OrderEvent, OrderSnapshot
 from support_flows.values import Member, Organization, Role
 from support_flows.values.consulting import UnitBalance
 from support_flows.values.events import ConsultingEvent
@@ -35,11 +36,7 @@ _CLOSINGS = {
 """The event a recorded closing of a session was (the expiry is the clock's, replayed apart)."""
 
 
-@cache
-def _engine() -> TableEngine:
-    from support_flows.machines.consulting import COMPILED  # it restores through here
-
-    return TableEngine(COMPILED)
+_ENGINE = TableEngine(COMPILED)
 
 
 @lru_cache(maxsize=256)
@@ -67,7 +64,7 @@ def derive(r: OrderSnapshot, org: Organization) -> OrderBook | str:
     )
     book = OrderBook(terms, UnitBalance.bought(r.units.purchased))
     sessions = {s.session_id: s for s in r.sessions}
-    engine = _engine()
+    engine = _ENGINE
     previous: pendulum.DateTime | None = None
     for n, event in enumerate(r.history):
         if previous is not None and event.at < previous:

@@ -7,13 +7,16 @@ from typing import Any
 
 import pendulum
 
-from support_flows.guards.plan import IN_FORCE, PlanFacts
+from support_flows.guards.plan import PlanFacts
 from support_flows.localtime import add_wall_days, next_month_start
 from support_flows.machines.engine import action
 from support_flows.machines.plan_billing import Periods, after_pending, after_trial, close_open
 from support_flows.values import PlanState, Tier
 from support_flows.values.events import PlanEvent
 from support_flows.values.plan import (
+    IN_FORCE,
+    RETROACTIVE_DAYS,
+    TRIAL_DAYS,
     BillingPeriod,
     EndedPlan,
     HistoryEntry,
@@ -21,10 +24,7 @@ from support_flows.values.plan import (
     Trial,
 )
 
-__all__ = ["RETROACTIVE_DAYS", "TRIAL_DAYS", "PlanBook"]
-
-TRIAL_DAYS = 30
-RETROACTIVE_DAYS = 90
+__all__ = ["PlanBook"]
 
 _SCHEDULING = frozenset({PlanEvent.DOWNGRADE, PlanEvent.CANCEL})
 """The requests that leave a change pending (P9, P10): their entries record its instant."""

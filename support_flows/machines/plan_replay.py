@@ -9,8 +9,7 @@ derivation gives.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache, lru_cache
-from typing import TYPE_CHECKING
+from functools import lru_cache
 
 import attrs
 
@@ -19,28 +18,17 @@ from support_flows.guards.plan import PlanFacts
 from support_flows.inputs import is_identifier
 from support_flows.machines.engine import TableEngine
 from support_flows.machines.plan_book import PlanBook
+from support_flows.machines.plan_chart import COMPILED, apply_until
 from support_flows.values import Member, Organization, Role, Tier
 from support_flows.values.events import PlanEvent, PlanRequest
 from support_flows.values.plan import HistoryEntry
 
-if TYPE_CHECKING:
-    from support_flows.machines.engine import Compiled
-
 __all__ = ["derive"]
 
 
-@cache
-def _chart() -> tuple[Compiled, TableEngine]:
-    from support_flows.machines.plan import COMPILED  # the chart's module restores through here
-
-    return COMPILED, TableEngine(COMPILED)
-
-
-@cache
-def _changes() -> frozenset[str]:
-    """The events the chart routes a change of tier to."""
-    routes = _chart()[0].routes
-    return frozenset(r.event for r in routes if r.request == PlanRequest.CHANGE)
+_ENGINE = TableEngine(COMPILED)
+_CHANGES = frozenset(r.event for r in COMPILED.routes if r.request == PlanRequest.CHANGE)
+"""The events the chart routes a change of tier to."""
 
 
 @lru_cache(maxsize=256)
@@ -56,7 +44,7 @@ def _request(entry: HistoryEntry) -> tuple[str, Tier] | tuple[str, None] | None:
     a revoke without a tier was revoke_pending (P12)."""
     if entry.event == PlanEvent.CANCEL:
         return (PlanRequest.CANCEL, Tier.BASIC)
-    if entry.tier is not None and entry.event in _changes():
+    if entry.tier is not None and entry.event in _CHANGES:
         return (PlanRequest.CHANGE, entry.tier)
     if entry.event == PlanEvent.REVOKE and entry.tier is None:
         return (PlanRequest.REVOKE_PENDING, None)
@@ -66,9 +54,7 @@ def _request(entry: HistoryEntry) -> tuple[str, Tier] | tuple[str, None] | None:
 def derive(history: Sequence[HistoryEntry], org: Organization) -> PlanBook | str:
     """The record the library holds after `history`, or the first entry no accepted request or
     applied change of the library would have recorded."""
-    from support_flows.machines.plan import apply_until  # as above: plan.py imports this module
-
-    compiled, engine = _chart()
+    compiled, engine = COMPILED, _ENGINE
     book = PlanBook(org.billing_timezone)
     # Cross-org billing, like roles, is decided when a request is made (P16): an accepted
     # request passed it then, whatever the organization's flag says now.

@@ -11,10 +11,10 @@ from typing import Any
 from support_flows import __name__ as _package
 from support_flows.diagrams.graph import Graph, Transition
 from support_flows.errors import Reason
-from support_flows.guards.plan import ENTITLEMENTS
 from support_flows.review.picture import draw
 from support_flows.review.scenarios import Worked
 from support_flows.rules import RULES, SECTIONS, Rule, rules_for
+from support_flows.values.plan import ENTITLEMENTS
 
 __all__ = ["page", "shortfalls"]
 

@@ -14,7 +14,6 @@ import pendulum
 
 from support_flows.clock import FrozenClock
 from support_flows.errors import Refused
-from support_flows.guards.plan import ENTITLEMENTS
 from support_flows.localtime import parse_instant
 from support_flows.machines.consulting import ConsultingOrder, OrderEvent
 from support_flows.outbox import InMemoryOutbox
@@ -29,7 +28,7 @@ from support_flows.timeline import (
 )
 from support_flows.values import Member, Organization, PlanState, Project, Role
 from support_flows.values.consulting import Session
-from support_flows.values.plan import BillingPeriod
+from support_flows.values.plan import ENTITLEMENTS, BillingPeriod
 
 __all__ = ["PLAN_STORIES", "PlanStory", "Worked", "worked_examples"]
 

@@ -1,19 +1,29 @@
-"""What a Flex Consulting order is made of (RULES.md F5, F7): states, unit balance, sessions.
-
-Plain frozen values with no rules attached, so the pure guards and the order chart can share them.
+"""What a Flex Consulting order is made of (RULES.md F4-F7): states, unit balance, sessions, and
+the arithmetic of units, states and expiry that the guards, the order's book and restore share.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 
 import attrs
 import pendulum
 
-from support_flows.localtime import hours_later
-from support_flows.records import Record
+from support_flows.codec import Record
+from support_flows.localtime import add_wall_months_clamped, hours_later
 
-__all__ = ["FINAL_STATES", "OrderState", "Session", "SessionStatus", "UnitBalance"]
+__all__ = [
+    "FINAL_STATES",
+    "OrderState",
+    "Session",
+    "SessionStatus",
+    "UnitBalance",
+    "books_whole_units",
+    "expiry_for",
+    "state_for",
+    "units_for",
+]
 
 
 class OrderState(enum.StrEnum):
@@ -110,3 +120,33 @@ class Session(Record):
     @property
     def is_booked(self) -> bool:
         return self.status is _SCHEDULED
+
+
+def books_whole_units(hours: int, hours_per_unit: int) -> bool:
+    """F4: whether `hours` are a whole number of units."""
+    return hours % hours_per_unit == 0
+
+
+def units_for(hours: int, hours_per_unit: int) -> int:
+    """F4: the whole units a session of `hours` books (the one place this is computed)."""
+    return hours // hours_per_unit
+
+
+def state_for(balance: UnitBalance) -> OrderState:
+    """The state a purchased order's balance means (F's state definitions)."""
+    if balance.scheduled > 0:
+        return OrderState.SCHEDULED
+    if balance.consumed == balance.purchased:
+        return OrderState.CONSUMED
+    if balance.available > 0:
+        return OrderState.PURCHASED
+    return OrderState.EXPIRED
+
+
+def expiry_for(
+    purchased_at: dt.datetime, validity_months: int | None, tz: str
+) -> pendulum.DateTime | None:
+    """F6: the purchase's local wall time `validity_months` later, clamped to the month's end."""
+    if validity_months is None:
+        return None
+    return add_wall_months_clamped(purchased_at, validity_months, tz)

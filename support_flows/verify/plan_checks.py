@@ -14,7 +14,7 @@ from typing import Any
 import attrs
 
 from support_flows.machines.plan import SupportPlan
-from support_flows.machines.plan_invariants import (
+from support_flows.snapshots.plan_invariants import (
     premium_stretches,
     stray_boundaries,
     unbilled_stretch,

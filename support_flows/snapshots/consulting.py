@@ -1,8 +1,8 @@
 """Frozen records of a Flex Consulting order: its history and its snapshot, with the V2 checks a
-restore runs on it (the first inconsistency found is named). Each derived fact (the state, the
-balance, the validity, recorded_at, the sessions' closings) must be one accepted requests could
-have produced from the rest of the record; with a history, the record must be exactly what
-replaying it gives (`consulting_replay`)."""
+restore makes on the record alone (the first inconsistency found is named). Each derived fact
+(the state, the balance, the validity, recorded_at, the sessions' closings) must be one accepted
+requests could have produced from the rest of the record; with a history, the machine moreover
+replays it (`machines.consulting_record`)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,21 @@ import enum
 import attrs
 import pendulum
 
+from support_flows.codec import Record
 from support_flows.errors import describe
-from support_flows.guards.consulting import books_whole_units, expiry_for, state_for, units_for
 from support_flows.inputs import QUANTITY_BOUNDS, is_email, is_identifier
-from support_flows.records import Record
-from support_flows.snapshots import whose
+from support_flows.snapshots.strict import whose
 from support_flows.values import Organization
-from support_flows.values.consulting import OrderState, Session, SessionStatus, UnitBalance
+from support_flows.values.consulting import (
+    OrderState,
+    Session,
+    SessionStatus,
+    UnitBalance,
+    books_whole_units,
+    expiry_for,
+    state_for,
+    units_for,
+)
 
 __all__ = [
     "KIND",
@@ -106,7 +114,6 @@ def inconsistency(r: OrderSnapshot, org: Organization) -> str | None:
         or _sessions(r)
         or _recorded(r)
         or _validity(r)
-        or (_derived(r, org) if r.history is not None else None)
     )
 
 
@@ -244,17 +251,3 @@ def _session(r: OrderSnapshot, s: Session) -> str | None:
 
 def _session_name(s: Session) -> str:
     return f"session {describe(s.session_id)}"
-
-
-def _derived(r: OrderSnapshot, org: Organization) -> str | None:
-    """With its history, the record is exactly what replaying that history writes (V2)."""
-    from support_flows.machines.consulting_replay import derive  # it reads these records
-    from support_flows.snapshots import differs, unstructure
-
-    derived = derive(r, org)
-    if isinstance(derived, str):
-        return derived
-    written = derived.snapshot()
-    if written == r:
-        return None
-    return differs(unstructure(r), unstructure(written), "replaying its history")

@@ -16,15 +16,10 @@ import cattrs
 import pendulum
 from cattrs.gen import make_dict_structure_fn
 
+from support_flows.codec import SnapshotError, read_instant, structure_fn
 from support_flows.errors import Reason, describe, invalid
-from support_flows.snapshot_codec import (
-    SnapshotError,
-    read_instant,
-    structure_fn,
-    unstructure_fn,
-)
 
-__all__ = ["differs", "read", "refuse", "unstructure", "whose"]
+__all__ = ["detailed", "differs", "read", "refuse", "whose"]
 
 T = TypeVar("T")
 
@@ -111,15 +106,10 @@ def _explainer() -> cattrs.Converter:
     return conv
 
 
-# The generated codec (snapshot_codec) reads and writes every snapshot; when it refuses one,
+# The generated codec (support_flows.codec) reads and writes every snapshot; when it refuses one,
 # cattrs reads it again, strictly and with detailed validation, to name the field at fault
 # ("@ $.pending.target").
 detailed = _explainer()
-
-
-def unstructure(record: object) -> dict[str, Any]:
-    """A JSON-serialisable dict of an attrs record."""
-    return unstructure_fn(type(record))(record)
 
 
 def _refusal(data: object, kind: type[Any], what: str) -> Exception:

@@ -1,11 +1,12 @@
-"""The strict snapshot codec's fast path: one generated function per record class (RULES.md V2).
+"""The strict JSON codec of attrs records: one generated function per record class (RULES.md V2).
 
 `structure_fn(cls)` reads a dict holding exactly the fields of the attrs class `cls`, each of
 exactly its type: str, int and bool as such (a bool is not an int), a str enum by its value, an
 instant as this library writes it, None only where the field is optional, a list for a tuple, a
 dict for a nested record. Anything else raises, and the caller asks cattrs' detailed converter to
 name the field at fault. `unstructure_fn(cls)` writes a record back as JSON-safe values, exactly
-as the cattrs converter in `snapshots` does; `writer_fn(cls)` writes the same from the fields.
+as cattrs would; `writer_fn(cls)` writes the same from the fields. `Record` is the base of the
+frozen records a host receives: it writes itself with this codec (`to_dict()`).
 
 Like cattrs, this generates the code of each function once, from the class's fields; unlike
 cattrs' own, the type checks and the nested records are written in line, so a record costs one
@@ -28,10 +29,12 @@ from support_flows.errors import describe
 from support_flows.localtime import FIRST_YEAR, LAST_YEAR
 
 __all__ = [
+    "Record",
     "SnapshotError",
     "read_instant",
     "structure_fn",
     "text",
+    "unstructure",
     "unstructure_fn",
     "write_instant",
     "writer_fn",
@@ -310,3 +313,17 @@ def writer_fn(cls: type[Any]) -> Callable[..., dict[str, Any]]:
     """The generated writer of `cls`'s fields given one by one, in order, without building an
     instance: ``writer_fn(cls)(*fields)`` is ``unstructure_fn(cls)(cls(*fields))``."""
     return _CODEC.writer.get(cls) or writer_of(_CODEC, cls)
+
+
+class Record:
+    """A frozen record with `to_dict()`: JSON-safe, instants as ISO 8601 UTC, enums as text."""
+
+    __slots__ = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return unstructure_fn(type(self))(self)
+
+
+def unstructure(record: object) -> dict[str, Any]:
+    """A JSON-serialisable dict of an attrs record."""
+    return unstructure_fn(type(record))(record)

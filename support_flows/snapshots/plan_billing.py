@@ -1,0 +1,237 @@
+"""The V2 checks of a plan record's billing periods: P20's boundaries and what the current
+state's own entry, and the plan that ended last, billed (P5, P6, P8, P9, P15, P21)."""
+
+from __future__ import annotations
+
+import pendulum
+
+from support_flows.errors import describe
+from support_flows.localtime import (
+    add_wall_days,
+    is_month_start,
+    is_next_month_start,
+    next_month_start,
+)
+from support_flows.snapshots.plan import PlanSnapshot
+from support_flows.snapshots.plan_invariants import boundary_allowed
+from support_flows.values import PlanState, Tier
+from support_flows.values.plan import IN_FORCE, RETROACTIVE_DAYS, TRIAL_DAYS, BillingPeriod
+
+__all__ = ["billed_since", "periods_problem"]
+
+PAID = (PlanState.DEVELOPER, PlanState.PREMIUM)
+_TRIAL, _CANCELLED, _PREMIUM = PlanState.TRIAL, PlanState.CANCELLED, PlanState.PREMIUM
+_PREMIUM_TIER = Tier.PREMIUM
+_BILLED = (Tier.DEVELOPER, Tier.PREMIUM)
+
+
+def _iso(at: pendulum.DateTime | None) -> str:
+    return "none" if at is None else at.isoformat()
+
+
+def periods_problem(r: PlanSnapshot, tz: str) -> str | None:
+    periods = r.periods
+    last_n = len(periods) - 1
+    exceptions = _Exceptions(r, tz)
+    previous_end: pendulum.DateTime | None = None
+    for n, p in enumerate(periods):
+        starts, ends = p.starts_at, p.ends_at
+        if p.tier not in _BILLED:
+            problem = "bills a tier that is never billed"
+        elif ends is not None and ends <= starts:
+            problem = "is empty or ends before it starts"
+        elif ends is None and n != last_n:
+            problem = "is open but is not the last period"
+        elif n and (previous_end or starts) > starts:
+            problem = "overlaps or comes before the period preceding it"
+        elif n and previous_end != starts and r.last_plan is None:
+            problem = "leaves a gap after the period preceding it, but no plan ever ended (P9)"
+        elif not boundary_allowed(starts, tz, exceptions):
+            problem = _off_month(starts)
+        elif ends is not None and not boundary_allowed(ends, tz, exceptions):
+            problem = _off_month(ends)
+        else:
+            previous_end = ends
+            continue
+        return f"{_period_name(n, p)} {problem}"
+    last = periods[-1] if periods else None
+    open_tier = last.tier if last is not None and last.ends_at is None else None
+    state = r.state
+    if state in PAID and open_tier is not IN_FORCE[state]:
+        return f"state {state.value!r} is not billed by an open {IN_FORCE[state].value} period"
+    if state not in PAID and open_tier is not None:
+        return f"state {state.value!r} has an open billing period"
+    return None
+
+
+def billed_since(r: PlanSnapshot, tz: str) -> str | None:
+    """The billing the current state's own entry made (P5, P6, P8, P9, P15), and the end of the
+    plan that ended last: what periods the rest of the record says were billed."""
+    if r.state is _CANCELLED and r.last_plan is not None:
+        return _cancelled(r)
+    if r.state not in PAID or r.since is None or not r.periods:
+        return None
+    trial_end = None if r.trial_started_at is None else _first_trial_end(r, tz)
+    return (
+        _first_billing(r, trial_end)
+        or _last_plan_billed(r)
+        or (
+            _retroactive(r, tz)
+            if r.periods[-1].retroactive
+            else _premium_billed(r, tz, trial_end)
+            if r.state is _PREMIUM
+            else _developer_billed(r, tz, trial_end)
+        )
+    )
+
+
+def _cancelled(r: PlanSnapshot) -> str | None:
+    """A cancelled plan is billed up to its end (P9); a cancelled trial never was (P7)."""
+    periods, since, last_plan = r.periods, r.since, r.last_plan
+    assert last_plan is not None
+    if last_plan.state is _TRIAL:
+        return None if not periods else "a trial cancelled (P7) has no billing periods"
+    last = periods[-1] if periods else None
+    if last is None or last.ends_at != since or last.tier is not IN_FORCE[last_plan.state]:
+        billed = "none" if last is None else f"{_period_name(len(periods) - 1, last)}"
+        until = "" if last is None else f", ending at {_iso(last.ends_at)}"
+        return (
+            f"the {last_plan.state.value} plan that ended at {_iso(since)} is not billed up "
+            f"to then: its last billing period is {billed}{until} (P9)"
+        )
+    return None
+
+
+def _first_billing(r: PlanSnapshot, trial_end: pendulum.DateTime | None) -> str | None:
+    """In the first cycle, premium is billed first without a trial (P4, P5); after one, billing
+    starts by the trial's end (P6, P8)."""
+    if r.last_plan is not None:
+        return None
+    started, first = r.trial_started_at, r.periods[0]
+    if started is None and first.tier is not _PREMIUM_TIER:
+        return (
+            f"{_period_name(0, first)} is the first billing, but without a trial the "
+            "first plan billed is premium (P4, P5)"
+        )
+    if (
+        started is not None
+        and trial_end is not None
+        and not started <= first.starts_at <= trial_end
+    ):
+        return (
+            f"{_period_name(0, first)} is the first billing after a trial from "
+            f"{_iso(started)}, which bills from its end, {_iso(trial_end)}, at the latest "
+            "(P6, P8)"
+        )
+    return None
+
+
+def _last_plan_billed(r: PlanSnapshot) -> str | None:
+    """A paid plan that ended was billed up to its end (P9)."""
+    last_plan = r.last_plan
+    if last_plan is None or last_plan.state is _TRIAL:
+        return None
+    tier = IN_FORCE[last_plan.state]
+    if any(p.ends_at == last_plan.ended_at and p.tier is tier for p in r.periods):
+        return None
+    return (
+        f"no billing period of the {last_plan.state.value} plan ends where it ended, at "
+        f"{_iso(last_plan.ended_at)} (P9)"
+    )
+
+
+def _retroactive(r: PlanSnapshot, tz: str) -> str | None:
+    """Only a reactivation bills retroactively, back to the end or 90 days (P15)."""
+    periods, since, last_plan = r.periods, r.since, r.last_plan
+    assert since is not None
+    open_period = periods[-1]
+    name = _period_name(len(periods) - 1, open_period)
+    if last_plan is None or (r.state is _PREMIUM and last_plan.state is not _PREMIUM):
+        return (
+            f"{name} is billed retroactively, but {r.state.value} in force since "
+            f"{_iso(since)} after last plan {describe(last_plan)} is not a reactivation "
+            "billed retroactively (P5, P6, P8, P9, P15)"
+        )
+    expected = max(last_plan.ended_at, add_wall_days(since, -RETROACTIVE_DAYS, tz))
+    if open_period.starts_at == expected and not r.last_change_applied:
+        return None
+    return (
+        f"{name} is billed retroactively, but a reactivation at {_iso(since)} after the "
+        f"{last_plan.state.value} plan that ended at {_iso(last_plan.ended_at)} is billed "
+        f"from {_iso(expected)} (P15)"
+    )
+
+
+def _premium_billed(r: PlanSnapshot, tz: str, trial_end: pendulum.DateTime | None) -> str | None:
+    """Premium is billed from the 1st of the next month, or from a trial's end if sooner (P5,
+    P8, P15's exception)."""
+    periods, since = r.periods, r.since
+    assert since is not None
+    starts = periods[-1].starts_at
+    if trial_end is not None and len(periods) == 1:
+        if since < trial_end and starts == min(next_month_start(since, tz), trial_end):
+            return None  # P8: the trial upgraded, billed from its end if sooner
+    elif is_next_month_start(starts, since, tz):
+        return None  # P5, P8, P15's exception
+    elif trial_end is not None and starts == min(next_month_start(since, tz), trial_end):
+        return None  # P8: the trial upgraded, after a downgrade during it
+    return (
+        f"{_period_name(len(periods) - 1, periods[-1])}: premium in force since "
+        f"{_iso(since)} is billed from the 1st of the next month (P5, P8, P15)"
+    )
+
+
+def _developer_billed(r: PlanSnapshot, tz: str, trial_end: pendulum.DateTime | None) -> str | None:
+    """Developer is billed from a trial's end (P6) or a downgrade's effective instant (P9)."""
+    periods, since = r.periods, r.since
+    assert since is not None
+    if periods[-1].starts_at == since:
+        if len(periods) == 1 and since == trial_end and not r.last_change_applied:
+            return None  # P6: the trial converted
+        before = periods[-2] if len(periods) > 1 else None
+        if (
+            before is not None
+            and before.tier is _PREMIUM_TIER
+            and before.ends_at == since
+            and is_month_start(since, tz)
+        ):
+            return None  # P9: a downgrade took effect
+    return (
+        f"{_period_name(len(periods) - 1, periods[-1])}: developer in force since "
+        f"{_iso(since)} is billed from a trial's end (P6) or a downgrade's effective instant "
+        "(P9), after premium billed up to it (P21)"
+    )
+
+
+def _first_trial_end(r: PlanSnapshot, tz: str) -> pendulum.DateTime | None:
+    """The end of the one trial, when no plan has ended since it began (the first cycle)."""
+    started = r.trial_started_at
+    if started is None or r.last_plan is not None:
+        return None
+    return add_wall_days(started, TRIAL_DAYS, tz)
+
+
+class _Exceptions:
+    """P20's exceptions to month starts in a record: its retroactive and catch-up starts, and
+    the end of the trial it began (the boundary P6 and P8 may set), worked out only for a
+    boundary that is not a month start."""
+
+    __slots__ = ("r", "tz")
+
+    def __init__(self, r: PlanSnapshot, tz: str) -> None:
+        self.r = r
+        self.tz = tz
+
+    def __contains__(self, boundary: object) -> bool:
+        if any(p.retroactive and p.starts_at == boundary for p in self.r.periods):
+            return True
+        started = self.r.trial_started_at
+        return started is not None and boundary == add_wall_days(started, TRIAL_DAYS, self.tz)
+
+
+def _off_month(boundary: pendulum.DateTime) -> str:
+    return f"has a boundary {boundary.isoformat()} not at a month start (P20)"
+
+
+def _period_name(n: int, p: BillingPeriod) -> str:
+    return f"billing period {n} ({p.tier.value} from {p.starts_at.isoformat()})"
