@@ -119,23 +119,42 @@ def inconsistency(r: OrderSnapshot, org: Organization) -> str | None:
 
 def _record(r: OrderSnapshot, tz: str) -> str | None:
     """Quantities (V4), the unit balance (F7), channel, purchase, expiry (F6) and names (V5)."""
-    checkout = r.state is OrderState.CHECKOUT
+    return _quantities(r) or _channel(r) or _purchase(r, tz) or _names(r)
+
+
+def _quantities(r: OrderSnapshot) -> str | None:
+    """V4's bounds, F7's balance and the state it means."""
     if not (_within(r.units.purchased, "units") and _within(r.hours_per_unit, "hours_per_unit")):
         return "its units or hours per unit are outside what the product holds (V4)"
     if not _within(r.validity_months, "validity_months"):
         return f"its validity of {describe(r.validity_months)} months is outside 1-120 (V4)"
     if not r.units.holds:
         return f"its unit balance {describe(r.units)} does not add up (F7)"
+    checkout = r.state is OrderState.CHECKOUT
     if not checkout and r.state is not state_for(r.units):
         return f"state {r.state.value!r} does not match {describe(r.units)}"
     if checkout and (r.purchased_at is not None or r.sessions or r.units.expired):
         return "an order in checkout has no purchase, sessions or expired units"
+    return None
+
+
+def _channel(r: OrderSnapshot) -> str | None:
+    """F1: a console order names its requester; a representative's carries a sales reference
+    and is purchased when created."""
     if (r.channel is OrderChannel.CONSOLE) != (r.requested_by is not None):
         return "only a console order names who requested it"
     if (r.channel is OrderChannel.REPRESENTATIVE) != (r.sales_reference is not None):
         return "only an order from a representative carries a sales reference"
-    if r.channel is OrderChannel.REPRESENTATIVE and (checkout or r.purchased_at != r.created_at):
+    if r.channel is OrderChannel.REPRESENTATIVE and (
+        r.state is OrderState.CHECKOUT or r.purchased_at != r.created_at
+    ):
         return "an order from a representative is purchased when it is created (F1)"
+    return None
+
+
+def _purchase(r: OrderSnapshot, tz: str) -> str | None:
+    """The purchase instant, the expiry it sets (F6) and the end of the validity."""
+    checkout = r.state is OrderState.CHECKOUT
     if not checkout:
         if r.purchased_at is None or r.purchased_at < r.created_at:
             return "a purchased order has a purchase instant at or after its creation"
@@ -147,6 +166,11 @@ def _record(r: OrderSnapshot, tz: str) -> str | None:
         return "its validity ended, but it has no expiry"
     if r.units.expired and not r.validity_ended:
         return "it has expired units but its validity has not ended"
+    return None
+
+
+def _names(r: OrderSnapshot) -> str | None:
+    """V5: ids, the sales reference and the buyer's e-mail are ones the library accepts."""
     names = [r.order_id, r.requested_by, r.sales_reference]
     names += [n for s in r.sessions for n in (s.booked_by, s.closed_by)]
     if not all(n is None or is_identifier(n) for n in names) or not is_email(r.buyer_email):
@@ -229,6 +253,11 @@ def _sessions(r: OrderSnapshot) -> str | None:
 
 
 def _session(r: OrderSnapshot, s: Session) -> str | None:
+    return _session_booking(r, s) or _session_closing(s)
+
+
+def _session_booking(r: OrderSnapshot, s: Session) -> str | None:
+    """F4's whole units for its hours, booked after the purchase, ending by the expiry (F6)."""
     whole = books_whole_units(s.hours, r.hours_per_unit)
     if s.units < 1 or not whole or units_for(s.hours, r.hours_per_unit) != s.units:
         return "does not book a positive whole number of units for its hours"
@@ -238,6 +267,11 @@ def _session(r: OrderSnapshot, s: Session) -> str | None:
         return "was not booked after the purchase, to start after its booking"
     if r.expires_at is not None and s.end > r.expires_at:
         return "ends after the order expires (F6)"
+    return None
+
+
+def _session_closing(s: Session) -> str | None:
+    """F5: delivered once started, cancelled before it starts, closed after it was booked."""
     if (s.closed_at is None) != s.is_booked or (s.closed_by is not None and s.is_booked):
         return f"is {s.status.value} but its closing does not say so"
     if s.status is SessionStatus.DELIVERED and s.closed_at is not None and s.closed_at < s.start:

@@ -30,31 +30,48 @@ def _iso(at: pendulum.DateTime | None) -> str:
 
 
 def periods_problem(r: PlanSnapshot, tz: str) -> str | None:
+    """The periods in order, without overlap, each boundary where P20 allows it, and the open
+    one billing the tier the state is in force at."""
     periods = r.periods
-    last_n = len(periods) - 1
     exceptions = _Exceptions(r, tz)
     previous_end: pendulum.DateTime | None = None
     for n, p in enumerate(periods):
-        starts, ends = p.starts_at, p.ends_at
-        if p.tier not in _BILLED:
-            problem = "bills a tier that is never billed"
-        elif ends is not None and ends <= starts:
-            problem = "is empty or ends before it starts"
-        elif ends is None and n != last_n:
-            problem = "is open but is not the last period"
-        elif n and (previous_end or starts) > starts:
-            problem = "overlaps or comes before the period preceding it"
-        elif n and previous_end != starts and r.last_plan is None:
-            problem = "leaves a gap after the period preceding it, but no plan ever ended (P9)"
-        elif not boundary_allowed(starts, tz, exceptions):
-            problem = _off_month(starts)
-        elif ends is not None and not boundary_allowed(ends, tz, exceptions):
-            problem = _off_month(ends)
-        else:
-            previous_end = ends
-            continue
-        return f"{_period_name(n, p)} {problem}"
-    last = periods[-1] if periods else None
+        problem = _period(r, n, p, previous_end, tz, exceptions)
+        if problem is not None:
+            return f"{_period_name(n, p)} {problem}"
+        previous_end = p.ends_at
+    return _open_period(r)
+
+
+def _period(
+    r: PlanSnapshot,
+    n: int,
+    p: BillingPeriod,
+    previous_end: pendulum.DateTime | None,
+    tz: str,
+    exceptions: _Exceptions,
+) -> str | None:
+    starts, ends = p.starts_at, p.ends_at
+    if p.tier not in _BILLED:
+        return "bills a tier that is never billed"
+    if ends is not None and ends <= starts:
+        return "is empty or ends before it starts"
+    if ends is None and n != len(r.periods) - 1:
+        return "is open but is not the last period"
+    if n and (previous_end or starts) > starts:
+        return "overlaps or comes before the period preceding it"
+    if n and previous_end != starts and r.last_plan is None:
+        return "leaves a gap after the period preceding it, but no plan ever ended (P9)"
+    if not boundary_allowed(starts, tz, exceptions):
+        return _off_month(starts)
+    if ends is not None and not boundary_allowed(ends, tz, exceptions):
+        return _off_month(ends)
+    return None
+
+
+def _open_period(r: PlanSnapshot) -> str | None:
+    """A paid state is billed by an open period of the tier in force; no other state is."""
+    last = r.periods[-1] if r.periods else None
     open_tier = last.tier if last is not None and last.ends_at is None else None
     state = r.state
     if state in PAID and open_tier is not IN_FORCE[state]:

@@ -49,31 +49,52 @@ def inconsistency(r: PlanSnapshot, org: Organization) -> str | None:
 
 def _record(r: PlanSnapshot, tz: str) -> str | None:
     """The state's own facts: since, the one trial (P4), the last plan (P15), P12's flag."""
-    state, since, last_plan, started = r.state, r.since, r.last_plan, r.trial_started_at
+    return _state(r) or _last_plan(r, tz) or _change_flag(r)
+
+
+def _state(r: PlanSnapshot) -> str | None:
+    """basic is where nothing ever happened (P4); a cancelled plan holds the plan that ended."""
+    state, since, last_plan = r.state, r.since, r.last_plan
     if (state is _BASIC) != (since is None):
         return f"state {state.value!r} with since {_iso(since)}"
-    if state is _BASIC and (started is not None or last_plan is not None or r.periods or r.pending):
+    if state is _BASIC and (
+        r.trial_started_at is not None or last_plan is not None or r.periods or r.pending
+    ):
         return "state 'basic' with a trial, a billed or ended plan (P4: basic means none ever was)"
     if state is _CANCELLED and (last_plan is None or last_plan.ended_at != since):
         return "state 'cancelled' without the plan that ended when it began"
-    if last_plan is not None:
-        if last_plan.state not in _ENDS:
-            return f"a last plan in state {last_plan.state.value!r}, which is not a plan that ends"
-        if since is None or last_plan.ended_at > since:
-            return "a last plan that ended after the current state began"
-        if last_plan.state is _TRIAL:
-            if started is None or not (
-                started <= last_plan.ended_at < add_wall_days(started, TRIAL_DAYS, tz)
-            ):
-                return (
-                    f"a last plan that was a trial ending at {_iso(last_plan.ended_at)}, "
-                    f"but no trial ran then (trial_started_at {_iso(started)}, P7)"
-                )
-        elif not is_month_start(last_plan.ended_at, tz):
+    return None
+
+
+def _last_plan(r: PlanSnapshot, tz: str) -> str | None:
+    """The plan that ended last: a trial cancelled while it ran (P7), or a paid plan whose
+    cancel took effect on a month's 1st (P9)."""
+    last_plan, since, started = r.last_plan, r.since, r.trial_started_at
+    if last_plan is None:
+        return None
+    if last_plan.state not in _ENDS:
+        return f"a last plan in state {last_plan.state.value!r}, which is not a plan that ends"
+    if since is None or last_plan.ended_at > since:
+        return "a last plan that ended after the current state began"
+    if last_plan.state is _TRIAL:
+        if started is None or not (
+            started <= last_plan.ended_at < add_wall_days(started, TRIAL_DAYS, tz)
+        ):
             return (
-                f"a last {last_plan.state.value} plan ending at {_iso(last_plan.ended_at)}, "
-                "not at the 1st of a month where its cancel took effect (P9)"
+                f"a last plan that was a trial ending at {_iso(last_plan.ended_at)}, "
+                f"but no trial ran then (trial_started_at {_iso(started)}, P7)"
             )
+    elif not is_month_start(last_plan.ended_at, tz):
+        return (
+            f"a last {last_plan.state.value} plan ending at {_iso(last_plan.ended_at)}, "
+            "not at the 1st of a month where its cancel took effect (P9)"
+        )
+    return None
+
+
+def _change_flag(r: PlanSnapshot) -> str | None:
+    """The trial began by the current state; P12's flag is what the last change left."""
+    state, since, last_plan, started = r.state, r.since, r.last_plan, r.trial_started_at
     if started is not None and since is not None and started > since:
         return "the trial started after the current state began"
     if r.last_change_applied and (r.pending is not None or state not in _CHANGED):
