@@ -11,7 +11,7 @@ import pytest
 
 import support_flows as sf
 from support_flows import verify
-from support_flows.machines.case import COMPILED as CASE_CHART
+from support_flows.machines.case_chart import COMPILED as CASE_CHART
 from support_flows.machines.consulting_chart import COMPILED as ORDER_CHART
 from support_flows.machines.plan_chart import COMPILED as PLAN_CHART
 

@@ -18,8 +18,8 @@ import pendulum
 from support_flows.clock import read_clock
 from support_flows.errors import Reason, describe, invalid
 from support_flows.localtime import parse_instant
-from support_flows.machines.case import COMPILED as CASE_CHART
 from support_flows.machines.case import CaseFlow
+from support_flows.machines.case_chart import COMPILED as CASE_CHART
 from support_flows.machines.consulting import ConsultingOrder
 from support_flows.machines.consulting_chart import COMPILED as ORDER_CHART
 from support_flows.machines.engine import Compiled, Edge

@@ -3,20 +3,25 @@ validates input, builds the facts, and runs the order chart (`consulting_chart`)
 
 from __future__ import annotations
 
-import uuid
 from typing import Any, Self
 
 import pendulum
 
-from support_flows.clock import Clock, read_clock
+from support_flows.clock import Clock
 from support_flows.codec import unstructure
 from support_flows.guards.consulting import OrderFacts
-from support_flows.inputs import email, flag, has_method, identifier, of_type, quantity
+from support_flows.inputs import flag, has_method, identifier, of_type, quantity
 from support_flows.localtime import instant
 from support_flows.machines.base_object import HELD, Held, ObjectBase
-from support_flows.machines.consulting_book import OrderBook, OrderTerms
+from support_flows.machines.consulting_book import OrderBook
 from support_flows.machines.consulting_chart import COMPILED, ConsultingChart
 from support_flows.machines.consulting_email import confirmation
+from support_flows.machines.consulting_open import (
+    buyer_email,
+    new_book,
+    quantities,
+    sales_reference_of,
+)
 from support_flows.machines.consulting_record import book_from_snapshot
 from support_flows.machines.engine import engine_for
 from support_flows.outbox import Outbox
@@ -37,19 +42,6 @@ __all__ = [
     "SessionStatus",
     "UnitBalance",
 ]
-
-
-def _order_id(order_id: object) -> str:
-    if order_id is None:
-        return f"co-{uuid.uuid4().hex[:12]}"
-    return identifier(order_id, "order_id")
-
-
-def _sales_reference(value: object) -> str | None:
-    """None or blank text is F1's missing reference; other text must be an identifier (V5)."""
-    if value is None or (type(value) is str and not value.strip()):
-        return value
-    return identifier(value, "sales_reference")
 
 
 class ConsultingOrder(ObjectBase[OrderBook]):
@@ -109,7 +101,7 @@ class ConsultingOrder(ObjectBase[OrderBook]):
         the billing role (F1), and the buyer's e-mail address for the confirmation (F3).
         """
         of_type(actor, Member, "actor")
-        bought = _quantities(units, hours_per_unit, validity_months)
+        bought = quantities(units, hours_per_unit, validity_months)
         return cls._open(
             org,
             clock,
@@ -145,9 +137,9 @@ class ConsultingOrder(ObjectBase[OrderBook]):
         Input is checked first (quantities V4/F2, the buyer's email V5/F3); then the sales
         reference (F1).
         """
-        bought = _quantities(units, hours_per_unit, validity_months)
-        buyer = _email(email)
-        reference = _sales_reference(sales_reference)
+        bought = quantities(units, hours_per_unit, validity_months)
+        buyer = buyer_email(email)
+        reference = sales_reference_of(sales_reference)
         return cls._open(
             org,
             clock,
@@ -174,7 +166,7 @@ class ConsultingOrder(ObjectBase[OrderBook]):
         channel: OrderChannel,
         buyer: str | None,
         requested_by: str | None,
-        sales_reference: str | None,
+        reference: str | None,
         bought: tuple[int, int, int | None],
         request: str,
         more: dict[str, Any],
@@ -182,20 +174,9 @@ class ConsultingOrder(ObjectBase[OrderBook]):
         """The order, its opening `request` made at its creation instant."""
         organization = of_type(org, Organization, "org")
         has_method(outbox, "send", "outbox")
-        units, per_unit, validity = bought
-        terms = OrderTerms(
-            _order_id(order_id),
-            organization.org_id,
-            organization.billing_timezone,
-            channel,
-            buyer,
-            requested_by,
-            sales_reference,
-            per_unit,
-            validity,
-            read_clock(has_method(clock, "now", "clock")),
+        book = new_book(
+            organization, clock, order_id, channel, buyer, requested_by, reference, bought
         )
-        book = OrderBook(terms, UnitBalance.bought(units))
         return cls(
             book,
             organization,
@@ -457,20 +438,3 @@ class ConsultingOrder(ObjectBase[OrderBook]):
 
 def _iso(at: pendulum.DateTime | None) -> str | None:
     return None if at is None else at.isoformat()
-
-
-def _email(value: object) -> str:
-    return email(value, "the buyer's email")
-
-
-def _quantities(
-    units: object, hours_per_unit: object, validity_months: object
-) -> tuple[int, int, int | None]:
-    """F2 and V4: whole units, hours per unit and months within what the product holds."""
-    return (
-        quantity(units, "units", rule="F2"),
-        quantity(hours_per_unit, "hours_per_unit", rule="F2"),
-        None
-        if validity_months is None
-        else quantity(validity_months, "validity_months", rule="F6"),
-    )
