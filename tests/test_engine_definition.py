@@ -14,7 +14,7 @@ import support_flows as sf
 from support_flows.errors import InvalidChart, Reason
 from support_flows.guards.registry import Registry
 from support_flows.machines import case, consulting, plan
-from support_flows.machines._base import BaseChart, Route, edge, refuse_failing_guards
+from support_flows.machines.chart import BaseChart, Route, edge, refuse_failing_guards
 from support_flows.machines.engine import compile_chart
 from support_flows.values.events import CaseEvent, ConsultingEvent, Names, PlanEvent
 

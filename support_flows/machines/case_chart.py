@@ -18,7 +18,7 @@ from support_flows.guards.case import (
 )
 from support_flows.inputs import identifier
 from support_flows.localtime import instant
-from support_flows.machines._base import BaseChart, edge
+from support_flows.machines.chart import BaseChart, edge
 from support_flows.machines.engine import action, compile_chart
 from support_flows.values import Scope, Severity, parse
 from support_flows.values.events import CaseEvent

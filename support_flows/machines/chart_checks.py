@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from support_flows.errors import InvalidChart
-from support_flows.machines._base import BaseChart, refuse_failing_guards
+from support_flows.machines.chart import BaseChart, refuse_failing_guards
 
 __all__ = [
     "check_actions",

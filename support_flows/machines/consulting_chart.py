@@ -26,7 +26,7 @@ from support_flows.guards.consulting import (
     units_left_nothing_booked,
     unknown_session,
 )
-from support_flows.machines._base import BaseChart, edge
+from support_flows.machines.chart import BaseChart, edge
 from support_flows.machines.consulting_book import OrderBook
 from support_flows.machines.engine import compile_chart
 from support_flows.values.events import ConsultingEvent

@@ -26,7 +26,7 @@ from support_flows.errors import (
     invalid,
 )
 from support_flows.guards.registry import Body, Check, Selector, answer
-from support_flows.machines._base import ANY, BaseChart, Route
+from support_flows.machines.chart import ANY, BaseChart, Route
 from support_flows.machines.chart_checks import (
     check_actions,
     check_conventions,

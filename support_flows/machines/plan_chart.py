@@ -23,7 +23,7 @@ from support_flows.guards.plan import (
     nothing_to_cancel,
     relation,
 )
-from support_flows.machines._base import BaseChart, Route, edge
+from support_flows.machines.chart import BaseChart, Route, edge
 from support_flows.machines.engine import Engine, compile_chart
 from support_flows.machines.plan_book import PlanBook
 from support_flows.values import Organization, PlanState, Tier
