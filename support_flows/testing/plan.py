@@ -3,6 +3,7 @@ T, P20, P21), for a host to subclass with its zones and persistence."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Sequence
 from typing import ClassVar
@@ -59,11 +60,17 @@ class PlanRules(RuleBasedStateMachine):
         self.ref = RefPlan(zone, cross)
         self.last_rules: tuple[str, ...] = ("P4",)
 
-    def _request(self, request: str, actor: Member, tier: str | None = None) -> None:
-        self.ref, _ = observe(self.ref, self.clock.now())
+    def request(self, request: str, actor: Member, tier: str | None = None) -> None:
+        """Make `request` ("change", "cancel" or "revoke_pending") as `actor`, and check it: check()
+        changes nothing and gives the rules' reasons, so does the call; a refusal changes nothing,
+        an accepted request returns its history entry (now, by `actor`) and is persisted.
+        Subclasses adding rules of their own make their requests through it."""
+        now = self.clock.now()
+        self.ref, _ = observe(self.ref, now)
         expected = decide(self.ref, request, [r.value for r in actor.org_roles], tier)
         before = self.plan.snapshot()
         assert codes_of(self.plan.check(request, actor=actor, tier=tier)) == expected
+        assert self.plan.snapshot() == before, "check() changed the plan"
         args = {"actor": actor} if tier is None else {"tier": tier, "actor": actor}
         outcome = attempt(functools.partial(getattr(self.plan, request), **args))
         assert outcome.crash is None, f"{request} {tier} crashed: {outcome.crash!r}"
@@ -71,34 +78,40 @@ class PlanRules(RuleBasedStateMachine):
         if outcome.refused:
             assert self.plan.snapshot() == before, "a refusal changed the plan"
             return
-        self.ref, self.last_rules = perform(
-            self.ref, request, actor.user_id, tier, self.clock.now()
-        )
+        entry = outcome.result
+        assert (entry.at, entry.requested_by) == (now, actor.user_id), "the entry returned"
+        self.ref, self.last_rules = perform(self.ref, request, actor.user_id, tier, now)
         self.plan = self.persist(self.plan)
 
     @rule(actor=acting(("p-1",)), tier=st.sampled_from(TIERS))
     def change(self, actor: Member, tier: str) -> None:
         """Choose a tier (P1-P15)."""
-        self._request("change", actor, tier)
+        self.request("change", actor, tier)
 
     @rule(actor=acting(("p-1",)))
     def cancel(self, actor: Member) -> None:
         """Cancel (P7, P9, P13)."""
-        self._request("cancel", actor)
+        self.request("cancel", actor)
 
     @rule(actor=acting(("p-1",)))
     def revoke_pending(self, actor: Member) -> None:
         """Revoke the pending change (P12)."""
-        self._request("revoke_pending", actor)
+        self.request("revoke_pending", actor)
 
     @rule(data=st.data(), apply=st.booleans())
     def move_clock(self, data: st.DataObject, apply: bool) -> None:
         """Move to an edge (month start, due instant, 90 days after the end) or some days on;
-        maybe apply_due, which applies exactly what the rules say is due (P14)."""
+        maybe apply_due (P14)."""
         now = self.clock.now()
         edges = [at for at, _ in plan_moves(self.ref, now)]
         later = [now + pendulum.duration(**m) for m in MOVES]
-        self.clock.set(data.draw(st.sampled_from(edges + later), label="to"))
+        self.move_to(data.draw(st.sampled_from(edges + later), label="to"), apply)
+
+    def move_to(self, at: dt.datetime, apply: bool = False) -> None:
+        """Set the clock to `at` (never back); with `apply`, apply_due applies exactly what the
+        rules say is due, at its instants, and a second call nothing (P14). Subclasses adding
+        clock moves of their own make them through it."""
+        self.clock.set(at)
         self.ref, due = observe(self.ref, self.clock.now())
         self.last_rules = tuple(r for a in due for r in a[3]) or self.last_rules
         if apply:
