@@ -1,0 +1,128 @@
+"""A plan story run through ``support-flows timeline``'s engine, as the review page shows it: a
+row per step and a picture of what the plan was entitled to and what was billed (RULES.md P)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pendulum
+
+from support_flows.localtime import parse_instant
+from support_flows.review.picture import Bar, Guide, Lane, Mark, Picture
+from support_flows.review.worked import PlanStory, Worked, cell_lines
+from support_flows.timeline import (
+    PlanTimeline,
+    entry_text,
+    local,
+    pending_text,
+    period_text,
+    run_plan,
+)
+from support_flows.values import PlanState
+from support_flows.values.plan import ENTITLEMENTS, BillingPeriod
+
+__all__ = ["PLAN_HEADERS", "plan_example"]
+
+
+def _when(at: pendulum.DateTime, tz: str) -> str:
+    shown = local(at, tz)
+    return shown if tz == "UTC" else f"{shown}\n{at.in_timezone('UTC'):%Y-%m-%d %H:%M} UTC"
+
+
+def _plan_rows(t: PlanTimeline) -> tuple[tuple[str, ...], ...]:
+    tz = t.tz
+    rows = []
+    for number, f in enumerate(t.frames, start=1):
+        happened = [entry_text(e, tz) for e in f.added]
+        if f.refused is not None:
+            happened.insert(0, f"refused: {f.refused}")
+        billing = [period_text(p, tz) for p in f.billing] or ["nothing billed"]
+        rows.append(
+            (
+                str(number),
+                _when(f.step.at, tz),
+                f.step.text.partition("@")[0],
+                f.outcome,
+                cell_lines(happened) or "nothing came due",
+                f.state.value,
+                pending_text(f.pending, tz),
+                cell_lines(billing),
+            )
+        )
+    return tuple(rows)
+
+
+def _entitlement(state: PlanState) -> str:
+    channels = ", ".join(c.value.replace("_", " ") for c in sorted(ENTITLEMENTS[state]))
+    return f"{state.value}: {channels}"
+
+
+def _plan_picture(slug: str, t: PlanTimeline, guides: Sequence[Guide]) -> Picture:
+    tz = t.tz
+    segments: list[Bar] = []
+    since, state = t.start, PlanState.BASIC
+    for entry in t.history:
+        if entry.target is entry.source:
+            continue
+        segments.append(Bar(since, entry.at, state.value, state.value, title=_entitlement(state)))
+        since, state = entry.at, entry.target
+    segments.append(Bar(since, None, state.value, state.value, title=_entitlement(state)))
+    last = t.frames[-1]
+    billing = tuple(_billing_bar(p, tz) for p in last.billing)
+    marks = tuple(
+        Mark(f.step.at, n, f.refused is not None) for n, f in enumerate(t.frames, start=1)
+    )
+    more = list(guides)
+    if last.pending is not None:
+        more.append(Guide(last.pending.effective_at, f"pending: {last.pending.target.value}"))
+    if last.trial is not None:
+        more.append(Guide(last.trial.ends_at, "trial ends"))
+    end = max([f.step.at for f in t.frames] + [g.at for g in more])
+    span = end - t.start
+    return Picture(
+        slug,
+        tz,
+        t.start,
+        end + span * 0.06,
+        (Lane("Entitled to (plan)", tuple(segments)), Lane("Billed", billing)),
+        marks,
+        tuple(more),
+    )
+
+
+def _billing_bar(p: BillingPeriod, tz: str) -> Bar:
+    return Bar(
+        p.starts_at,
+        p.ends_at,
+        p.tier.value + (" (retro)" if p.retroactive else ""),
+        p.tier.value,
+        hatched=p.retroactive,
+        title=period_text(p, tz),
+    )
+
+
+PLAN_HEADERS = (
+    "#",
+    "When (billing zone / UTC)",
+    "Request",
+    "Outcome",
+    "What happened",
+    "Plan after",
+    "Pending after",
+    "Billing after",
+)
+
+
+def plan_example(story: PlanStory) -> Worked:
+    timeline = run_plan(story.steps, start=story.start, tz=story.tz)
+    guides = tuple(Guide(parse_instant(at), label) for at, label in story.guides)
+    return Worked(
+        story.slug,
+        story.title,
+        story.story,
+        story.rules,
+        story.command,
+        PLAN_HEADERS,
+        _plan_rows(timeline),
+        _plan_picture(story.slug, timeline, guides),
+    )

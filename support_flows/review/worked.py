@@ -1,0 +1,49 @@
+"""What a worked example of the review pack is: the plan story to run (`PlanStory`) and what the
+page shows of it (`Worked`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+
+from support_flows.review.picture import Picture
+
+__all__ = ["PlanStory", "Worked", "cell_lines"]
+
+
+@attrs.frozen
+class Worked:
+    """One worked example as the review page shows it."""
+
+    slug: str
+    title: str
+    story: str
+    rules: tuple[str, ...]
+    command: str
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    picture: Picture
+
+
+@attrs.frozen
+class PlanStory:
+    """A plan timeline to run: its zone, clock start, steps, and what it shows."""
+
+    slug: str
+    title: str
+    story: str
+    rules: tuple[str, ...]
+    tz: str
+    start: str
+    steps: tuple[str, ...]
+    guides: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def command(self) -> str:
+        return f"support-flows timeline --tz {self.tz} --start {self.start} " + " ".join(self.steps)
+
+
+def cell_lines(lines: Sequence[str]) -> str:
+    """One table cell of several lines."""
+    return "\n".join(lines)
