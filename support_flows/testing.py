@@ -46,10 +46,10 @@ from support_flows.machines.plan import SupportPlan
 from support_flows.outbox import InMemoryOutbox
 from support_flows.values import Member, Organization, Project, Role
 from support_flows.verify.common import Verdict, attempt
-from support_flows.verify.consulting import moves as order_moves
 from support_flows.verify.consulting_checks import agreement as order_agreement
 from support_flows.verify.consulting_checks import balance
 from support_flows.verify.consulting_checks import view as order_view
+from support_flows.verify.consulting_roots import moves as order_moves
 from support_flows.verify.plan_checks import agreement, premium_billed, timeline, view
 from support_flows.verify.plan_roots import moves as plan_moves
 from support_flows.verify.reference.case import expected_case, expected_channel, expected_step
