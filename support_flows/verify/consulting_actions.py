@@ -1,6 +1,4 @@
-"""What the consulting explorer tries from a point: opening the order as each kind of buyer, then
-confirmations, bookings worth trying, cancellations and deliveries by the actors in turn, and the
-clock moves."""
+"""What the consulting explorer tries from a point, with the actors other than the owner in turn."""
 
 from __future__ import annotations
 

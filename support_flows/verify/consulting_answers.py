@@ -1,5 +1,4 @@
-"""What the rules say one consulting step does, the checks on what it answered (accepted or refused
-as the rules say, alike on both engines, the expiry applied once and on time), and the F2 probe."""
+"""What the rules say one consulting step does, the checks on its answer, and the F2 probe."""
 
 from __future__ import annotations
 

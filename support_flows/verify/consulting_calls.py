@@ -1,5 +1,4 @@
-"""The public calls a consulting step names, made on live orders: one call, a replay from a root,
-an order opened or rewound at an explored point."""
+"""The public calls a consulting step names, made on live orders opened or rewound at a point."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Where consulting sequences start (no order yet, with its terms), what an explored point is, and
-the instants worth moving its clock to."""
+"""Where consulting sequences start, what an explored point is, and where its clock moves next."""
 
 from __future__ import annotations
 

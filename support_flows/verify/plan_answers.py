@@ -1,6 +1,4 @@
-"""The checks on what one plan step answered (check() and the request as the rules say, apply_due
-on time and once, a clock behind the last entry) and the one-off probes of malformed input (T1,
-T2)."""
+"""Checks on what one plan step answered, and the one-off probes of malformed input (T1, T2)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The public calls a plan step names, made on live plans: one call, a replay from a root, a
-plan opened at an explored point, and the pair of engines stepped side by side."""
+"""The public calls a plan step names, made on live plans: one call, a replay, a plan at a point."""
 
 from __future__ import annotations
 

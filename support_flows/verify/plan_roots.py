@@ -1,5 +1,4 @@
-"""Where plan sequences start (the roots), what an explored point is, and the instants worth
-moving its clock to."""
+"""Where plan sequences start, what an explored point is, and where its clock moves next."""
 
 from __future__ import annotations
 
