@@ -42,7 +42,7 @@ from baselines import (
 
 import support_flows as sf
 from support_flows import bulk
-from support_flows.machines import consulting, plan
+from support_flows.machines import consulting_chart, plan_chart
 
 START = pendulum.datetime(2026, 3, 14, 10, tz="UTC")
 ORG = sf.Organization("org-bench", projects=("p-1",), billing_timezone="Europe/Berlin")
@@ -53,8 +53,8 @@ OWNER_ROLES = frozenset({"ORG_OWNER"})
 BILLING = frozenset({sf.Role.ORG_OWNER, sf.Role.ORG_BILLING_ADMIN})
 ZONES = ("UTC", "Europe/Berlin", "Pacific/Auckland", "America/New_York", "Asia/Kolkata")
 
-BarePlan = bare_chart(plan.COMPILED)
-BareOrder = bare_chart(consulting.COMPILED)
+BarePlan = bare_chart(plan_chart.COMPILED)
+BareOrder = bare_chart(consulting_chart.COMPILED)
 
 
 def median_us(run: Callable[[], Any], rounds: int) -> float:

@@ -8,14 +8,8 @@ import pendulum
 import pytest
 
 import support_flows as sf
-from support_flows.machines.case import (
-    COMPILED,
-    CaseChart,
-    CaseFlow,
-    check_case,
-    check_channel,
-    open_case,
-)
+from support_flows.machines.case import CaseFlow, check_case, check_channel, open_case
+from support_flows.machines.case_chart import COMPILED, CaseChart
 
 ORG = sf.Organization("org-1", projects=("p-1", "p-2"))
 OWNER = sf.Member("u-owner", org_roles={sf.Role.ORG_OWNER})

@@ -13,7 +13,7 @@ from statemachine import Event, State
 import support_flows as sf
 from support_flows.errors import InvalidChart, Reason
 from support_flows.guards.registry import Registry
-from support_flows.machines import case, consulting, plan
+from support_flows.machines import case_chart, consulting_chart, plan_chart
 from support_flows.machines.chart import BaseChart, Route, edge, refuse_failing_guards
 from support_flows.machines.engine import compile_chart
 from support_flows.values.events import CaseEvent, ConsultingEvent, Names, PlanEvent
@@ -192,9 +192,9 @@ def test_route_declared_twice_is_refused() -> None:
 @pytest.mark.parametrize(
     ("compiled", "names"),
     [
-        (plan.COMPILED, PlanEvent),
-        (consulting.COMPILED, ConsultingEvent),
-        (case.COMPILED, CaseEvent),
+        (plan_chart.COMPILED, PlanEvent),
+        (consulting_chart.COMPILED, ConsultingEvent),
+        (case_chart.COMPILED, CaseEvent),
     ],
 )
 def test_each_chart_events_are_its_names(compiled: Any, names: type[Names]) -> None:

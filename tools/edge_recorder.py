@@ -3,7 +3,7 @@ which registered checks of its machine would refuse those facts, which edges wer
 events with no edge which checks of the chart's refusals without an edge fail. An added or dropped
 guard that never fails where its edge is selected, a dropped action of an edge the suite never
 takes, or a dropped explanation that never fails, cannot change any behaviour the suite sees: no
-test can catch it.
+test can catch it. It listens through the engine's public seam, `engine.tracing`.
 
 Used as `python -m pytest -p edge_recorder` with tools/ on the path and EDGE_RECORD set to the
 JSON file to write.
@@ -11,6 +11,7 @@ JSON file to write.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from typing import Any
@@ -27,54 +28,50 @@ def _key(compiled: engine.Compiled, chosen: engine.Edge) -> str:
     return f"{compiled.chart.__name__} {chosen.event} {chosen.source}->{chosen.target}"
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    select, run = engine.Compiled.select, engine.TableEngine.run
-    without_edge = engine.Compiled.without_edge
+def _refuses(check: Any, facts: Any) -> bool:
+    try:
+        return check(facts) is not None
+    except Exception:  # a check that cannot read these facts would refuse loudly
+        return True
 
-    def recording_select(self: engine.Compiled, state: str, event: str, facts: Any) -> Any:
+
+class EdgeRecorder:
+    """An `engine.Tracer` that keeps what the mutations need to know."""
+
+    def selected(self, compiled: engine.Compiled, edge: engine.Edge, facts: Any) -> None:
         """Every path that asks the table (actions, check(), decide()) selects through here."""
-        chosen = select(self, state, event, facts)
-        if chosen is not None:
-            failing = SEEN.setdefault(_key(self, chosen), set())
-            for name, check in self.chart.registry.checks.items():
-                try:
-                    if check(facts) is not None:
-                        failing.add(name)
-                except Exception:  # a check that cannot read these facts would refuse loudly
-                    failing.add(name)
-        return chosen
+        failing = SEEN.setdefault(_key(compiled, edge), set())
+        for name, check in compiled.chart.registry.checks.items():
+            if _refuses(check, facts):
+                failing.add(name)
 
-    def recording_run(self: engine.TableEngine, model: Any, event: str, facts: Any) -> None:
-        chosen = select(self.compiled, str(model.state), event, facts)
-        run(self, model, event, facts)
-        if chosen is not None:
-            TAKEN.add(_key(self.compiled, chosen))
+    def taken(self, compiled: engine.Compiled, edge: engine.Edge, model: Any) -> None:
+        TAKEN.add(_key(compiled, edge))
 
-    def recording_without_edge(
-        self: engine.Compiled, state: str, event: str, facts: Any
-    ) -> tuple[Any, ...]:
+    def refused_without_edge(
+        self, compiled: engine.Compiled, state: str, event: str, facts: Any
+    ) -> None:
         """The groups asked, in order, up to the first with a failing check (the one answering)."""
-        for index, group in enumerate(self.refusals_without_edge):
-            failing = SEEN.setdefault(f"{self.chart.__name__} without edge {index}", set())
+        for index, group in enumerate(compiled.refusals_without_edge):
+            failing = SEEN.setdefault(f"{compiled.chart.__name__} without edge {index}", set())
             answered = False
             for check in group:
-                try:
-                    refused = check(facts) is not None
-                except Exception:  # as in recording_select
-                    refused = True
-                if refused:
+                if _refuses(check, facts):
                     failing.add(check.__name__)
                     answered = True
             if answered:
                 break
-        return without_edge(self, state, event, facts)
 
-    engine.Compiled.select = recording_select  # type: ignore[method-assign]
-    engine.Compiled.without_edge = recording_without_edge  # type: ignore[method-assign]
-    engine.TableEngine.run = recording_run  # type: ignore[method-assign]
+
+TRACING = contextlib.ExitStack()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    TRACING.enter_context(engine.tracing(EdgeRecorder()))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    TRACING.close()
     path = os.environ.get("EDGE_RECORD")
     if path:
         with open(path, "w", encoding="utf-8") as out:

@@ -3,8 +3,8 @@
 Run it: `python tools/mutate_charts.py [--jobs 2] [--only plan|case|consulting] [--match TEXT]...
 [--limit N]`.
 
-For each chart module (machines/plan.py, case.py, consulting.py) it rewrites one `edge(...)` of
-the chart class at a time, in a temporary copy of the project:
+For each chart module (machines/plan_chart.py, case_chart.py, consulting_chart.py) it rewrites
+one `edge(...)` of the chart class at a time, in a temporary copy of the project:
 
 - drop one guard from the edge's `unless`,
 - add one registered check of the same machine that the edge does not carry,
@@ -70,9 +70,9 @@ of edges the suite never takes: no test of the suite can tell. Listed, because e
 impossible (the guard cannot fail there, the edge cannot be taken) or a test that is missing."""
 
 CHARTS = {
-    "plan": ("support_flows/machines/plan.py", "PlanChart"),
-    "case": ("support_flows/machines/case.py", "CaseChart"),
-    "consulting": ("support_flows/machines/consulting.py", "ConsultingChart"),
+    "plan": ("support_flows/machines/plan_chart.py", "PlanChart"),
+    "case": ("support_flows/machines/case_chart.py", "CaseChart"),
+    "consulting": ("support_flows/machines/consulting_chart.py", "ConsultingChart"),
 }
 
 

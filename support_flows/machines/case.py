@@ -23,7 +23,6 @@ from support_flows.machines.base_object import ObjectBase
 from support_flows.machines.case_chart import (
     COMPILED,
     SUPPORT_PAGE,
-    CaseChart,
     Draft,
     SupportCase,
 )
@@ -32,8 +31,6 @@ from support_flows.values import Channel, Member, Organization, PlanState, Scope
 from support_flows.values.events import CaseEvent
 
 __all__ = [
-    "COMPILED",
-    "CaseChart",
     "CaseFlow",
     "SupportCase",
     "check_case",

@@ -14,7 +14,7 @@ from support_flows.inputs import flag, has_method, identifier, of_type, quantity
 from support_flows.localtime import instant
 from support_flows.machines.base_object import HELD, Held, ObjectBase
 from support_flows.machines.consulting_book import OrderBook
-from support_flows.machines.consulting_chart import COMPILED, ConsultingChart
+from support_flows.machines.consulting_chart import COMPILED
 from support_flows.machines.consulting_email import confirmation
 from support_flows.machines.consulting_open import (
     buyer_email,
@@ -31,8 +31,6 @@ from support_flows.values.consulting import OrderState, Session, SessionStatus, 
 from support_flows.values.events import ConsultingEvent
 
 __all__ = [
-    "COMPILED",
-    "ConsultingChart",
     "ConsultingOrder",
     "OrderAction",
     "OrderChannel",

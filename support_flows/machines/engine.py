@@ -6,12 +6,14 @@ plan's requests into a routing table, checking at import time (`chart_checks`) t
 and selector is registered, every action exists on the model, and nothing is declared that the
 table would not run. `TableEngine` runs that table on a model, with
 no chart instance; `StatechartEngine` runs the same declaration through python-statemachine's own
-engine, for the differential tests and the verifier.
+engine, for the differential tests and the verifier. `tracing(tracer)` lets a tool watch every
+edge selected, every edge taken and every refusal without an edge, at no cost when off.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 import attrs
@@ -45,9 +47,11 @@ __all__ = [
     "Engine",
     "StatechartEngine",
     "TableEngine",
+    "Tracer",
     "action",
     "compile_chart",
     "engine_for",
+    "tracing",
 ]
 
 
@@ -311,3 +315,66 @@ def engine_for(compiled: Compiled, name: str) -> Engine:
     raise invalid(
         Reason.INVALID_VALUE, "V1", f"unknown engine {describe(name)}; accepted: table, statechart"
     )
+
+
+class Tracer(Protocol):
+    """What `tracing` reports to: the table's decisions as they are made, in any machine."""
+
+    def selected(self, compiled: Compiled, edge: Edge, facts: Any) -> None:
+        """`Compiled.select` chose `edge` for these facts (a step, `check()` or `decide()`)."""
+
+    def taken(self, compiled: Compiled, edge: Edge, model: Any) -> None:
+        """`TableEngine.run` took `edge`: its guards passed and its actions ran on `model`."""
+
+    def refused_without_edge(self, compiled: Compiled, state: str, event: str, facts: Any) -> None:
+        """`Compiled.without_edge` is asked why `event` has no applicable edge from `state`."""
+
+
+_TRACERS: list[Tracer] = []
+_select, _without_edge, _run = Compiled.select, Compiled.without_edge, TableEngine.run
+
+
+def _traced_select(self: Compiled, state: str, event: str, facts: Any) -> Edge | None:
+    chosen = _select(self, state, event, facts)
+    if chosen is not None:
+        for tracer in tuple(_TRACERS):
+            tracer.selected(self, chosen, facts)
+    return chosen
+
+
+def _traced_without_edge(
+    self: Compiled, state: str, event: str, facts: Any
+) -> tuple[Violation, ...]:
+    for tracer in tuple(_TRACERS):
+        tracer.refused_without_edge(self, state, event, facts)
+    return _without_edge(self, state, event, facts)
+
+
+def _traced_run(self: TableEngine, model: Any, event: str, facts: Any) -> None:
+    chosen = _select(self.compiled, str(model.state), event, facts)
+    _run(self, model, event, facts)
+    if chosen is not None:
+        for tracer in tuple(_TRACERS):
+            tracer.taken(self.compiled, chosen, model)
+
+
+@contextmanager
+def tracing(tracer: Tracer) -> Iterator[Tracer]:
+    """Report every edge selected, taken (on the table engine) and every refusal without an edge
+    to `tracer` while the block runs, in every thread; nested blocks report to each tracer.
+
+    The traced methods are swapped in only while some tracer is installed: untraced, the engine
+    runs its plain methods and pays nothing."""
+    if not _TRACERS:
+        Compiled.select = _traced_select  # type: ignore[method-assign]
+        Compiled.without_edge = _traced_without_edge  # type: ignore[method-assign]
+        TableEngine.run = _traced_run  # type: ignore[method-assign]
+    _TRACERS.append(tracer)
+    try:
+        yield tracer
+    finally:
+        _TRACERS.remove(tracer)
+        if not _TRACERS:
+            Compiled.select = _select  # type: ignore[method-assign]
+            Compiled.without_edge = _without_edge  # type: ignore[method-assign]
+            TableEngine.run = _run  # type: ignore[method-assign]

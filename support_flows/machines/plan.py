@@ -13,7 +13,7 @@ from support_flows.inputs import choice, flag, has_method, of_type
 from support_flows.machines.base_object import HELD, Held, ObjectBase
 from support_flows.machines.engine import engine_for
 from support_flows.machines.plan_book import PlanBook
-from support_flows.machines.plan_chart import COMPILED, PlanChart, apply_until
+from support_flows.machines.plan_chart import COMPILED, apply_until
 from support_flows.machines.plan_record import book_from_snapshot, snapshot_of
 from support_flows.values import Channel, Member, Organization, PlanState, Tier, parse
 from support_flows.values.events import PlanRequest
@@ -25,7 +25,9 @@ from support_flows.values.plan import (
     Trial,
 )
 
-__all__ = ["COMPILED", "PlanChart", "SupportPlan", "apply_until"]
+__all__ = [
+    "SupportPlan",
+]
 
 
 class SupportPlan(ObjectBase[PlanBook]):

@@ -19,10 +19,10 @@ from support_flows.testing.checks import confirm_all
 from support_flows.testing.strategies import ZONES, instants
 from support_flows.values import Member, Organization, Role
 from support_flows.verify.common import Verdict, attempt
-from support_flows.verify.consulting import moves as order_moves
 from support_flows.verify.consulting_checks import agreement as order_agreement
 from support_flows.verify.consulting_checks import balance
 from support_flows.verify.consulting_checks import view as order_view
+from support_flows.verify.consulting_roots import moves as order_moves
 from support_flows.verify.reference.consulting import (
     RefOrder,
     cancel_or_deliver,

@@ -20,8 +20,8 @@ from support_flows.testing.checks import codes_of, confirm_all
 from support_flows.testing.strategies import ZONES, acting, instants
 from support_flows.values import Member, Organization
 from support_flows.verify.common import attempt
-from support_flows.verify.plan import moves as plan_moves
 from support_flows.verify.plan_checks import agreement, premium_billed, timeline, view
+from support_flows.verify.plan_roots import moves as plan_moves
 from support_flows.verify.reference.plan import TIERS, RefPlan, decide, observe, perform
 
 __all__ = ["PlanRules"]
