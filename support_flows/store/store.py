@@ -29,12 +29,12 @@ from support_flows.localtime import instant
 from support_flows.machines.consulting import ConsultingOrder, OrderAction, OrderEvent
 from support_flows.machines.plan import SupportPlan
 from support_flows.outbox import Outbox
-from support_flows.store import arguments, jobs, mail
+from support_flows.store import arguments, batches, mail
 from support_flows.store._db import Database
 from support_flows.store.due import due_at
 from support_flows.store.journal import Subject, audit_rows, bounded, error_detail, refusal_row
 from support_flows.store.keys import check_key, error_from, error_record, fingerprint, jsonable
-from support_flows.store.records import AuditEntry, Outcome, from_micros, micros
+from support_flows.store.records import AuditEntry, Outcome, RolloverReport, from_micros, micros
 from support_flows.store.schema import audit, idempotency, migrate, orders, plans
 from support_flows.store.tracked import Call, Mailbag, Stored, Tracking, param, track, tracking
 from support_flows.store.views import order_view
@@ -744,12 +744,12 @@ class Store:
         self,
         *,
         until: dt.datetime | None = None,
-        batch_size: int = jobs.BATCH_SIZE,
+        batch_size: int = batches.BATCH_SIZE,
         progress: Callable[[int], object] | None = None,
-    ) -> jobs.RolloverReport:
+    ) -> RolloverReport:
         """The month-start job in this process (one worker): see `support_flows.store.rollover`."""
         arguments.callback(progress, "progress", "S5")
-        return jobs.run(self._db, until=until, batch_size=batch_size, progress=progress)
+        return batches.run(self._db, until=until, batch_size=batch_size, progress=progress)
 
     # -- helpers ---------------------------------------------------------------------------
 
