@@ -10,12 +10,13 @@ reached, opened or written raises `support_flows.Unavailable` (S6), never a driv
                  idempotency_key="k-1")
 """
 
-from support_flows.store.jobs import RolloverReport, relay, rollover
+from support_flows.store.jobs import relay, rollover
+from support_flows.store.key_rows import KEY_RETENTION
 from support_flows.store.mail import JsonLinesOutbox
-from support_flows.store.records import AuditEntry, Outcome, QueuedEmail
+from support_flows.store.records import AuditEntry, Outcome, QueuedEmail, RolloverReport
 from support_flows.store.schema import LATEST as SCHEMA_VERSION
 from support_flows.store.schema import SchemaError
-from support_flows.store.store import KEY_RETENTION, Store
+from support_flows.store.store import Store
 from support_flows.store.views import order_view, plan_view
 
 __all__ = [

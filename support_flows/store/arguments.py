@@ -1,5 +1,6 @@
-"""Checks of the store's own arguments (limits, retention, callbacks, flags) and of the values a
-command would store (S6): each a coded error naming the value, never a raw Python one."""
+"""Checks of the store's own arguments (limits, retention, callbacks, flags, the organization)
+and of the values a command would store (S6): each a coded error naming the value, never a raw
+Python one."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from support_flows.errors import InvalidInput, Reason, describe, invalid
-from support_flows.inputs import QUANTITY_BOUNDS, identifier, quantity
+from support_flows.inputs import QUANTITY_BOUNDS, identifier, of_type, quantity
 from support_flows.store.keys import jsonable
+from support_flows.values import Organization
 
 __all__ = [
     "MAX_LIMIT",
@@ -19,6 +21,7 @@ __all__ = [
     "flag",
     "malformed",
     "name",
+    "organization",
     "retention",
 ]
 
@@ -73,6 +76,18 @@ def name(value: object, what: str) -> str:
     raise invalid(
         Reason.INVALID_VALUE, "V5", f"{what} must be an identifier (a str), got {describe(value)}"
     )
+
+
+def organization(org_id: object, org: object) -> Organization:
+    """`org`, an `Organization`, which `org_id` (when given) must name (V5)."""
+    found = of_type(org, Organization, "org")
+    if org_id is not None and name(org_id, "org_id") != found.org_id:
+        raise invalid(
+            Reason.INVALID_VALUE,
+            "V5",
+            f"org_id {org_id!r} does not name the organization given ({found.org_id!r})",
+        )
+    return found
 
 
 def malformed(values: Mapping[str, object], optional: frozenset[str]) -> InvalidInput | None:

@@ -21,7 +21,7 @@ from support_flows.clock import SystemClock
 from support_flows.errors import SupportFlowsError, describe
 from support_flows.localtime import parse_instant
 from support_flows.outbox import Outbox
-from support_flows.store import jobs
+from support_flows.store import batches, jobs
 from support_flows.store._db import Database
 from support_flows.store.mail import JsonLinesOutbox
 from support_flows.store.schema import migrate
@@ -56,7 +56,7 @@ def _instant(_ctx: click.Context, _param: click.Parameter, value: str | None) ->
     help="Worker processes (PostgreSQL; SQLite uses one).",
 )
 @click.option(
-    "--batch-size", type=click.IntRange(1, 100_000), default=jobs.BATCH_SIZE, show_default=True
+    "--batch-size", type=click.IntRange(1, 100_000), default=batches.BATCH_SIZE, show_default=True
 )
 def rollover(url: str, until: Any, workers: int, batch_size: int) -> None:
     """Apply the trial ends, pending plan changes and order expiries that have come due, each at
@@ -68,7 +68,7 @@ def rollover(url: str, until: Any, workers: int, batch_size: int) -> None:
         db = Database(url)
         try:
             migrate(db)
-            total = jobs.due_count(db, until or SystemClock().now())
+            total = batches.due_count(db, until or SystemClock().now())
         finally:
             db.dispose()
         with click.progressbar(length=total, label="rollover") as bar:

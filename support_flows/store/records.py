@@ -1,4 +1,5 @@
-"""What the store hands back: audit entries (S4), command outcomes (S2), queued emails (S3)."""
+"""What the store hands back: audit entries (S4), command outcomes (S2), queued emails (S3),
+rollover reports (S5)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pendulum
 from support_flows.localtime import instant
 from support_flows.outbox import Email
 
-__all__ = ["AuditEntry", "Outcome", "QueuedEmail", "from_micros", "micros"]
+__all__ = ["AuditEntry", "Outcome", "QueuedEmail", "RolloverReport", "from_micros", "micros"]
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _EPOCH_DAY = dt.date(1970, 1, 1).toordinal()
@@ -81,3 +82,35 @@ class QueuedEmail(Email):
     a resend after a crash carries the same `message_id`, so a receiver can drop duplicates."""
 
     message_id: str
+
+
+@attrs.frozen
+class RolloverReport:
+    """What a rollover did: records saved, entries applied, records refused as invalid."""
+
+    until: pendulum.DateTime
+    plans: int
+    orders: int
+    applied: int
+    invalid: tuple[str, ...]
+    workers: int
+    seconds: float
+
+    def summary(self) -> str:
+        """One line for a log."""
+        saved = self.plans + self.orders
+        rate = saved / self.seconds if self.seconds > 0 else 0.0
+        bad = (
+            f", {len(self.invalid)} invalid ({', '.join(self.invalid[:5])})" if self.invalid else ""
+        )
+        return (
+            f"rollover until {self.until.isoformat()}: {self.plans} plans and {self.orders} "
+            f"orders saved, {self.applied} changes applied{bad}; {self.workers} "
+            f"worker{'s' if self.workers != 1 else ''}, {self.seconds:.2f} s ({rate:,.0f}/s)"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        data = attrs.asdict(self, recurse=False)
+        data["until"] = self.until.isoformat()
+        data["invalid"] = list(self.invalid)
+        return data

@@ -33,6 +33,7 @@ __all__ = [
     "Mailbag",
     "Stored",
     "Tracking",
+    "calls",
     "is_request",
     "param",
     "track",
@@ -208,6 +209,13 @@ def tracking(obj: object) -> Tracking | None:
     """The store's listener on `obj`, if a store loaded, created or saved it."""
     listeners = obj.listeners if isinstance(obj, Stored) else ()
     return next((t for t in listeners if isinstance(t, Tracking)), None)
+
+
+def calls(obj: Stored) -> list[Call]:
+    """The calls made to `obj` since it was last saved (a command's object is always tracked)."""
+    t = tracking(obj)
+    assert t is not None  # every object a command runs on was loaded or created here
+    return t.calls
 
 
 def track(obj: Stored, clock: Clock, mail: Mailbag | None = None) -> Tracking:

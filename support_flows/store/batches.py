@@ -1,0 +1,208 @@
+"""The month-start job in one process (S5): the plans and orders whose next due instant has
+come (an indexed column), each brought up to date through `bulk.apply_due` a batch at a time.
+
+Each batch is one transaction that saves every record with its revision check and appends what
+it applied to the audit log. Killed at any point, the batch in flight rolls back; a rerun
+selects only what is still due, so nothing is applied twice. On PostgreSQL the batch's rows are
+locked with ``SKIP LOCKED``, so several workers share the work.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import attrs
+import pendulum
+import sqlalchemy as sa
+
+from support_flows import bulk
+from support_flows.clock import SystemClock
+from support_flows.errors import InvalidInput, Reason, SupportFlowsError, describe, invalid
+from support_flows.localtime import instant
+from support_flows.store._db import Database
+from support_flows.store.arguments import callback
+from support_flows.store.due import due_at
+from support_flows.store.journal import Subject, applied_row
+from support_flows.store.records import RolloverReport, micros
+from support_flows.store.schema import audit, orders, plans
+from support_flows.values import Organization
+
+__all__ = ["BATCH_SIZE", "Counts", "Progress", "check_batch_size", "due_count", "run", "until_now"]
+
+BATCH_SIZE = 500
+Progress = Callable[[int], object]
+
+
+@attrs.define
+class Counts:
+    """What the batches did so far: records saved, entries applied, records refused."""
+
+    plans: int = 0
+    orders: int = 0
+    applied: int = 0
+    invalid: list[str] = attrs.Factory(list)
+
+
+class _Lost(Exception):
+    """A row changed under the batch (it cannot while locked): roll the batch back, reselect."""
+
+
+_KINDS = (("plan", plans, plans.c.org_id), ("order", orders, orders.c.order_id))
+
+
+def until_now(until: object) -> pendulum.DateTime:
+    """`until` as an instant; now when it is None."""
+    return SystemClock().now() if until is None else instant(until, "until")
+
+
+def check_batch_size(size: object) -> int:
+    """A batch size from 1 to 100,000 (S5)."""
+    if type(size) is not int or not 1 <= size <= 100_000:
+        raise invalid(
+            Reason.INVALID_VALUE, "S5", f"batch_size must be 1-100,000, got {describe(size)}"
+        )
+    return size
+
+
+def due_count(db: Database, until: dt.datetime) -> int:
+    """How many plans and orders have something due by `until` (for a progress bar)."""
+    cutoff = micros(until)
+    with db.read() as conn:
+        return sum(
+            int(conn.execute(sa.select(sa.func.count()).where(t.c.due_at <= cutoff)).scalar_one())
+            for _, t, _ in _KINDS
+        )
+
+
+def run(
+    db: Database,
+    *,
+    until: dt.datetime | None = None,
+    batch_size: int = BATCH_SIZE,
+    progress: Progress | None = None,
+) -> RolloverReport:
+    """The rollover in this process, one worker."""
+    at = until_now(until)
+    check_batch_size(batch_size)
+    callback(progress, "progress", "S5")
+    started = time.perf_counter()
+    counts = Counts()
+    for kind, table, id_column in _KINDS:
+        _drain(db, kind, table, id_column, at, batch_size, counts, progress)
+    return RolloverReport(
+        at,
+        counts.plans,
+        counts.orders,
+        counts.applied,
+        tuple(counts.invalid),
+        1,
+        time.perf_counter() - started,
+    )
+
+
+def _organization(snapshot: object) -> Organization | None:
+    """The organization a stored snapshot names (its id and billing timezone), or None."""
+    try:
+        assert isinstance(snapshot, dict)
+        return Organization(snapshot["org_id"], billing_timezone=snapshot["billing_timezone"])
+    except (AssertionError, KeyError, SupportFlowsError):
+        return None
+
+
+def _drain(
+    db: Database,
+    kind: str,
+    table: sa.Table,
+    id_column: sa.Column[Any],
+    until: pendulum.DateTime,
+    batch_size: int,
+    counts: Counts,
+    progress: Progress | None,
+) -> None:
+    cutoff = micros(until)
+    bad: list[str] = []
+    update = (
+        table.update()
+        .where(id_column == sa.bindparam("b_id"), table.c.revision == sa.bindparam("b_rev"))
+        .values(
+            revision=sa.bindparam("b_new"),
+            state=sa.bindparam("b_state"),
+            due_at=sa.bindparam("b_due"),
+            snapshot=sa.bindparam("b_snapshot", type_=table.c.snapshot.type),
+        )
+    )
+    while True:
+        query = (
+            sa.select(id_column, table.c.revision, table.c.snapshot)
+            .where(table.c.due_at <= cutoff)
+            .order_by(table.c.due_at)
+            .limit(batch_size)
+        )
+        if bad:
+            query = query.where(id_column.not_in(bad))
+        if db.is_postgres:
+            query = query.with_for_update(skip_locked=True)
+        try:
+            with db.write() as conn:
+                rows = conn.execute(query).all()
+                if not rows:
+                    return
+                updates, entries, applied, refused = _apply(kind, rows, until)
+                if updates:
+                    done = conn.execute(update, updates)
+                    if done.rowcount != len(updates):
+                        raise _Lost
+                if entries:
+                    conn.execute(audit.insert(), entries)
+        except _Lost:
+            continue
+        bad.extend(refused)
+        counts.invalid.extend(f"{kind} {r}" for r in refused)
+        counts.applied += applied
+        if kind == "plan":
+            counts.plans += len(updates)
+        else:
+            counts.orders += len(updates)
+        if progress is not None:
+            progress(len(rows))
+
+
+def _apply(
+    kind: str, rows: Sequence[Any], until: pendulum.DateTime
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int, list[str]]:
+    """The row updates and audit rows for one batch, with how many entries were applied and
+    which records were refused (their snapshots fail V2)."""
+    refused: list[str] = []
+    good: list[tuple[Any, Organization]] = []
+    for row in rows:
+        org = _organization(row.snapshot)
+        if org is None:
+            refused.append(row[0])
+        else:
+            good.append((row, org))
+    updates: list[dict[str, Any]] = []
+    entries: list[dict[str, Any]] = []
+    applied = 0
+    records = ((row.snapshot, org) for row, org in good)
+    for (row, org), result in zip(good, bulk.apply_due(records, until=until), strict=True):
+        if isinstance(result, InvalidInput):
+            refused.append(row[0])
+            continue
+        snapshot, done = result
+        subject = Subject(kind, org.org_id, row[0], None)
+        entries.extend(applied_row(subject, entry) for entry in done)
+        applied += len(done)
+        updates.append(
+            {
+                "b_id": row[0],
+                "b_rev": row.revision,
+                "b_new": row.revision + 1,
+                "b_state": snapshot["state"],
+                "b_due": due_at(snapshot),
+                "b_snapshot": snapshot,
+            }
+        )
+    return updates, entries, applied, refused

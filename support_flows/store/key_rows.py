@@ -1,0 +1,99 @@
+"""Idempotency keys in the database (S2): a key's first outcome looked up and replayed, a new
+one remembered in the command's transaction, and old ones forgotten after `KEY_RETENTION`."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+
+from support_flows.errors import Reason, SupportFlowsError
+from support_flows.localtime import instant
+from support_flows.store import arguments
+from support_flows.store.backend import Backend
+from support_flows.store.keys import error_from, error_record, fingerprint
+from support_flows.store.records import Outcome, micros
+from support_flows.store.saving import Conflict, refusal
+from support_flows.store.schema import idempotency
+from support_flows.store.spec import Spec, host
+from support_flows.store.tracked import calls
+
+__all__ = ["KEY_RETENTION", "prune", "remember", "replay", "stored_key"]
+
+KEY_RETENTION = dt.timedelta(hours=24)
+"""S2: idempotency keys are kept at least this long."""
+
+
+def stored_key(conn: sa.Connection, spec: Spec) -> Any:
+    """The row of the command's key, if it was used before (None without a key)."""
+    if spec.key is None:
+        return None
+    return conn.execute(
+        sa.select(idempotency).where(
+            idempotency.c.org_id == spec.org.org_id, idempotency.c.key == spec.key
+        )
+    ).first()
+
+
+def replay(stored: Any, spec: Spec, obj: Any, fn: Any) -> Outcome:
+    """The first outcome of a key, if this is the same request; nothing is written."""
+    request = spec.request
+    if request is None:  # the request is the calls `fn` makes: make them on a copy
+        with contextlib.suppress(SupportFlowsError):
+            host(fn, obj)
+        request = calls(obj)
+    if fingerprint(spec.kind, spec.subject_id, request) != stored.fingerprint:
+        raise refusal(
+            Reason.IDEMPOTENCY_KEY_REUSED,
+            "S2",
+            f"idempotency key {spec.key!r} was first used for a different request; "
+            "use a new key for a new request",
+        )
+    if stored.outcome == "refused":
+        raise error_from(stored.response["error"])
+    return Outcome(stored.response["result"], stored.revision, replayed=True)
+
+
+def remember(
+    backend: Backend,
+    conn: sa.Connection,
+    spec: Spec,
+    request: object,
+    error: SupportFlowsError | None,
+    result: object,
+    revision: int | None,
+) -> None:
+    """Store the key's first outcome; `Conflict` if a concurrent request stored it first."""
+    done = conn.execute(
+        backend.insert(idempotency)
+        .values(
+            org_id=spec.org.org_id,
+            key=spec.key,
+            fingerprint=fingerprint(spec.kind, spec.subject_id, request),
+            outcome="refused" if error is not None else "accepted",
+            response={"error": error_record(error)} if error else {"result": result},
+            revision=revision or None,
+            created_at=micros(backend.now()),
+        )
+        .on_conflict_do_nothing()
+        .returning(idempotency.c.key)
+    )
+    if done.first() is None:  # the same key committed meanwhile: retry, which replays it
+        raise Conflict(
+            refusal(
+                Reason.STALE_REVISION,
+                "S2",
+                f"a concurrent request stored idempotency key {spec.key!r} first",
+            )
+        )
+
+
+def prune(backend: Backend, now: dt.datetime | None, keep: dt.timedelta) -> int:
+    """Forget keys older than `keep` (at least `KEY_RETENTION`); returns how many."""
+    at = backend.now() if now is None else instant(now, "now")
+    cutoff = micros(instant(at - arguments.retention(keep, KEY_RETENTION), "now - keep"))
+    with backend.db.write() as conn:
+        done = conn.execute(idempotency.delete().where(idempotency.c.created_at < cutoff))
+        return int(done.rowcount)
