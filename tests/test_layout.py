@@ -14,7 +14,7 @@ PACKAGE = Path(sf.__file__).parent
 
 # The modules a user names (`--outbox MODULE:NAME`, an optional command's extra) are loaded by
 # the two loaders that read those names; nowhere else is a module name built at run time.
-USER_NAMED_LOADERS = {"cli_group.py", "store/cli.py"}
+USER_NAMED_LOADERS = {"cli/group.py", "store/cli.py"}
 
 
 def _modules() -> list[Path]:

@@ -15,8 +15,8 @@ from typing import Any
 
 import click
 
-from support_flows.cli_errors import MALFORMED, REFUSED, Failure
-from support_flows.cli_group import Main
+from support_flows.cli.errors import MALFORMED, REFUSED, Failure
+from support_flows.cli.group import Main
 from support_flows.clock import SystemClock
 from support_flows.errors import SupportFlowsError, describe
 from support_flows.localtime import parse_instant

@@ -11,7 +11,7 @@ from typing import Any
 import pendulum
 
 from support_flows.errors import SupportFlowsError, describe
-from support_flows.machines.consulting import OrderEvent
+from support_flows.snapshots.consulting import OrderEvent
 from support_flows.store.keys import jsonable
 from support_flows.store.records import micros
 from support_flows.store.tracked import Call, is_request

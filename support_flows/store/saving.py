@@ -14,9 +14,10 @@ from support_flows.clock import Clock
 from support_flows.errors import Reason, Refused, Violation
 from support_flows.inputs import has_method
 from support_flows.localtime import instant
-from support_flows.machines.consulting import ConsultingOrder, OrderAction, OrderEvent
+from support_flows.machines.consulting import ConsultingOrder
 from support_flows.machines.plan import SupportPlan
 from support_flows.outbox import Outbox
+from support_flows.snapshots.consulting import OrderAction, OrderEvent
 from support_flows.store import mail
 from support_flows.store.backend import Backend
 from support_flows.store.due import due_at

@@ -21,9 +21,10 @@ import pendulum
 from support_flows.clock import Clock, read_clock
 from support_flows.errors import Reason, SupportFlowsError, describe, invalid
 from support_flows.machines.base_object import Listener
-from support_flows.machines.consulting import ConsultingOrder, OrderAction, OrderEvent
+from support_flows.machines.consulting import ConsultingOrder
 from support_flows.machines.plan import SupportPlan
 from support_flows.outbox import Email, Outbox
+from support_flows.snapshots.consulting import OrderAction, OrderEvent
 from support_flows.values import Member
 from support_flows.values.plan import HistoryEntry
 

@@ -13,7 +13,7 @@ import time
 
 import click
 
-from support_flows.cli_errors import REFUSED, VERIFICATION_FAILED, Failure
+from support_flows.cli.errors import REFUSED, VERIFICATION_FAILED, Failure
 from support_flows.verify import MACHINES, Report, run
 
 __all__ = ["verify"]

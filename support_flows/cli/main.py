@@ -1,10 +1,10 @@
 """The ``support-flows`` command: diagrams, the review pack, explanations and timelines.
 
-Exit statuses (RULES.md U1, `support_flows.cli_errors`): 0 done (or allowed), 1 refused (or a
+Exit statuses (RULES.md U1, `support_flows.cli.errors`): 0 done (or allowed), 1 refused (or a
 verification found a violation or an uncovered part), 2 malformed input or usage, 3 the
 environment failed; every failure prints one line ``error: [code, rule] message`` on stderr.
-`explain` and `timeline` live in `support_flows.cli_requests`, the group in
-`support_flows.cli_group`; other modules add their commands by being importable (see
+`explain` and `timeline` live in `support_flows.cli.requests`, the group in
+`support_flows.cli.group`; other modules add their commands by being importable (see
 `OPTIONAL_COMMANDS`).
 """
 
@@ -15,11 +15,11 @@ from pathlib import Path
 
 import click
 
-from support_flows.cli_errors import REFUSED, VERIFICATION_FAILED, Failure
-from support_flows.cli_group import Main, load_optional
-from support_flows.cli_requests import explain, timeline
+from support_flows.cli.errors import REFUSED, VERIFICATION_FAILED, Failure
+from support_flows.cli.group import Main, load_optional
+from support_flows.cli.requests import explain, timeline
 
-__all__ = ["OPTIONAL_COMMANDS", "Main", "load_optional", "main", "register_optional"]
+__all__ = ["OPTIONAL_COMMANDS", "main", "register_optional"]
 
 CHART_NAMES = ("plan", "case", "consulting")
 FORMATS = ("mermaid", "dot", "svg", "png")

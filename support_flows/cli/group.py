@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from support_flows.cli_errors import ENVIRONMENT_FAILED, UNAVAILABLE, Failure, failure
+from support_flows.cli.errors import ENVIRONMENT_FAILED, UNAVAILABLE, Failure, failure
 
 __all__ = ["Main", "load_optional"]
 

@@ -10,7 +10,7 @@ from typing import Any
 import click
 import pendulum
 
-from support_flows.cli_errors import Failure
+from support_flows.cli.errors import Failure
 from support_flows.clock import SystemClock
 from support_flows.errors import Refused
 from support_flows.guards.plan import REQUESTS
