@@ -29,7 +29,7 @@ import sqlalchemy as sa
 
 import support_flows as sf
 from support_flows.store import Store
-from support_flows.store._db import normalise_url
+from support_flows.store.database import normalise_url
 from support_flows.store.due import due_at
 from support_flows.store.schema import plans
 

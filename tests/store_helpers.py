@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 import support_flows as sf
 from support_flows.store import Store
-from support_flows.store._db import normalise_url
+from support_flows.store.database import normalise_url
 
 POSTGRES = os.environ.get(
     "SUPPORT_FLOWS_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -25,7 +25,7 @@ from store_helpers import OWNER, START  # noqa: E402
 import support_flows as sf  # noqa: E402
 from support_flows.store import Store, rollover  # noqa: E402
 from support_flows.store import cli as store_cli  # noqa: E402
-from support_flows.store._db import normalise_url  # noqa: E402
+from support_flows.store.database import normalise_url  # noqa: E402
 from support_flows.store.due import due_at  # noqa: E402
 from support_flows.store.records import micros  # noqa: E402
 

@@ -12,7 +12,7 @@ from store_helpers import ORG, OWNER, START  # noqa: E402
 
 import support_flows as sf  # noqa: E402
 from support_flows.store import SCHEMA_VERSION, SchemaError, Store  # noqa: E402
-from support_flows.store._db import Database  # noqa: E402
+from support_flows.store.database import Database  # noqa: E402
 from support_flows.store.due import due_at  # noqa: E402
 from support_flows.store.schema import migrate, plans, schema_version, version_of  # noqa: E402
 

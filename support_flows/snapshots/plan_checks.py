@@ -16,7 +16,7 @@ from support_flows.errors import describe
 from support_flows.inputs import is_identifier
 from support_flows.localtime import add_wall_days, is_month_start, is_next_month_start
 from support_flows.snapshots.plan import SNAPSHOT_VERSION, PlanSnapshot
-from support_flows.snapshots.plan_billing import billed_since, periods_problem
+from support_flows.snapshots.plan_periods import billed_since, periods_problem
 from support_flows.snapshots.strict import whose
 from support_flows.values import Organization, PlanState
 from support_flows.values.plan import TRIAL_DAYS

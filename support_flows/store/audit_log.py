@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from support_flows.store._db import Database
+from support_flows.store.database import Database
 from support_flows.store.records import AuditEntry, from_micros
 from support_flows.store.schema import audit
 

@@ -9,7 +9,7 @@ import attrs
 from sqlalchemy.dialects import postgresql, sqlite
 
 from support_flows.clock import Clock, read_clock
-from support_flows.store._db import Database
+from support_flows.store.database import Database
 
 __all__ = ["Backend"]
 

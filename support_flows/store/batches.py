@@ -22,8 +22,8 @@ from support_flows import bulk
 from support_flows.clock import SystemClock
 from support_flows.errors import InvalidInput, Reason, SupportFlowsError, describe, invalid
 from support_flows.localtime import instant
-from support_flows.store._db import Database
 from support_flows.store.arguments import callback
+from support_flows.store.database import Database
 from support_flows.store.due import due_at
 from support_flows.store.journal import Subject, applied_row
 from support_flows.store.records import RolloverReport, micros

@@ -22,7 +22,7 @@ from support_flows.errors import SupportFlowsError, describe
 from support_flows.localtime import parse_instant
 from support_flows.outbox import Outbox
 from support_flows.store import batches, jobs
-from support_flows.store._db import Database
+from support_flows.store.database import Database
 from support_flows.store.mail import JsonLinesOutbox
 from support_flows.store.schema import migrate
 

@@ -15,9 +15,9 @@ from support_flows.errors import Reason, describe, invalid
 from support_flows.inputs import has_method
 from support_flows.outbox import Outbox
 from support_flows.store import mail
-from support_flows.store._db import Database
 from support_flows.store.arguments import callback, count_limit
 from support_flows.store.batches import BATCH_SIZE, Progress, check_batch_size, run, until_now
+from support_flows.store.database import Database
 from support_flows.store.records import RolloverReport
 from support_flows.store.schema import migrate
 from support_flows.store.workers import in_processes

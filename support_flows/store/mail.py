@@ -15,8 +15,8 @@ from support_flows.clock import Clock
 from support_flows.errors import describe
 from support_flows.inputs import has_method
 from support_flows.outbox import Email, Outbox
-from support_flows.store._db import Database
 from support_flows.store.arguments import count_limit
+from support_flows.store.database import Database
 from support_flows.store.records import QueuedEmail, micros
 from support_flows.store.schema import outbox as table
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.schema import CreateIndex, CreateTable
 
 from support_flows.errors import Reason, Unavailable, Violation
-from support_flows.store._db import Database
+from support_flows.store.database import Database
 
 __all__ = [
     "LATEST",

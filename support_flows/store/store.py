@@ -17,8 +17,8 @@ from support_flows.machines.consulting import ConsultingOrder
 from support_flows.machines.plan import SupportPlan
 from support_flows.outbox import Outbox
 from support_flows.store import arguments, audit_log, batches, commands, key_rows, mail, saving
-from support_flows.store._db import Database
 from support_flows.store.backend import Backend
+from support_flows.store.database import Database
 from support_flows.store.key_rows import KEY_RETENTION
 from support_flows.store.keys import check_key
 from support_flows.store.records import AuditEntry, Outcome, RolloverReport

@@ -14,8 +14,8 @@ from typing import Any
 import pendulum
 
 from support_flows.errors import Reason, SupportFlowsError, Violation, describe, error_for
-from support_flows.store._db import Database
 from support_flows.store.batches import Counts, Progress, run
+from support_flows.store.database import Database
 from support_flows.store.records import RolloverReport
 
 __all__ = ["in_processes"]
