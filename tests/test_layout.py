@@ -79,6 +79,19 @@ def test_references_import_nothing_they_check(name: str) -> None:
     assert found == []
 
 
+def test_references_import_only_each_other() -> None:
+    """verify/reference/ imports nothing from support_flows outside itself: not the calendar of
+    localtime (T3-T5, F6 are the reference's own), nor errors, rules or any other room."""
+    found = [
+        f"{_name(path)}: {module}"
+        for path in sorted((PACKAGE / "verify" / "reference").glob("*.py"))
+        for module in _imports(path)
+        if _within(module, ("support_flows",))
+        and not _within(module, ("support_flows.verify.reference",))
+    ]
+    assert found == []
+
+
 def test_guards_import_no_machine() -> None:
     """The guards are pure checks: no module of guards/ imports support_flows.machines."""
     assert _offending(("guards",), ("machines",)) == []

@@ -1,8 +1,8 @@
 """An executable reference of a Flex Consulting order, written from RULES.md (F0-F7, T7) alone.
 
-It shares nothing with the order chart, its guards or its book: only the role names and F6's
-calendar primitive from `support_flows.localtime`. Every function is pure: a `RefOrder` in, a new
-one out.
+It shares nothing with the order chart, its guards, its book or the library's calendar: F6's
+month arithmetic is the reference's own, `reference.calendar`. Every function is pure: a
+`RefOrder` in, a new one out.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Collection, Mapping
 
 import attrs
 
-from support_flows.localtime import add_wall_months_clamped
+from support_flows.verify.reference.calendar import add_wall_months_clamped
 
 __all__ = [
     "RefOrder",

@@ -1,7 +1,7 @@
 """An executable reference of the support plan, written from RULES.md (P1-P21, T3-T8) alone.
 
-It shares nothing with the chart, the guards or the plan's book: only the value names (roles)
-and the calendar primitives of `support_flows.localtime` (T3's month start, T5's wall days). The
+It shares nothing with the chart, the guards, the plan's book or the library's calendar: the
+calendar (T3's month start, T5's wall days) is the reference's own, `reference.calendar`. The
 billing timeline is kept as a step function: points "from this instant on, bill this tier (or
 nothing)", and the periods are read off it. Every function is pure: a `RefPlan` in, a new one
 out, so an explorer can branch from any of them.
@@ -14,7 +14,7 @@ from collections.abc import Collection
 
 import attrs
 
-from support_flows.localtime import add_wall_days, is_month_start, next_month_start
+from support_flows.verify.reference.calendar import add_wall_days, is_month_start, next_month_start
 
 __all__ = [
     "ENTITLED",
