@@ -8,7 +8,7 @@ calls found that takes it: data a host's model-based tests can replay.
 
 The references it checks against (`verify.reference.plan`, `verify.reference.case`,
 `verify.reference.consulting`) are written from RULES.md alone: they import no chart, guard or
-record of the library, only value names and the calendar primitives of `localtime`.
+record of the library: their calendar (`verify.reference.calendar`) is their own, on `zoneinfo`.
 """
 
 from __future__ import annotations
