@@ -244,32 +244,11 @@ class ConsultingOrder(ObjectBase[OrderBook]):
     @property
     def next_due_at(self) -> pendulum.DateTime | None:
         """When the clock next applies something (the expiry, F6), or None."""
-        return self._read(
-            lambda b: (
-                b.expires_at
-                if b.expires_at is not None
-                and not b.validity_ended
-                and b.state in (OrderState.PURCHASED, OrderState.SCHEDULED)
-                else None
-            )
-        )
+        return self._read(OrderBook.next_due_at)
 
     def to_dict(self) -> dict[str, Any]:
         """The order as a host shows it: JSON-safe, instants as ISO 8601 UTC."""
-
-        def view(b: OrderBook) -> dict[str, Any]:
-            return {
-                "order_id": b.terms.order_id,
-                "org_id": b.terms.org_id,
-                "state": b.state,
-                "units": b.units.to_dict(),
-                "hours_per_unit": b.terms.hours_per_unit,
-                "purchased_at": _iso(b.purchased_at),
-                "expires_at": _iso(b.expires_at),
-                "sessions": [s.to_dict() for s in b.sessions],
-            }
-
-        return self._read(view)
+        return self._read(OrderBook.view)
 
     def snapshot(self, *, history: bool | Held = HELD) -> dict[str, Any]:
         """A JSON-serialisable dict; `ConsultingOrder.restore` turns it back into this order.
@@ -432,7 +411,3 @@ class ConsultingOrder(ObjectBase[OrderBook]):
                 return closed
 
             return self._atomic(step)
-
-
-def _iso(at: pendulum.DateTime | None) -> str | None:
-    return None if at is None else at.isoformat()

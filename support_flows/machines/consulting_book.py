@@ -138,6 +138,26 @@ class OrderBook:
             and now >= self.expires_at
         )
 
+    def next_due_at(self) -> pendulum.DateTime | None:
+        """When the clock next applies something (the expiry, F6), or None."""
+        if self.validity_ended or self.state not in (OrderState.PURCHASED, OrderState.SCHEDULED):
+            return None
+        return self.expires_at
+
+    def view(self) -> dict[str, Any]:
+        """The order as a host shows it: JSON-safe, instants as ISO 8601 UTC."""
+        terms, purchased, expires = self.terms, self.purchased_at, self.expires_at
+        return {
+            "order_id": terms.order_id,
+            "org_id": terms.org_id,
+            "state": self.state,
+            "units": self.units.to_dict(),
+            "hours_per_unit": terms.hours_per_unit,
+            "purchased_at": None if purchased is None else purchased.isoformat(),
+            "expires_at": None if expires is None else expires.isoformat(),
+            "sessions": [s.to_dict() for s in self.sessions],
+        }
+
     def snapshot(self, *, history: bool = True) -> OrderSnapshot:
         t = self.terms
         assert t.buyer_email is not None
