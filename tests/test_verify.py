@@ -27,6 +27,7 @@ KEYS = {
     "transitions",
     "reasons",
     "rules",
+    "decisions",
     "invariants_checked",
     "violations",
     "seconds",
@@ -54,6 +55,7 @@ def test_to_dict_has_exactly_the_keys_the_review_pack_renders(report: verify.Rep
     assert set(data["transitions"]) == {"covered", "total", "missing"}
     assert set(data["reasons"]) == {"produced", "total", "missing"}
     assert set(data["rules"]) == {"exercised", "total", "missing"}
+    assert set(data["decisions"]) == {"seen", "total", "missing", "strict", "rules"}
     assert json.loads(json.dumps(data)) == data
     assert data["machine"] == report.machine
 

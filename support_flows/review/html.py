@@ -4,15 +4,17 @@ verifier's reports."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
 from support_flows import __name__ as _package
 from support_flows.diagrams.graph import Graph, Transition
 from support_flows.errors import Reason
+from support_flows.review.markup import cell, table
 from support_flows.review.picture import draw
 from support_flows.review.scenarios import Worked
+from support_flows.review.verification import shortfalls, verification_section
 from support_flows.rules import RULES, SECTIONS, Rule, rules_for
 from support_flows.values.plan import ENTITLEMENTS
 
@@ -53,6 +55,9 @@ th, td { border:1px solid var(--line); padding:5px 8px; vertical-align:top; text
 th { background:var(--soft); font-weight:600; }
 td.pre { white-space:pre-line; }
 tr.refused td { background:#fdecea; }
+tr.unseen td { background:#fff4e5; }
+table.decisions caption { text-align:left; caption-side:top; padding:4px 0; }
+table.decisions th[scope=row] { background:#fff; white-space:nowrap; }
 code, .code { font-family:ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace;
               font-size:12.5px; }
 .rule { display:inline-block; font-weight:600; color:var(--accent); }
@@ -78,18 +83,6 @@ svg.timeline .marknumber { font-size:10px; font-weight:700; fill:#fff; }
 """
 
 
-def _cell(value: object, cls: str = "") -> str:
-    attr = f' class="{cls}"' if cls else ""
-    return f"<td{attr}>{escape(str(value))}</td>"
-
-
-def _table(headers: Sequence[str], rows: Iterable[str], cls: str = "", caption: str = "") -> str:
-    attr = f' class="{cls}"' if cls else ""
-    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
-    cap = f"<caption class='note'>{escape(caption)}</caption>" if caption else ""
-    return f"<table{attr}>{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-
-
 def _refusals(t: Transition) -> str:
     return "<br>".join(
         f'<span class="reason">{escape(r.text)}</span> <span class="rule">'
@@ -98,7 +91,7 @@ def _refusals(t: Transition) -> str:
     )
 
 
-def transitions_table(graph: Graph) -> str:
+def transitionstable(graph: Graph) -> str:
     """Event, from, to, condition, refusals with rule ids, effective-date policy: every edge."""
     names = {n.id: n.name for n in graph.nodes}
     rows = []
@@ -108,7 +101,7 @@ def transitions_table(graph: Graph) -> str:
         rows.append(
             "<tr>"
             f"<td><b>{escape(t.words)}</b><br><code>{escape(t.event)}</code></td>"
-            f"{_cell(names[t.source])}{_cell(target)}{_cell(', '.join(t.when) or '-')}"
+            f"{cell(names[t.source])}{cell(target)}{cell(', '.join(t.when) or '-')}"
             f"<td>{_refusals(t) or '-'}</td><td>{policies or '-'}</td></tr>"
         )
     headers = (
@@ -119,16 +112,16 @@ def transitions_table(graph: Graph) -> str:
         "Refused with (reason, rule)",
         "Effective-date policy",
     )
-    return _table(headers, rows, "transitions")
+    return table(headers, rows, "transitions")
 
 
-def entitlements_table() -> str:
+def entitlementstable() -> str:
     """P17: what each plan state gives, from the one table the guards read."""
     rows = [
-        f"<tr>{_cell(state.value)}{_cell(', '.join(sorted(c.value for c in channels)))}</tr>"
+        f"<tr>{cell(state.value)}{cell(', '.join(sorted(c.value for c in channels)))}</tr>"
         for state, channels in ENTITLEMENTS.items()
     ]
-    return _table(("Plan state", "Entitled to (P17)"), rows)
+    return table(("Plan state", "Entitled to (P17)"), rows)
 
 
 def _rule_row(r: Rule) -> str:
@@ -139,7 +132,7 @@ def _rule_row(r: Rule) -> str:
     return (
         f'<tr id="rule-{escape(r.id)}"><td><span class="rule">{escape(r.id)}</span></td>'
         f"<td><b>{escape(r.title)}</b><br>{escape(r.statement)}</td>"
-        f"{_cell(sources)}<td>{reasons or '-'}</td></tr>"
+        f"{cell(sources)}<td>{reasons or '-'}</td></tr>"
     )
 
 
@@ -149,14 +142,14 @@ def rules_section() -> str:
     for section, title in SECTIONS.items():
         rows = [_rule_row(r) for r in RULES.values() if r.section == section]
         parts.append(f"<h3>{escape(section)}: {escape(title)}</h3>")
-        parts.append(_table(("Rule", "Statement", "Source", "Reasons"), rows, "rules"))
+        parts.append(table(("Rule", "Statement", "Source", "Reasons"), rows, "rules"))
     reason_rows = [
         f"<tr><td class='reason'>{escape(code.value)}</td>"
         f"<td>{', '.join(escape(r.id) for r in rules_for(code)) or '-'}</td></tr>"
         for code in Reason
     ]
     parts.append("<h3>Refusal reasons and the rules that produce them</h3>")
-    parts.append(_table(("Reason code", "Rules"), reason_rows, "reasons"))
+    parts.append(table(("Reason code", "Rules"), reason_rows, "reasons"))
     return "".join(parts)
 
 
@@ -167,138 +160,15 @@ def worked_section(w: Worked) -> str:
     for row in w.rows:
         refused = any(cell.startswith("refused") for cell in row)
         cls = ' class="refused"' if refused else ""
-        rows.append(f"<tr{cls}>{''.join(_cell(c, 'pre') for c in row)}</tr>")
+        rows.append(f"<tr{cls}>{''.join(cell(c, 'pre') for c in row)}</tr>")
     command = f'<div class="cmd">$ {escape(w.command)}</div>' if w.command else ""
     return (
         f'<section class="worked" id="{escape(w.slug)}"><h3>{escape(w.title)}</h3>'
         f'<p class="lede">{escape(w.story)}</p><p>Rules shown: {chips}</p>{command}'
         f"<figure>{draw(w.picture)}<figcaption>Time axis ticked at the 1st of each month in "
         f"{escape(w.picture.tz)}; numbered marks are the steps of the table.</figcaption></figure>"
-        f"{_table(w.headers, rows, 'worked')}</section>"
+        f"{table(w.headers, rows, 'worked')}</section>"
     )
-
-
-def _get(data: Mapping[str, Any], *path: str) -> Any:
-    found: Any = data
-    for key in path:
-        if not isinstance(found, Mapping) or key not in found:
-            return None
-        found = found[key]
-    return found
-
-
-def _ratio(data: Mapping[str, Any], key: str, done: str) -> str:
-    part = _get(data, key)
-    if not isinstance(part, Mapping):
-        return "-" if part is None else escape(str(part))
-    text = f"{part.get(done, '?')} / {part.get('total', '?')}"
-    missing = part.get("missing")
-    if missing:
-        shown = ", ".join(map(str, list(missing)[:12]))
-        more = f" (+{len(missing) - 12})" if len(missing) > 12 else ""
-        text += f"<br><span class='note'>missing: {escape(shown)}{more}</span>"
-    return text
-
-
-KNOWN = {"machine", "sequences", "states", "transitions", "reasons", "rules"}
-KNOWN |= {"invariants_checked", "violations", "seconds"}
-
-
-def _violations(found: object) -> str:
-    if not found:
-        return '<span style="color:var(--ok)">none</span>'
-    if not isinstance(found, list):
-        return escape(str(found))
-    items = []
-    for v in found:
-        if isinstance(v, Mapping):
-            steps = v.get("counterexample")
-            items.append(
-                f"<li><span class='rule'>{escape(str(v.get('rule', '?')))}</span> "
-                f"{escape(str(v.get('message', '')))}"
-                + (f"<br><code>{escape(str(steps))}</code>" if steps else "")
-                + "</li>"
-            )
-        else:
-            items.append(f"<li>{escape(str(v))}</li>")
-    return f'<b style="color:var(--bad)">{len(found)}</b><ul>{"".join(items)}</ul>'
-
-
-def verification_section(reports: Sequence[Mapping[str, Any]], note: str) -> str:
-    """The verifier's reports as a table (whatever keys they carry), or one line saying why not."""
-    if not reports:
-        return f"<p>{escape(note)}</p>"
-    rows = []
-    for r in reports:
-        seconds = r.get("seconds")
-        extra = {k: v for k, v in r.items() if k not in KNOWN}
-        rows.append(
-            "<tr>"
-            f"{_cell(r.get('machine', '?'))}{_cell(r.get('sequences', '-'))}"
-            f"<td>{_ratio(r, 'states', 'reached')}</td>"
-            f"<td>{_ratio(r, 'transitions', 'covered')}</td>"
-            f"<td>{_ratio(r, 'reasons', 'produced')}</td>"
-            f"<td>{_ratio(r, 'rules', 'exercised')}</td>"
-            f"{_cell(r.get('invariants_checked', '-'))}"
-            f"<td>{_violations(r.get('violations'))}</td>"
-            f"{_cell(f'{seconds:.1f}' if isinstance(seconds, int | float) else '-')}"
-            f"<td class='note'>{escape(', '.join(f'{k}: {v}' for k, v in extra.items()))}</td>"
-            "</tr>"
-        )
-    headers = (
-        "Machine",
-        "Sequences",
-        "States reached",
-        "Transitions covered",
-        "Reasons produced",
-        "Rules exercised",
-        "Invariants checked",
-        "Violations",
-        "Seconds",
-        "Other",
-    )
-    return f"<p class='lede'>{escape(note)}</p>{_table(headers, rows, 'verification')}"
-
-
-TALLIES: tuple[tuple[str, str], ...] = (
-    ("states", "state"),
-    ("transitions", "transition"),
-    ("reasons", "reason"),
-    ("rules", "rule"),
-)
-
-
-def _gaps(report: Mapping[str, Any]) -> list[str]:
-    """The parts a report says are not covered; a tally it does not report counts as one."""
-    gaps = []
-    for key, noun in TALLIES:
-        missing = _get(report, key, "missing")
-        if not isinstance(missing, list | tuple):
-            gaps.append(f"{key}: not reported")
-        else:
-            gaps += [f"{noun} {item}" for item in missing]
-    return gaps
-
-
-def shortfalls(reports: Sequence[Mapping[str, Any]], shown: int = 8) -> tuple[str, ...]:
-    """What keeps the verification from being whole, one line per machine that falls short:
-    the verifier's failure, its violations, the parts it did not cover (U1)."""
-    found = []
-    for report in reports:
-        parts = []
-        if report.get("error"):
-            parts.append(f"the verifier failed ({report['error']})")
-        violations = report.get("violations")
-        if violations:
-            count = len(violations) if isinstance(violations, list) else 1
-            parts.append(f"{count} violation{'s' if count != 1 else ''}")
-        gaps = [] if report.get("error") else _gaps(report)
-        if gaps:
-            more = f" and {len(gaps) - shown} more" if len(gaps) > shown else ""
-            parts.append(f"not covered: {', '.join(gaps[:shown])}{more}")
-        if parts:
-            found.append(f"{report.get('machine', '?')}: {'; '.join(parts)}")
-    return tuple(found)
 
 
 def _card(value: object, label: str, cls: str = "") -> str:
@@ -350,7 +220,7 @@ def page(
     )
     chart_parts = []
     for graph, svg, doc in charts:
-        extra = entitlements_table() if graph.name == "plan" else ""
+        extra = entitlementstable() if graph.name == "plan" else ""
         chart_parts.append(
             f'<section class="chart" id="{graph.name}"><h2>{escape(graph.title)}</h2>'
             f'<p class="lede">{escape(doc)} Files: <code>{graph.name}.svg</code>, '
@@ -359,7 +229,7 @@ def page(
             "a final one); requests that keep the state are listed inside its box. Each arrow "
             "reads: event [when it applies], effective-date policy (rule), and in grey the "
             "refusals that can stop it (reason code, rule).</figcaption></figure>"
-            f"<h3>Transitions</h3>{transitions_table(graph)}{extra}</section>"
+            f"<h3>Transitions</h3>{transitionstable(graph)}{extra}</section>"
         )
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'

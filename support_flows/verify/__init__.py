@@ -17,12 +17,17 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from support_flows.inputs import callback, choice, whole
+from support_flows.inputs import callback, choice, flag, whole
+from support_flows.machines.engine import tracing
 from support_flows.verify import case, consulting, plan
+from support_flows.verify.both_ways import BothWays
 from support_flows.verify.explore import Tracker
+from support_flows.verify.findings import GENERIC_RULES
 from support_flows.verify.model import (
+    STRICT_BOTH_WAYS,
     Counterexample,
     Coverage,
+    Decided,
     Finding,
     Path,
     Report,
@@ -32,9 +37,12 @@ from support_flows.verify.model import (
 )
 
 __all__ = [
+    "GENERIC_RULES",
     "MACHINES",
+    "STRICT_BOTH_WAYS",
     "Counterexample",
     "Coverage",
+    "Decided",
     "Finding",
     "Path",
     "Report",
@@ -76,16 +84,30 @@ def default_depth(machine: str) -> int:
     return _module(machine).DEPTH
 
 
-def run(machine: str, *, depth: int | None = None, progress: Progress | None = None) -> Report:
+def run(
+    machine: str,
+    *,
+    depth: int | None = None,
+    progress: Progress | None = None,
+    strict: bool = STRICT_BOTH_WAYS,
+) -> Report:
     """Explore `machine` ("plan", "case" or "consulting") to `depth` steps (its default when
     None), checking every invariant after every step, and report. `progress` receives a line
-    now and then on long runs."""
+    now and then on long runs.
+
+    While it explores, the engine's tracing seam shows which outcomes each check of the chart
+    gives on each event it guards (`verify.both_ways`); with `strict`, an outcome never seen
+    keeps the report from being ok (U1), without it is only reported."""
     callback(progress, "progress")
+    flag(strict, "strict")
     module = _module(machine)
     steps = _depth(depth, module.DEPTH)
     started = time.monotonic()
-    tracker = module.explore(steps, progress, check=True)
-    return tracker.report(steps, time.monotonic() - started)
+    watched = BothWays()
+    with tracing(watched):
+        tracker = module.explore(steps, progress, check=True)
+    tracker.saw(watched.seen_in(tracker.compiled))
+    return tracker.report(steps, time.monotonic() - started, strict=strict)
 
 
 def paths(machine: str) -> list[Path]:

@@ -1,8 +1,14 @@
 """``support-flows verify``: run the verifier and print a table per machine (or JSON).
 
+Each table also says, per rule, what its checks were seen to decide on each event they guard
+(refused, allowed; "never ..." for an outcome not seen), and each violation names the most
+specific rule first, once per distinct problem, with what the rules expected beside what
+happened.
+
 Exit status 1 (U1) when any invariant is broken or any state, transition, reason or rule of a
-machine is not covered, 0 otherwise. Long runs print progress on stderr when it is a terminal,
-or with ``--progress``.
+machine is not covered, 0 otherwise; with ``--strict-both-ways`` also when a check was never
+seen to refuse or to allow on an event it guards (reported either way). Long runs print
+progress on stderr when it is a terminal, or with ``--progress``.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import time
 import click
 
 from support_flows.cli.errors import REFUSED, VERIFICATION_FAILED, Failure
-from support_flows.verify import MACHINES, Report, run
+from support_flows.verify import MACHINES, STRICT_BOTH_WAYS, Report, run
 
 __all__ = ["verify"]
 
@@ -59,15 +65,29 @@ def _shown(progress: bool | None) -> bool:
     default=None,
     help="Progress lines on stderr during long runs (default: only when stderr is a terminal).",
 )
+@click.option(
+    "--strict-both-ways/--no-strict-both-ways",
+    "strict",
+    default=STRICT_BOTH_WAYS,
+    show_default=True,
+    help="Also exit 1 when a check was never seen to refuse, or never seen to allow, on an "
+    "event it guards (the per-rule table lists those outcomes either way).",
+)
 def verify(
-    machines: tuple[str, ...], depth: int | None, as_json: bool, progress: bool | None
+    machines: tuple[str, ...],
+    depth: int | None,
+    as_json: bool,
+    progress: bool | None,
+    strict: bool,
 ) -> None:
-    """Explore every action sequence of the charts against the rules; exit 1 on any violation
-    or any state, transition, reason or rule not covered."""
+    """Explore every action sequence of the charts against the rules, and print per machine
+    what was covered and, per rule, what its checks were seen to decide; exit 1 on any
+    violation or any state, transition, reason or rule not covered (and, with
+    --strict-both-ways, any check not seen to decide both ways)."""
     reports: list[Report] = []
     for machine in machines or MACHINES:
         report_progress = _Progress(_shown(progress))
-        report = run(machine, depth=depth, progress=report_progress)
+        report = run(machine, depth=depth, progress=report_progress, strict=strict)
         report_progress(f"{machine}: {report.seconds:.1f} s")
         reports.append(report)
     if as_json:

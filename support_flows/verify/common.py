@@ -30,12 +30,16 @@ __all__ = [
 
 @attrs.frozen
 class Verdict:
-    """One invariant checked once: the rule it stands for, its name, and whether it held."""
+    """One invariant checked once: the rule it stands for, its name, and whether it held; when
+    broken, optionally what the reference expected and what the library gave (periods, history
+    entries, instants or any value: a finding prints them as dated lines; None: not stated)."""
 
     rule: str
     invariant: str
     ok: bool
     message: str = ""
+    expected: Any = attrs.field(default=None, hash=False)
+    actual: Any = attrs.field(default=None, hash=False)
 
 
 @attrs.frozen

@@ -1,5 +1,6 @@
-"""The breadth-first walk over action sequences, and the tracker that keeps a run's coverage and
-the first (shortest) counterexample of each broken invariant."""
+"""The breadth-first walk over action sequences, and the tracker that keeps a run's coverage, the
+first (shortest) counterexample of each broken invariant, and (told by `verify.both_ways`) which
+outcomes each check of the chart was seen to give."""
 
 from __future__ import annotations
 
@@ -10,10 +11,15 @@ from typing import Protocol, TypeVar
 from support_flows.errors import Reason
 from support_flows.machines.engine import Compiled
 from support_flows.rules import RULES
+from support_flows.verify.both_ways import Seen, decisions
 from support_flows.verify.common import Verdict
+from support_flows.verify.dated import lines
+from support_flows.verify.findings import merged, ranked
 from support_flows.verify.model import (
+    STRICT_BOTH_WAYS,
     Counterexample,
     Coverage,
+    Decided,
     Finding,
     Path,
     Report,
@@ -68,6 +74,7 @@ class Tracker:
         self.invariants = 0
         self.findings: dict[tuple[str, str], Finding] = {}
         self.paths: dict[str, Path] = {}
+        self.decided: set[Seen] = set()
 
     def took(
         self, edges: Iterable[tuple[str, str, str]], setup: Setup, steps: tuple[Step, ...]
@@ -93,7 +100,16 @@ class Tracker:
         self.invariants += 1
         key = (verdict.rule, verdict.invariant)
         if not verdict.ok and key not in self.findings:
-            self.findings[key] = Finding(verdict.rule, verdict.invariant, verdict.message, where())
+            found = where()
+            zone = found.setup.zone
+            self.findings[key] = Finding(
+                verdict.rule,
+                verdict.invariant,
+                verdict.message,
+                found,
+                lines(verdict.expected, zone),
+                lines(verdict.actual, zone),
+            )
         return verdict.ok
 
     def expect_all(self, verdicts: Iterable[Verdict], where: Callable[[], Counterexample]) -> bool:
@@ -104,7 +120,25 @@ class Tracker:
         """Every edge of the chart has been taken."""
         return len(self.edges) == len(self.all_edges)
 
-    def report(self, depth: int, seconds: float) -> Report:
+    def saw(self, seen: Iterable[Seen]) -> None:
+        """Outcomes of the chart's checks seen while exploring: (check, event, outcome)."""
+        self.decided.update(seen)
+
+    def per_rule(self) -> tuple[Decided, ...]:
+        """Every rule of the run in order, with its checks' outcomes seen and missing (or, for a
+        rule no check cites here, whether it was exercised), then checks citing other rules."""
+        checked = decisions(self.compiled, self.decided)
+        rows = []
+        for rule in self.all_rules:
+            own = [d for d in checked if d.rule == rule]
+            if own:
+                rows += own
+            else:
+                seen = ("exercised",) if rule in self.rules else ()
+                rows.append(Decided(rule, "", "", seen, ("exercised",)[len(seen) :]))
+        return tuple(rows) + tuple(d for d in checked if d.rule not in self.all_rules)
+
+    def report(self, depth: int, seconds: float, *, strict: bool = STRICT_BOTH_WAYS) -> Report:
         def tally(done: set[str], every: Sequence[str]) -> Tally:
             return Tally(
                 tuple(x for x in every if x in done), tuple(x for x in every if x not in done)
@@ -115,16 +149,17 @@ class Tracker:
             tally(self.edges, self.all_edges),
             tally(self.reasons, self.all_reasons),
             tally(self.rules, self.all_rules),
+            self.per_rule(),
         )
-        found = sorted(self.findings.values(), key=lambda f: (len(f.counterexample.steps), f.rule))
         return Report(
             self.machine,
             depth,
             self.sequences,
             coverage,
             self.invariants,
-            tuple(found),
+            ranked(merged(self.findings.values())),
             seconds,
+            strict,
         )
 
 

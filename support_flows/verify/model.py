@@ -1,16 +1,19 @@
-"""What the verifier returns, as frozen values: steps, setups, counterexamples, findings, coverage,
-reports and test paths. Each renders itself as JSON-safe data (`to_dict`) and as text."""
+"""What the verifier returns, as frozen values: coverage (with each check's decisions seen both
+ways), reports and test paths; the findings and their counterexamples are `verify.findings`'s,
+re-exported here. Each renders itself as JSON-safe data (`to_dict`) and as text."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import attrs
 
+from support_flows.verify.findings import Counterexample, Finding, Setup, Step
+
 __all__ = [
     "Counterexample",
     "Coverage",
+    "Decided",
     "Finding",
     "Path",
     "Report",
@@ -19,119 +22,6 @@ __all__ = [
     "Tally",
     "edge_name",
 ]
-
-
-def _frozen_dict(value: Mapping[str, Any]) -> Mapping[str, Any]:
-    return dict(value)
-
-
-@attrs.frozen
-class Step:
-    """One public call of a sequence: set the clock to `at`, then make `call` with `args`.
-
-    `args` is JSON-safe data (an actor is its id with its role sets); `note` says why the clock
-    is there; `outcome` what the call gave; `takes` the chart edges it took ("event: a -> b").
-    """
-
-    at: str
-    call: str
-    args: Mapping[str, Any] = attrs.field(factory=dict, converter=_frozen_dict, hash=False)
-    note: str = ""
-    outcome: str = ""
-    takes: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "at": self.at,
-            "call": self.call,
-            "args": dict(self.args),
-            "note": self.note,
-            "outcome": self.outcome,
-            "takes": list(self.takes),
-        }
-
-    def describe(self) -> str:
-        shown = ", ".join(f"{k}={_show(v)}" for k, v in self.args.items())
-        line = f"at {self.at}: {self.call}({shown})"
-        if self.note:
-            line += f"  [{self.note}]"
-        if self.outcome:
-            line += f" -> {self.outcome}"
-        return line
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, Mapping) and "id" in value:
-        roles = [
-            *value.get("org_roles", ()),
-            *(f"{r}@{p}" for p, rs in value.get("project_roles", {}).items() for r in rs),
-        ]
-        return f"{value['id']}{{{', '.join(roles)}}}"
-    return repr(value)
-
-
-@attrs.frozen
-class Setup:
-    """Where a sequence starts: the machine, the billing zone, the first clock reading, the
-    organization, and the machine's own options (units, hours per unit, validity, plan state)."""
-
-    machine: str
-    zone: str
-    start: str
-    org: Mapping[str, Any] = attrs.field(converter=_frozen_dict, hash=False)
-    options: Mapping[str, Any] = attrs.field(factory=dict, converter=_frozen_dict, hash=False)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "machine": self.machine,
-            "zone": self.zone,
-            "start": self.start,
-            "org": dict(self.org),
-            "options": dict(self.options),
-        }
-
-    def describe(self) -> str:
-        options = "".join(f", {k}={v!r}" for k, v in self.options.items())
-        org = ", ".join(f"{k}={v!r}" for k, v in self.org.items())
-        return f"{self.machine} in {self.zone}, clock at {self.start}, org({org}){options}"
-
-
-@attrs.frozen
-class Counterexample:
-    """The shortest sequence found that breaks an invariant, replayable from its setup."""
-
-    setup: Setup
-    steps: tuple[Step, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**self.setup.to_dict(), "steps": [s.to_dict() for s in self.steps]}
-
-    def describe(self) -> str:
-        lines = [self.setup.describe()]
-        lines += [f"  {n}. {s.describe()}" for n, s in enumerate(self.steps, 1)]
-        return "\n".join(lines)
-
-
-@attrs.frozen
-class Finding:
-    """A broken invariant: the rule it breaks, the invariant's name, what happened, and the
-    minimal counterexample."""
-
-    rule: str
-    invariant: str
-    message: str
-    counterexample: Counterexample
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "rule": self.rule,
-            "invariant": self.invariant,
-            "message": self.message,
-            "counterexample": self.counterexample.to_dict(),
-        }
-
-    def describe(self) -> str:
-        return f"{self.rule} ({self.invariant}): {self.message}\n{self.counterexample.describe()}"
 
 
 @attrs.frozen
@@ -154,13 +44,48 @@ class Tally:
 
 
 @attrs.frozen
+class Decided:
+    """What the exploration saw one rule decide: for a check (`check`, its reason code) on one
+    event (`where`), the outcomes it gave ("refused", "allowed") and those it never gave; for a
+    rule with no check, whether it was "exercised" (`check` and `where` empty).
+    `verify.both_ways` says which outcomes each check can give where."""
+
+    rule: str
+    check: str
+    where: str
+    seen: tuple[str, ...]
+    missing: tuple[str, ...]
+
+    def __str__(self) -> str:
+        if not self.check:
+            return self.rule
+        return f"{self.rule} {self.check} on {self.where}"
+
+    def describe(self) -> str:
+        """The outcomes seen, then each missing one as "never ..."."""
+        said = [*self.seen, *(f"never {m}" for m in self.missing)]
+        return f"{self.where}: {', '.join(said)}" if self.check else ", ".join(said)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "check": self.check,
+            "where": self.where,
+            "seen": list(self.seen),
+            "missing": list(self.missing),
+        }
+
+
+@attrs.frozen
 class Coverage:
-    """States reached, chart edges taken, reason codes produced and rule ids exercised."""
+    """States reached, chart edges taken, reason codes produced and rule ids exercised; and per
+    rule, its checks' outcomes seen and missing (`decisions`, every rule in order)."""
 
     states: Tally
     transitions: Tally
     reasons: Tally
     rules: Tally
+    decisions: tuple[Decided, ...] = ()
 
     @property
     def gaps(self) -> tuple[str, ...]:
@@ -176,10 +101,32 @@ class Coverage:
             for item in tally.missing
         )
 
+    @property
+    def outcomes(self) -> Tally:
+        """The checks' outcomes seen out of those they can give, as "P3 cross_org_billing on
+        upgrade: allowed"."""
+        checks = [d for d in self.decisions if d.check]
+        return Tally(
+            tuple(f"{d}: {o}" for d in checks for o in d.seen),
+            tuple(f"{d}: {o}" for d in checks for o in d.missing),
+        )
+
+    @property
+    def undecided(self) -> tuple[str, ...]:
+        """Each check's outcome never seen, as "decision P3 cross_org_billing on upgrade:
+        allowed" (what U1 asks for when the report is strict about both ways)."""
+        return tuple(f"decision {item}" for item in self.outcomes.missing)
+
+
+STRICT_BOTH_WAYS = False
+"""Whether a check's outcome never seen keeps a report from being ok by default (see `Report`):
+off while the explorers leave some unseen, reported either way."""
+
 
 @attrs.frozen
 class Report:
-    """The result of `verify.run(machine)`."""
+    """The result of `verify.run(machine)`. With `strict`, an outcome of a check never seen
+    (`coverage.undecided`) fails it like any part not covered; without, it is only reported."""
 
     machine: str
     depth: int
@@ -188,11 +135,19 @@ class Report:
     invariants_checked: int
     violations: tuple[Finding, ...]
     seconds: float
+    strict: bool = STRICT_BOTH_WAYS
+
+    @property
+    def gaps(self) -> tuple[str, ...]:
+        """The parts not covered that fail this report: the coverage's gaps, then (when strict)
+        the checks' outcomes never seen."""
+        return self.coverage.gaps + (self.coverage.undecided if self.strict else ())
 
     @property
     def ok(self) -> bool:
-        """No violation, and every state, transition, reason and rule covered (U1)."""
-        return not self.violations and not self.coverage.gaps
+        """No violation, and every state, transition, reason and rule covered (U1), and when
+        strict every check seen to decide both ways."""
+        return not self.violations and not self.gaps
 
     def shortfall(self, shown: int = 5) -> str:
         """What keeps this report from being ok, on one line ("" when ok): the violations by
@@ -202,14 +157,15 @@ class Report:
             rules = ", ".join(dict.fromkeys(v.rule for v in self.violations))
             count = len(self.violations)
             parts.append(f"{count} violation{'s' if count != 1 else ''} ({rules})")
-        gaps = self.coverage.gaps
+        gaps = self.gaps
         if gaps:
             more = f" and {len(gaps) - shown} more" if len(gaps) > shown else ""
             parts.append(f"not covered: {', '.join(gaps[:shown])}{more}")
         return f"{self.machine}: {'; '.join(parts)}" if parts else ""
 
     def describe(self) -> str:
-        """The report as a table, then what is missing, then each violation."""
+        """The report as a table, then what is missing, then each rule's decisions, then each
+        violation (the most specific rule first)."""
         c = self.coverage
         rows = [
             ("sequences explored", str(self.sequences)),
@@ -217,6 +173,7 @@ class Report:
             ("transitions covered", str(c.transitions)),
             ("reasons produced", str(c.reasons)),
             ("rules exercised", str(c.rules)),
+            ("check outcomes seen", str(c.outcomes)),
             ("invariants checked", str(self.invariants_checked)),
             ("violations", str(len(self.violations))),
         ]
@@ -230,6 +187,12 @@ class Report:
         ):
             if tally.missing:
                 lines.append(f"  {name} not reached: {', '.join(tally.missing)}")
+        if c.outcomes.missing:
+            how = "" if self.strict else " (reported, not failing: not strict)"
+            lines.append(f"  outcomes never seen{how}: {', '.join(c.outcomes.missing)}")
+        if c.decisions:
+            lines.append("  decisions seen, per rule:")
+            lines += [f"    {rule:<5}{said}" for rule, said in _per_rule(c.decisions)]
         for finding in self.violations:
             lines.append("  VIOLATION " + finding.describe().replace("\n", "\n  "))
         return "\n".join(lines)
@@ -243,10 +206,25 @@ class Report:
             "transitions": _tally(c.transitions, "covered"),
             "reasons": _tally(c.reasons, "produced"),
             "rules": _tally(c.rules, "exercised"),
+            "decisions": {
+                **_tally(c.outcomes, "seen"),
+                "strict": self.strict,
+                "rules": [d.to_dict() for d in c.decisions],
+            },
             "invariants_checked": self.invariants_checked,
             "violations": [v.to_dict() for v in self.violations],
             "seconds": round(self.seconds, 3),
         }
+
+
+def _per_rule(decisions: tuple[Decided, ...]) -> list[tuple[str, str]]:
+    """One line per rule: each of its checks' events and outcomes, or "exercised"."""
+    said: dict[str, list[str]] = {}
+    for decided in decisions:
+        said.setdefault(decided.rule, []).append(
+            (f"{decided.check} " if decided.check else "") + decided.describe()
+        )
+    return [(rule, "; ".join(parts)) for rule, parts in said.items()]
 
 
 def _tally(tally: Tally, done: str) -> dict[str, Any]:
