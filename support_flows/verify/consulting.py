@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 import attrs
 import pendulum
 
+from support_flows.localtime import instant
 from support_flows.machines.consulting_chart import COMPILED
 from support_flows.values.events import ConsultingEvent
 from support_flows.verify.common import Actor, Recorder, Verdict, attempt, crashed, rule_of
@@ -24,19 +25,29 @@ from support_flows.verify.consulting_answers import (
 )
 from support_flows.verify.consulting_calls import Live, call, live_at, make, reset
 from support_flows.verify.consulting_checks import agreement, balance, round_trip, view
-from support_flows.verify.consulting_roots import ROOTS, OrderNode, node_key
+from support_flows.verify.consulting_malformed import malformed
+from support_flows.verify.consulting_roots import (
+    ROOTS,
+    OrderNode,
+    OrderRoot,
+    generated,
+    node_key,
+)
 from support_flows.verify.explore import Tracker, breadth_first
 from support_flows.verify.model import Counterexample, Step, edge_name
 from support_flows.verify.reference.consulting import (
     RefOrder,
+    floor,
     observe,
     open_console,
     open_representative,
 )
 
-__all__ = ["DEPTH", "OrderExplorer", "explore"]
+__all__ = ["DEPTH", "GENERATED_DEPTH", "OrderExplorer", "explore"]
 
 DEPTH = 5
+GENERATED_DEPTH = 3
+"""How deep the generated starting points (`consulting_roots.generated`) are explored."""
 CREATED = {
     "start_checkout": (ConsultingEvent.START_CHECKOUT, "new", "checkout"),
     "from_representative": (ConsultingEvent.BUY_FROM_REPRESENTATIVE, "new", "purchased"),
@@ -54,9 +65,13 @@ class OrderExplorer:
         self.actions = OrderActions()
 
     def roots(self) -> list[OrderNode]:
+        """The fixed starting points (the generated ones are `started(generated())`)."""
+        return self.started(ROOTS)
+
+    def started(self, roots: tuple[OrderRoot, ...]) -> list[OrderNode]:
         nodes = []
-        for root in ROOTS:
-            ref = RefOrder(root.zone, root.units, root.hours_per_unit, root.validity_months)
+        for root in roots:
+            ref = root.ref()
             key = node_key(root, None, ref, root.start, 0)
             nodes.append(OrderNode(root, root.org(), None, ref, root.start, 0, (), key))
         return nodes
@@ -154,9 +169,10 @@ class OrderExplorer:
         recorder: Recorder,
     ) -> OrderNode | None:
         t = self.tracker
-        ref, expired = observe(node.ref, at)
-        after, expected, rules = expected_of(node, ref, step, at)
-        rules = (("F6", "T7") if expired else ()) + rules
+        now = instant(floor(node.ref, at))
+        ref, expired = observe(node.ref, now)
+        after, expected, rules = expected_of(node, ref, step, now)
+        rules = (("T8",) if now != at else ()) + (("F6", "T7") if expired else ()) + rules
         outcome = attempt(
             functools.partial(call, base.order, step, node.root, base.clock, base.outbox)
         )
@@ -173,10 +189,10 @@ class OrderExplorer:
         if not refused and not expected:
             t.exercised(rules)
         if not self.check:
-            return None if refused or expected else self._child(node, base, after, at, done)
+            return None if refused or expected else self._child(node, base, after, now, done)
         verdicts = [answered(step, expected, outcome, rules[0])]
         if step.call == "apply_due":
-            verdicts += applied(node, at, outcome, after if expired else None, base)
+            verdicts += applied(node, now, outcome, after if expired else None, base)
         if refused:
             unchanged = base.order.snapshot() == node.snapshot and not base.outbox.sent
             verdicts.append(
@@ -200,7 +216,7 @@ class OrderExplorer:
         if refused or expected:
             return None
         ok &= self._after(node, base, after, rules[0], where)
-        child = self._child(node, base, after, at, done)
+        child = self._child(node, base, after, now, done)
         return child if ok else None
 
     def _after(
@@ -241,6 +257,11 @@ def explore(
     explorer = OrderExplorer(tracker, check=check)
     if check:
         probes(tracker)
+        malformed(tracker)
     stop = tracker.covered if until_covered else None
     breadth_first(explorer.roots(), explorer.expand, depth, progress, "consulting", tracker, stop)
+    if check:
+        drawn = explorer.started(generated())
+        shallow = min(depth, GENERATED_DEPTH)
+        breadth_first(drawn, explorer.expand, shallow, progress, "consulting", tracker, stop)
     return tracker
