@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from support_flows.machines.case import CaseFlow, check_case, open_case
+from support_flows.machines.case import CaseFlow, check_case, check_channel, open_case
 from support_flows.verify.case_decisions import recorded
 from support_flows.verify.case_roots import CASE_ID, NOW, ROLE_SETS, TITLE, Combo, new_flow
 from support_flows.verify.common import HostClock, Outcome, Verdict, attempt, iso
@@ -19,7 +19,7 @@ from support_flows.verify.reference.case import (
     Refusal,
     named,
 )
-from support_flows.verify.reference.consulting_inputs import identifier
+from support_flows.verify.reference.malformed import WRONG_TYPE, identifier
 
 __all__ = ["BEHIND_HOURS", "NAMES", "PROJECT_IDS", "Probes"]
 
@@ -56,6 +56,10 @@ class Probes:
             self._refused(identifier(value), "check_case", args)
             self._refused(identifier(value), "open_case", args)
             self._refused(identifier(value), "CaseFlow.choose_project", {"project_id": value})
+        strangers: tuple[object, ...] = (None, "u-org-owner", 5, self.combo.org())
+        for stranger in strangers:
+            for call in ("check_case", "open_case", "check_channel"):
+                self._refused(WRONG_TYPE, call, {"scope": "organization", "member": stranger})
         opened = attempt(functools.partial(self._call, "open_case", {"scope": "organization"}))
         step = Step(iso(NOW), "open_case", {"scope": "organization"}, outcome=opened.describe())
         self._defaulted(opened, step)
@@ -63,7 +67,10 @@ class Probes:
         self.tracker.exercised(("C7",))
 
     def _call(self, call: str, args: dict[str, Any]) -> Any:
-        c, member = self.combo, self.member
+        c, args = self.combo, dict(args)
+        member = args.pop("member", self.member)
+        if call == "check_channel":
+            return check_channel(c.org(), c.plan_state, member, "chat")
         if call == "check_case":
             return check_case(c.org(), c.plan_state, member, **args)
         if call == "open_case":

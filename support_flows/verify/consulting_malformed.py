@@ -1,5 +1,5 @@
 """Malformed values at each entry point of an order (T1, V4, V5, F2, F6): each must be refused
-with the reason the reference (`reference.consulting_inputs`) gives, and change nothing."""
+with the reason the reference (`reference.malformed`) gives, and change nothing."""
 
 from __future__ import annotations
 
@@ -14,13 +14,15 @@ from support_flows.verify.common import ACTORS, HostClock, Outcome, Verdict, att
 from support_flows.verify.consulting_roots import BUYER, ORDER_ID, ROOTS
 from support_flows.verify.explore import Tracker
 from support_flows.verify.model import Counterexample, Step
-from support_flows.verify.reference.consulting_inputs import (
+from support_flows.verify.reference.malformed import (
     HOURS_PER_UNIT,
     SESSION_HOURS,
     UNITS,
     VALIDITY_MONTHS,
+    WRONG_TYPE,
     Refusal,
     aware,
+    email,
     identifier,
     quantity,
 )
@@ -47,6 +49,8 @@ OPENING: tuple[tuple[str, str, tuple[Any, ...], Callable[[Any], Refusal | None]]
     ("from_representative", "order_id", NAMES[:-1], identifier),
     ("start_checkout", "order_id", NAMES[:-1], identifier),
     ("from_representative", "sales_reference", (" SO-1", "S" * 201, 5), identifier),
+    ("from_representative", "email", ("", "buyer", "@example.com", "a@", "a@b@c", 5), email),
+    ("start_checkout", "actor", (None, "owner", 5, ROOTS[0].org()), lambda v: WRONG_TYPE),
 )
 """(entry point, argument, malformed values, the refusal the rules give each)."""
 SESSIONS = ("", " s-1", "x" * 201, 5, None)
@@ -61,15 +65,12 @@ def _shown(value: Any) -> Any:
 
 def _open(call: str, field: str, value: Any, clock: HostClock, outbox: InMemoryOutbox) -> Any:
     root = ROOTS[0]
-    args: dict[str, Any] = {"units": 1, "order_id": ORDER_ID, field: value}
+    args: dict[str, Any] = {"units": 1, "order_id": ORDER_ID}
     if call == "start_checkout":
-        return ConsultingOrder.start_checkout(
-            root.org(), actor=ACTORS["owner"].member(), clock=clock, outbox=outbox, **args
-        )
-    args.setdefault("sales_reference", "SO-1")
-    return ConsultingOrder.from_representative(
-        root.org(), email=BUYER, clock=clock, outbox=outbox, **args
-    )
+        args |= {"actor": ACTORS["owner"].member(), field: value}
+        return ConsultingOrder.start_checkout(root.org(), clock=clock, outbox=outbox, **args)
+    args |= {"sales_reference": "SO-1", "email": BUYER, field: value}
+    return ConsultingOrder.from_representative(root.org(), clock=clock, outbox=outbox, **args)
 
 
 def _verdict(want: Refusal, outcome: Outcome, unchanged: bool, what: str) -> Verdict:
@@ -120,14 +121,20 @@ def _sessions(tracker: Tracker) -> None:
     ]
     naive = dt.datetime(2024, 2, 2, 10)  # noqa: DTZ001  (the malformed value itself)
     tries.append(("schedule", {"start": naive, "hours": 1}, aware(naive)))
+    strangers = ("owner", 5, root.org())
+    tries += [
+        ("schedule", {"start": tomorrow, "hours": 1, "actor": a}, WRONG_TYPE)
+        for a in (None, *strangers)
+    ]
     for name in ("cancel_session", "deliver"):
         tries += [(name, {"session_id": s}, identifier(s)) for s in SESSIONS]
+        tries += [(name, {"session_id": "s-1", "actor": a}, WRONG_TYPE) for a in strangers]
     for name, args, want in tries:
         if want is None:
             continue
         call = getattr(order, name)
         outbox.sent.clear()
-        outcome = attempt(functools.partial(call, **args, actor=owner.member()))
+        outcome = attempt(functools.partial(call, **{"actor": owner.member(), **args}))
         unchanged = order.snapshot() == record and not outbox.sent
         shown = {k: _shown(v) for k, v in args.items()}
         step = Step(iso(root.start), name, shown, outcome=outcome.describe())

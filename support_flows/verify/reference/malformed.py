@@ -1,5 +1,6 @@
-"""What RULES.md (T1, V4, V5, F2, F6) says of malformed values at an order's entry points: the
-refusal each must get, written from the rules' bounds alone, not from the library's checks."""
+"""What RULES.md (T1, V4, V5, F2, F6) says of malformed values at the entry points of orders and
+cases: the refusal each must get, written from the rules' bounds alone, not from the library's
+checks."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ __all__ = [
     "SESSION_HOURS",
     "UNITS",
     "VALIDITY_MONTHS",
+    "WRONG_TYPE",
     "Refusal",
     "aware",
+    "email",
     "identifier",
     "quantity",
 ]
@@ -24,6 +27,8 @@ HOURS_PER_UNIT = (1, 1_000)
 VALIDITY_MONTHS = (1, 120)
 SESSION_HOURS = (1, 10_000)
 IDENTIFIER_LENGTH = 200
+WRONG_TYPE: Refusal = ("invalid_value", "V5")
+"""V5: a value of the wrong type (None, a number, an organization where a member is expected)."""
 
 
 def quantity(value: object, bounds: tuple[int, int], rule: str) -> Refusal | None:
@@ -45,6 +50,15 @@ def identifier(value: object) -> Refusal | None:
         and value.isprintable()
         and value == value.strip()
     )
+    return None if ok else ("invalid_value", "V5")
+
+
+def email(value: object) -> Refusal | None:
+    """V5: an e-mail address holds one `@` with text on both sides."""
+    if not isinstance(value, str):
+        return WRONG_TYPE
+    local, at, domain = value.partition("@")
+    ok = at and local and domain and "@" not in domain
     return None if ok else ("invalid_value", "V5")
 
 
