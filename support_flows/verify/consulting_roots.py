@@ -102,29 +102,34 @@ ROOTS = (
 
 SEED = 18
 """The seed of the generated starting points (shown in each one's setup)."""
-ZONES = tuple(
-    sorted(
-        z
-        for z in zoneinfo.available_timezones()
-        if "/" in z and not z.startswith(("posix/", "right/", "Etc/"))
+
+
+def zones() -> tuple[str, ...]:
+    """The zones drawn from: every region/city name of the system's tz database, sorted."""
+    return tuple(
+        sorted(
+            z
+            for z in zoneinfo.available_timezones()
+            if "/" in z and not z.startswith(("posix/", "right/", "Etc/"))
+        )
     )
-)
-"""The zones drawn from: every region/city name of the system's tz database."""
 
 
-def generated(seed: int = SEED, count: int = 6) -> tuple[OrderRoot, ...]:
+def generated(seed: int = SEED, count: int = 8) -> tuple[OrderRoot, ...]:
     """`count` starting points drawn with `random.Random(seed)`: any zone, a purchase in the
-    last days of a month (F6's clamping), small quantities, validity or none, given or not."""
-    rng = random.Random(seed)
+    last days of a month, small quantities, a validity (often one that ends in February, where
+    F6 clamps) or none, the terms given or left to their defaults."""
+    rng, names = random.Random(seed), zones()
     roots = []
     for index in range(count):
-        zone = rng.choice(ZONES)
+        zone = rng.choice(names)
         year, month = rng.randint(2024, 2027), rng.randint(1, 12)
         last = (pendulum.datetime(year, month, 1).add(months=1).subtract(days=1)).day
         day, hour = rng.randint(last - 2, last), rng.randint(0, 23)
         given = rng.random() < 0.75
         per = rng.choice((1, 2, 3)) if given else DEFAULT_HOURS_PER_UNIT
-        months = rng.choice((None, 1, 1, 3, 12)) if given else DEFAULT_VALIDITY_MONTHS
+        to_february = (2 - month) % 12 or 12  # F6 clamps a late day of month there
+        months = rng.choice((None, 1, 3, 12, to_february)) if given else DEFAULT_VALIDITY_MONTHS
         start = instant(pendulum.datetime(year, month, day, hour, 30, tz=zone))
         note = f"generated: seed {seed}, draw {index + 1} of {count}"
         roots.append(OrderRoot(zone, start, rng.randint(1, 3), per, months, note, given))
