@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from zoneinfo import ZoneInfo
 
 import pendulum
 import pytest
@@ -18,6 +19,8 @@ import support_flows.values.core as core
 from support_flows import verify
 from support_flows.localtime import instant
 from support_flows.values import Role
+from support_flows.verify.consulting_roots import SEED, generated
+from support_flows.verify.reference.calendar import add_wall_months_clamped
 
 
 def _found(report: verify.Report, rule: str) -> verify.Finding:
@@ -93,3 +96,23 @@ def test_an_expiry_not_clamped_to_the_month_end_breaks_f6(monkeypatch: pytest.Mo
     report = verify.run("consulting", depth=1)
     finding = _found(report, "F6")
     assert finding.counterexample.setup.start.startswith("2024-01-31")
+
+
+def test_generated_order_roots_are_reproducible_name_their_seed_and_reach_f6_clamping() -> None:
+    """F6: the generated starting points are drawn again alike from their seed, each shows the
+    seed in its setup, and some purchases late in a month expire in a shorter month."""
+    drawn = generated()
+    assert drawn == generated(SEED)
+    assert drawn != generated(SEED + 1)
+    assert all(f"seed {SEED}" in root.setup().options["why"] for root in drawn)
+    clamped = [
+        root
+        for root in drawn
+        if root.validity_months is not None
+        and add_wall_months_clamped(root.start, root.validity_months, root.zone)
+        .astimezone(ZoneInfo(root.zone))
+        .day
+        < root.start.astimezone(ZoneInfo(root.zone)).day
+    ]
+    assert clamped
+    assert any(not root.given for root in drawn)
