@@ -1,7 +1,8 @@
 """Systematic verification of support requests and cases (RULES.md C1-C7, V3): the whole product
 of plan state x role set x projects x scope through `check_case`, `open_case` and
 `check_channel`, and every step sequence of the `CaseFlow` navigation up to a depth, each
-checked against the reference decision table (`verify.reference.case`)."""
+checked against the reference decision table (`verify.reference.case`); then malformed names,
+ids and members (V1, V5), the default severity (C7) and a flow's clock moving back (T8)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,11 @@
 """Systematic verification of Flex Consulting orders (RULES.md F): every sequence of purchases,
-confirmations, bookings, cancellations, deliveries and clock moves up to a depth, for small unit
-counts, with and without validity, with more than one hour per unit, checked after every step
-against the reference (`verify.reference.consulting`) and the order invariants."""
+confirmations, bookings, cancellations, deliveries and clock moves up to a depth, each request
+by every role set, and with the host clock behind the order's last entry (T8), for small unit
+counts, with and without validity, with more than one hour per unit, with the terms left to
+their defaults; from fixed starting points and from orders drawn with a seeded
+`random.Random` (explored less deep); checked after every step against the reference
+(`verify.reference.consulting`) and the order invariants. Malformed values at every entry point
+(T1, V4, V5) are checked once, against `verify.reference.malformed`."""
 
 from __future__ import annotations
 
