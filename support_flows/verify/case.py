@@ -1,7 +1,8 @@
 """Systematic verification of support requests and cases (RULES.md C1-C7, V3): the whole product
 of plan state x role set x projects x scope through `check_case`, `open_case` and
 `check_channel`, and every step sequence of the `CaseFlow` navigation up to a depth, each
-checked against the reference decision table (`verify.reference.case`)."""
+checked against the reference decision table (`verify.reference.case`); then malformed names,
+ids and members (V1, V5), the default severity (C7) and a flow's clock moving back (T8)."""
 
 from __future__ import annotations
 
@@ -17,26 +18,29 @@ from support_flows.machines.case import CaseFlow
 from support_flows.machines.case_chart import COMPILED
 from support_flows.values.events import CaseEvent
 from support_flows.verify.case_decisions import Decisions, recorded
+from support_flows.verify.case_malformed import Probes
 from support_flows.verify.case_roots import NOW, TITLE, FlowNode, combos, flow_call, new_flow
 from support_flows.verify.common import Outcome, Recorder, Verdict, attempt, crashed, iso, rule_of
 from support_flows.verify.explore import Tracker, breadth_first
 from support_flows.verify.model import Step, edge_name
-from support_flows.verify.reference.case import Refusal, expected_step
+from support_flows.verify.reference.case import DEFAULT_SEVERITY, Refusal, expected_step
 
 __all__ = ["DEPTH", "EVENTS", "CaseExplorer", "explore"]
 
 DEPTH = 5
 
-EVENTS = (
-    (CaseEvent.CHOOSE_ORGANIZATION, None),
-    (CaseEvent.OPEN_ORGANIZATION_SUPPORT, None),
-    (CaseEvent.CHOOSE_PROJECT, "p-1"),
-    (CaseEvent.CHOOSE_PROJECT, "p-2"),
-    (CaseEvent.CHOOSE_PROJECT, "p-9"),
-    (CaseEvent.OPEN_PROJECT_SUPPORT, None),
-    (CaseEvent.SUBMIT, None),
+EVENTS: tuple[tuple[str, dict[str, Any]], ...] = (
+    (CaseEvent.CHOOSE_ORGANIZATION, {}),
+    (CaseEvent.OPEN_ORGANIZATION_SUPPORT, {}),
+    (CaseEvent.CHOOSE_PROJECT, {"project_id": "p-1"}),
+    (CaseEvent.CHOOSE_PROJECT, {"project_id": "p-2"}),
+    (CaseEvent.CHOOSE_PROJECT, {"project_id": "p-9"}),
+    (CaseEvent.OPEN_PROJECT_SUPPORT, {}),
+    (CaseEvent.SUBMIT, {"title": TITLE, "severity": "S1"}),
+    (CaseEvent.SUBMIT, {"title": TITLE}),
 )
-"""Every step of the navigation, with a project of the organization, another, and an unknown."""
+"""Every step of the navigation, with a project of the organization, another, and an unknown;
+submit with a severity and without one (C7's default)."""
 
 Progress = Callable[[str], None]
 
@@ -61,15 +65,13 @@ class CaseExplorer:
         twin = new_flow(node.combo, "statechart")
         recorder = Recorder()
         base.listen(recorder)
-        for event, project in EVENTS:
+        for event, args in EVENTS:
             base.rewind(node.draft)
             if twin.state in COMPILED.finals:  # python-statemachine ends a chart there
                 twin = new_flow(node.combo, "statechart")
             twin.rewind(node.draft)
             recorder.taken.clear()
-            args: dict[str, Any] = {} if project is None else {"project_id": project}
-            if event == CaseEvent.SUBMIT:
-                args = {"title": TITLE, "severity": "S1"}
+            project = args.get("project_id")
             step = Step(iso(NOW), f"CaseFlow.{event}", args)
             try:
                 child = self._step(node, step, event, project, base, twin, recorder)
@@ -161,7 +163,8 @@ class CaseExplorer:
                 Verdict(rule, "a refusal changes nothing", after == node.draft, "the draft changed")
             )
         elif event == CaseEvent.SUBMIT:
-            verdicts.append(recorded(outcome.result, node.combo, node.project, "S1"))
+            severity = step.args.get("severity", DEFAULT_SEVERITY)
+            verdicts.append(recorded(outcome.result, node.combo, node.project, severity))
         return verdicts
 
 
@@ -174,6 +177,7 @@ def explore(
     explorer = CaseExplorer(tracker, check=check)
     if check:
         Decisions(tracker, check=check)(explorer.combos)
+        Probes(tracker)()
     stop = tracker.covered if until_covered else None
     breadth_first(explorer.roots(), explorer.expand, depth, progress, "case", tracker, stop)
     return tracker

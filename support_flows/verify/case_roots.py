@@ -115,6 +115,8 @@ def flow_call(flow: CaseFlow, step: Step) -> Any:
     name = step.call.removeprefix("CaseFlow.")
     if name == "choose_project":
         return flow.choose_project(step.args["project_id"])
+    if name == "submit" and "severity" not in step.args:
+        return flow.submit(title=step.args["title"])
     if name == "submit":
         return flow.submit(title=step.args["title"], severity=step.args["severity"])
     return getattr(flow, name)()

@@ -1,16 +1,21 @@
 """Systematic verification of Flex Consulting orders (RULES.md F): every sequence of purchases,
-confirmations, bookings, cancellations, deliveries and clock moves up to a depth, for small unit
-counts, with and without validity, with more than one hour per unit, checked after every step
-against the reference (`verify.reference.consulting`) and the order invariants."""
+confirmations, bookings, cancellations, deliveries and clock moves up to a depth, each request
+by every role set, and with the host clock behind the order's last entry (T8), for small unit
+counts, with and without validity, with more than one hour per unit, with the terms left to
+their defaults; from fixed starting points and from orders drawn with a seeded
+`random.Random` (explored less deep); checked after every step against the reference
+(`verify.reference.consulting`) and the order invariants. Malformed values at every entry point
+(T1, V4, V5) are checked once, against `verify.reference.malformed`."""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 
 import attrs
 import pendulum
 
+from support_flows.localtime import instant
 from support_flows.machines.consulting_chart import COMPILED
 from support_flows.values.events import ConsultingEvent
 from support_flows.verify.common import Actor, Recorder, Verdict, attempt, crashed, rule_of
@@ -24,19 +29,29 @@ from support_flows.verify.consulting_answers import (
 )
 from support_flows.verify.consulting_calls import Live, call, live_at, make, reset
 from support_flows.verify.consulting_checks import agreement, balance, round_trip, view
-from support_flows.verify.consulting_roots import ROOTS, OrderNode, node_key
+from support_flows.verify.consulting_malformed import malformed
+from support_flows.verify.consulting_roots import (
+    ROOTS,
+    OrderNode,
+    OrderRoot,
+    generated,
+    node_key,
+)
 from support_flows.verify.explore import Tracker, breadth_first
 from support_flows.verify.model import Counterexample, Step, edge_name
 from support_flows.verify.reference.consulting import (
     RefOrder,
+    floor,
     observe,
     open_console,
     open_representative,
 )
 
-__all__ = ["DEPTH", "OrderExplorer", "explore"]
+__all__ = ["DEPTH", "GENERATED_DEPTH", "OrderExplorer", "explore"]
 
 DEPTH = 5
+GENERATED_DEPTH = 3
+"""How deep the generated starting points (`consulting_roots.generated`) are explored."""
 CREATED = {
     "start_checkout": (ConsultingEvent.START_CHECKOUT, "new", "checkout"),
     "from_representative": (ConsultingEvent.BUY_FROM_REPRESENTATIVE, "new", "purchased"),
@@ -52,11 +67,16 @@ class OrderExplorer:
         self.tracker = tracker
         self.check = check
         self.actions = OrderActions()
+        self.restored: set[Hashable] = set()
 
     def roots(self) -> list[OrderNode]:
+        """The fixed starting points (the generated ones are `started(generated())`)."""
+        return self.started(ROOTS)
+
+    def started(self, roots: tuple[OrderRoot, ...]) -> list[OrderNode]:
         nodes = []
-        for root in ROOTS:
-            ref = RefOrder(root.zone, root.units, root.hours_per_unit, root.validity_months)
+        for root in roots:
+            ref = root.ref()
             key = node_key(root, None, ref, root.start, 0)
             nodes.append(OrderNode(root, root.org(), None, ref, root.start, 0, (), key))
         return nodes
@@ -138,8 +158,8 @@ class OrderExplorer:
         if live is None or expected:
             return None
         t.exercised(rules)
-        ok = self._after(node, live, after, rules[0], where) if self.check else True
         child = self._child(node, live, after, now, done)
+        ok = self._after(node, live, after, rules[0], where, child.key) if self.check else True
         return child if ok else None
 
     # Every other step.
@@ -154,9 +174,10 @@ class OrderExplorer:
         recorder: Recorder,
     ) -> OrderNode | None:
         t = self.tracker
-        ref, expired = observe(node.ref, at)
-        after, expected, rules = expected_of(node, ref, step, at)
-        rules = (("F6", "T7") if expired else ()) + rules
+        now = instant(floor(node.ref, at))
+        ref, expired = observe(node.ref, now)
+        after, expected, rules = expected_of(node, ref, step, now)
+        rules = (("T8",) if now != at else ()) + (("F6", "T7") if expired else ()) + rules
         outcome = attempt(
             functools.partial(call, base.order, step, node.root, base.clock, base.outbox)
         )
@@ -173,10 +194,10 @@ class OrderExplorer:
         if not refused and not expected:
             t.exercised(rules)
         if not self.check:
-            return None if refused or expected else self._child(node, base, after, at, done)
+            return None if refused or expected else self._child(node, base, after, now, done)
         verdicts = [answered(step, expected, outcome, rules[0])]
         if step.call == "apply_due":
-            verdicts += applied(node, at, outcome, after if expired else None, base)
+            verdicts += applied(node, now, outcome, after if expired else None, base)
         if refused:
             unchanged = base.order.snapshot() == node.snapshot and not base.outbox.sent
             verdicts.append(
@@ -199,8 +220,8 @@ class OrderExplorer:
         t.expect(engines(rules[0], same, twin_outcome), where)
         if refused or expected:
             return None
-        ok &= self._after(node, base, after, rules[0], where)
-        child = self._child(node, base, after, at, done)
+        child = self._child(node, base, after, now, done)
+        ok &= self._after(node, base, after, rules[0], where, child.key)
         return child if ok else None
 
     def _after(
@@ -210,9 +231,12 @@ class OrderExplorer:
         ref: RefOrder,
         rule: str,
         where: Callable[[], Counterexample],
+        key: Hashable,
     ) -> bool:
         """After an accepted step: the order is the reference's, F7's balance holds, one email
-        per purchase, and its snapshot round-trips. False when it left the reference."""
+        per purchase, and its snapshot round-trips (once per equivalent point `key`: the same
+        record reached by another actor is not restored again). False when it left the
+        reference."""
         t = self.tracker
         seen = view(live.order)
         t.states.add(seen.state)
@@ -227,8 +251,10 @@ class OrderExplorer:
                 sent == ref.emails <= 1 and all(e.to for e in live.outbox.sent),
                 f"{sent} confirmation emails sent; the rules say {ref.emails}",
             ),
-            *round_trip(live.order, node.org, live.clock),
         ]
+        if key not in self.restored:
+            self.restored.add(key)
+            verdicts += round_trip(live.order, node.org, live.clock)
         t.expect_all(verdicts, where)
         return matches
 
@@ -241,6 +267,11 @@ def explore(
     explorer = OrderExplorer(tracker, check=check)
     if check:
         probes(tracker)
+        malformed(tracker)
     stop = tracker.covered if until_covered else None
     breadth_first(explorer.roots(), explorer.expand, depth, progress, "consulting", tracker, stop)
+    if check:
+        drawn = explorer.started(generated())
+        shallow = min(depth, GENERATED_DEPTH)
+        breadth_first(drawn, explorer.expand, shallow, progress, "consulting", tracker, stop)
     return tracker

@@ -9,7 +9,7 @@ import pendulum
 from support_flows.localtime import instant
 from support_flows.machines.consulting import ConsultingOrder
 from support_flows.outbox import InMemoryOutbox
-from support_flows.verify.common import ACTORS, HostClock, Outcome, Verdict, attempt, iso, rule_of
+from support_flows.verify.common import Actor, HostClock, Outcome, Verdict, attempt, iso, rule_of
 from support_flows.verify.consulting_calls import Live, live_at
 from support_flows.verify.consulting_roots import BUYER, ROOTS, OrderNode
 from support_flows.verify.explore import Tracker
@@ -36,7 +36,7 @@ def expected_of(
     if step.call == "apply_due":
         return ref, (), ("F6",)
     who = a["actor"]
-    actor = None if who is None else ACTORS[who["id"]]
+    actor = None if who is None else Actor.from_arg(who)
     member = None if actor is None else (actor.org_roles, dict(actor.project_roles), projects)
     name = None if actor is None else actor.name
     if step.call == "schedule":

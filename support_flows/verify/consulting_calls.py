@@ -38,11 +38,11 @@ def call(
         "units": root.units,
         "clock": clock,
         "outbox": outbox,
-        "hours_per_unit": root.hours_per_unit,
-        "validity_months": root.validity_months,
         "order_id": ORDER_ID,
         "engine": engine,
     }
+    if root.given:
+        terms |= {"hours_per_unit": root.hours_per_unit, "validity_months": root.validity_months}
     if step.call == "start_checkout":
         return ConsultingOrder.start_checkout(root.org(), actor=_member(a["actor"]), **terms)
     if step.call == "from_representative":

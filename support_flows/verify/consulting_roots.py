@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import random
+import zoneinfo
 from collections.abc import Callable, Hashable
 from typing import Any
 
@@ -13,15 +15,21 @@ from support_flows.localtime import instant
 from support_flows.values import Organization, Project
 from support_flows.verify.common import iso
 from support_flows.verify.model import Counterexample, Setup, Step
-from support_flows.verify.reference.consulting import RefOrder
+from support_flows.verify.reference.consulting import (
+    DEFAULT_HOURS_PER_UNIT,
+    DEFAULT_VALIDITY_MONTHS,
+    RefOrder,
+)
 
 __all__ = [
     "BUYER",
     "MICROSECOND",
     "ORDER_ID",
     "ROOTS",
+    "SEED",
     "OrderNode",
     "OrderRoot",
+    "generated",
     "moves",
     "node_key",
 ]
@@ -41,6 +49,12 @@ class OrderRoot:
     hours_per_unit: int
     validity_months: int | None
     note: str = ""
+    given: bool = True
+    """False: the order is opened without hours_per_unit and validity_months (F2, F6's
+    defaults); `hours_per_unit` and `validity_months` are then the defaults RULES.md gives."""
+
+    def ref(self) -> RefOrder:
+        return RefOrder(self.zone, self.units, self.hours_per_unit, self.validity_months)
 
     def org(self) -> Organization:
         return Organization("org-1", projects=(Project("p-1"),), billing_timezone=self.zone)
@@ -53,8 +67,8 @@ class OrderRoot:
             {"org_id": "org-1", "projects": ["p-1"], "cross_org_billing": False},
             {
                 "units": self.units,
-                "hours_per_unit": self.hours_per_unit,
-                "validity_months": self.validity_months,
+                "hours_per_unit": self.hours_per_unit if self.given else "not given",
+                "validity_months": self.validity_months if self.given else "not given",
                 "order_id": ORDER_ID,
                 "why": self.note,
             },
@@ -76,9 +90,50 @@ ROOTS = (
         "2 hours per unit; DST ends before the expiry",
     ),
     OrderRoot(
-        "America/Havana", _local("America/Havana", 2026, 10, 31, 10), 1, 1, None, "no validity"
+        "America/Havana",
+        _local("America/Havana", 2026, 10, 31, 10),
+        1,
+        DEFAULT_HOURS_PER_UNIT,
+        DEFAULT_VALIDITY_MONTHS,
+        "hours per unit and validity not given: one hour, no validity",
+        given=False,
     ),
 )
+
+SEED = 18
+"""The seed of the generated starting points (shown in each one's setup)."""
+
+
+def zones() -> tuple[str, ...]:
+    """The zones drawn from: every region/city name of the system's tz database, sorted."""
+    return tuple(
+        sorted(
+            z
+            for z in zoneinfo.available_timezones()
+            if "/" in z and not z.startswith(("posix/", "right/", "Etc/"))
+        )
+    )
+
+
+def generated(seed: int = SEED, count: int = 8) -> tuple[OrderRoot, ...]:
+    """`count` starting points drawn with `random.Random(seed)`: any zone, a purchase in the
+    last days of a month, small quantities, a validity (often one that ends in February, where
+    F6 clamps) or none, the terms given or left to their defaults."""
+    rng, names = random.Random(seed), zones()
+    roots = []
+    for index in range(count):
+        zone = rng.choice(names)
+        year, month = rng.randint(2024, 2027), rng.randint(1, 12)
+        last = (pendulum.datetime(year, month, 1).add(months=1).subtract(days=1)).day
+        day, hour = rng.randint(last - 2, last), rng.randint(0, 23)
+        given = rng.random() < 0.75
+        per = rng.choice((1, 2, 3)) if given else DEFAULT_HOURS_PER_UNIT
+        to_february = (2 - month) % 12 or 12  # F6 clamps a late day of month there
+        months = rng.choice((None, 1, 3, 12, to_february)) if given else DEFAULT_VALIDITY_MONTHS
+        start = instant(pendulum.datetime(year, month, day, hour, 30, tz=zone))
+        note = f"generated: seed {seed}, draw {index + 1} of {count}"
+        roots.append(OrderRoot(zone, start, rng.randint(1, 3), per, months, note, given))
+    return tuple(roots)
 
 
 @attrs.frozen(eq=False)

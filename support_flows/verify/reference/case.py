@@ -11,15 +11,24 @@ from collections.abc import Collection, Mapping
 
 __all__ = [
     "CASE_STATES",
+    "DEFAULT_SEVERITY",
     "FLOW",
+    "SCOPES",
+    "SEVERITIES",
     "Refusal",
     "expected_case",
     "expected_channel",
     "expected_step",
+    "named",
 ]
 
 Refusal = tuple[str, str]
 """(reason code, rule id)."""
+
+SEVERITIES = ("S1", "S2", "S3", "S4")
+DEFAULT_SEVERITY = "S3"
+"""C7: a case's severity when none is given."""
+SCOPES = ("organization", "project")
 
 CASE_STATES = frozenset({"trial", "developer", "premium"})
 """P17/C2: the plan states whose entitlements include support cases."""
@@ -118,3 +127,11 @@ def expected_step(
         if refused:
             return None, refused
     return target, ()
+
+
+def named(value: object, accepted: Collection[str]) -> Refusal | None:
+    """V1: an unknown name (a severity, a scope) is malformed input; V5: so is a value that is
+    not a name at all (None, a number, a bool)."""
+    if isinstance(value, str):
+        return None if value in accepted else ("invalid_value", "V1")
+    return ("invalid_value", "V5")

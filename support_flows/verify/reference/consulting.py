@@ -15,11 +15,14 @@ import attrs
 from support_flows.verify.reference.calendar import add_wall_months_clamped
 
 __all__ = [
+    "DEFAULT_HOURS_PER_UNIT",
+    "DEFAULT_VALIDITY_MONTHS",
     "RefOrder",
     "RefSession",
     "Refusal",
     "cancel_or_deliver",
     "confirm",
+    "floor",
     "observe",
     "open_console",
     "open_representative",
@@ -31,6 +34,10 @@ Refusal = tuple[str, str]
 
 BILLING_ROLES = frozenset({"ORG_OWNER", "ORG_BILLING_ADMIN"})
 ACTIVE = ("purchased", "scheduled")
+DEFAULT_HOURS_PER_UNIT = 1
+"""F2: an order's hours per unit when none is given."""
+DEFAULT_VALIDITY_MONTHS: int | None = None
+"""F6: an order's validity when none is given (it never expires)."""
 
 
 @attrs.frozen
@@ -155,6 +162,13 @@ def open_representative(
 def confirm(ref: RefOrder, now: dt.datetime) -> RefOrder:
     """F1/F3: checkout becomes purchased; in any other state nothing happens."""
     return _purchase(ref, now, ref.requested_by) if ref.state == "checkout" else ref
+
+
+def floor(ref: RefOrder, reading: dt.datetime) -> dt.datetime:
+    """T8: a clock reading earlier than the order's latest history entry counts as that
+    entry's instant."""
+    last = ref.history[-1][0] if ref.history else None
+    return reading if last is None or reading >= last else last
 
 
 def observe(ref: RefOrder, now: dt.datetime) -> tuple[RefOrder, bool]:
