@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 import support_flows.machines.plan_replay as plan_replay
+import support_flows.snapshots.consulting as order_records
 import support_flows.snapshots.plan_checks as plan_checks
 import support_flows.snapshots.plan_periods as plan_periods
 from support_flows import verify
@@ -53,6 +54,21 @@ def test_a_restore_accepting_another_billing_timezone_breaks_v2(
     finding = _found(report, ("V2",), ACCEPTS)
     assert "billing_timezone" in finding.counterexample.steps[-1].args["mutation"]
     assert "written in billing timezone" in finding.message
+
+
+def test_an_order_restore_accepting_another_billing_timezone_breaks_v2(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """V2: the same bug in an order's restore is found among the orders' mutants."""
+
+    def whose(version: int, org_id: str, timezone: str, current: int, org: Any) -> str | None:
+        return strict.whose(version, org_id, org.billing_timezone, current, org)
+
+    monkeypatch.setattr(order_records, "whose", whose)
+    report = verify.run("consulting", depth=2)
+    finding = _found(report, ("V2",), ACCEPTS)
+    assert "billing_timezone" in finding.counterexample.steps[-1].args["mutation"]
+    assert finding.counterexample.setup.machine == "consulting"
 
 
 def test_a_restore_refusing_a_requester_it_was_not_shown_breaks_v2(
