@@ -158,13 +158,16 @@ def _meaningful(
     a session's units changed, every request made by another member."""
     zone = next(z for z in OTHER_ZONES if z != record["billing_timezone"])
     found: list[tuple[str, Callable[[Any], None]]] = [
-        (f"$.billing_timezone -> {zone}", partial(_set, ("billing_timezone",), zone)),
-        ("$.org_id -> another organization", partial(_set, ("org_id",), f"{record['org_id']}-2")),
+        (
+            f"$.billing_timezone: {record['billing_timezone']} -> {zone}",
+            partial(_set, ("billing_timezone",), zone),
+        ),
+        (
+            f"$.org_id: {record['org_id']} -> {record['org_id']}-2",
+            partial(_set, ("org_id",), f"{record['org_id']}-2"),
+        ),
     ]
-    periods = record.get("periods") or []
-    for n in range(len(periods)):
-        for what, shift in (("+1 hour", SHIFTS["+1 hour"]), ("-1 day", SHIFTS["-1 day"])):
-            found.append((f"the boundary $.periods[{n}].starts_at {what}", _mover(n, shift)))
+    found += _boundaries(record.get("periods") or [])
     moves: list[tuple[Path, str, dt.timedelta, int]] = [
         (("pending", "effective_at"), "a month later", dt.timedelta(), 1),
         (("trial", "ends_at"), "a day earlier", -SHIFTS["+1 day"], 0),
@@ -200,6 +203,21 @@ def _rename(old: str, new: str, record: Any) -> None:
     for path, value in list(_leaves(record)):
         if path and path[-1] in _WHO and value == old:
             _set(path, new, record)
+
+
+def _boundaries(periods: list[Any]) -> list[tuple[str, Callable[[Any], None]]]:
+    """Each period's start moved off its instant, with the end of the period before it where
+    the two meet."""
+    found = []
+    for n, period in enumerate(periods):
+        at = _instant(period["starts_at"])
+        assert at is not None
+        meets = n and periods[n - 1]["ends_at"] == period["starts_at"]
+        where = f"$.periods[{n}].starts_at" + (f" and $.periods[{n - 1}].ends_at" if meets else "")
+        for what in ("+1 hour", "-1 day"):
+            shown = f"{where}: {period['starts_at']} -> {_write(at + SHIFTS[what])} ({what})"
+            found.append((shown, _mover(n, SHIFTS[what])))
+    return found
 
 
 def _mover(n: int, shift: dt.timedelta) -> Callable[[Any], None]:

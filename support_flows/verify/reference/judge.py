@@ -21,6 +21,7 @@ from support_flows.verify.reference.records import (
     whose,
 )
 from support_flows.verify.reference.replay import ClockEvents, derived_plan, replay_plan
+from support_flows.verify.reference.replay_order import derived_order, replay_order
 from support_flows.verify.reference.shapes import order_shape, plan_shape, shape_problem
 
 __all__ = ["ORDER_VERSION", "PLAN_VERSION", "Judgement", "judge_order", "judge_plan"]
@@ -98,12 +99,31 @@ def judge_order(
     tz: str,
     actions: frozenset[str],
     seen: Collection[str],
+    origin: Mapping[str, Any],
+    replay: bool = True,
 ) -> Judgement:
-    """Whether the order snapshot `record` is writable; `seen` as for `judge_plan`."""
+    """Whether the order snapshot `record` is writable; `seen` as for `judge_plan`. With its
+    history, a record is writable when that history replays, gives every derived fact, and the
+    facts no history gives (channel, buyer, terms) are those of `origin`, a record the library
+    wrote. Without `replay` a history is not replayed, and what it alone would settle is
+    unknown."""
     face = _face(record, order_shape(actions), "consulting_order", ORDER_VERSION, org_id, tz)
     if face is not None:
         return face
     broken = order_breaks(record, tz)
     if broken is not None:
         return Judgement.refuse(*broken)
-    return Judgement(WRITABLE) if anonymous(record) in seen else Judgement(UNKNOWN)
+    if anonymous(record) in seen:
+        return Judgement(WRITABLE)
+    if record["history"] is None or not replay:
+        return Judgement(UNKNOWN)
+    replayed = replay_order(record, tz)
+    if isinstance(replayed, str):
+        return Judgement.refuse("V2", replayed)
+    derived = derived_order(replayed, record)
+    for field, value in derived.items():
+        if record[field] != value:
+            why = f"$.{field} is {record[field]!r}; its history gives {value!r}"
+            return Judgement.refuse("V2", why)  # "derived facts must be derivable"
+    given = [k for k in record if k not in derived]
+    return Judgement(WRITABLE if all(record[k] == origin[k] for k in given) else UNKNOWN)
