@@ -46,6 +46,7 @@ from support_flows.verify.reference.consulting import (
     open_console,
     open_representative,
 )
+from support_flows.verify.restore import order_restores
 
 __all__ = ["DEPTH", "GENERATED_DEPTH", "OrderExplorer", "explore"]
 
@@ -82,6 +83,8 @@ class OrderExplorer:
         return nodes
 
     def expand(self, node: OrderNode) -> Iterator[OrderNode]:
+        if self.check:
+            order_restores(self.tracker, node)
         if node.snapshot is None:
             for step, _ in self.actions(node):
                 self.tracker.sequences += 1

@@ -20,6 +20,7 @@ from support_flows.verify.plan_calls import Pair, call, open_at
 from support_flows.verify.plan_checks import agreement, premium_billed, round_trip, timeline, view
 from support_flows.verify.plan_roots import ROOTS, PlanNode, PlanRoot, moves, node_key
 from support_flows.verify.reference.plan import TIERS, RefPlan, decide, observe, perform
+from support_flows.verify.restore import plan_restores
 
 __all__ = ["DEPTH", "PlanExplorer", "explore"]
 
@@ -82,6 +83,8 @@ class PlanExplorer:
         return twin
 
     def expand(self, node: PlanNode) -> Iterator[PlanNode]:
+        if self.check:
+            plan_restores(self.tracker, node)
         try:
             base, base_clock = open_at(node, "table")
             twin, twin_clock = self._twin(node)
