@@ -169,3 +169,30 @@ def test_f_chart_refuses_events_its_state_has_no_transition_for(engine: str) -> 
     with pytest.raises(sf.Refused) as error:
         order._run("confirm")
     assert error.value.code == "event_not_allowed"
+
+
+def test_v2_a_history_closing_no_session_is_refused_not_a_crash() -> None:
+    """V2: a history whose cancel_session entry names no session (the expiry relabelled) is a
+    record the library never writes: restore refuses it with invalid_snapshot, not an error."""
+    clock = sf.FrozenClock(pendulum.datetime(2026, 1, 10, 9, tz="UTC"))
+    org = sf.Organization("org-1", projects=("p-1",), billing_timezone="UTC")
+    owner = sf.Member("u-1", org_roles={sf.Role.ORG_OWNER}, email="owner@example.com")
+    order = sf.ConsultingOrder.from_representative(
+        org,
+        units=2,
+        sales_reference="SO-1",
+        email="buyer@example.com",
+        clock=clock,
+        outbox=sf.InMemoryOutbox(),
+        validity_months=1,
+    )
+    order.schedule(start=clock.now().add(days=2), hours=1, actor=owner)
+    clock.set(order.expires_at)
+    order.apply_due()
+    data = order.snapshot()
+    assert [e["action"] for e in data["history"]] == ["purchase", "schedule", "expire"]
+    data["history"][2]["action"] = "cancel_session"
+    with pytest.raises(sf.InvalidInput) as error:
+        sf.ConsultingOrder.restore(data, org, clock=clock, outbox=sf.InMemoryOutbox())
+    assert (error.value.code, error.value.rule) == ("invalid_snapshot", "V2")
+    assert "names none" in error.value.message

@@ -101,11 +101,6 @@ def test_a_restore_accepting_a_boundary_off_the_month_start_breaks_p20(
     assert "periods" in finding.counterexample.steps[-1].args["mutation"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="V2: the order restore crashes (AssertionError) on a history entry cancelling no "
-    "session; once it refuses it invalid_snapshot, turn REPLAY_ORDER_HISTORIES on",
-)
 def test_order_histories_replayed_find_no_violation(monkeypatch: pytest.MonkeyPatch) -> None:
     """V2: with order histories replayed on the reference, the unplanted library's restore
     accepts exactly the order records it could have written."""

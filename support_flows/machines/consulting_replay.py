@@ -118,6 +118,8 @@ def _request(
             "hours": session.hours,
         }
     named = event.session_id
+    if named is None:
+        return "", {"problem": "closes a session but names none"}
     closing = _CLOSINGS[action]
     return closing, {"actor": actor, "session_id": named, "session": book.session(named)}
 

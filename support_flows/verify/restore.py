@@ -49,11 +49,9 @@ __all__ = [
 SEED = 18
 MUTANTS = 5
 """Mutants drawn per explored record, with and without its history each."""
-REPLAY_ORDER_HISTORIES = False
-"""Whether the reference settles an order's mutants by replaying their history. Off while the
-library's order restore crashes (an AssertionError, not `invalid_snapshot`) on a history whose
-`cancel_session` entry names no session: with it on, `verify` reports that (V2). Turn it on
-once restore refuses such a record."""
+REPLAY_ORDER_HISTORIES = True
+"""Whether the reference settles an order's mutants by replaying their history (with it, this
+check found a restore crashing on a history whose closing entry names no session)."""
 
 NAMES = ClockEvents(PlanEvent.REVOKE, PlanEvent.END_TRIAL, PlanEvent.APPLY_PENDING)
 EVENTS = frozenset(PlanEvent.members)
