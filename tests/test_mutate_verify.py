@@ -1,5 +1,6 @@
-"""tools/mutate_verify.py, the verifier's own mutation score: the mutants it plants and how it
-scores verify's answers, on small inputs (the full run is the tool's, not the suite's)."""
+"""tools/mutate_verify.py, the verifier's own mutation score: the mutants it plants
+(tools/mutant_planter.py) and how it scores verify's answers, on small inputs (the full run is
+the tool's, not the suite's)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 
+import mutant_planter as planter
 import mutate_verify as mv
 
 LOCALTIME = "support_flows/localtime.py"
@@ -39,7 +41,7 @@ def _all_kinds() -> frozenset[str]:
 
 
 @pytest.fixture(scope="module")
-def real() -> list[tuple[mv.Mutant, str]]:
+def real() -> list[tuple[planter.Mutant, str]]:
     return list(mv.mutants())
 
 
@@ -47,7 +49,7 @@ def test_each_place_changes_exactly_one_node() -> None:
     """A mutant differs from the original in one place only: its source parses, and its AST
     dump differs from the original's by the one change the planter describes."""
     kinds = _all_kinds()
-    counter = mv.Planter(kinds)
+    counter = planter.Planter(kinds)
     counter.visit(ast.parse(SMALL))
     original = ast.dump(ast.parse(SMALL))
     described = [(kind, after) for _, kind, _, after in counter.places]
@@ -59,7 +61,7 @@ def test_each_place_changes_exactly_one_node() -> None:
     assert ("fold", "fold=1") in described
     assert ("first/last", "starts[-1]") in described
     for index in range(len(counter.places)):
-        mutated = ast.parse(mv.plant(LOCALTIME, kinds, index, SMALL))
+        mutated = ast.parse(planter.plant(SMALL, kinds, index))
         assert ast.dump(mutated) != original
 
 
@@ -68,18 +70,18 @@ def test_mutants_skip_code_that_compiles_the_same() -> None:
     every mutant kept compiles to code of its own."""
     text = {LOCALTIME: SMALL}
     kept = list(mv.mutants(["localtime"], texts=text))
-    counter = mv.Planter(mv.AREAS["localtime"][1])
+    counter = planter.Planter(mv.AREAS["localtime"][1])
     counter.visit(ast.parse(SMALL))
     dead = [n for n, (_, _, before, _) in enumerate(counter.places) if before == "1 <= 2"]
     assert dead, "the dead comparison is a place the planter offers"
     assert all(m.index not in dead for m, _ in kept)
-    compiled = {mv.compiled_as(source, LOCALTIME) for _, source in kept}
+    compiled = {planter.compiled_as(source, LOCALTIME) for _, source in kept}
     assert len(compiled) == len(kept)
-    assert mv.compiled_as(SMALL, LOCALTIME) not in compiled
+    assert planter.compiled_as(SMALL, LOCALTIME) not in compiled
 
 
 def test_real_mutants_are_many_deterministic_and_in_every_area(
-    real: list[tuple[mv.Mutant, str]],
+    real: list[tuple[planter.Mutant, str]],
 ) -> None:
     """Over guards, actions, localtime and restore there are at least 100 mutants, each area has
     some, each is described once, and the order is the same on every run (one area again)."""
@@ -91,7 +93,7 @@ def test_real_mutants_are_many_deterministic_and_in_every_area(
     assert again == [m.describe() for m, _ in real if m.area == "actions"]
 
 
-def test_real_mutants_touch_only_their_areas_files(real: list[tuple[mv.Mutant, str]]) -> None:
+def test_real_mutants_touch_only_their_areas_files(real: list[tuple[planter.Mutant, str]]) -> None:
     """Each mutant is of a file of its area and of a kind its area plants, and its source
     compiles."""
     for mutant, source in real:
@@ -101,7 +103,7 @@ def test_real_mutants_touch_only_their_areas_files(real: list[tuple[mv.Mutant, s
         compile(source, mutant.path, "exec")
 
 
-def test_restore_drops_checks_from_or_chains_only(real: list[tuple[mv.Mutant, str]]) -> None:
+def test_restore_drops_checks_from_or_chains_only(real: list[tuple[planter.Mutant, str]]) -> None:
     """In the restore checks only a check of an `or` chain is dropped, never a default such as
     `record.history or ()`."""
     restore = [m for m, _ in real if m.area == "restore" and m.kind == "drop check"]
@@ -131,8 +133,12 @@ def test_classify_reads_verify_answer() -> None:
 def test_score_leaves_out_the_equivalent(monkeypatch: pytest.MonkeyPatch) -> None:
     """The score is caught / (total - equivalent): a mutant on the allow-list is neither caught
     nor counted, and the table marks it."""
-    one = mv.Mutant("guards", "support_flows/guards/plan.py", 1, "negate", "if a", "if not a", 0)
-    two = mv.Mutant("guards", "support_flows/guards/plan.py", 2, "negate", "if b", "if not b", 1)
+    one = planter.Mutant(
+        "guards", "support_flows/guards/plan.py", 1, "negate", "if a", "if not a", 0
+    )
+    two = planter.Mutant(
+        "guards", "support_flows/guards/plan.py", 2, "negate", "if b", "if not b", 1
+    )
     outcomes = [
         mv.Outcome(one, "caught", 1.0, 2.0, "violation P2"),
         mv.Outcome(two, "survived", 1.0, 2.0, ""),
@@ -158,7 +164,7 @@ def test_timed_reports_status_output_cpu_and_timeout(tmp_path: Path) -> None:
     )
 
 
-def test_equivalent_mutants_are_real_and_explained(real: list[tuple[mv.Mutant, str]]) -> None:
+def test_equivalent_mutants_are_real_and_explained(real: list[tuple[planter.Mutant, str]]) -> None:
     """Each entry of the equivalence allow-list names a mutant the tool plants (it goes stale
     when the code moves) and says why it cannot change behaviour."""
     planted = {m.describe() for m, _ in real}
