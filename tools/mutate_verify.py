@@ -37,10 +37,36 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from mutant_planter import Mutant, file_mutants
-from mutate_charts import ORDER, ROOT, TRACKED
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@cache
+def tracked() -> tuple[str, ...]:
+    """The project's committed files (as they are in the work tree): the copy each mutant runs in.
+    Asked of git when a run begins, not on import (the suite imports this module in copies that
+    have no repository)."""
+    listed = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    return tuple(name for name in listed if (ROOT / name).is_file())
+
+
+def suite() -> list[str]:
+    """The behaviour test files, the rule engine's first (as tools/mutate_charts.py orders them);
+    not this tool's own tests, which read the mutated files themselves."""
+    first = ("tests/test_plan", "tests/test_case", "tests/test_consulting", "tests/test_engines")
+    tests = [
+        n
+        for n in tracked()
+        if n.startswith("tests/test_") and n.endswith(".py") and n != "tests/test_mutate_verify.py"
+    ]
+    return sorted(tests, key=lambda n: (not n.startswith(first), n))
+
 
 AREAS: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
     "guards": (
@@ -133,7 +159,7 @@ def classify(returncode: int, stdout: str, stderr: str) -> tuple[str, str]:
 
 
 def _copy(into: Path) -> None:
-    for name in TRACKED:
+    for name in tracked():
         if (ROOT / name).is_file():
             target = into / name
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -197,7 +223,7 @@ def _suite(copy: Path, env: dict[str, str]) -> str:
     """What the behaviour tests say of the mutant in `copy` (as tools/mutate_charts.py asks)."""
     pytest = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider"]
     result = subprocess.run(
-        [*pytest, "-m", "not structure", *ORDER],
+        [*pytest, "-m", "not structure", *suite()],
         cwd=copy,
         env=env,
         capture_output=True,
