@@ -133,6 +133,14 @@ class Outcome:
     detail: str
     tests: str = ""  # with --tests, what the suite said of a mutant verify did not catch
 
+    @property
+    def described(self) -> str:
+        return "the unmutated project" if self.mutant is None else self.mutant.describe()
+
+    @property
+    def equivalent(self) -> bool:
+        return self.described in EQUIVALENT
+
 
 def classify(returncode: int, stdout: str, stderr: str) -> tuple[str, str]:
     """The verdict on one run of `verify --json`, and what it named."""
@@ -238,10 +246,8 @@ def _suite(copy: Path, env: dict[str, str]) -> str:
 
 def score(outcomes: Sequence[Outcome]) -> tuple[int, int, int]:
     """Caught, counted (all but the equivalent) and equivalent."""
-    equivalent = sum(
-        1 for o in outcomes if o.mutant is not None and o.mutant.describe() in EQUIVALENT
-    )
-    counted = [o for o in outcomes if o.mutant is None or o.mutant.describe() not in EQUIVALENT]
+    equivalent = sum(o.equivalent for o in outcomes)
+    counted = [o for o in outcomes if not o.equivalent]
     return sum(o.verdict == "caught" for o in counted), len(counted), equivalent
 
 
@@ -249,7 +255,7 @@ def table(outcomes: Sequence[Outcome]) -> str:
     lines = [f"{'area':<10} {'outcome':<9} {'CPU s':>6}  mutant  [what verify said]"]
     for o in outcomes:
         assert o.mutant is not None
-        verdict = "equiv" if o.mutant.describe() in EQUIVALENT else o.verdict
+        verdict = "equiv" if o.equivalent else o.verdict
         said = f"  [{o.detail}]" if o.detail else ""
         tests = f"  ({o.tests})" if o.tests else ""
         lines.append(
@@ -267,7 +273,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--limit", type=int, default=0, help="run only the first N mutants")
     parser.add_argument("--list", action="store_true", help="print the mutants, run nothing")
-    parser.add_argument("--tests", action="store_true", help="run the suite on the survivors")
+    parser.add_argument("--tests", action="store_true", help="run the suite on what verify misses")
     parser.add_argument(
         "--verify-args", default="", help="more arguments for verify, e.g. '--depth 4'"
     )
@@ -322,11 +328,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(table(ordered))
     caught, counted, equivalent = score(ordered)
     share = f"{100 * caught / counted:.1f}%" if counted else "-"
-    verdicts = {v: sum(o.verdict == v for o in ordered) for v in ("survived", "crashed", "timeout")}
+    missed = [o for o in ordered if o.verdict != "caught" and not o.equivalent]
+    verdicts = {v: sum(o.verdict == v for o in missed) for v in ("survived", "crashed", "timeout")}
     print(
         f"\nscore: caught {caught} / ({len(ordered)} - {equivalent} equivalent) = {share}; "
         + ", ".join(f"{v} {c}" for v, c in verdicts.items())
     )
+    for o in missed:
+        print(f"  {o.verdict}: {o.described}  {o.detail}".rstrip())
     if ordered:
         cpu = sum(o.seconds for o in ordered) / len(ordered)
         wall = sum(o.wall for o in ordered) / len(ordered)
