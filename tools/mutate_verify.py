@@ -105,6 +105,9 @@ EQUIVALENT: dict[str, str] = {
     "support_flows/guards/plan.py:81 boundary: RANK[chosen] > RANK[current] -> "
     "RANK[chosen] >= RANK[current]": "RANK gives each tier its own rank, and a chosen tier that "
     "is the current one has returned SAME on the line before: the ranks are never equal here",
+    "support_flows/localtime.py:247 boundary: s > at -> s >= at": "each s begins the 1st of the "
+    "month after the one `at` shows locally, so s shows that 1st and `at` an earlier date: they "
+    "are never the same instant",
 }
 """Mutants that cannot change what the library does, by `Mutant.describe()`, each with why (read
 the mutant before adding one: a survivor is a gap of the verifier until shown otherwise)."""
