@@ -1,0 +1,352 @@
+"""The verifier's own mutation score: how many planted bugs does `support-flows verify` catch?
+
+Run it: `python tools/mutate_verify.py [--jobs 2] [--only AREA]... [--match TEXT]... [--limit N]
+[--list] [--tests] [--verify-args "--depth 4"] [--timeout SECONDS]`.
+
+It plants one mutation at a time, each in a temporary copy of the project, in four AREAS (the
+kinds of change are tools/mutant_planter.py's): guards (not registry.py, which holds the checks
+rather than being one), the book actions (outside `__init__`), localtime, and the restore checks.
+The order is deterministic. For each mutant it runs `python -m support_flows verify --json` (all
+three machines, default depth, plus `--verify-args`) in the copy, with a timeout (5 times the
+elapsed time of the unmutated run, measured first, unless `--timeout`), and classifies it:
+
+- caught: verify reports a violation, or refuses (exit 1, U1) because a state, transition,
+  reason or rule is no longer covered;
+- survived: exit 0;
+- crashed: verify stopped on a traceback without a report: not counted as caught (no user
+  reads a rule from a traceback), listed so each one can be looked at;
+- timeout: no answer in time: not caught.
+
+The score is caught / (total - equivalent), the equivalent mutants being those of EQUIVALENT
+below, each with the reason it cannot change behaviour. With `--tests`, each mutant verify does
+not catch is also run against the test suite (behaviour tests, as tools/mutate_charts.py does),
+to compare with what the tests catch. The exit status is 1 if any mutant was not caught.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from mutant_planter import Mutant, file_mutants
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@cache
+def tracked() -> tuple[str, ...]:
+    """The project's committed files (as they are in the work tree): the copy each mutant runs in.
+    Asked of git when a run begins, not on import (the suite imports this module in copies that
+    have no repository)."""
+    listed = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    return tuple(name for name in listed if (ROOT / name).is_file())
+
+
+def suite() -> list[str]:
+    """The behaviour test files, the rule engine's first (as tools/mutate_charts.py orders them);
+    not this tool's own tests, which read the mutated files themselves."""
+    first = ("tests/test_plan", "tests/test_case", "tests/test_consulting", "tests/test_engines")
+    tests = [
+        n
+        for n in tracked()
+        if n.startswith("tests/test_") and n.endswith(".py") and n != "tests/test_mutate_verify.py"
+    ]
+    return sorted(tests, key=lambda n: (not n.startswith(first), n))
+
+
+AREAS: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
+    "guards": (
+        tuple(
+            f"support_flows/guards/{name}.py" for name in ("plan", "case", "consulting", "common")
+        ),
+        frozenset({"negate", "boundary", "return None", "drop clause"}),
+    ),
+    "actions": (
+        (
+            "support_flows/machines/plan_book.py",
+            "support_flows/machines/plan_billing.py",
+            "support_flows/machines/consulting_book.py",
+        ),
+        frozenset({"off by one", "shift", "min/max", "drop assignment"}),
+    ),
+    "localtime": (
+        ("support_flows/localtime.py",),
+        frozenset({"off by one", "shift", "fold", "min/max", "first/last", "boundary"}),
+    ),
+    "restore": (
+        (
+            "support_flows/snapshots/plan_checks.py",
+            "support_flows/snapshots/plan_periods.py",
+            "support_flows/snapshots/consulting.py",
+            "support_flows/snapshots/strict.py",
+            "support_flows/machines/plan_record.py",
+            "support_flows/machines/consulting_record.py",
+        ),
+        frozenset({"drop check", "negate", "return None"}),
+    ),
+}
+"""Each area: the files it mutates and the kinds of mutation it plants in them."""
+
+EQUIVALENT: dict[str, str] = {
+    "support_flows/guards/plan.py:81 boundary: RANK[chosen] > RANK[current] -> "
+    "RANK[chosen] >= RANK[current]": "RANK gives each tier its own rank, and a chosen tier that "
+    "is the current one has returned SAME on the line before: the ranks are never equal here",
+    "support_flows/localtime.py:247 boundary: s > at -> s >= at": "each s begins the 1st of the "
+    "month after the one `at` shows locally, so s shows that 1st and `at` an earlier date: they "
+    "are never the same instant",
+}
+"""Mutants that cannot change what the library does, by `Mutant.describe()`, each with why (read
+the mutant before adding one: a survivor is a gap of the verifier until shown otherwise)."""
+
+
+def mutants(
+    areas: Sequence[str] = tuple(AREAS), texts: dict[str, str] | None = None
+) -> Iterator[tuple[Mutant, str]]:
+    """Every mutant of `areas` with its mutated source, in a fixed order; `texts` stands in for
+    the files' text (a test's own small module)."""
+    for area in areas:
+        paths, kinds = AREAS[area]
+        for path in paths:
+            text = (texts or {}).get(path)
+            if text is None:
+                text = (ROOT / path).read_text(encoding="utf-8")
+            yield from file_mutants(area, path, kinds, text)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    mutant: Mutant | None  # None: the unmutated project
+    verdict: str  # caught, survived, crashed, timeout
+    seconds: float  # CPU time of verify (user + system of its process alone)
+    wall: float  # elapsed time of verify (what the timeout measures)
+    detail: str
+    tests: str = ""  # with --tests, what the suite said of a mutant verify did not catch
+
+    @property
+    def described(self) -> str:
+        return "the unmutated project" if self.mutant is None else self.mutant.describe()
+
+    @property
+    def equivalent(self) -> bool:
+        return self.described in EQUIVALENT
+
+
+def classify(returncode: int, stdout: str, stderr: str) -> tuple[str, str]:
+    """The verdict on one run of `verify --json`, and what it named."""
+    if returncode == 0:
+        return "survived", ""
+    try:
+        reports = json.loads(stdout)
+    except ValueError:
+        reports = None
+    if isinstance(reports, list):
+        rules = [
+            str(v.get("rule"))
+            for r in reports
+            if isinstance(r, dict)
+            for v in r.get("violations", ())
+            if isinstance(v, dict)
+        ]
+        if rules:
+            return "caught", "violation " + ", ".join(dict.fromkeys(rules))
+        if returncode == 1 and "verification_failed" in stderr:
+            return "caught", "refused: " + " ".join(stderr.split())[:120]
+    lines = [ln for ln in stderr.strip().splitlines() if ln.strip()]
+    return "crashed", (lines[-1].strip() if lines else f"exit {returncode}")[:160]
+
+
+def _copy(into: Path) -> None:
+    for name in tracked():
+        if (ROOT / name).is_file():
+            target = into / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(ROOT / name, target)
+
+
+def run(
+    mutant: Mutant | None,
+    source: str,
+    verify_args: Sequence[str],
+    timeout: float | None,
+    tests: bool,
+) -> Outcome:
+    """Plant `mutant` in a temporary copy and run verify there (and the suite, with `tests`, if
+    verify did not catch it)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "project"
+        _copy(copy)
+        if mutant is not None:
+            (copy / mutant.path).write_text(source, encoding="utf-8")
+        env = {**os.environ, "PYTHONPATH": str(copy), "HYPOTHESIS_PROFILE": "dev"}
+        command = [sys.executable, "-m", "support_flows", "verify", "--json", *verify_args]
+        finished = timed(command, copy, env, timeout)
+        if finished is None:
+            wall = timeout or 0.0
+            return Outcome(mutant, "timeout", 0.0, wall, f"no answer in {wall:.0f}s")
+        returncode, stdout, stderr, seconds, wall = finished
+        verdict, detail = classify(returncode, stdout, stderr)
+        said = _suite(copy, env) if tests and verdict != "caught" else ""
+    return Outcome(mutant, verdict, seconds, wall, detail, said)
+
+
+def timed(
+    command: Sequence[str], cwd: Path, env: dict[str, str], timeout: float | None
+) -> tuple[int, str, str, float, float] | None:
+    """Run `command`: its exit status, output, error output, CPU seconds (user + system, its
+    own, whatever else runs beside it) and elapsed seconds; None if it ran out of time (it is
+    killed)."""
+    out, err = cwd / ".verify.out", cwd / ".verify.err"
+    with out.open("w") as stdout, err.open("w") as stderr:
+        child = subprocess.Popen(command, cwd=cwd, env=env, stdout=stdout, stderr=stderr)
+        started = time.monotonic()
+        deadline = started + timeout if timeout else None
+        while True:
+            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+            if pid:
+                break
+            if deadline is not None and time.monotonic() > deadline:
+                child.kill()
+                os.wait4(child.pid, 0)
+                child.returncode = -9
+                return None
+            time.sleep(0.05)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.monotonic() - started
+    seconds = usage.ru_utime + usage.ru_stime
+    return child.returncode, out.read_text(), err.read_text(), seconds, wall
+
+
+def _suite(copy: Path, env: dict[str, str]) -> str:
+    """What the behaviour tests say of the mutant in `copy` (as tools/mutate_charts.py asks)."""
+    pytest = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider"]
+    result = subprocess.run(
+        [*pytest, "-m", "not structure", *suite()],
+        cwd=copy,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode == 0:
+        return "tests miss it too"
+    failed = [ln for ln in result.stdout.splitlines() if ln.startswith(("FAILED", "ERROR"))]
+    return "tests catch it: " + (failed[0] if failed else f"exit {result.returncode}")
+
+
+def score(outcomes: Sequence[Outcome]) -> tuple[int, int, int]:
+    """Caught, counted (all but the equivalent) and equivalent."""
+    equivalent = sum(o.equivalent for o in outcomes)
+    counted = [o for o in outcomes if not o.equivalent]
+    return sum(o.verdict == "caught" for o in counted), len(counted), equivalent
+
+
+def table(outcomes: Sequence[Outcome]) -> str:
+    lines = [f"{'area':<10} {'outcome':<9} {'CPU s':>6}  mutant  [what verify said]"]
+    for o in outcomes:
+        assert o.mutant is not None
+        verdict = "equiv" if o.equivalent else o.verdict
+        said = f"  [{o.detail}]" if o.detail else ""
+        tests = f"  ({o.tests})" if o.tests else ""
+        lines.append(
+            f"{o.mutant.area:<10} {verdict:<9} {o.seconds:6.1f}  {o.mutant.describe()}{said}{tests}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--only", choices=sorted(AREAS), action="append", default=[])
+    parser.add_argument(
+        "--match", action="append", default=[], help="only mutants whose description has TEXT"
+    )
+    parser.add_argument("--limit", type=int, default=0, help="run only the first N mutants")
+    parser.add_argument("--list", action="store_true", help="print the mutants, run nothing")
+    parser.add_argument("--tests", action="store_true", help="run the suite on what verify misses")
+    parser.add_argument(
+        "--verify-args", default="", help="more arguments for verify, e.g. '--depth 4'"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=0, help="seconds per mutant (default: 5x unmutated)"
+    )
+    options = parser.parse_args(argv)
+    areas = [a for a in AREAS if not options.only or a in options.only]
+    todo = [
+        (m, source)
+        for m, source in mutants(areas)
+        if not options.match or any(text in m.describe() for text in options.match)
+    ]
+    if options.limit:
+        todo = todo[: options.limit]
+    if options.list:
+        for n, (m, _) in enumerate(todo, 1):
+            print(f"{n:4} {m.area:<10} {m.describe()}")
+        counts = {a: sum(m.area == a for m, _ in todo) for a in areas}
+        print(f"{len(todo)} mutants: " + ", ".join(f"{a} {c}" for a, c in counts.items()))
+        return 0
+    verify_args = shlex.split(options.verify_args)
+    base = run(None, "", verify_args, None, tests=False)
+    print(
+        f"unmutated: verify {base.verdict}, {base.seconds:.1f}s CPU, {base.wall:.1f}s elapsed "
+        f"{base.detail}".rstrip()
+    )
+    if base.verdict != "survived":
+        print("verify must pass on the unmutated project before a mutant means anything")
+        return 2
+    # Elapsed time, measured under the same load as the mutants (CPU time would time out a
+    # mutant that only waited for a core).
+    timeout = options.timeout or 5 * base.wall
+    print(f"{len(todo)} mutants, {options.jobs} at a time, timeout {timeout:.0f}s each", flush=True)
+    outcomes: dict[int, Outcome] = {}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=options.jobs) as pool:
+        futures = {
+            pool.submit(run, m, source, verify_args, timeout, options.tests): n
+            for n, (m, source) in enumerate(todo)
+        }
+        for future in concurrent.futures.as_completed(futures):
+            outcome = future.result()
+            outcomes[futures[future]] = outcome
+            assert outcome.mutant is not None
+            print(
+                f"  {len(outcomes):4}/{len(todo)} {outcome.verdict:<8} {outcome.seconds:5.1f}s CPU "
+                f"{outcome.mutant.describe()}",
+                file=sys.stderr,
+                flush=True,
+            )
+    ordered = [outcomes[n] for n in range(len(todo))]
+    print(table(ordered))
+    caught, counted, equivalent = score(ordered)
+    share = f"{100 * caught / counted:.1f}%" if counted else "-"
+    missed = [o for o in ordered if o.verdict != "caught" and not o.equivalent]
+    verdicts = {v: sum(o.verdict == v for o in missed) for v in ("survived", "crashed", "timeout")}
+    print(
+        f"\nscore: caught {caught} / ({len(ordered)} - {equivalent} equivalent) = {share}; "
+        + ", ".join(f"{v} {c}" for v, c in verdicts.items())
+    )
+    for o in missed:
+        print(f"  {o.verdict}: {o.described}  {o.detail}".rstrip())
+    if ordered:
+        cpu = sum(o.seconds for o in ordered) / len(ordered)
+        wall = sum(o.wall for o in ordered) / len(ordered)
+        print(
+            f"one mutant: {cpu:.1f}s CPU, {wall:.1f}s elapsed on average ({options.jobs} at a time)"
+        )
+    return 0 if caught == counted else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
