@@ -14,16 +14,21 @@ from typing import Any
 import attrs
 
 from support_flows.machines.plan import SupportPlan
-from support_flows.snapshots.plan_invariants import (
-    premium_stretches,
-    stray_boundaries,
-    unbilled_stretch,
-)
+from support_flows.snapshots.plan_invariants import premium_stretches, unbilled_stretch
 from support_flows.values import Organization
 from support_flows.verify.common import Verdict
+from support_flows.verify.reference.calendar import is_month_start
 from support_flows.verify.reference.plan import ENTITLED, RefPlan, billing
 
-__all__ = ["PlanView", "agreement", "premium_billed", "round_trip", "timeline", "view"]
+__all__ = [
+    "PlanView",
+    "agreement",
+    "premium_billed",
+    "round_trip",
+    "specific",
+    "timeline",
+    "view",
+]
 
 Period = tuple[str, dt.datetime, dt.datetime | None, bool]
 
@@ -156,7 +161,8 @@ def timeline(seen: PlanView, tz: str, trial_end: dt.datetime | None) -> list[Ver
     exceptions = {p[1] for p in periods if p[3]}
     if trial_end is not None:
         exceptions.add(trial_end)
-    strays = stray_boundaries(((p[1], p[2]) for p in periods), tz, exceptions)
+    bounds = [b for p in periods for b in (p[1], p[2]) if b is not None]
+    strays = [b for b in bounds if b not in exceptions and not is_month_start(b, tz)]
     return [
         Verdict("P20", "periods ordered, not overlapping, of positive length", not shape, shape),
         Verdict(
@@ -169,6 +175,43 @@ def timeline(seen: PlanView, tz: str, trial_end: dt.datetime | None) -> list[Ver
             else "",
         ),
     ]
+
+
+def _instants(periods: Sequence[Any], pending: Any) -> set[dt.datetime]:
+    found = {b for p in periods for b in p[1:3] if b is not None}
+    return found if pending is None else {*found, pending}
+
+
+def specific(
+    seen: PlanView, before: RefPlan, after: RefPlan, rules: Sequence[str], now: dt.datetime
+) -> tuple[str, frozenset[dt.datetime]] | None:
+    """The calendar rule a request broke, when the plan put the instant it schedules somewhere
+    else than the reference's calendar: T5 for a trial's end; T3 for E(now) (a pending change's
+    effective instant, a premium billing start), or T4 for a request at exactly a month start
+    answered with a later instant. With the instants the plan used instead (None: it agrees)."""
+    if "T5" in rules and after.trial is not None:
+        got = seen.trial[1] if seen.trial is not None else None
+        return None if got == after.trial[1] else ("T5", frozenset(() if got is None else (got,)))
+    if "T3" not in rules:
+        return None
+    pending = seen.pending[1] if seen.pending is not None else None
+    want = after.pending.effective_at if after.pending is not None else None
+    periods = [(p.tier, p.starts_at, p.ends_at) for p in billing(after)]
+    expected = _instants(periods, want)
+    strays = frozenset(_instants(seen.billing, pending) - expected)
+    if after.pending is not None and after.pending != before.pending:
+        off = pending != want
+    else:
+        added = [p.at for p in after.points if p not in before.points]
+        off = (
+            bool(added)
+            and added[-1] in expected
+            and added[-1] not in _instants(seen.billing, pending)
+        )
+    if not off:
+        return None
+    later = bool(strays) and all(s > now for s in strays)
+    return ("T4" if "T4" in rules and later else "T3"), strays
 
 
 def premium_billed(seen: PlanView) -> Verdict:
