@@ -1,7 +1,8 @@
 """The invariants checked on a support plan after every step (P9-P21, V2), as verdicts.
 
 Each check reads the plan through its public surface only and compares it with the reference
-(`verify.reference.plan`) or with a rule stated on the timeline itself (P20's two invariants).
+(`verify.reference.plan`) or with a rule stated on the timeline itself (P20's two invariants),
+on the reference's own calendar: nothing here is computed by the library it checks.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from typing import Any
 import attrs
 
 from support_flows.machines.plan import SupportPlan
-from support_flows.snapshots.plan_invariants import premium_stretches, unbilled_stretch
 from support_flows.values import Organization
 from support_flows.verify.common import Verdict
 from support_flows.verify.reference.calendar import is_month_start
@@ -214,22 +214,38 @@ def specific(
     return ("T4" if "T4" in rules and later else "T3"), strays
 
 
+def _in_premium(seen: PlanView) -> list[tuple[dt.datetime, dt.datetime | None]]:
+    """The stretches in which premium was in force, read off the history; the last one still in
+    force ends where the pending change takes effect (None: open)."""
+    stretches: list[tuple[dt.datetime, dt.datetime | None]] = []
+    begun: dt.datetime | None = None
+    for at, source, target, _ in seen.history:
+        if begun is None and target == "premium" != source:
+            begun = at
+        elif begun is not None and source == "premium" != target:
+            stretches.append((begun, at))
+            begun = None
+    if begun is not None:
+        stretches.append((begun, seen.pending[1] if seen.pending is not None else None))
+    return stretches
+
+
 def premium_billed(seen: PlanView) -> Verdict:
     """P20's second invariant (P21): every stretch in premium overlaps, or is followed without a
     gap by, a premium billing period (the pending change's effective instant ends the last)."""
-    premium = [(p[1], p[2]) for p in seen.billing if p[0] == "premium"]
-    pending_end = seen.pending[1] if seen.pending is not None else None
-    stretches = premium_stretches((h[:3] for h in seen.history), pending_end)
-    unbilled = unbilled_stretch(premium, stretches)
-    if unbilled is not None:
-        begins, ends = unbilled
-        until = ends.isoformat() if ends is not None else "now"
-        return Verdict(
-            "P21",
-            "premium is never held unbilled",
-            False,
-            f"premium in force from {begins.isoformat()} to {until} is never billed",
-        )
+    billed = [(p[1], p[2]) for p in seen.billing if p[0] == "premium"]
+    for begins, ends in _in_premium(seen):
+        if not any(
+            (ends is None or starts <= ends) and (stops is None or stops > begins)
+            for starts, stops in billed
+        ):
+            until = ends.isoformat() if ends is not None else "now"
+            return Verdict(
+                "P21",
+                "premium is never held unbilled",
+                False,
+                f"premium in force from {begins.isoformat()} to {until} is never billed",
+            )
     return Verdict("P21", "premium is never held unbilled", True)
 
 
