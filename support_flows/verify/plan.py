@@ -13,10 +13,10 @@ import pendulum
 
 from support_flows.machines.plan import SupportPlan
 from support_flows.machines.plan_chart import COMPILED
-from support_flows.verify.common import HostClock, Recorder, Verdict, attempt, crashed, rule_of
+from support_flows.verify.common import HostClock, Recorder, attempt, crashed, rule_of
 from support_flows.verify.explore import Tracker, breadth_first
 from support_flows.verify.model import Counterexample, Step
-from support_flows.verify.plan_answers import answers, applied, probes, skewed_clock
+from support_flows.verify.plan_answers import answers, applied, probes, reopened, skewed_clock
 from support_flows.verify.plan_calls import ROLE_SETS, Pair, call, open_at, prepared, with_cross_org
 from support_flows.verify.plan_checks import (
     agreement,
@@ -185,20 +185,10 @@ class PlanExplorer:
 
     def _cross_org(self, node: PlanNode, step: Step, base: SupportPlan) -> PlanNode | None:
         joined = bool(step.args[CROSS_ORG])
-        org = with_cross_org(node.org, joined)
-        outcome = attempt(lambda: SupportPlan.restore(base.snapshot(), org, clock=base.clock))
+        outcome, verdict = reopened(base, with_cross_org(node.org, joined))
         done = attrs.evolve(step, outcome=outcome.describe())
         self.tracker.exercised(("P3",))
-        ok = self.tracker.expect(
-            Verdict(
-                "P3",
-                "a plan reopens as it was after its organization joins or leaves cross-org billing",
-                outcome.result is not None and outcome.result.snapshot() == base.snapshot(),
-                f"restoring the plan with cross_org_billing={joined} gave {outcome.describe()}",
-            ),
-            node.where(done),
-        )
-        if not ok:
+        if not self.tracker.expect(verdict, node.where(done)):
             return None
         ref = attrs.evolve(node.ref, cross_org=joined)
         return self._child(node, outcome.result, ref, node.now, done)
