@@ -17,7 +17,7 @@ from support_flows.verify.model import Counterexample, Step
 from support_flows.verify.plan_calls import open_at
 from support_flows.verify.plan_roots import ROOTS, PlanNode
 
-__all__ = ["PROBES", "answers", "applied", "on_time", "probes", "skewed_clock"]
+__all__ = ["PROBES", "answers", "applied", "on_time", "probes", "reopened", "skewed_clock"]
 
 
 def answers(
@@ -129,6 +129,20 @@ def skewed_clock(child: PlanNode, owner: Member) -> Verdict:
         "a clock behind the last entry reads as that entry",
         same,
         "a plan restored on a clock an hour behind its last entry answers otherwise",
+    )
+
+
+def reopened(plan: SupportPlan, org: Organization) -> tuple[Outcome, Verdict]:
+    """P3's host step: the plan reopened from its snapshot with its organization's cross-org
+    flag changed is the same plan (the flag decides requests, never the record)."""
+    outcome = attempt(lambda: SupportPlan.restore(plan.snapshot(), org, clock=plan.clock))
+    same = outcome.result is not None and outcome.result.snapshot() == plan.snapshot()
+    return outcome, Verdict(
+        "P3",
+        "a plan reopens as it was after its organization joins or leaves cross-org billing",
+        same,
+        f"restoring the plan with cross_org_billing={org.cross_org_billing} gave "
+        f"{outcome.describe()}",
     )
 
 

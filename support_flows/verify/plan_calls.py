@@ -10,12 +10,42 @@ import pendulum
 
 from support_flows.localtime import instant
 from support_flows.machines.plan import SupportPlan
-from support_flows.values import Member
+from support_flows.values import Member, Organization
 from support_flows.verify.common import Actor, HostClock, Outcome, Recorder, Verdict, attempt
 from support_flows.verify.model import Step, edge_name
-from support_flows.verify.plan_roots import PlanNode, PlanRoot
+from support_flows.verify.plan_roots import CROSS_ORG, PlanNode, PlanRoot
 
-__all__ = ["Pair", "call", "open_at", "replay"]
+__all__ = ["ROLE_SETS", "Pair", "call", "open_at", "prepared", "replay", "with_cross_org"]
+
+
+def _actor(name: str, *org_roles: str, project: tuple[str, ...] = ()) -> Actor:
+    projects = (("p-1", project),) if project else ()
+    return Actor(name, org_roles, projects, email=f"{name}@example.com")
+
+
+ROLE_SETS: tuple[Actor, ...] = (
+    _actor("owner", "ORG_OWNER"),
+    _actor("billing-admin", "ORG_BILLING_ADMIN"),
+    _actor("billing-reader", "ORG_BILLING_READ_ONLY"),
+    _actor("org-reader", "ORG_READ_ONLY"),
+    _actor("org-member", "ORG_MEMBER"),
+    _actor("project-creator", "ORG_PROJECT_CREATOR"),
+    _actor("project-owner", project=("PROJECT_OWNER",)),
+    _actor("project-reader", project=("PROJECT_READ_ONLY", "PROJECT_DATA_ACCESS_READ_ONLY")),
+    _actor("nobody"),
+    _actor("owner-and-billing-admin", "ORG_OWNER", "ORG_BILLING_ADMIN"),
+    _actor("billing-admin-and-reader", "ORG_BILLING_ADMIN", "ORG_BILLING_READ_ONLY"),
+    _actor("billing-reader-and-member", "ORG_BILLING_READ_ONLY", "ORG_MEMBER"),
+    _actor("owner-and-project-owner", "ORG_OWNER", project=("PROJECT_OWNER",)),
+)
+"""Every role set P1 tells apart: each organization role alone, project roles only, no role at
+all, and the pairs around the billing roles (both; one with Billing Read Only; Billing Read Only
+with a plain member role; a billing role with a project role)."""
+
+
+def with_cross_org(org: Organization, joined: bool) -> Organization:
+    """The organization as a host holds it after it joins (or leaves) cross-org billing."""
+    return attrs.evolve(org, cross_org_billing=joined)
 
 
 def call(plan: SupportPlan, step: Step, members: dict[str, Member] | None = None) -> Any:
@@ -39,11 +69,32 @@ def replay(
 ) -> tuple[SupportPlan, HostClock]:
     """The plan after `steps` from `root`, refusals included (they change nothing)."""
     clock = HostClock(root.start)
-    plan = SupportPlan(root.org(), clock=clock, engine=engine)
+    org = root.org()
+    plan = SupportPlan(org, clock=clock, engine=engine)
     for step in steps:
         clock.at = instant(pendulum.parse(step.at))
-        attempt(functools.partial(call, plan, step))
+        if step.call == CROSS_ORG:
+            org = with_cross_org(org, step.args["cross_org_billing"])
+            plan = SupportPlan.restore(plan.snapshot(), org, clock=clock, engine=engine)
+        else:
+            attempt(functools.partial(call, plan, step))
     return plan, clock
+
+
+def prepared(root: PlanRoot) -> tuple[SupportPlan, tuple[Step, ...]]:
+    """The plan after `root`'s prefix, and the prefix with what each step gave and took."""
+    clock = HostClock(root.start)
+    plan = SupportPlan(root.org(), clock=clock)
+    recorder = Recorder()
+    plan.listen(recorder)
+    done = []
+    for step in root.prefix:
+        clock.at = instant(pendulum.parse(step.at))
+        recorder.taken.clear()
+        outcome = attempt(functools.partial(call, plan, step))
+        taken = tuple(edge_name(*e) for e in recorder.taken)
+        done.append(attrs.evolve(step, outcome=outcome.describe(), takes=taken))
+    return plan, tuple(done)
 
 
 def open_at(node: PlanNode, engine: str) -> tuple[SupportPlan, HostClock]:

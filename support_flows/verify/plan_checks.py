@@ -1,7 +1,8 @@
 """The invariants checked on a support plan after every step (P9-P21, V2), as verdicts.
 
 Each check reads the plan through its public surface only and compares it with the reference
-(`verify.reference.plan`) or with a rule stated on the timeline itself (P20's two invariants).
+(`verify.reference.plan`) or with a rule stated on the timeline itself (P20's two invariants),
+on the reference's own calendar: nothing here is computed by the library it checks.
 """
 
 from __future__ import annotations
@@ -14,16 +15,20 @@ from typing import Any
 import attrs
 
 from support_flows.machines.plan import SupportPlan
-from support_flows.snapshots.plan_invariants import (
-    premium_stretches,
-    stray_boundaries,
-    unbilled_stretch,
-)
 from support_flows.values import Organization
 from support_flows.verify.common import Verdict
+from support_flows.verify.reference.calendar import is_month_start
 from support_flows.verify.reference.plan import ENTITLED, RefPlan, billing
 
-__all__ = ["PlanView", "agreement", "premium_billed", "round_trip", "timeline", "view"]
+__all__ = [
+    "PlanView",
+    "agreement",
+    "premium_billed",
+    "round_trip",
+    "specific",
+    "timeline",
+    "view",
+]
 
 Period = tuple[str, dt.datetime, dt.datetime | None, bool]
 
@@ -156,7 +161,8 @@ def timeline(seen: PlanView, tz: str, trial_end: dt.datetime | None) -> list[Ver
     exceptions = {p[1] for p in periods if p[3]}
     if trial_end is not None:
         exceptions.add(trial_end)
-    strays = stray_boundaries(((p[1], p[2]) for p in periods), tz, exceptions)
+    bounds = [b for p in periods for b in (p[1], p[2]) if b is not None]
+    strays = [b for b in bounds if b not in exceptions and not is_month_start(b, tz)]
     return [
         Verdict("P20", "periods ordered, not overlapping, of positive length", not shape, shape),
         Verdict(
@@ -171,22 +177,75 @@ def timeline(seen: PlanView, tz: str, trial_end: dt.datetime | None) -> list[Ver
     ]
 
 
+def _instants(periods: Sequence[Any], pending: Any) -> set[dt.datetime]:
+    found = {b for p in periods for b in p[1:3] if b is not None}
+    return found if pending is None else {*found, pending}
+
+
+def specific(
+    seen: PlanView, before: RefPlan, after: RefPlan, rules: Sequence[str], now: dt.datetime
+) -> tuple[str, frozenset[dt.datetime]] | None:
+    """The calendar rule a request broke, when the plan put the instant it schedules somewhere
+    else than the reference's calendar: T5 for a trial's end; T3 for E(now) (a pending change's
+    effective instant, a premium billing start), or T4 for a request at exactly a month start
+    answered with a later instant. With the instants the plan used instead (None: it agrees)."""
+    if "T5" in rules and after.trial is not None:
+        got = seen.trial[1] if seen.trial is not None else None
+        return None if got == after.trial[1] else ("T5", frozenset(() if got is None else (got,)))
+    if "T3" not in rules:
+        return None
+    pending = seen.pending[1] if seen.pending is not None else None
+    want = after.pending.effective_at if after.pending is not None else None
+    periods = [(p.tier, p.starts_at, p.ends_at) for p in billing(after)]
+    expected = _instants(periods, want)
+    strays = frozenset(_instants(seen.billing, pending) - expected)
+    if after.pending is not None and after.pending != before.pending:
+        off = pending != want
+    else:
+        added = [p.at for p in after.points if p not in before.points]
+        off = (
+            bool(added)
+            and added[-1] in expected
+            and added[-1] not in _instants(seen.billing, pending)
+        )
+    if not off:
+        return None
+    later = bool(strays) and all(s > now for s in strays)
+    return ("T4" if "T4" in rules and later else "T3"), strays
+
+
+def _in_premium(seen: PlanView) -> list[tuple[dt.datetime, dt.datetime | None]]:
+    """The stretches in which premium was in force, read off the history; the last one still in
+    force ends where the pending change takes effect (None: open)."""
+    stretches: list[tuple[dt.datetime, dt.datetime | None]] = []
+    begun: dt.datetime | None = None
+    for at, source, target, _ in seen.history:
+        if begun is None and target == "premium" != source:
+            begun = at
+        elif begun is not None and source == "premium" != target:
+            stretches.append((begun, at))
+            begun = None
+    if begun is not None:
+        stretches.append((begun, seen.pending[1] if seen.pending is not None else None))
+    return stretches
+
+
 def premium_billed(seen: PlanView) -> Verdict:
     """P20's second invariant (P21): every stretch in premium overlaps, or is followed without a
     gap by, a premium billing period (the pending change's effective instant ends the last)."""
-    premium = [(p[1], p[2]) for p in seen.billing if p[0] == "premium"]
-    pending_end = seen.pending[1] if seen.pending is not None else None
-    stretches = premium_stretches((h[:3] for h in seen.history), pending_end)
-    unbilled = unbilled_stretch(premium, stretches)
-    if unbilled is not None:
-        begins, ends = unbilled
-        until = ends.isoformat() if ends is not None else "now"
-        return Verdict(
-            "P21",
-            "premium is never held unbilled",
-            False,
-            f"premium in force from {begins.isoformat()} to {until} is never billed",
-        )
+    billed = [(p[1], p[2]) for p in seen.billing if p[0] == "premium"]
+    for begins, ends in _in_premium(seen):
+        if not any(
+            (ends is None or starts <= ends) and (stops is None or stops > begins)
+            for starts, stops in billed
+        ):
+            until = ends.isoformat() if ends is not None else "now"
+            return Verdict(
+                "P21",
+                "premium is never held unbilled",
+                False,
+                f"premium in force from {begins.isoformat()} to {until} is never billed",
+            )
     return Verdict("P21", "premium is never held unbilled", True)
 
 
