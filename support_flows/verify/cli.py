@@ -6,9 +6,9 @@ specific rule first, once per distinct problem, with what the rules expected bes
 happened.
 
 Exit status 1 (U1) when any invariant is broken or any state, transition, reason or rule of a
-machine is not covered, 0 otherwise; with ``--strict-both-ways`` also when a check was never
-seen to refuse or to allow on an event it guards (reported either way). Long runs print
-progress on stderr when it is a terminal, or with ``--progress``.
+machine is not covered, or when a check was never seen to refuse or to allow on an event it
+guards (``--no-strict-both-ways`` reports such an outcome without failing on it); 0 otherwise.
+Long runs print progress on stderr when it is a terminal, or with ``--progress``.
 """
 
 from __future__ import annotations
@@ -82,8 +82,8 @@ def verify(
 ) -> None:
     """Explore every action sequence of the charts against the rules, and print per machine
     what was covered and, per rule, what its checks were seen to decide; exit 1 on any
-    violation or any state, transition, reason or rule not covered (and, with
-    --strict-both-ways, any check not seen to decide both ways)."""
+    violation, any state, transition, reason or rule not covered, or any check not seen to
+    decide both ways (unless --no-strict-both-ways)."""
     reports: list[Report] = []
     for machine in machines or MACHINES:
         report_progress = _Progress(_shown(progress))

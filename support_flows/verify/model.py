@@ -118,9 +118,9 @@ class Coverage:
         return tuple(f"decision {item}" for item in self.outcomes.missing)
 
 
-STRICT_BOTH_WAYS = False
+STRICT_BOTH_WAYS = True
 """Whether a check's outcome never seen keeps a report from being ok by default (see `Report`):
-off while the explorers leave some unseen, reported either way."""
+a rule counts as covered only once it has decided both ways where it can (U1: exit 1)."""
 
 
 @attrs.frozen
