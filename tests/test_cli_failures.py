@@ -27,9 +27,9 @@ from hypothesis import strategies as st
 pytest.register_assert_rewrite("store_helpers")  # before it is imported, as a plugin too
 
 import support_flows as sf  # noqa: E402
+import support_flows.cli.verify as verify_cli  # noqa: E402
 import support_flows.diagrams  # noqa: E402
 import support_flows.review  # noqa: E402
-import support_flows.verify.cli as verify_cli  # noqa: E402
 from support_flows.cli import main  # noqa: E402
 from support_flows.store import Store  # noqa: E402
 from support_flows.verify.model import Coverage, Report, Tally  # noqa: E402

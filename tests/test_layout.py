@@ -260,3 +260,9 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
     """The cycle check itself: a circle of three modules is reported, a chain is not."""
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == [["a", "b", "c"]]
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": set()}) == []
+
+
+def test_the_command_line_sits_above_what_it_runs() -> None:
+    """verify/, review/, diagrams/ and testing/ import nothing from cli/: the command line
+    imports them (`cli/verify.py` is the verifier's command), so no room imports it back."""
+    assert _offending(("verify", "review", "diagrams", "testing"), ("cli",)) == []

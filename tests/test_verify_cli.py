@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-import support_flows.verify.cli as verify_cli
+import support_flows.cli.verify as verify_cli
 from support_flows.cli import main
+from support_flows.cli.verify import verify
 from support_flows.machines.consulting_book import OrderBook
-from support_flows.verify.cli import verify
 from support_flows.verify.model import Coverage, Report, Tally
 
 """F5/F6: a session ends by the expiry, so once the expiry applies it has started; the last

@@ -15,9 +15,9 @@ import pendulum
 import pytest
 from click.testing import CliRunner
 
+import support_flows.cli.verify as verify_cli
 import support_flows.guards.case as case_guards
 import support_flows.machines.plan_book as plan_book
-import support_flows.verify.cli as verify_cli
 from support_flows import verify
 from support_flows.machines.case_chart import COMPILED as CASE_CHART
 from support_flows.machines.consulting_chart import COMPILED as ORDER_CHART

@@ -104,7 +104,7 @@ main.add_command(timeline)
 # Commands other modules add -------------------------------------------------------------------
 
 OPTIONAL_COMMANDS = (
-    ("support_flows.verify.cli", "verify"),
+    ("support_flows.cli.verify", "verify"),
     ("support_flows.store.cli", "rollover"),
     ("support_flows.store.cli", "outbox"),
 )
