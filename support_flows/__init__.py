@@ -29,10 +29,13 @@ from support_flows.values import (
 )
 from support_flows.values.consulting import OrderState, Session, SessionStatus, UnitBalance
 from support_flows.values.plan import BillingPeriod, HistoryEntry, PendingChange, Trial
+from support_flows.values.policy import ATLAS, Catalog, Policy
 
 __all__ = [
+    "ATLAS",
     "BillingPeriod",
     "CaseFlow",
+    "Catalog",
     "Channel",
     "Clock",
     "ConsultingOrder",
@@ -48,6 +51,7 @@ __all__ = [
     "Outbox",
     "PendingChange",
     "PlanState",
+    "Policy",
     "Project",
     "Reason",
     "Refused",

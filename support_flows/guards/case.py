@@ -13,6 +13,7 @@ from support_flows.guards.common import not_org_member
 from support_flows.guards.registry import Registry
 from support_flows.values import Channel, Member, Organization, PlanState, Severity
 from support_flows.values.plan import ENTITLEMENTS
+from support_flows.values.policy import ATLAS_POLICY, Policy
 
 __all__ = ["CASE", "CaseFacts"]
 
@@ -26,6 +27,7 @@ class _CaseFields(NamedTuple):
     title: str | None = None
     severity: Severity | None = None
     new_case_id: Callable[[], str] | None = None
+    policy: Policy = ATLAS_POLICY
 
 
 class CaseFacts(_CaseFields):

@@ -31,15 +31,23 @@ def not_org_member(facts: Any) -> str | None:
 
 @shared_check(Reason.BILLING_ROLE_REQUIRED, "P1", "F1")
 def billing_role_required(facts: Any) -> str | None:
-    """P1 (plan actions) and F1 (console purchases): Organization Owner or Organization Billing
-    Admin only. What the clock applies has no actor and needs no role (P16)."""
+    """P1 (plan actions) and F1 (console purchases): the policy's billing roles only, Organization
+    Owner or Organization Billing Admin under Atlas's (K1). What the clock applies has no actor
+    and needs no role (P16)."""
     actor: Member | None = facts.actor
-    if actor is None or actor.has_billing_role:
+    roles = facts.policy.billing_roles
+    if actor is None or not actor.org_roles.isdisjoint(roles):
         return None
     return (
-        f"user {actor.user_id!r} needs ORG_OWNER or ORG_BILLING_ADMIN in organization "
+        f"user {actor.user_id!r} needs {_either(roles)} in organization "
         f"{facts.org.org_id!r} to {facts.purpose}; holds {_held(actor.org_roles)}"
     )
+
+
+@lru_cache(maxsize=64)
+def _either(roles: frozenset[Role]) -> str:
+    """The roles a check asks for, in Role's own order ("ORG_OWNER or ORG_BILLING_ADMIN")."""
+    return " or ".join(role.value for role in Role if role in roles)
 
 
 @lru_cache(maxsize=64)

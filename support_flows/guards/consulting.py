@@ -22,6 +22,7 @@ from support_flows.values.consulting import (
     units_for,
 )
 from support_flows.values.events import ConsultingEvent
+from support_flows.values.policy import ATLAS_POLICY, Policy
 
 __all__ = ["CONSULTING", "OrderFacts"]
 
@@ -41,6 +42,7 @@ class _OrderFields(NamedTuple):
     session_id: str | None = None
     session: Session | None = None
     sales_reference: str | None = None
+    policy: Policy = ATLAS_POLICY
 
 
 class OrderFacts(_OrderFields):

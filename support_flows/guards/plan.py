@@ -14,6 +14,7 @@ from support_flows.guards.registry import Registry
 from support_flows.values import Member, Organization, PlanState, Tier
 from support_flows.values.events import PlanRequest
 from support_flows.values.plan import IN_FORCE, RANK, PendingChange
+from support_flows.values.policy import ATLAS_POLICY, Policy
 
 __all__ = [
     "PLAN",
@@ -34,6 +35,7 @@ class _PlanFields(NamedTuple):
     pending: PendingChange | None
     last_change_applied: bool
     now: pendulum.DateTime
+    policy: Policy = ATLAS_POLICY
 
 
 class PlanFacts(_PlanFields):
