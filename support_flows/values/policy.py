@@ -18,7 +18,8 @@ import pendulum
 from support_flows.errors import InvalidInput, Reason, describe, invalid
 from support_flows.inputs import is_identifier, items
 from support_flows.localtime import instant
-from support_flows.values.core import BILLING_ROLES, ORG_ROLES, PlanState, Role
+from support_flows.values.core import BILLING_ROLES, ORG_ROLES, Channel, PlanState, Role
+from support_flows.values.plan import BASIC_CHANNELS, PAID_CHANNELS
 
 __all__ = ["ATLAS", "ATLAS_POLICY", "CASE_STATES", "FIELDS", "Catalog", "Policy", "Timing"]
 
@@ -199,6 +200,11 @@ class Policy:
     def bills_upgrade_now(self) -> bool:
         """P5, P8 under K1: a higher tier is billed from the request instant."""
         return self.upgrade_billing is Timing.IMMEDIATELY
+
+    def entitlements(self, state: PlanState) -> frozenset[Channel]:
+        """P17 under K1: a state in `case_states` entitles to support cases as well as chat and
+        the developer resources; any other state to those two only (Atlas's: ENTITLEMENTS)."""
+        return PAID_CHANNELS if state in self.case_states else BASIC_CHANNELS
 
     def terms(self) -> dict[str, Any]:
         """K1's values, by field, as plain data (names for sets, sorted): what TOML writes, what
