@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import pickle
 import zoneinfo
 from collections.abc import Callable
 from pathlib import Path
@@ -322,6 +323,17 @@ def test_k2_at_is_the_latest_version_at_or_before_the_instant(
         assert catalog.at(policy.effective_from) is policy  # type: ignore[arg-type]
 
 
+def test_k2_a_catalog_pickles_to_an_equal_catalog() -> None:
+    """A catalog and its policies survive pickling (a host's worker processes) equal, with
+    the same hash and the same answers."""
+    catalog = two_versions(first_from=pendulum.datetime(2026, 1, 1, tz="UTC"))
+    copy = pickle.loads(pickle.dumps(catalog))
+    assert copy == catalog
+    assert hash(copy) == hash(catalog)
+    assert copy.at(JAN_2027) == catalog["2027"]
+    assert copy["atlas"] == catalog.versions[0]
+
+
 def test_k2_versions_are_found_by_id() -> None:
     """catalog[id] is that version; an unknown id is `invalid_value` listing the ids held."""
     catalog = two_versions()
@@ -489,6 +501,20 @@ def test_k2_toml_from_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.chdir(tmp_path)
     assert Catalog.from_toml("policy.toml") == expected
     assert isinstance(os.fspath(Fspath(path)), str)
+    path.write_bytes(b"\xef\xbb\xbf" + DESIGN_EXAMPLE.encode())
+    assert Catalog.from_toml(path) == expected
+
+
+def test_k2_a_str_with_toml_marks_is_text_not_a_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A str holding '=', '[' or a newline is read as TOML even when a file of that name
+    exists; a Path reads that file."""
+    monkeypatch.chdir(tmp_path)
+    name = "[[version]]"
+    (tmp_path / name).write_text('[[version]]\nid = "from-file"\n', encoding="utf-8")
+    refused(lambda: Catalog.from_toml(name), "version 1 has no id")
+    assert Catalog.from_toml(Path(name)).ids == ("from-file",)
 
 
 def latin1(path: Path) -> Path:

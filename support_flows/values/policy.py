@@ -392,7 +392,7 @@ def _read(source: object) -> str:
     elif not isinstance(source, os.PathLike):
         raise _catalog_error(f"from_toml takes TOML text or a path, got {describe(source)}")
     try:
-        return Path(source).read_text(encoding="utf-8")
+        return Path(source).read_text(encoding="utf-8-sig")  # drops an editor's BOM
     except (OSError, ValueError, TypeError) as error:  # missing, a directory, not UTF-8, NUL
         raise _catalog_error(f"cannot read {describe(source)}: {error}") from None
 
