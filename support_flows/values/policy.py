@@ -291,8 +291,9 @@ class Catalog:
                 )
             if before.effective_from is not None and policy.effective_from <= before.effective_from:
                 raise _catalog_error(
-                    f"version {policy.version!r}: effective_from {policy.effective_from} is not "
-                    f"after {before.version!r}'s {before.effective_from}"
+                    f"version {policy.version!r}: effective_from "
+                    f"{policy.effective_from.isoformat()} is not after {before.version!r}'s "
+                    f"{before.effective_from.isoformat()}"
                 )
             starts.append(policy.effective_from)
         self.__attrs_init__(versions_in, tuple(starts), ids)
@@ -418,7 +419,11 @@ def _version(table: object, position: int, inherited: dict[str, Any]) -> Policy:
     if values.get("validity_months") == "none":
         values["validity_months"] = None
     if type(values.get("effective_from")) in (dt.date, dt.time):
-        raise _refuse(name, "effective_from", "must be a date and time with an offset")
+        raise _refuse(
+            name,
+            "effective_from",
+            f"must be a date and time with an offset, got {describe(values['effective_from'])}",
+        )
     return Policy(version=name, **values)
 
 
