@@ -31,6 +31,7 @@ from support_flows.testing.actions import Action, case_steps, order_actions, pla
 from support_flows.testing.case import CaseRules
 from support_flows.testing.consulting import ConsultingRules
 from support_flows.testing.plan import PlanRules
+from support_flows.testing.policies import catalogs, policies, version_ids
 from support_flows.testing.strategies import (
     ZONES,
     billing_timezones,
@@ -47,9 +48,12 @@ __all__ = [
     "PlanRules",
     "billing_timezones",
     "case_steps",
+    "catalogs",
     "instants",
     "members",
     "order_actions",
     "organizations",
     "plan_actions",
+    "policies",
+    "version_ids",
 ]

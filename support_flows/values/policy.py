@@ -7,17 +7,18 @@ import bisect
 import datetime as dt
 import enum
 import itertools
+import os
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import pendulum
 
 from support_flows.errors import InvalidInput, Reason, describe, invalid
 from support_flows.inputs import is_identifier, items
-from support_flows.localtime import instant
+from support_flows.localtime import FIRST_YEAR, LAST_YEAR, instant
 from support_flows.values.core import BILLING_ROLES, ORG_ROLES, Channel, PlanState, Role
 from support_flows.values.plan import BASIC_CHANNELS, PAID_CHANNELS
 
@@ -87,34 +88,47 @@ def _timing(version: str, name: str, value: object) -> Timing:
     raise _refuse(version, name, f"must be one of {accepted}, got {describe(value)}")
 
 
-def _members(version: str, name: str, value: object, kind: type[enum.StrEnum]) -> list[Any]:
+_Name = TypeVar("_Name", Role, PlanState)
+
+
+def _names(
+    version: str, name: str, value: object, kind: type[_Name], accepted: frozenset[_Name]
+) -> frozenset[_Name]:
     try:
         given = items(value, name, "a set of names")
     except InvalidInput:
         raise _refuse(version, name, f"must be a set of names, got {describe(value)}") from None
-    found = []
+    found: set[_Name] = set()
     for item in given:
-        if type(item) is not kind and (
-            type(item) is not str or item not in kind._value2member_map_
-        ):
-            raise _refuse(version, name, f"names unknown {kind.__name__.lower()} {describe(item)}")
-        found.append(kind(item))
-    return found
+        if type(item) is kind:
+            found.add(item)
+        elif type(item) is str and item in kind._value2member_map_:
+            found.add(kind(item))
+        else:
+            raise _refuse(
+                version, name, f"names {describe(item)}, not one of {', '.join(sorted(accepted))}"
+            )
+    return frozenset(found)
 
 
 def _roles(version: str, name: str, value: object) -> frozenset[Role]:
-    roles = frozenset(_members(version, name, value, Role))
+    roles = _names(version, name, value, Role, ORG_ROLES)
     if not roles:
-        raise _refuse(version, name, "must name at least one organization role")
+        raise _refuse(
+            version, name, f"must name at least one organization role, got {describe(value)}"
+        )
     if wrong := sorted(roles - ORG_ROLES):
         raise _refuse(
-            version, name, f"holds project roles {', '.join(wrong)}; only organization roles"
+            version,
+            name,
+            f"holds project roles {', '.join(wrong)}; only organization roles "
+            f"({', '.join(sorted(ORG_ROLES))})",
         )
     return roles
 
 
 def _case_states(version: str, value: object) -> frozenset[PlanState]:
-    states = frozenset(_members(version, "case_states", value, PlanState))
+    states = _names(version, "case_states", value, PlanState, CASE_STATES)
     if wrong := sorted(states - CASE_STATES):
         accepted = ", ".join(sorted(CASE_STATES))
         raise _refuse(version, "case_states", f"holds {', '.join(wrong)}; a subset of {accepted}")
@@ -135,56 +149,72 @@ def _validity(version: str, value: object) -> int | None:
 def _effective(version: str, value: object) -> pendulum.DateTime | None:
     if value is None:
         return None
-    if not isinstance(value, dt.datetime):
-        raise _refuse(
-            version, "effective_from", f"must be an aware datetime, got {describe(value)}"
-        )
     try:
-        return instant(value, f"policy {version!r}: effective_from")
+        return instant(value, "effective_from")
     except InvalidInput as error:
-        raise _refuse(version, "effective_from", f"is not an instant: {error.message}") from None
+        naive = error.code == Reason.NAIVE_DATETIME
+        raise _refuse(
+            version,
+            "effective_from",
+            f"has no timezone: {describe(value)}"
+            if naive
+            else f"must be an aware datetime in the years {FIRST_YEAR}-{LAST_YEAR}, "
+            f"got {describe(value)}",
+        ) from None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(init=False)
 class Policy:
     """Every tunable value of the rules (K1), Atlas's by default; `version` names it in a catalog
     and in the records it decides (K4), `effective_from` is when it comes into force (K2).
 
     Checked on construction: a value out of K1's range is refused with `invalid_value`, naming
-    the version and the field. Role and state sets may be given as names; they are held as
-    frozensets of `Role` and `PlanState`, the timings as `Timing`.
+    the version and the field. Timings and role and state sets may be given as names; they are
+    held as `Timing` and as frozensets of `Role` and `PlanState`, the instant in UTC.
     """
 
-    version: str = "atlas"
-    effective_from: pendulum.DateTime | None = None
-    trial_days: int = 30
-    retroactive_days: int = 90
-    upgrade_billing: Timing = Timing.NEXT_MONTH_START
-    change_timing: Timing = Timing.NEXT_MONTH_START
-    billing_roles: frozenset[Role] = BILLING_ROLES
-    org_case_roles: frozenset[Role] = frozenset({Role.ORG_OWNER})
-    case_states: frozenset[PlanState] = CASE_STATES
-    hours_per_unit: int = 1
-    validity_months: int | None = None
+    version: str
+    effective_from: pendulum.DateTime | None
+    trial_days: int
+    retroactive_days: int
+    upgrade_billing: Timing
+    change_timing: Timing
+    billing_roles: frozenset[Role]
+    org_case_roles: frozenset[Role]
+    case_states: frozenset[PlanState]
+    hours_per_unit: int
+    validity_months: int | None
 
-    def __attrs_post_init__(self) -> None:
-        version = self.version
+    def __init__(
+        self,
+        *,
+        version: str = "atlas",
+        effective_from: dt.datetime | None = None,
+        trial_days: int = 30,
+        retroactive_days: int = 90,
+        upgrade_billing: Timing | str = Timing.NEXT_MONTH_START,
+        change_timing: Timing | str = Timing.NEXT_MONTH_START,
+        billing_roles: Iterable[Role | str] = BILLING_ROLES,
+        org_case_roles: Iterable[Role | str] = frozenset({Role.ORG_OWNER}),
+        case_states: Iterable[PlanState | str] = CASE_STATES,
+        hours_per_unit: int = 1,
+        validity_months: int | None = None,
+    ) -> None:
         if not is_identifier(version):
             raise _refuse(version, "version", "must be an identifier (V5)")
-        checked = {
-            "effective_from": _effective(version, self.effective_from),
-            "trial_days": _count(version, "trial_days", self.trial_days),
-            "retroactive_days": _count(version, "retroactive_days", self.retroactive_days),
-            "upgrade_billing": _timing(version, "upgrade_billing", self.upgrade_billing),
-            "change_timing": _timing(version, "change_timing", self.change_timing),
-            "billing_roles": _roles(version, "billing_roles", self.billing_roles),
-            "org_case_roles": _roles(version, "org_case_roles", self.org_case_roles),
-            "case_states": _case_states(version, self.case_states),
-            "hours_per_unit": _count(version, "hours_per_unit", self.hours_per_unit),
-            "validity_months": _validity(version, self.validity_months),
-        }
-        for name, value in checked.items():
-            object.__setattr__(self, name, value)
+        self.__attrs_init__(
+            version=version,
+            effective_from=_effective(version, effective_from),
+            trial_days=_count(version, "trial_days", trial_days),
+            retroactive_days=_count(version, "retroactive_days", retroactive_days),
+            upgrade_billing=_timing(version, "upgrade_billing", upgrade_billing),
+            change_timing=_timing(version, "change_timing", change_timing),
+            billing_roles=_roles(version, "billing_roles", billing_roles),
+            org_case_roles=_roles(version, "org_case_roles", org_case_roles),
+            case_states=_case_states(version, case_states),
+            hours_per_unit=_count(version, "hours_per_unit", hours_per_unit),
+            validity_months=_validity(version, validity_months),
+        )
 
     @property
     def has_trial(self) -> bool:
@@ -240,9 +270,12 @@ class Catalog:
     _ids: Mapping[str, Policy] = attrs.field(repr=False, eq=False)
 
     def __init__(self, versions: Iterable[Policy]) -> None:
-        given = items(versions, "a catalog's versions", "a sequence of Policy values")
+        try:
+            given = items(versions, "versions", "a sequence of Policy values")
+        except InvalidInput as error:
+            raise _catalog_error(error.message) from None
         if not given:
-            raise _catalog_error("needs at least one version")
+            raise _catalog_error(f"needs at least one version, got {describe(versions)}")
         ids: dict[str, Policy] = {}
         for position, policy in enumerate(given):
             if type(policy) is not Policy:
@@ -258,8 +291,9 @@ class Catalog:
                 )
             if before.effective_from is not None and policy.effective_from <= before.effective_from:
                 raise _catalog_error(
-                    f"version {policy.version!r}: effective_from {policy.effective_from} is not "
-                    f"after {before.version!r}'s {before.effective_from}"
+                    f"version {policy.version!r}: effective_from "
+                    f"{policy.effective_from.isoformat()} is not after {before.version!r}'s "
+                    f"{before.effective_from.isoformat()}"
                 )
             starts.append(policy.effective_from)
         self.__attrs_init__(versions_in, tuple(starts), ids)
@@ -269,7 +303,10 @@ class Catalog:
         it (K2); before the second version's instant, the first."""
         if not self._starts:
             return self.versions[0]
-        return self.versions[bisect.bisect_right(self._starts, moment)]
+        try:
+            return self.versions[bisect.bisect_right(self._starts, moment)]
+        except TypeError:  # not an aware datetime: refused as T1 or V5 say
+            return self.versions[bisect.bisect_right(self._starts, instant(moment, "instant"))]
 
     def __getitem__(self, version: str) -> Policy:
         found = self._ids.get(version) if type(version) is str else None
@@ -292,21 +329,31 @@ class Catalog:
 
     @property
     def ids(self) -> tuple[str, ...]:
+        """The versions' ids, in order."""
         return tuple(self._ids)
 
     @classmethod
-    def from_toml(cls, source: str | Path) -> Catalog:
+    def from_toml(cls, source: str | os.PathLike[str]) -> Catalog:
         """The catalog a TOML text or file states (K2): each `[[version]]` states only what it
         changes from the version before it, the first from Atlas's defaults. Anything malformed
-        is refused whole with `invalid_value`, naming the version and the field."""
+        is refused whole with `invalid_value`, naming the version and the field.
+
+        `source` is a file when it is a path object (any `os.PathLike`), or a non-empty str with
+        no newline, `=` or `[` (catalog text always has a `[`); any other str is the text
+        itself. TOML has no null: `validity_months = "none"` restores "valid forever" after a
+        version that set a number."""
         text = _read(source)
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as error:
             raise _catalog_error(f"not TOML: {error}") from None
+        except RecursionError:
+            raise _catalog_error("not TOML this library reads: nested too deeply") from None
         unknown = sorted(set(data) - {"version"})
         if unknown:
-            raise _catalog_error(f"unknown table {unknown[0]!r}; a catalog holds [[version]] only")
+            raise _catalog_error(
+                f"unknown table or key {unknown[0]!r}; a catalog holds [[version]] tables only"
+            )
         tables = data.get("version")
         if type(tables) is not list or not tables:
             raise _catalog_error("needs at least one [[version]] table")
@@ -340,14 +387,15 @@ class Catalog:
 
 
 def _read(source: object) -> str:
-    if isinstance(source, Path):
-        try:
-            return source.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            raise _catalog_error(f"cannot read {str(source)!r}: {error}") from None
-    if type(source) is not str:
-        raise _catalog_error(f"from_toml takes TOML text or a Path, got {describe(source)}")
-    return source
+    if type(source) is str:
+        if not source or any(mark in source for mark in "\n=["):
+            return source
+    elif not isinstance(source, os.PathLike):
+        raise _catalog_error(f"from_toml takes TOML text or a path, got {describe(source)}")
+    try:
+        return Path(source).read_text(encoding="utf-8-sig")  # drops an editor's BOM
+    except (OSError, ValueError, TypeError) as error:  # missing, a directory, not UTF-8, NUL
+        raise _catalog_error(f"cannot read {describe(source)}: {error}") from None
 
 
 _KEYS = frozenset({"id", "effective_from", *FIELDS})
@@ -371,7 +419,11 @@ def _version(table: object, position: int, inherited: dict[str, Any]) -> Policy:
     if values.get("validity_months") == "none":
         values["validity_months"] = None
     if type(values.get("effective_from")) in (dt.date, dt.time):
-        raise _refuse(name, "effective_from", "must be a date and time with an offset")
+        raise _refuse(
+            name,
+            "effective_from",
+            f"must be a date and time with an offset, got {describe(values['effective_from'])}",
+        )
     return Policy(version=name, **values)
 
 
