@@ -53,6 +53,7 @@ SECTIONS: Mapping[str, str] = MappingProxyType(
         "V": "Values and definitions",
         "S": "Storage",
         "U": "The command line",
+        "K": "Policies as versioned data",
     }
 )
 
@@ -804,6 +805,68 @@ _CATALOG = (
             "or is refused: when the request would take another event (an upgrade to a lower "
             "tier), it is malformed input, refused with reason `invalid_value`, naming the event "
             "it would be."
+        ),
+    ),
+    # K: policies as versioned data
+    _rule(
+        "K1",
+        "A policy holds every tunable value",
+        sources=(_INDUSTRY, _DECISION),
+        note="Kill Bill catalog, Stripe prices",
+        reasons=(_R.INVALID_VALUE,),
+        statement=(
+            "A policy holds the rules' tunable values, Atlas's by default: trial_days (T5, P4; "
+            "30; 0-365; 0 means no trial: choosing developer from basic subscribes like P5), "
+            "retroactive_days (P15; 90; 0-365; 0 bills a reactivation from now), "
+            "upgrade_billing (P5, P8; next_month_start or immediately: billing of the higher "
+            "tier starts at the request), change_timing (P9; next_month_start or immediately: a "
+            "downgrade or cancel takes effect at the request, with P21's catch-up), "
+            "billing_roles (P1, F1; Organization Owner and Organization Billing Admin), "
+            "org_case_roles (C3; Organization Owner), case_states (P17, C2; trial, developer, "
+            "premium; a subset of them), hours_per_unit (F2; 1; 1-1,000; a new order's default) "
+            "and validity_months (F6; none; none or 1-120; a new order's default). Under "
+            "immediately, P20's first invariant also allows the request instants of those "
+            "changes as boundaries. A value outside these is refused with reason "
+            "`invalid_value`, naming the version and the field."
+        ),
+    ),
+    _rule(
+        "K2",
+        "A catalog holds a policy's versions",
+        sources=(_INDUSTRY, _DECISION),
+        note="Kill Bill catalog versions",
+        reasons=(_R.INVALID_VALUE,),
+        statement=(
+            "A catalog is one or more versions, each a policy with an id and an effective "
+            "instant; ids are unique and instants strictly increase; the first version applies "
+            "from the beginning. The policy in force at t is the latest version whose effective "
+            "instant is at or before t. In TOML each [[version]] states only what it changes "
+            "from the one before it. A malformed policy or catalog is refused whole with reason "
+            "`invalid_value`, naming the version and the field."
+        ),
+    ),
+    _rule(
+        "K3",
+        "Terms are fixed by the request that makes them",
+        sources=(_INDUSTRY, _DECISION),
+        note="grandfathering",
+        statement=(
+            "Each request is decided with the policy in force at its instant, and what it "
+            "schedules keeps that policy's terms: a trial's end, a pending change's effective "
+            "instant, a billing start, a retroactive start, an order's hours per unit and "
+            "validity. A new version changes nothing already scheduled."
+        ),
+    ),
+    _rule(
+        "K4",
+        "Records name their terms",
+        sources=(_DECISION,),
+        reasons=(_R.INVALID_SNAPSHOT,),
+        statement=(
+            "Every history entry, trial, pending change and order records the id of the version "
+            "that decided it. A snapshot naming a version the catalog lacks, or holding facts "
+            "that version's terms do not give, is refused `invalid_snapshot`; a store opened "
+            "with its catalog refuses such records the same way."
         ),
     ),
 )

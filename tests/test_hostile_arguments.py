@@ -331,6 +331,14 @@ for _name, _func, _defaults in [
         },
     ),
     ("diagrams.render", diagrams.render, {"subject": "plan", "fmt": "mermaid"}),
+    ("Policy", sf.Policy, {"version": "2027", "effective_from": START}),
+    ("Catalog", sf.Catalog, {"versions": (sf.Policy(),)}),
+    ("Catalog.from_toml", sf.Catalog.from_toml, {"source": '[[version]]\nid = "atlas"\n'}),
+    (
+        "Catalog.at",
+        sf.Catalog([sf.Policy(), sf.Policy(version="2027", effective_from=START)]).at,
+        {"moment": START},
+    ),
     ("verify.run", verify.run, {"machine": "case", "depth": 1}),
     ("verify.paths", verify.paths, {"machine": "case"}),
 ]:
@@ -479,7 +487,7 @@ def test_v5_the_sweep_covers_every_public_entry_point_and_argument() -> None:
         *("BillingPeriod", "HistoryEntry", "PendingChange", "Trial", "Session", "UnitBalance"),
         *("SupportCase", "Email"),
     }
-    protocols_and_no_arguments = {"Clock", "Outbox", "SystemClock"}
+    protocols_and_no_arguments = {"Clock", "Outbox", "SystemClock", "ATLAS"}
     enums = {"Channel", "OrderState", "PlanState", "Reason", "Role", "Scope", "SessionStatus"}
     enums |= {"Severity", "Tier"}
     swept = {name.split(".")[0] for name in POSITIONS}

@@ -20,6 +20,7 @@ EXPECTED_IDS = [
     *(f"S{n}" for n in range(1, 7)),
     "U1",
     "U2",
+    *(f"K{n}" for n in range(1, 5)),  # K5 and K6 join the catalog with the review and verifier
 ]
 
 # Every refusal each rule describes; rules not listed here produce none.
@@ -58,6 +59,9 @@ EXPECTED_REASONS = {
     "V4": ("invalid_quantity", "invalid_value"),
     "V5": ("invalid_value", "unknown_timezone"),
     "V7": ("reentrant_call",),
+    "K1": ("invalid_value",),
+    "K2": ("invalid_value",),
+    "K4": ("invalid_snapshot",),
     "S1": ("stale_revision",),
     "S2": ("idempotency_key_reused",),
     "S5": ("not_found",),
@@ -75,7 +79,7 @@ def test_catalog_holds_every_rule_id_in_document_order() -> None:
 
 def test_keys_sections_and_ids_agree() -> None:
     """Each entry is keyed by its own id and sits in the section its id's letter names."""
-    assert list(SECTIONS) == ["T", "P", "C", "F", "V", "S", "U"]
+    assert list(SECTIONS) == ["T", "P", "C", "F", "V", "S", "U", "K"]
     for rule_id, entry in RULES.items():
         assert isinstance(entry, Rule)
         assert entry.id == rule_id

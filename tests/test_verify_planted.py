@@ -68,7 +68,10 @@ def test_an_effective_date_one_day_late_breaks_p9(monkeypatch: pytest.MonkeyPatc
 
 def test_a_trial_of_31_days_breaks_t5(monkeypatch: pytest.MonkeyPatch) -> None:
     """T5: a trial one day too long is found by subscribing to developer."""
-    monkeypatch.setattr(plan_book, "TRIAL_DAYS", 31)
+    wall = plan_book.add_wall_days
+    monkeypatch.setattr(
+        plan_book, "add_wall_days", lambda at, days, tz: wall(at, days + (days == 30), tz)
+    )
     report = verify.run("plan", depth=1)
     finding = _found(report, "T5")
     assert finding.counterexample.steps[0].args["tier"] == "developer"
@@ -76,7 +79,10 @@ def test_a_trial_of_31_days_breaks_t5(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_a_retroactive_cap_of_91_days_breaks_p15(monkeypatch: pytest.MonkeyPatch) -> None:
     """P15: reactivating just after 90 days and billing from further back is found."""
-    monkeypatch.setattr(plan_book, "RETROACTIVE_DAYS", 91)
+    wall = plan_book.add_wall_days
+    monkeypatch.setattr(
+        plan_book, "add_wall_days", lambda at, days, tz: wall(at, days - (days == -90), tz)
+    )
     report = verify.run("plan", depth=4)
     finding = _found(report, "P15")
     steps = finding.counterexample.steps

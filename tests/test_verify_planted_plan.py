@@ -116,8 +116,9 @@ def test_billing_read_only_counted_as_a_billing_role_breaks_p1(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """P1: Organization Billing Read Only allowed to change the plan is found, by that role."""
-    roles = frozenset({Role.ORG_OWNER, Role.ORG_BILLING_ADMIN, Role.ORG_BILLING_READ_ONLY})
-    monkeypatch.setattr(core, "BILLING_ROLES", roles)
+    held = core.Member.holds_any
+    extra = frozenset({Role.ORG_BILLING_READ_ONLY})
+    monkeypatch.setattr(core.Member, "holds_any", lambda self, roles: held(self, roles | extra))
     report = verify.run("plan", depth=1)
     finding = _named(report, "P1")
     actor = finding.counterexample.steps[-1].args["actor"]
@@ -128,7 +129,10 @@ def test_billing_read_only_counted_as_a_billing_role_breaks_p1(
 def test_a_retroactive_cap_of_89_days_breaks_p15(monkeypatch: pytest.MonkeyPatch) -> None:
     """P15: reactivating just before 90 days after the plan ended, billed from 89 days back (91
     is pinned in test_verify_planted.py), is found."""
-    monkeypatch.setattr(plan_book, "RETROACTIVE_DAYS", 89)
+    wall = plan_book.add_wall_days
+    monkeypatch.setattr(
+        plan_book, "add_wall_days", lambda at, days, tz: wall(at, days + (days == -90), tz)
+    )
     report = verify.run("plan", depth=4)
     finding = _named(report, "P15")
     assert "90 days after the plan ended" in " ".join(s.note for s in finding.counterexample.steps)
@@ -141,8 +145,8 @@ def test_ninety_absolute_days_across_a_dst_change_breaks_p15(
     wall = plan_book.add_wall_days
 
     def absolute(moment: Any, days: int, tz: str) -> Any:
-        if days == -plan_book.RETROACTIVE_DAYS:
-            return pendulum.instance(moment).subtract(hours=24 * plan_book.RETROACTIVE_DAYS)
+        if days == -90:
+            return pendulum.instance(moment).subtract(hours=24 * 90)
         return wall(moment, days, tz)
 
     monkeypatch.setattr(plan_book, "add_wall_days", absolute)

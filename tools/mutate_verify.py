@@ -102,7 +102,7 @@ AREAS: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
 """Each area: the files it mutates and the kinds of mutation it plants in them."""
 
 EQUIVALENT: dict[str, str] = {
-    "support_flows/guards/plan.py:81 boundary: RANK[chosen] > RANK[current] -> "
+    "support_flows/guards/plan.py:83 boundary: RANK[chosen] > RANK[current] -> "
     "RANK[chosen] >= RANK[current]": "RANK gives each tier its own rank, and a chosen tier that "
     "is the current one has returned SAME on the line before: the ranks are never equal here",
     "support_flows/localtime.py:247 boundary: s > at -> s >= at": "each s begins the 1st of the "

@@ -36,7 +36,7 @@ def billing_role_required(facts: Any) -> str | None:
     and needs no role (P16)."""
     actor: Member | None = facts.actor
     roles = facts.policy.billing_roles
-    if actor is None or not actor.org_roles.isdisjoint(roles):
+    if actor is None or actor.holds_any(roles):
         return None
     return (
         f"user {actor.user_id!r} needs {_either(roles)} in organization "

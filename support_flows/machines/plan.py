@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Self
+from collections.abc import Callable
+from typing import Any, Self, TypeVar
 
 import pendulum
 
@@ -18,16 +19,36 @@ from support_flows.machines.plan_record import book_from_snapshot, snapshot_of
 from support_flows.values import Channel, Member, Organization, PlanState, Tier, parse
 from support_flows.values.events import PlanRequest
 from support_flows.values.plan import (
-    ENTITLEMENTS,
     BillingPeriod,
     HistoryEntry,
     PendingChange,
     Trial,
 )
+from support_flows.values.policy import ATLAS, Catalog, Policy
 
 __all__ = [
     "SupportPlan",
 ]
+
+T = TypeVar("T")
+
+
+def plan_catalog(catalog: object) -> Catalog:
+    """`catalog` if the plan chart takes every version of it. Two of K1's choices reshape the
+    chart (no trial: basic to developer directly; changes that take effect at the request) and
+    this version of the library does not draw them yet: a catalog choosing either is refused
+    rather than run under rules it does not state."""
+    found = of_type(catalog, Catalog, "catalog")
+    for policy in found:
+        if policy.trial_days == 0 or policy.changes_now:
+            field = "trial_days = 0" if policy.trial_days == 0 else "change_timing immediately"
+            raise invalid(
+                Reason.INVALID_VALUE,
+                "K1",
+                f"policy {policy.version!r}: {field} is not supported by the support plan "
+                "of this library version",
+            )
+    return found
 
 
 class SupportPlan(ObjectBase[PlanBook]):
@@ -39,7 +60,7 @@ class SupportPlan(ObjectBase[PlanBook]):
     back to an earlier point.
     """
 
-    __slots__ = ("org",)
+    __slots__ = ("catalog", "org")
 
     def __init__(
         self,
@@ -47,9 +68,11 @@ class SupportPlan(ObjectBase[PlanBook]):
         *,
         clock: Clock,
         engine: str = "table",
+        catalog: Catalog = ATLAS,
         _book: PlanBook | None = None,
     ) -> None:
         self.org = of_type(org, Organization, "org")
+        self.catalog = plan_catalog(catalog)
         self._setup(
             _book if _book is not None else PlanBook(org.billing_timezone),
             engine_for(COMPILED, engine),
@@ -77,7 +100,8 @@ class SupportPlan(ObjectBase[PlanBook]):
 
     @property
     def entitlements(self) -> frozenset[Channel]:
-        return self._read(lambda book: ENTITLEMENTS[book.state])
+        """P17 under the policy in force now (K1's `case_states`)."""
+        return self._read_under_policy(lambda book, policy: policy.entitlements(book.state))
 
     @property
     def history(self) -> tuple[HistoryEntry, ...]:
@@ -91,14 +115,16 @@ class SupportPlan(ObjectBase[PlanBook]):
 
     def to_dict(self) -> dict[str, Any]:
         """The plan as a host shows it: JSON-safe, instants as ISO 8601 UTC."""
-        return self._read(
-            lambda book: {
+        return self._read_under_policy(
+            lambda book, policy: {
                 "org_id": self.org.org_id,
                 "state": book.state.value,
                 "pending": book.pending.to_dict() if book.pending else None,
                 "trial": book.trial.to_dict() if book.trial else None,
                 "billing": [period.to_dict() for period in book.timeline()],
-                "entitlements": sorted(channel.value for channel in ENTITLEMENTS[book.state]),
+                "entitlements": sorted(
+                    channel.value for channel in policy.entitlements(book.state)
+                ),
             }
         )
 
@@ -156,12 +182,20 @@ class SupportPlan(ObjectBase[PlanBook]):
 
     @classmethod
     def restore(
-        cls, data: object, org: Organization, *, clock: Clock, engine: str = "table"
+        cls,
+        data: object,
+        org: Organization,
+        *,
+        clock: Clock,
+        engine: str = "table",
+        catalog: Catalog = ATLAS,
     ) -> Self:
-        """The plan `snapshot()` wrote; anything else is refused whole (V2)."""
+        """The plan `snapshot()` wrote; anything else is refused whole (V2), as is a record
+        naming a version `catalog` lacks or holding facts that version's terms do not give (K4).
+        A version-2 snapshot (before policies) is read as decided under `atlas`."""
         of_type(org, Organization, "org")
-        book = book_from_snapshot(data, org)
-        return cls(org, clock=clock, engine=engine, _book=book)
+        book = book_from_snapshot(data, org, plan_catalog(catalog))
+        return cls(org, clock=clock, engine=engine, catalog=catalog, _book=book)
 
     def __repr__(self) -> str:
         return f"SupportPlan({self.org.org_id!r}, state={self._book.state.value!r})"
@@ -196,7 +230,15 @@ class SupportPlan(ObjectBase[PlanBook]):
             self._atomic(lambda: self._apply_until(now))
 
     def _apply_until(self, now: pendulum.DateTime) -> tuple[HistoryEntry, ...]:
-        return apply_until(self._book, self.org, self._engine, now)
+        return apply_until(self._book, self.org, self._engine, now, self.catalog)
+
+    def _read_under_policy(self, read: Callable[[PlanBook, Policy], T]) -> T:
+        """A read as of the clock's now (T7), with the version in force then (K2): the clock
+        read once."""
+        with self._lock:
+            now = self._now()
+            self._observe(now)
+            return read(self._book, self.catalog.at(now))
 
     def _request(
         self, action: str, actor: Member, tier: Tier | str | None
@@ -217,7 +259,15 @@ class SupportPlan(ObjectBase[PlanBook]):
         self._observe(now)
         book = self._book
         facts = PlanFacts(
-            self.org, actor, action, chosen, book.state, book.pending, book.last_change_applied, now
+            self.org,
+            actor,
+            action,
+            chosen,
+            book.state,
+            book.pending,
+            book.last_change_applied,
+            now,
+            self.catalog.at(now),
         )
         return facts, COMPILED.route(book.state, action, chosen)
 
@@ -228,4 +278,6 @@ class SupportPlan(ObjectBase[PlanBook]):
     def _take(self, action: str, actor: Member, tier: Tier | str | None) -> HistoryEntry:
         facts, event = self._request(action, actor, tier)
         self._engine.run(self._book, event, facts)
-        return self._book.record(event, facts.state, facts.now, facts.actor_id, facts.tier)
+        return self._book.record(
+            event, facts.state, facts.now, facts.actor_id, facts.tier, facts.policy.version
+        )

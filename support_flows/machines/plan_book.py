@@ -15,8 +15,6 @@ from support_flows.values import PlanState, Tier
 from support_flows.values.events import PlanEvent
 from support_flows.values.plan import (
     IN_FORCE,
-    RETROACTIVE_DAYS,
-    TRIAL_DAYS,
     BillingPeriod,
     EndedPlan,
     HistoryEntry,
@@ -98,6 +96,13 @@ class PlanBook:
     def next_month(self, now: pendulum.DateTime) -> pendulum.DateTime:
         return next_month_start(now, self.timezone)
 
+    def due_policy(self) -> str:
+        """The version whose terms scheduled what the clock applies next (K3, K4)."""
+        if self.trial is not None:
+            return self.trial.policy
+        assert self.pending is not None
+        return self.pending.policy
+
     def next_due(self) -> tuple[pendulum.DateTime, str] | None:
         """When the clock next applies something, and which event: the trial's end or the
         pending change coming due."""
@@ -126,27 +131,36 @@ class PlanBook:
 
     # Actions, run by the chart's edges.
 
+    def billed_from(self, facts: PlanFacts) -> pendulum.DateTime:
+        """When a higher tier's billing starts (P5, P8): the 1st of next month, or the request
+        instant under a policy whose `upgrade_billing` is `immediately` (K1)."""
+        if facts.policy.bills_upgrade_now:
+            return facts.now
+        return self.next_month(facts.now)
+
     @action("P4", "the 30-day trial starts now; developer billing starts at its end")
     def begin_trial(self, facts: PlanFacts) -> None:
-        self.trial = Trial(facts.now, add_wall_days(facts.now, TRIAL_DAYS, self.timezone))
+        policy = facts.policy
+        ends = add_wall_days(facts.now, policy.trial_days, self.timezone)
+        self.trial = Trial(facts.now, ends, policy.version)
         self.since = self.trial_started_at = facts.now
 
     @action("P5", "premium now; billed from the 1st of next month")
     def begin_premium(self, facts: PlanFacts) -> None:
-        self.periods += (BillingPeriod(Tier.PREMIUM, self.next_month(facts.now)),)
+        self.periods += (BillingPeriod(Tier.PREMIUM, self.billed_from(facts)),)
         self.since = facts.now
 
     @action("P8", "premium now; billed from the 1st of next month or the trial's end if sooner")
     def upgrade_from_trial(self, facts: PlanFacts) -> None:
         assert self.trial is not None
-        starts = min(self.next_month(facts.now), self.trial.ends_at)
+        starts = min(self.billed_from(facts), self.trial.ends_at)
         self.trial = None
         self.periods += (BillingPeriod(Tier.PREMIUM, starts),)
         self.since = facts.now
 
     @action("P8", "premium now; billed from the 1st of next month")
     def upgrade_from_developer(self, facts: PlanFacts) -> None:
-        starts = self.next_month(facts.now)
+        starts = self.billed_from(facts)
         self.pending = None
         self.periods = (*close_open(self.periods, starts), BillingPeriod(Tier.PREMIUM, starts))
         self.since = facts.now
@@ -155,7 +169,11 @@ class PlanBook:
     def schedule_downgrade(self, facts: PlanFacts) -> None:
         assert facts.actor_id is not None
         self.pending = PendingChange(
-            PlanState.DEVELOPER, self.next_month(facts.now), facts.now, facts.actor_id
+            PlanState.DEVELOPER,
+            self.next_month(facts.now),
+            facts.now,
+            facts.actor_id,
+            facts.policy.version,
         )
 
     @action("P9", "pending until the 1st of next month")
@@ -164,7 +182,11 @@ class PlanBook:
         if self.pending is not None and self.pending.target is PlanState.CANCELLED:
             return
         self.pending = PendingChange(
-            PlanState.CANCELLED, self.next_month(facts.now), facts.now, facts.actor_id
+            PlanState.CANCELLED,
+            self.next_month(facts.now),
+            facts.now,
+            facts.actor_id,
+            facts.policy.version,
         )
 
     @action("P7", "billing stops now")
@@ -209,7 +231,7 @@ class PlanBook:
         if facts.tier is Tier.PREMIUM and ended.state in (PlanState.TRIAL, PlanState.DEVELOPER):
             self.periods += (BillingPeriod(Tier.PREMIUM, self.next_month(facts.now)),)
             return
-        floor = add_wall_days(facts.now, -RETROACTIVE_DAYS, self.timezone)
+        floor = add_wall_days(facts.now, -facts.policy.retroactive_days, self.timezone)
         starts = max(ended.ended_at, floor)
         self.periods += (BillingPeriod(facts.tier, starts, None, retroactive=True),)
 
@@ -220,12 +242,14 @@ class PlanBook:
         now: pendulum.DateTime,
         actor_id: str | None = None,
         tier: Tier | None = None,
+        policy: str = "atlas",
     ) -> HistoryEntry:
-        """Append what just happened to the history (P10: every request is kept)."""
+        """Append what just happened to the history (P10: every request is kept), with the
+        version that decided it (K4)."""
         scheduled = None
         if self.pending is not None and event in _SCHEDULING:
             scheduled = self.pending.effective_at
-        entry = HistoryEntry(now, event, source, self.state, actor_id, tier, scheduled)
+        entry = HistoryEntry(now, event, source, self.state, actor_id, tier, scheduled, policy)
         self.history.append(entry)
         self.recorded_at = now
         self.last_change_applied = event == PlanEvent.APPLY_PENDING or (

@@ -29,6 +29,7 @@ from support_flows.machines.plan_book import PlanBook
 from support_flows.values import Organization, PlanState, Tier
 from support_flows.values.events import PlanEvent, PlanRequest
 from support_flows.values.plan import HistoryEntry
+from support_flows.values.policy import ATLAS, Catalog
 
 __all__ = ["COMPILED", "PlanChart", "apply_until"]
 
@@ -127,15 +128,24 @@ COMPILED = compile_chart(PlanChart)
 
 
 def apply_until(
-    book: PlanBook, org: Organization, engine: Engine, now: pendulum.DateTime
+    book: PlanBook,
+    org: Organization,
+    engine: Engine,
+    now: pendulum.DateTime,
+    catalog: Catalog = ATLAS,
 ) -> tuple[HistoryEntry, ...]:
     """Take, at their recorded instants, the edges of what has come due by `now` (P6, P9, P14):
-    what a plan does when its clock moves, and what a bulk rollover does to each record."""
+    what a plan does when its clock moves, and what a bulk rollover does to each record. Each
+    is decided under the version that scheduled it (K3), which its history entry names (K4)."""
     applied = []
     while (due := book.next_due()) is not None and due[0] <= now:
         at, event = due
         source = book.state
-        facts = PlanFacts(org, None, None, None, source, book.pending, book.last_change_applied, at)
+        version = book.due_policy()
+        policy = catalog[version]
+        facts = PlanFacts(
+            org, None, None, None, source, book.pending, book.last_change_applied, at, policy
+        )
         engine.run(book, event, facts)
-        applied.append(book.record(event, source, at))
+        applied.append(book.record(event, source, at, policy=version))
     return tuple(applied)

@@ -11,11 +11,13 @@ from typing import Any
 from support_flows.codec import writer_fn
 from support_flows.machines.plan_book import PlanBook
 from support_flows.machines.plan_replay import derive
-from support_flows.snapshots.plan import KIND, SNAPSHOT_VERSION, PlanSnapshot
+from support_flows.snapshots.plan import KIND, SNAPSHOT_VERSION, PlanSnapshot, upgraded
 from support_flows.snapshots.plan_checks import inconsistency
+from support_flows.snapshots.plan_terms import terms_of
 from support_flows.snapshots.strict import differs, read, refuse
 from support_flows.values import Organization
 from support_flows.values.plan import HistoryEntry
+from support_flows.values.policy import ATLAS, Catalog
 
 __all__ = ["book_from_snapshot", "snapshot_of"]
 
@@ -40,8 +42,10 @@ def snapshot_of(book: PlanBook, org: Organization, *, history: bool = True) -> d
     )
 
 
-def book_from_snapshot(data: object, org: Organization) -> PlanBook:
-    """The plan record `data` describes, or `invalid_snapshot` naming its first inconsistency."""
+def book_from_snapshot(data: object, org: Organization, catalog: Catalog = ATLAS) -> PlanBook:
+    """The plan record `data` describes under `catalog`, or `invalid_snapshot` naming its first
+    inconsistency (V2, K4)."""
+    data = upgraded(data)
     record = read(data, PlanSnapshot, KIND, "support plan")
     book = PlanBook(
         org.billing_timezone,
@@ -56,9 +60,9 @@ def book_from_snapshot(data: object, org: Organization) -> PlanBook:
         record.trial_started_at,
         record.recorded_at,
     )
-    problem = inconsistency(record, org)
+    problem = inconsistency(record, org, terms_of(catalog))
     if problem is None and record.history is not None:
-        problem = _derived(data, record, record.history, org)
+        problem = _derived(data, record, record.history, org, catalog)
     if problem is not None:
         raise refuse("support plan", problem)
     book.history_complete = record.history is not None
@@ -81,10 +85,15 @@ _facts_of = operator.attrgetter(*_FACTS)
 
 
 def _derived(
-    data: object, record: PlanSnapshot, history: Sequence[HistoryEntry], org: Organization
+    data: object,
+    record: PlanSnapshot,
+    history: Sequence[HistoryEntry],
+    org: Organization,
+    catalog: Catalog,
 ) -> str | None:
-    """With its history, the record is exactly what replaying that history writes (V2)."""
-    derived = derive(history, org)
+    """With its history, the record is exactly what replaying that history writes (V2), each
+    request under the version its entry names (K4)."""
+    derived = derive(history, org, catalog)
     if isinstance(derived, str):
         return derived
     if _facts_of(derived) == _facts_of(record) and derived.history == list(history):

@@ -22,6 +22,7 @@ from support_flows.machines.plan_chart import COMPILED, apply_until
 from support_flows.values import Member, Organization, Role, Tier
 from support_flows.values.events import PlanEvent, PlanRequest
 from support_flows.values.plan import HistoryEntry
+from support_flows.values.policy import ATLAS, Catalog
 
 __all__ = ["derive"]
 
@@ -51,9 +52,13 @@ def _request(entry: HistoryEntry) -> tuple[str, Tier] | tuple[str, None] | None:
     return None
 
 
-def derive(history: Sequence[HistoryEntry], org: Organization) -> PlanBook | str:
+def derive(
+    history: Sequence[HistoryEntry], org: Organization, catalog: Catalog = ATLAS
+) -> PlanBook | str:
     """The record the library holds after `history`, or the first entry no accepted request or
-    applied change of the library would have recorded."""
+    applied change of the library would have recorded: each request made again under the
+    version of `catalog` its entry names (K4), and what the clock applied under the version
+    that scheduled it (K3)."""
     compiled, engine = COMPILED, _ENGINE
     book = PlanBook(org.billing_timezone)
     # Cross-org billing, like roles, is decided when a request is made (P16): an accepted
@@ -66,6 +71,11 @@ def derive(history: Sequence[HistoryEntry], org: Organization) -> PlanBook | str
         if previous is not None and entry.at < previous:
             return f"{_name(n, entry)} comes before the entry preceding it"
         previous = entry.at
+        if entry.policy not in catalog:
+            return (
+                f"{_name(n, entry)} names policy version {describe(entry.policy)}, which the "
+                f"catalog lacks (it holds {', '.join(catalog.ids)}; K4)"
+            )
         if entry.requested_by is None:
             continue  # the clock applied it: the replay applies what is due before each request
         request = _request(entry)
@@ -75,7 +85,7 @@ def derive(history: Sequence[HistoryEntry], org: Organization) -> PlanBook | str
             return f"{_name(n, entry)} names a requester that is not an identifier (V5)"
         action, tier = request
         try:
-            apply_until(book, acting, engine, entry.at)
+            apply_until(book, acting, engine, entry.at, catalog)
             source = book.state
             facts = PlanFacts(
                 acting,
@@ -86,16 +96,17 @@ def derive(history: Sequence[HistoryEntry], org: Organization) -> PlanBook | str
                 book.pending,
                 book.last_change_applied,
                 entry.at,
+                catalog[entry.policy],
             )
             event = compiled.route(source, action, tier)
             engine.run(book, event, facts)
-            book.record(event, source, entry.at, entry.requested_by, tier)
+            book.record(event, source, entry.at, entry.requested_by, tier, entry.policy)
         except SupportFlowsError as error:
             refused = f"[{error.code}] {error.message}"
             return f"{_name(n, entry)} is a request the plan refuses there: {refused}"
     if previous is not None:
         try:
-            apply_until(book, acting, engine, previous)
+            apply_until(book, acting, engine, previous, catalog)
         except SupportFlowsError as error:  # pragma: no cover - what is due always applies
             return f"what its history leaves due does not apply: {error.message}"
     return book

@@ -17,9 +17,9 @@ from support_flows.inputs import is_identifier
 from support_flows.localtime import add_wall_days, is_month_start, is_next_month_start
 from support_flows.snapshots.plan import SNAPSHOT_VERSION, PlanSnapshot
 from support_flows.snapshots.plan_periods import billed_since, periods_problem
+from support_flows.snapshots.plan_terms import Terms
 from support_flows.snapshots.strict import whose
 from support_flows.values import Organization, PlanState
-from support_flows.values.plan import TRIAL_DAYS
 
 __all__ = ["inconsistency"]
 
@@ -31,25 +31,26 @@ _ENDS = (_TRIAL, *PAID)
 _CHANGED = (PlanState.DEVELOPER, _CANCELLED)
 
 
-def inconsistency(r: PlanSnapshot, org: Organization) -> str | None:
-    """The first thing that makes `r` a record this library could not have written, judged from
-    the record alone, if any. (P21's premium billing follows: the open premium period, and the
-    catch-up a pending change bills, cover the stretch in premium.)"""
+def inconsistency(r: PlanSnapshot, org: Organization, terms: Terms) -> str | None:
+    """The first thing that makes `r` a record this library could not have written under the
+    catalog of `terms`, judged from the record alone, if any. (P21's premium billing follows:
+    the open premium period, and the catch-up a pending change bills, cover the stretch in
+    premium.)"""
     tz = org.billing_timezone
     return (
         whose(r.version, r.org_id, r.billing_timezone, SNAPSHOT_VERSION, org)
-        or _record(r, tz)
+        or _record(r, tz, terms)
         or _recorded(r)
-        or _trial(r, tz)
-        or _pending(r, tz)
-        or periods_problem(r, tz)
-        or billed_since(r, tz)
+        or _trial(r, tz, terms)
+        or _pending(r, tz, terms)
+        or periods_problem(r, tz, terms)
+        or billed_since(r, tz, terms)
     )
 
 
-def _record(r: PlanSnapshot, tz: str) -> str | None:
+def _record(r: PlanSnapshot, tz: str, terms: Terms) -> str | None:
     """The state's own facts: since, the one trial (P4), the last plan (P15), P12's flag."""
-    return _state(r) or _last_plan(r, tz) or _change_flag(r)
+    return _state(r) or _last_plan(r, tz, terms) or _change_flag(r)
 
 
 def _state(r: PlanSnapshot) -> str | None:
@@ -66,7 +67,7 @@ def _state(r: PlanSnapshot) -> str | None:
     return None
 
 
-def _last_plan(r: PlanSnapshot, tz: str) -> str | None:
+def _last_plan(r: PlanSnapshot, tz: str, terms: Terms) -> str | None:
     """The plan that ended last: a trial cancelled while it ran (P7), or a paid plan whose
     cancel took effect on a month's 1st (P9)."""
     last_plan, since, started = r.last_plan, r.since, r.trial_started_at
@@ -77,14 +78,13 @@ def _last_plan(r: PlanSnapshot, tz: str) -> str | None:
     if since is None or last_plan.ended_at > since:
         return "a last plan that ended after the current state began"
     if last_plan.state is _TRIAL:
-        if started is None or not (
-            started <= last_plan.ended_at < add_wall_days(started, TRIAL_DAYS, tz)
-        ):
+        ends = () if started is None else terms.trial_ends(started, tz)
+        if started is None or not ends or not (started <= last_plan.ended_at < max(ends)):
             return (
                 f"a last plan that was a trial ending at {_iso(last_plan.ended_at)}, "
                 f"but no trial ran then (trial_started_at {_iso(started)}, P7)"
             )
-    elif not is_month_start(last_plan.ended_at, tz):
+    elif terms.month_starts_only and not is_month_start(last_plan.ended_at, tz):
         return (
             f"a last {last_plan.state.value} plan ending at {_iso(last_plan.ended_at)}, "
             "not at the 1st of a month where its cancel took effect (P9)"
@@ -154,15 +154,19 @@ def _iso(at: pendulum.DateTime | None) -> str:
     return "none" if at is None else at.isoformat()
 
 
-def _trial(r: PlanSnapshot, tz: str) -> str | None:
+def _trial(r: PlanSnapshot, tz: str, terms: Terms) -> str | None:
     trial = r.trial
     if (r.state is _TRIAL) != (trial is not None):
         return f"state {r.state.value!r} with trial {describe(trial)}"
     if trial is not None:
         if trial.started_at != r.since or trial.started_at != r.trial_started_at:
             return "the trial did not start when the plan entered it"
-        if trial.ends_at != add_wall_days(trial.started_at, TRIAL_DAYS, tz):
-            return f"the trial does not last {TRIAL_DAYS} days (T5)"
+        policy = terms.version(trial.policy)
+        if policy is None:
+            return _unknown("the trial", trial.policy, terms)
+        days = policy.trial_days
+        if days == 0 or trial.ends_at != add_wall_days(trial.started_at, days, tz):
+            return f"the trial does not last {days} days (T5, K4: version {trial.policy!r})"
         if r.periods or r.last_plan is not None:
             return (
                 f"a trial with {len(r.periods)} billing period(s) and last plan "
@@ -184,10 +188,22 @@ def _identifier(value: str) -> bool:
     return True
 
 
-def _pending(r: PlanSnapshot, tz: str) -> str | None:
+def _unknown(what: str, version: str, terms: Terms) -> str:
+    return (
+        f"{what} names policy version {describe(version)}, which the catalog lacks "
+        f"(it holds {', '.join(terms.catalog.ids)}; K4)"
+    )
+
+
+def _pending(r: PlanSnapshot, tz: str, terms: Terms) -> str | None:
     p = r.pending
     if p is None:
         return None
+    policy = terms.version(p.policy)
+    if policy is None:
+        return _unknown("the pending change", p.policy, terms)
+    if policy.changes_now:
+        return f"a pending change under version {p.policy!r}, whose changes take effect at once"
     if r.state not in PAID:
         return f"a pending change in state {r.state.value!r}"
     if p.target is _DEVELOPER and r.state is not _PREMIUM:

@@ -14,8 +14,9 @@ from support_flows.localtime import (
 )
 from support_flows.snapshots.plan import PlanSnapshot
 from support_flows.snapshots.plan_invariants import boundary_allowed
+from support_flows.snapshots.plan_terms import Terms
 from support_flows.values import PlanState, Tier
-from support_flows.values.plan import IN_FORCE, RETROACTIVE_DAYS, TRIAL_DAYS, BillingPeriod
+from support_flows.values.plan import IN_FORCE, BillingPeriod
 
 __all__ = ["billed_since", "periods_problem"]
 
@@ -29,11 +30,13 @@ def _iso(at: pendulum.DateTime | None) -> str:
     return "none" if at is None else at.isoformat()
 
 
-def periods_problem(r: PlanSnapshot, tz: str) -> str | None:
+def periods_problem(r: PlanSnapshot, tz: str, terms: Terms) -> str | None:
     """The periods in order, without overlap, each boundary where P20 allows it, and the open
-    one billing the tier the state is in force at."""
+    one billing the tier the state is in force at. (Where some version of the catalog bills or
+    changes at the request instant, a record alone does not say which boundaries are request
+    instants: its boundaries are then checked by replaying its history, not here.)"""
     periods = r.periods
-    exceptions = _Exceptions(r, tz)
+    exceptions = _Exceptions(r, tz, terms)
     previous_end: pendulum.DateTime | None = None
     for n, p in enumerate(periods):
         problem = _period(r, n, p, previous_end, tz, exceptions)
@@ -81,20 +84,22 @@ def _open_period(r: PlanSnapshot) -> str | None:
     return None
 
 
-def billed_since(r: PlanSnapshot, tz: str) -> str | None:
+def billed_since(r: PlanSnapshot, tz: str, terms: Terms) -> str | None:
     """The billing the current state's own entry made (P5, P6, P8, P9, P15), and the end of the
     plan that ended last: what periods the rest of the record says were billed."""
     if r.state is _CANCELLED and r.last_plan is not None:
         return _cancelled(r)
     if r.state not in PAID or r.since is None or not r.periods:
         return None
-    trial_end = None if r.trial_started_at is None else _first_trial_end(r, tz)
+    trial_end = None if r.trial_started_at is None else _first_trial_end(r, tz, terms)
     return (
         _first_billing(r, trial_end)
         or _last_plan_billed(r)
         or (
-            _retroactive(r, tz)
+            _retroactive(r, tz, terms)
             if r.periods[-1].retroactive
+            else None
+            if not terms.month_starts_only
             else _premium_billed(r, tz, trial_end)
             if r.state is _PREMIUM
             else _developer_billed(r, tz, trial_end)
@@ -157,8 +162,8 @@ def _last_plan_billed(r: PlanSnapshot) -> str | None:
     )
 
 
-def _retroactive(r: PlanSnapshot, tz: str) -> str | None:
-    """Only a reactivation bills retroactively, back to the end or 90 days (P15)."""
+def _retroactive(r: PlanSnapshot, tz: str, terms: Terms) -> str | None:
+    """Only a reactivation bills retroactively, back to the end or the version's cap (P15)."""
     periods, since, last_plan = r.periods, r.since, r.last_plan
     assert since is not None
     open_period = periods[-1]
@@ -169,13 +174,14 @@ def _retroactive(r: PlanSnapshot, tz: str) -> str | None:
             f"{_iso(since)} after last plan {describe(last_plan)} is not a reactivation "
             "billed retroactively (P5, P6, P8, P9, P15)"
         )
-    expected = max(last_plan.ended_at, add_wall_days(since, -RETROACTIVE_DAYS, tz))
-    if open_period.starts_at == expected and not r.last_change_applied:
+    starts = [max(last_plan.ended_at, add_wall_days(since, -d, tz)) for d in terms.retroactive_days]
+    if open_period.starts_at in starts and not r.last_change_applied:
         return None
+    expected = " or ".join(_iso(s) for s in sorted(set(starts)))
     return (
         f"{name} is billed retroactively, but a reactivation at {_iso(since)} after the "
         f"{last_plan.state.value} plan that ended at {_iso(last_plan.ended_at)} is billed "
-        f"from {_iso(expected)} (P15)"
+        f"from {expected} (P15)"
     )
 
 
@@ -220,12 +226,17 @@ def _developer_billed(r: PlanSnapshot, tz: str, trial_end: pendulum.DateTime | N
     )
 
 
-def _first_trial_end(r: PlanSnapshot, tz: str) -> pendulum.DateTime | None:
-    """The end of the one trial, when no plan has ended since it began (the first cycle)."""
+def _first_trial_end(r: PlanSnapshot, tz: str, terms: Terms) -> pendulum.DateTime | None:
+    """The end of the one trial, when no plan has ended since it began (the first cycle): under
+    a catalog of several trial lengths, the one a billing period starts at, if any."""
     started = r.trial_started_at
     if started is None or r.last_plan is not None:
         return None
-    return add_wall_days(started, TRIAL_DAYS, tz)
+    ends = terms.trial_ends(started, tz)
+    if len(ends) > 1:
+        starts = {p.starts_at for p in r.periods}
+        return next((end for end in ends if end in starts), ends[0])
+    return ends[0] if ends else None
 
 
 class _Exceptions:
@@ -233,17 +244,20 @@ class _Exceptions:
     the end of the trial it began (the boundary P6 and P8 may set), worked out only for a
     boundary that is not a month start."""
 
-    __slots__ = ("r", "tz")
+    __slots__ = ("r", "terms", "tz")
 
-    def __init__(self, r: PlanSnapshot, tz: str) -> None:
+    def __init__(self, r: PlanSnapshot, tz: str, terms: Terms) -> None:
         self.r = r
         self.tz = tz
+        self.terms = terms
 
     def __contains__(self, boundary: object) -> bool:
         if any(p.retroactive and p.starts_at == boundary for p in self.r.periods):
             return True
+        if not self.terms.month_starts_only:
+            return True
         started = self.r.trial_started_at
-        return started is not None and boundary == add_wall_days(started, TRIAL_DAYS, self.tz)
+        return started is not None and boundary in self.terms.trial_ends(started, self.tz)
 
 
 def _off_month(boundary: pendulum.DateTime) -> str:

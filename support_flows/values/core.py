@@ -262,11 +262,15 @@ class Member:
     is_org_owner: bool = attrs.field(init=False, eq=False, repr=False)
     """Holds the Organization Owner role (C3, P1)."""
     has_billing_role: bool = attrs.field(init=False, eq=False, repr=False)
-    """Holds Organization Owner or Organization Billing Admin (P1, F1)."""
+    """Holds Organization Owner or Organization Billing Admin (P1, F1 under Atlas's policy)."""
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "is_org_owner", Role.ORG_OWNER in self.org_roles)
         object.__setattr__(self, "has_billing_role", bool(self.org_roles & BILLING_ROLES))
+
+    def holds_any(self, roles: frozenset[Role]) -> bool:
+        """Holds one of the organization roles `roles` (a policy's billing or case roles, K1)."""
+        return not self.org_roles.isdisjoint(roles)
 
     def roles_in_project(self, project_id: str) -> frozenset[Role]:
         if type(project_id) is not str:

@@ -43,10 +43,12 @@ IN_FORCE = {
 
 @attrs.frozen
 class Trial(Record):
-    """The free 30-day developer trial (P4, T5)."""
+    """The free developer trial (P4, T5): 30 days under Atlas's policy, `policy` the version that
+    granted it (K4), whose `trial_days` it keeps (K3)."""
 
     started_at: pendulum.DateTime
     ends_at: pendulum.DateTime
+    policy: str = "atlas"
 
 
 @attrs.frozen
@@ -57,6 +59,7 @@ class PendingChange(Record):
     effective_at: pendulum.DateTime
     requested_at: pendulum.DateTime
     requested_by: str
+    policy: str = "atlas"
 
 
 @attrs.frozen
@@ -79,7 +82,9 @@ class EndedPlan(Record):
 
 @attrs.frozen
 class HistoryEntry(Record):
-    """One accepted request (`requested_by` set) or one change the clock applied (None)."""
+    """One accepted request (`requested_by` set) or one change the clock applied (None);
+    `policy` is the version that decided it (K4): the request's, or for what the clock applied,
+    the version that scheduled it."""
 
     at: pendulum.DateTime
     event: str
@@ -88,6 +93,7 @@ class HistoryEntry(Record):
     requested_by: str | None = None
     tier: Tier | None = None
     effective_at: pendulum.DateTime | None = None
+    policy: str = "atlas"
 
     @property
     def is_request(self) -> bool:

@@ -303,10 +303,9 @@ class Catalog:
         it (K2); before the second version's instant, the first."""
         if not self._starts:
             return self.versions[0]
-        try:
-            return self.versions[bisect.bisect_right(self._starts, moment)]
-        except TypeError:  # not an aware datetime: refused as T1 or V5 say
-            return self.versions[bisect.bisect_right(self._starts, instant(moment, "instant"))]
+        if type(moment) is not pendulum.DateTime or moment.tzinfo is None:
+            moment = instant(moment, "instant")  # refused as T1 or V5 say, unless an instant
+        return self.versions[bisect.bisect_right(self._starts, moment)]
 
     def __getitem__(self, version: str) -> Policy:
         found = self._ids.get(version) if type(version) is str else None
@@ -390,10 +389,10 @@ def _read(source: object) -> str:
     if type(source) is str:
         if not source or any(mark in source for mark in "\n=["):
             return source
-    elif not isinstance(source, os.PathLike):
+    elif not issubclass(type(source), os.PathLike):
         raise _catalog_error(f"from_toml takes TOML text or a path, got {describe(source)}")
     try:
-        return Path(source).read_text(encoding="utf-8-sig")  # drops an editor's BOM
+        return Path(source).read_text(encoding="utf-8-sig")  # type: ignore[arg-type]  # drops an editor's BOM
     except (OSError, ValueError, TypeError) as error:  # missing, a directory, not UTF-8, NUL
         raise _catalog_error(f"cannot read {describe(source)}: {error}") from None
 

@@ -13,6 +13,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from support_flows.verify.reference.records import (
+    POLICY,
     UNKNOWN,
     WRITABLE,
     Judgement,
@@ -24,9 +25,17 @@ from support_flows.verify.reference.replay import ClockEvents, derived_plan, rep
 from support_flows.verify.reference.replay_order import derived_order, replay_order
 from support_flows.verify.reference.shapes import order_shape, plan_shape, shape_problem
 
-__all__ = ["ORDER_VERSION", "PLAN_VERSION", "Judgement", "judge_order", "judge_plan"]
+__all__ = [
+    "ORDER_VERSION",
+    "PLAN_VERSION",
+    "Judgement",
+    "as_version_3",
+    "judge_order",
+    "judge_plan",
+]
 
-PLAN_VERSION = ORDER_VERSION = 2
+PLAN_VERSION = 3
+ORDER_VERSION = 2
 """The snapshot versions the library writes (V2: another version is not its record)."""
 
 
@@ -51,6 +60,27 @@ def anonymous(record: Any) -> str:
     return json.dumps(blank(record), sort_keys=True)
 
 
+def as_version_3(record: Any) -> Any:
+    """K4: a version-2 plan record (before policies: no part of it names one) is the version-3
+    record whose trial, pending change and history entries were decided under `atlas`."""
+    if not isinstance(record, dict) or record.get("version") != 2:
+        return record
+    if record.get("kind") != "support_plan":
+        return record
+    parts = [record.get("trial"), record.get("pending"), *(record.get("history") or ())]
+    if any(isinstance(part, dict) and "policy" in part for part in parts):
+        return record
+    found = dict(record, version=PLAN_VERSION)
+    for field in ("trial", "pending"):
+        if isinstance(found.get(field), dict):
+            found[field] = dict(found[field], policy=POLICY)
+    if isinstance(found.get("history"), list):
+        found["history"] = [
+            dict(e, policy=POLICY) if isinstance(e, dict) else e for e in found["history"]
+        ]
+    return found
+
+
 def _face(
     record: Any, spec: Mapping[str, Any], kind: str, version: int, org_id: str, tz: str
 ) -> Judgement | None:
@@ -73,6 +103,7 @@ def judge_plan(
 ) -> Judgement:
     """Whether the plan snapshot `record` is writable; `seen` holds the records the library was
     seen to write for this organization and zone, `anonymous`."""
+    record = as_version_3(record)
     face = _face(record, plan_shape(events), "support_plan", PLAN_VERSION, org_id, tz)
     if face is not None:
         return face

@@ -71,8 +71,30 @@ Check = Callable[[Mapping[str, Any], str], "tuple[str, str] | None"]
 
 def plan_breaks(r: Mapping[str, Any], tz: str) -> tuple[str, str] | None:
     """(rule, why) of the first rule a plan record breaks on its face, or None."""
-    checks: Sequence[Check] = (_plan_state, _trial, _pending, _periods, _boundaries, _plan_recorded)
+    checks: Sequence[Check] = (
+        _policies,
+        _plan_state,
+        _trial,
+        _pending,
+        _periods,
+        _boundaries,
+        _plan_recorded,
+    )
     return next((found for check in checks if (found := check(r, tz))), None)
+
+
+POLICY = "atlas"
+"""The one version of the catalog the reference models: Atlas's (K)."""
+
+
+def _policies(r: Mapping[str, Any], _: str) -> tuple[str, str] | None:
+    """K4: every trial, pending change and history entry names a version of the catalog."""
+    named = [part["policy"] for part in (r["trial"], r["pending"]) if part is not None]
+    named += [entry["policy"] for entry in r["history"] or ()]
+    unknown = sorted({version for version in named if version != POLICY})
+    if unknown:
+        return "K4", f"names policy version {unknown[0]!r}, which the catalog lacks"
+    return None
 
 
 def _plan_state(r: Mapping[str, Any], _: str) -> tuple[str, str] | None:

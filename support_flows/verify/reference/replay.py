@@ -20,7 +20,7 @@ from support_flows.verify.reference.plan import (
     observe,
     perform,
 )
-from support_flows.verify.reference.records import instant
+from support_flows.verify.reference.records import POLICY, instant
 
 __all__ = ["ClockEvents", "derived_plan", "replay_plan"]
 
@@ -106,6 +106,7 @@ def _entry(
         "requested_by": by,
         "tier": tier,
         "effective_at": _iso(effective),
+        "policy": POLICY,
     }
 
 
@@ -122,10 +123,12 @@ def derived_plan(ref: RefPlan, written: list[Entry]) -> dict[str, Any]:
             "effective_at": _iso(p.effective_at),
             "requested_at": _iso(p.requested_at),
             "requested_by": p.requested_by,
+            "policy": POLICY,
         }
     trial = None if ref.trial is None else {"started_at": _iso(ref.trial[0])}
     if trial is not None and ref.trial is not None:
         trial["ends_at"] = _iso(ref.trial[1])
+        trial["policy"] = POLICY
     last_plan = None
     if ref.last_end is not None:
         last_plan = {"state": ref.last_end[0], "ended_at": _iso(ref.last_end[1])}

@@ -29,10 +29,10 @@ def plan_shape(events: frozenset[str]) -> dict[str, Spec]:
         "trial_started_at": "instant?",
         "last_change_applied": "bool",
         "recorded_at": "instant?",
-        "trial": ({"started_at": "instant", "ends_at": "instant"}, None),
+        "trial": ({"started_at": "instant", "ends_at": "instant", "policy": "str"}, None),
         "pending": (
             {"target": STATES, "effective_at": "instant", "requested_at": "instant"}
-            | {"requested_by": "str"},
+            | {"requested_by": "str", "policy": "str"},
             None,
         ),
         "periods": [
@@ -43,6 +43,7 @@ def plan_shape(events: frozenset[str]) -> dict[str, Spec]:
             [
                 {"at": "instant", "event": events, "source": STATES, "target": STATES}
                 | {"requested_by": "str?", "tier": (TIERS, None), "effective_at": "instant?"}
+                | {"policy": "str"}
             ],
             None,
         ),
