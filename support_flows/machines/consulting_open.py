@@ -6,26 +6,61 @@ from __future__ import annotations
 import uuid
 
 from support_flows.clock import read_clock
+from support_flows.errors import Reason, describe, invalid
 from support_flows.inputs import email, has_method, identifier, quantity
 from support_flows.machines.consulting_book import OrderBook, OrderTerms
 from support_flows.snapshots.consulting import OrderChannel
 from support_flows.values import Organization
 from support_flows.values.consulting import UnitBalance
+from support_flows.values.policy import Catalog, Policy
 
-__all__ = ["buyer_email", "new_book", "quantities", "sales_reference_of"]
+__all__ = [
+    "FROM_POLICY",
+    "FromPolicy",
+    "buyer_email",
+    "catalog_of",
+    "new_book",
+    "quantities",
+    "sales_reference_of",
+]
 
 
-def quantities(
-    units: object, hours_per_unit: object, validity_months: object
-) -> tuple[int, int, int | None]:
-    """F2 and V4: whole units, hours per unit and months within what the product holds."""
+class FromPolicy:
+    """The default of ``hours_per_unit`` and ``validity_months`` when an order is opened: the
+    value of the policy in force at the opening instant (K1, K3)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "FROM_POLICY"
+
+
+FROM_POLICY = FromPolicy()
+
+Bought = tuple[int, int | FromPolicy, int | FromPolicy | None]
+
+
+def quantities(units: object, hours_per_unit: object, validity_months: object) -> Bought:
+    """F2 and V4: whole units, hours per unit and months within what the product holds; the
+    two terms left to the policy stay `FROM_POLICY` until the opening instant is read."""
     return (
         quantity(units, "units", rule="F2"),
-        quantity(hours_per_unit, "hours_per_unit", rule="F2"),
-        None
-        if validity_months is None
+        hours_per_unit
+        if isinstance(hours_per_unit, FromPolicy)
+        else quantity(hours_per_unit, "hours_per_unit", rule="F2"),
+        validity_months
+        if validity_months is None or isinstance(validity_months, FromPolicy)
         else quantity(validity_months, "validity_months", rule="F6"),
     )
+
+
+def catalog_of(value: object) -> Catalog:
+    """The catalog an order is decided under (K); anything else is malformed input (V5)."""
+    if type(value) is not Catalog:
+        raise invalid(
+            Reason.INVALID_VALUE, "V5", f"catalog must be a Catalog, got {describe(value)}"
+        )
+    return value
 
 
 def buyer_email(value: object) -> str:
@@ -48,10 +83,14 @@ def new_book(
     buyer: str | None,
     requested_by: str | None,
     reference: str | None,
-    bought: tuple[int, int, int | None],
-) -> OrderBook:
-    """The book of a new order, created now on `clock`, with `bought` units (F1, F2)."""
+    bought: Bought,
+    catalog: Catalog,
+) -> tuple[OrderBook, Policy]:
+    """The book of a new order, created now on `clock`, with `bought` units (F1, F2), and the
+    policy in force now that decides it: the terms left to the policy are its (K1, K3)."""
     units, per_unit, validity = bought
+    created = read_clock(has_method(clock, "now", "clock"))
+    policy = catalog.at(created)
     terms = OrderTerms(
         _order_id(order_id),
         org.org_id,
@@ -60,11 +99,12 @@ def new_book(
         buyer,
         requested_by,
         reference,
-        per_unit,
-        validity,
-        read_clock(has_method(clock, "now", "clock")),
+        policy.hours_per_unit if isinstance(per_unit, FromPolicy) else per_unit,
+        policy.validity_months if isinstance(validity, FromPolicy) else validity,
+        created,
+        policy.version,
     )
-    return OrderBook(terms, UnitBalance.bought(units))
+    return OrderBook(terms, UnitBalance.bought(units)), policy
 
 
 def _order_id(order_id: object) -> str:
