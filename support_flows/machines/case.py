@@ -109,6 +109,8 @@ def _policy(catalog: Catalog, clock: Clock | None, call: str) -> Policy:
     """K3: the version in force at the clock's now. A catalog of one version needs no instant
     (the clock is not read); one of several needs a clock, since no rule reads the system time
     (T6)."""
+    if clock is not None:
+        has_method(clock, "now", "clock")
     if len(catalog) == 1:
         return catalog.versions[0]
     if clock is None:

@@ -3,7 +3,9 @@ book, before its chart takes the opening request."""
 
 from __future__ import annotations
 
+import enum
 import uuid
+from typing import Final
 
 from support_flows.clock import read_clock
 from support_flows.errors import Reason, describe, invalid
@@ -25,17 +27,17 @@ __all__ = [
 ]
 
 
-class FromPolicy:
+class FromPolicy(enum.Enum):
     """The default of ``hours_per_unit`` and ``validity_months`` when an order is opened: the
     value of the policy in force at the opening instant (K1, K3)."""
 
-    __slots__ = ()
+    FROM_POLICY = "from_policy"
 
     def __repr__(self) -> str:
         return "FROM_POLICY"
 
 
-FROM_POLICY = FromPolicy()
+FROM_POLICY: Final = FromPolicy.FROM_POLICY
 
 Bought = tuple[int, int | FromPolicy, int | FromPolicy | None]
 
@@ -46,10 +48,10 @@ def quantities(units: object, hours_per_unit: object, validity_months: object) -
     return (
         quantity(units, "units", rule="F2"),
         hours_per_unit
-        if isinstance(hours_per_unit, FromPolicy)
+        if hours_per_unit is FROM_POLICY
         else quantity(hours_per_unit, "hours_per_unit", rule="F2"),
         validity_months
-        if validity_months is None or isinstance(validity_months, FromPolicy)
+        if validity_months is None or validity_months is FROM_POLICY
         else quantity(validity_months, "validity_months", rule="F6"),
     )
 
@@ -99,8 +101,8 @@ def new_book(
         buyer,
         requested_by,
         reference,
-        policy.hours_per_unit if isinstance(per_unit, FromPolicy) else per_unit,
-        policy.validity_months if isinstance(validity, FromPolicy) else validity,
+        policy.hours_per_unit if per_unit is FROM_POLICY else per_unit,
+        policy.validity_months if validity is FROM_POLICY else validity,
         created,
         policy.version,
     )
