@@ -6,8 +6,11 @@ from typing import Any
 
 import pendulum
 import pytest
+from hypothesis import settings
+from hypothesis.stateful import run_state_machine_as_test
 
 import support_flows as sf
+from support_flows import testing
 
 ORG = sf.Organization("org-1", projects=(sf.Project("p-1"), sf.Project("p-2")))
 EMPTY = sf.Organization("org-1")
@@ -241,3 +244,21 @@ def test_k1_case_calls_refuse_a_catalog_that_is_not_one() -> None:
             sf.check_case(ORG, "premium", OWNER, scope="organization", catalog=wrong)
         with pytest.raises(sf.InvalidInput):
             sf.CaseFlow(ORG, "premium", OWNER, clock=sf.FrozenClock(BOUNDARY), catalog=wrong)
+
+
+QUICK = settings(max_examples=15, stateful_step_count=12, deadline=None, derandomize=True)
+
+
+class _CasesUnderAPolicy(testing.CaseRules):
+    catalog = one(org_case_roles=READERS, case_states={"premium"})
+
+
+class _CasesWithoutTheOwner(testing.CaseRules):
+    catalog = one(org_case_roles={sf.Role.ORG_READ_ONLY, sf.Role.ORG_MEMBER}, case_states=set())
+
+
+@pytest.mark.parametrize("machine", [_CasesUnderAPolicy, _CasesWithoutTheOwner])
+def test_k1_case_rules_run_under_a_catalog(machine: type[testing.CaseRules]) -> None:
+    """The kit's CaseRules decides its checks and flows under its catalog and judges them by
+    the rules as its version tunes them (org_case_roles, case_states)."""
+    run_state_machine_as_test(machine, settings=QUICK)

@@ -7,8 +7,12 @@ from typing import Any
 
 import pendulum
 import pytest
+from hypothesis import settings
+from hypothesis.stateful import run_state_machine_as_test
 
 import support_flows as sf
+from support_flows import testing
+from support_flows.machines.consulting import FROM_POLICY
 
 ORG = sf.Organization("org-1", projects=(sf.Project("p-1"),))
 PARIS = sf.Organization("org-1", projects=(sf.Project("p-1"),), billing_timezone="Europe/Paris")
@@ -443,3 +447,22 @@ def test_k4_version_2_snapshot_is_still_checked_whole() -> None:
         )
     )
     assert error.code == "invalid_snapshot"
+
+
+# -- the testing kit under a catalog ----------------------------------------------------------
+
+QUICK = settings(max_examples=15, stateful_step_count=12, deadline=None, derandomize=True)
+
+
+class _OrdersUnderAPolicy(testing.ConsultingRules):
+    catalog = one(
+        billing_roles={sf.Role.ORG_BILLING_READ_ONLY}, hours_per_unit=3, validity_months=120
+    )
+    hours_per_unit = (FROM_POLICY, 1)
+    validity_months = (FROM_POLICY, None)
+
+
+def test_k1_consulting_rules_run_under_a_catalog() -> None:
+    """The kit's ConsultingRules opens, decides and restores its orders under its catalog: the
+    policy's billing roles, hours per unit and validity, judged by the rules."""
+    run_state_machine_as_test(_OrdersUnderAPolicy, settings=QUICK)

@@ -192,7 +192,7 @@ class ConsultingOrder(ObjectBase[OrderBook]):
         organization = of_type(org, Organization, "org")
         has_method(outbox, "send", "outbox")
         versions = catalog_of(catalog)
-        book, _ = new_book(
+        book = new_book(
             organization, clock, order_id, channel, buyer, requested_by, reference, bought, versions
         )
         return cls(

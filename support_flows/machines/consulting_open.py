@@ -14,7 +14,7 @@ from support_flows.machines.consulting_book import OrderBook, OrderTerms
 from support_flows.snapshots.consulting import OrderChannel
 from support_flows.values import Organization
 from support_flows.values.consulting import UnitBalance
-from support_flows.values.policy import Catalog, Policy
+from support_flows.values.policy import Catalog
 
 __all__ = [
     "FROM_POLICY",
@@ -87,9 +87,9 @@ def new_book(
     reference: str | None,
     bought: Bought,
     catalog: Catalog,
-) -> tuple[OrderBook, Policy]:
-    """The book of a new order, created now on `clock`, with `bought` units (F1, F2), and the
-    policy in force now that decides it: the terms left to the policy are its (K1, K3)."""
+) -> OrderBook:
+    """The book of a new order, created now on `clock`, with `bought` units (F1, F2), under
+    the version of `catalog` in force now: the terms left to the policy are its (K1, K3)."""
     units, per_unit, validity = bought
     created = read_clock(has_method(clock, "now", "clock"))
     policy = catalog.at(created)
@@ -106,7 +106,7 @@ def new_book(
         created,
         policy.version,
     )
-    return OrderBook(terms, UnitBalance.bought(units)), policy
+    return OrderBook(terms, UnitBalance.bought(units))
 
 
 def _order_id(order_id: object) -> str:
