@@ -36,7 +36,7 @@ from support_flows.values import (
     parse,
 )
 from support_flows.values.events import CaseEvent
-from support_flows.values.policy import ATLAS, Catalog, Policy
+from support_flows.values.policy import ATLAS, ATLAS_POLICY, Catalog, Policy
 
 __all__ = [
     "CaseFlow",
@@ -105,22 +105,24 @@ def _catalog(catalog: object) -> Catalog:
     return catalog
 
 
-def _policy(catalog: Catalog, clock: Clock | None, call: str) -> Policy:
+def _policy(catalog: object, clock: object, call: str) -> Policy:
     """K3: the version in force at the clock's now. A catalog of one version needs no instant
     (the clock is not read); one of several needs a clock, since no rule reads the system time
     (T6)."""
+    checked = _catalog(catalog)
+    versions = checked.versions
     if clock is not None:
         has_method(clock, "now", "clock")
-    if len(catalog) == 1:
-        return catalog.versions[0]
+    if len(versions) == 1:
+        return versions[0]
     if clock is None:
         raise invalid(
             Reason.INVALID_VALUE,
             "K2",
-            f"{call} with a catalog of {len(catalog)} versions needs clock= to tell which "
+            f"{call} with a catalog of {len(versions)} versions needs clock= to tell which "
             "version is in force",
         )
-    return catalog.at(read_clock(clock))
+    return checked.at(read_clock(has_method(clock, "now", "clock")))
 
 
 _ORG_PAGE, _PROJECT_PAGE = SUPPORT_PAGE[Scope.ORGANIZATION], SUPPORT_PAGE[Scope.PROJECT]
@@ -309,8 +311,12 @@ def check_channel(
     when the catalog has one version."""
     organization, state, actor = _request(org, plan_state, member)
     which = parse(Channel, channel, "channel")
-    policy = _policy(_catalog(catalog), clock, "check_channel")
-    facts = CaseFacts(organization, state, actor, policy=policy)
+    policy = (
+        ATLAS_POLICY
+        if catalog is ATLAS and clock is None
+        else _policy(catalog, clock, "check_channel")
+    )
+    facts = CaseFacts(organization, state, actor, None, None, None, None, None, policy)
     if (refused := not_org_member(facts)) is not None:
         return Decision((refused,))
     if which is not Channel.SUPPORT_CASE:
@@ -347,8 +353,12 @@ def check_case(
     organization, state, actor = _request(org, plan_state, member)
     target = _target(scope, project_id)
     where = _ORG_PAGE if target is None else _PROJECT_PAGE
-    policy = _policy(_catalog(catalog), clock, "check_case")
-    facts = CaseFacts(organization, state, actor, target, policy=policy)
+    policy = (
+        ATLAS_POLICY
+        if catalog is ATLAS and clock is None
+        else _policy(catalog, clock, "check_case")
+    )
+    facts = CaseFacts(organization, state, actor, target, None, None, None, None, policy)
     return Decision(COMPILED.decide(where, CaseEvent.SUBMIT, facts))
 
 
