@@ -111,18 +111,17 @@ def _policy(catalog: object, clock: object, call: str) -> Policy:
     (T6)."""
     checked = _catalog(catalog)
     versions = checked.versions
-    if clock is not None:
-        has_method(clock, "now", "clock")
+    reader = None if clock is None else has_method(clock, "now", "clock")
     if len(versions) == 1:
         return versions[0]
-    if clock is None:
+    if reader is None:
         raise invalid(
             Reason.INVALID_VALUE,
             "K2",
             f"{call} with a catalog of {len(versions)} versions needs clock= to tell which "
             "version is in force",
         )
-    return checked.at(read_clock(has_method(clock, "now", "clock")))
+    return checked.at(read_clock(reader))
 
 
 _ORG_PAGE, _PROJECT_PAGE = SUPPORT_PAGE[Scope.ORGANIZATION], SUPPORT_PAGE[Scope.PROJECT]
@@ -323,7 +322,7 @@ def check_channel(
         return Decision()
     project = COMPILED.decide(_PROJECT_PAGE, CaseEvent.SUBMIT, facts)
     if not project or policy.org_case_roles == _OWNER_ONLY:
-        return Decision(project)  # an owner passes C5 too: the organization scope adds nothing
+        return Decision(project)  # whoever passes C3 as an owner passes C5: nothing to add
     organization_wide = COMPILED.decide(_ORG_PAGE, CaseEvent.SUBMIT, facts)
     if not organization_wide:
         return Decision()

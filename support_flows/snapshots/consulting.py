@@ -123,7 +123,8 @@ def upgraded(data: object) -> object:
         type(data) is dict
         and type(data.get("version")) is int
         and data["version"] == _LEGACY_VERSION
-        and data.get("kind") == KIND
+        and type(data.get("kind")) is str
+        and data["kind"] == KIND
         and "policy" not in data
     ):
         return {**data, "version": SNAPSHOT_VERSION, "policy": LEGACY_POLICY}
