@@ -153,14 +153,16 @@ def _policy(r: OrderSnapshot, catalog: Catalog) -> str | None:
     """K4: the version that decided the order is one of the catalog's, and was in force by the
     order's opening (the first version applies from the beginning). The order's terms are its
     own (K3: a caller may have given them), so they are not compared with the version's."""
+    first = catalog.versions[0]
+    if r.policy == first.version:
+        return None
     if r.policy not in catalog:
         return (
             f"it was decided under policy version {describe(r.policy)}, which the catalog lacks "
             f"(it holds {', '.join(catalog.ids)}) (K4)"
         )
-    policy = catalog[r.policy]
-    starts = policy.effective_from
-    if policy is not catalog.versions[0] and starts is not None and starts > r.created_at:
+    starts = catalog[r.policy].effective_from
+    if starts is not None and starts > r.created_at:
         return (
             f"its policy version {r.policy!r} takes effect at {starts.isoformat()}, after the "
             f"order was opened at {r.created_at.isoformat()} (K4)"
