@@ -109,11 +109,17 @@ def test_c2_plan_state_can_be_anything_with_a_state() -> None:
     assert check_case(ORG, Plan(), OWNER, scope="organization").allowed
 
 
-def test_c2_reads_the_single_p17_table(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The case guard reads ENTITLEMENTS itself, not a copy: changing the table changes C2."""
-    monkeypatch.setitem(ENTITLEMENTS, sf.PlanState.BASIC, PAID_CHANNELS)
-    assert check_case(ORG, "basic", OWNER, scope="organization").allowed
-    assert check_channel(ORG, "basic", OWNER, "support_case").allowed
+def test_c2_reads_the_policys_p17_states() -> None:
+    """C2 reads the policy's case_states (K1), not a copy: Atlas's policy gives the P17 table
+    (ENTITLEMENTS), and a policy without developer refuses developer's cases."""
+    for state, channels in ENTITLEMENTS.items():
+        assert sf.Policy().entitlements(state) == channels
+    premium_only = sf.Catalog([sf.Policy(case_states={"premium"})])
+    assert check_case(ORG, "premium", OWNER, scope="organization", catalog=premium_only).allowed
+    refused = check_case(ORG, "developer", OWNER, scope="organization", catalog=premium_only)
+    assert codes(refused) == ["plan_excludes_cases"]
+    assert not check_channel(ORG, "developer", OWNER, "support_case", catalog=premium_only).allowed
+    assert ENTITLEMENTS[sf.PlanState.PREMIUM] == PAID_CHANNELS
 
 
 def test_c2_unknown_plan_state_is_invalid_input() -> None:

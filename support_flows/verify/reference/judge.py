@@ -34,8 +34,7 @@ __all__ = [
     "judge_plan",
 ]
 
-PLAN_VERSION = 3
-ORDER_VERSION = 2
+PLAN_VERSION = ORDER_VERSION = 3
 """The snapshot versions the library writes (V2: another version is not its record)."""
 
 

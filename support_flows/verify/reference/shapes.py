@@ -61,6 +61,7 @@ def order_shape(actions: frozenset[str]) -> dict[str, Spec]:
     return {
         "kind": "str",
         "version": "int",
+        "policy": "str",
         "order_id": "str",
         "org_id": "str",
         "billing_timezone": "str",
