@@ -5,7 +5,7 @@ and command plans and orders, read the audit log, relay the outbox and run the m
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,7 +14,7 @@ from support_flows.clock import Clock, SystemClock
 from support_flows.errors import Reason, describe, invalid
 from support_flows.inputs import has_method
 from support_flows.machines.consulting import ConsultingOrder
-from support_flows.machines.plan import SupportPlan
+from support_flows.machines.plan import SupportPlan, plan_catalog
 from support_flows.outbox import Outbox
 from support_flows.store import arguments, audit_log, batches, commands, key_rows, mail, saving
 from support_flows.store.backend import Backend
@@ -25,7 +25,9 @@ from support_flows.store.records import AuditEntry, Outcome, RolloverReport
 from support_flows.store.schema import migrate
 from support_flows.store.spec import Spec
 from support_flows.store.tracked import Stored, tracking
+from support_flows.store.walk import StoredRecord, walk
 from support_flows.values import Member, Organization
+from support_flows.values.policy import ATLAS, Catalog
 
 __all__ = ["KEY_RETENTION", "Store"]
 
@@ -41,13 +43,20 @@ class Store:
     audit log (S4); confirmation emails go to the outbox table in the same transaction (S3).
     The URL names the backend (else `invalid_value`); a database that cannot be reached, opened
     or written raises `Unavailable` (`store_unavailable`) from any method (S6).
+
+    Every plan and order the store loads is restored under `catalog`, and every one it creates
+    is decided under it (K3); a stored record naming a version the catalog lacks is refused
+    `invalid_snapshot` wherever it is loaded, as `restore` refuses it (K4).
     """
 
-    def __init__(self, url: str = "sqlite://", *, retries: int = 5) -> None:
+    def __init__(
+        self, url: str = "sqlite://", *, catalog: Catalog = ATLAS, retries: int = 5
+    ) -> None:
         if type(retries) is not int or not 0 <= retries <= 100:
             raise invalid(
                 Reason.INVALID_VALUE, "S1", f"retries must be 0-100, got {describe(retries)}"
             )
+        self._catalog = plan_catalog(catalog)
         self._db = Database(url)
         try:
             migrate(self._db)
@@ -55,8 +64,13 @@ class Store:
             self._db.dispose()
             raise
         self._retries = retries
-        self._backend = Backend.of(self._db, SystemClock())
+        self._backend = Backend.of(self._db, SystemClock(), self._catalog)
         self._insert: Any = self._backend.insert
+
+    @property
+    def catalog(self) -> Catalog:
+        """The catalog the store loads and creates plans and orders under (K4)."""
+        return self._catalog
 
     @property
     def url(self) -> str:
@@ -299,6 +313,20 @@ class Store:
         ten years)."""
         return key_rows.prune(self._backend, now, keep)
 
+    # -- reading every record (K5) -----------------------------------------------------------
+
+    def plans(self) -> Iterator[StoredRecord]:
+        """Every stored plan, as stored, in organization id order: read-only (nothing is
+        applied, saved or audited, whatever has come due), a page of rows per short read
+        transaction, so a review (K5) can walk a large store while hosts keep writing. Each
+        `StoredRecord` holds the snapshot, its revision and its policy version; restore it
+        under `catalog` to read it as `plan()` would."""
+        return walk(self._db, "plan")
+
+    def orders(self) -> Iterator[StoredRecord]:
+        """Every stored order, as stored, in order id order: read-only, as `plans()`."""
+        return walk(self._db, "order")
+
     # -- the audit log, the outbox, the month-start job -----------------------------------
 
     def audit(self, org_id: str) -> tuple[AuditEntry, ...]:
@@ -320,6 +348,13 @@ class Store:
         batch_size: int = batches.BATCH_SIZE,
         progress: Callable[[int], object] | None = None,
     ) -> RolloverReport:
-        """The month-start job in this process (one worker): see `support_flows.store.rollover`."""
+        """The month-start job in this process (one worker), under the store's catalog: see
+        `support_flows.store.rollover`."""
         arguments.callback(progress, "progress", "S5")
-        return batches.run(self._db, until=until, batch_size=batch_size, progress=progress)
+        return batches.run(
+            self._db,
+            until=until,
+            batch_size=batch_size,
+            progress=progress,
+            catalog=self._catalog,
+        )
