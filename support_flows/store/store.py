@@ -124,7 +124,8 @@ class Store:
         retry (or use `update`). Any other object is inserted as new (`stale_revision` if its
         plan or order is already stored). Its new history, and the requests a loaded object
         recorded, go to the audit log in the same transaction (S4); an order's confirmation
-        email to the outbox (S3).
+        email to the outbox (S3). An object decided under another catalog than the store's is
+        refused (`invalid_value`, K4): the store could not load it back.
         """
         if not isinstance(obj, SupportPlan | ConsultingOrder):
             raise invalid(
@@ -132,6 +133,7 @@ class Store:
                 "V5",
                 f"save takes a SupportPlan or ConsultingOrder: {describe(obj)}",
             )
+        self._same_catalog(obj)
         try:
             with self._db.write() as conn:
                 written = saving.write(self._backend, conn, obj, None, self._put)
@@ -139,6 +141,21 @@ class Store:
             raise conflict.error from None
         saving.saved(self._backend, obj, written)
         return written.revision
+
+    def _same_catalog(self, obj: Stored) -> None:
+        """K4: the store holds only records its catalog loads, so an object decided under
+        another catalog is refused before anything is written."""
+        if not isinstance(obj, SupportPlan):
+            return
+        theirs = obj.catalog
+        if theirs is not self._catalog and theirs != self._catalog:
+            raise invalid(
+                Reason.INVALID_VALUE,
+                "K4",
+                f"{describe(obj)} is decided under another catalog (versions "
+                f"{', '.join(theirs.ids)}) than the store's ({', '.join(self._catalog.ids)}): "
+                "create it with catalog=store.catalog",
+            )
 
     def _put(
         self, conn: sa.Connection, plan: bool, subject_id: str, revision: int, snapshot: Any
