@@ -244,14 +244,38 @@ def test_k4_save_refuses_an_object_decided_under_another_catalog(store: Store) -
     assert table_rows(store) == before
 
 
-def test_k1_a_store_is_opened_only_with_a_catalog_its_plans_take(tmp_path: Path) -> None:
-    """`Store(url, catalog=)` takes a Catalog, and only one the plan chart draws (K1): anything
-    else is `invalid_value` before the database is touched."""
+class Raising:
+    """An object whose comparisons and attributes all raise."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError(name)
+
+    def __eq__(self, other: object) -> bool:
+        raise RuntimeError("eq")
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+NOT_CATALOGS = [None, "atlas", CATALOG.to_toml(), sf.Policy(), [sf.Policy()], Raising()]
+
+
+@pytest.mark.parametrize("entry", ["Store", "rollover", "bulk.apply_due"])
+def test_k1_store_entry_points_take_only_a_catalog_the_plan_chart_draws(
+    tmp_path: Path, entry: str
+) -> None:
+    """`Store(url, catalog=)`, `rollover(url, catalog=)` and `bulk.apply_due(..., catalog=)`
+    take a Catalog (else `invalid_value`, V5), and only one the plan chart draws (K1: a
+    catalog with immediate changes is refused), before the database is touched."""
     url = f"sqlite:///{tmp_path / 'store.db'}"
+    calls = {
+        "Store": lambda catalog: Store(url, catalog=catalog),
+        "rollover": lambda catalog: rollover(url, catalog=catalog),
+        "bulk.apply_due": lambda catalog: bulk.apply_due([], until=UNTIL, catalog=catalog),
+    }
     immediate = sf.Catalog([sf.Policy(change_timing="immediately")])
-    for catalog, rule in ((CATALOG.to_toml(), "V5"), (immediate, "K1")):
+    for catalog, rule in [*((c, "V5") for c in NOT_CATALOGS), (immediate, "K1")]:
         with pytest.raises(sf.InvalidInput) as refused:
-            Store(url, catalog=catalog)  # type: ignore[arg-type]
+            calls[entry](catalog)
         assert (refused.value.code, refused.value.rule) == ("invalid_value", rule)
     assert not (tmp_path / "store.db").exists()
 
