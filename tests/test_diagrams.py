@@ -19,6 +19,7 @@ from support_flows import diagrams
 from support_flows.diagrams import LayoutEngineMissing, render
 from support_flows.diagrams.graph import compiled
 from support_flows.machines.engine import Compiled, Edge
+from support_flows.values.policy import ATLAS_POLICY
 
 CHARTS = ("plan", "case", "consulting")
 SVG = "{http://www.w3.org/2000/svg}"
@@ -74,7 +75,7 @@ def parse_mermaid(chart: Compiled, text: str) -> Parsed:
 
 
 def declared_moves(chart: Compiled) -> Counter[tuple[str, str, str]]:
-    return Counter((e.source, e.target, e.event) for e in chart.edges)
+    return Counter((e.source, e.target, e.event) for e in chart.edges_under(ATLAS_POLICY))
 
 
 def section_rules(chart: Compiled, rules: tuple[str, ...]) -> tuple[str, ...]:
@@ -89,8 +90,9 @@ def words_expected(chart: Compiled, e: Edge) -> list[str]:
         expected.append(f"{guard.reason.value} ({'/'.join(section_rules(chart, guard.rules))})")
     for name in e.actions:
         action = getattr(chart.chart.model_class, name)
-        if action.policy:
-            expected.append(f"{action.policy.replace('; ', ', ')} ({action.rule})")
+        if action.terms:
+            said = action.terms.format_map(ATLAS_POLICY.words())
+            expected.append(f"{said.replace('; ', ', ')} ({action.rule})")
     return expected
 
 
@@ -126,7 +128,7 @@ def test_mermaid_labels_name_every_refusal_rule_and_policy(name: str) -> None:
     and every action's effective-date policy with its rule id."""
     chart = compiled(name)
     labels = parse_mermaid(chart, str(render(name))).labels
-    for e in chart.edges:
+    for e in chart.edges_under(ATLAS_POLICY):
         label = labels[(e.source, e.target, e.event)]
         assert label.startswith(chart.event_names[e.event])
         for words in words_expected(chart, e):
@@ -162,10 +164,12 @@ def test_dot_parses_with_pydot_and_draws_every_edge(name: str) -> None:
         (str(e.get_source()).strip('"'), str(e.get_destination()).strip('"'))
         for e in graph.get_edges()
     )
-    expected = Counter((e.source, e.target) for e in chart.edges if not e.internal)
+    expected = Counter(
+        (e.source, e.target) for e in chart.edges_under(ATLAS_POLICY) if not e.internal
+    )
     expected[(f"{chart.initial}__start", chart.initial)] += 1
     assert edges == expected
-    for e in chart.edges:
+    for e in chart.edges_under(ATLAS_POLICY):
         if e.internal:
             assert chart.event_names[e.event] in nodes[e.source].get("label")
 

@@ -164,4 +164,5 @@ def test_transitions_table_lists_each_edge_with_its_guards() -> None:
         ),
     ) in rows
     assert ("end_trial", "trial", "developer", ()) in rows
-    assert len(rows) == 16
+    assert len(rows) == 20  # 16 under Atlas's policy, and 4 that only other policies choose (K1)
+    assert len(COMPILED.edges_under(sf.ATLAS.versions[0])) == 16

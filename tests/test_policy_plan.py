@@ -3,10 +3,14 @@ says, terms stay those of the version that made them, and records name that vers
 
 from __future__ import annotations
 
+import attrs
 import pendulum
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import support_flows as sf
+from support_flows.testing import policies
 from tests.plan_helpers import BILLING_ADMIN, OWNER, READER, utc
 
 NEW_YORK = "America/New_York"
@@ -132,20 +136,114 @@ def test_k1_case_states_decide_the_entitlements(states: set[str]) -> None:
     assert ("support_case" in plan.to_dict()["entitlements"]) is ("trial" in states)
 
 
-@pytest.mark.parametrize("field", ["trial_days", "change_timing"])
-def test_k1_a_chart_reshaping_choice_is_refused_by_this_library_version(field: str) -> None:
-    """K1: no trial and immediate changes reshape the chart, which this version does not draw
-    yet: such a catalog is refused naming the version and the field, never run wrongly."""
-    versions = catalog(**{field: 0 if field == "trial_days" else "immediately"})
-    refused(lambda: plan_at(SWITCH, versions), "invalid_value", "'2027'", field)
-    snapshot = plan_at(SWITCH, sf.ATLAS)[0].snapshot()
-    refused(
-        lambda: sf.SupportPlan.restore(
-            snapshot, ORG, clock=sf.FrozenClock(SWITCH), catalog=versions
-        ),
-        "invalid_value",
-        field,
+def test_k1_no_trial_subscribes_developer_at_once() -> None:
+    """K1 (P4, P5): with trial_days 0, developer from basic is in force now, billed from the
+    1st of next month; no trial is recorded and restore accepts the record."""
+    versions = catalog(trial_days=0)
+    at = utc(2027, 1, 14, 10)
+    plan, clock = plan_at(at, versions)
+    plan.change("developer", OWNER)
+    assert (plan.state, plan.trial) == (sf.PlanState.DEVELOPER, None)
+    assert plan.billing == (sf.BillingPeriod(sf.Tier.DEVELOPER, utc(2027, 2, 1)),)
+    assert plan.history[-1].policy == "2027"
+    for history in (True, False):
+        snap = plan.snapshot(history=history)
+        assert (
+            sf.SupportPlan.restore(snap, ORG, clock=clock, catalog=versions).snapshot(
+                history=history
+            )
+            == snap
+        )
+
+
+def test_k1_no_trial_then_cancel_before_billing_catches_up() -> None:
+    """K1 with P21: developer subscribed without a trial and cancelled before its billing began
+    is billed for the stretch it was in force."""
+    versions = catalog(trial_days=0)
+    plan, clock = plan_at(utc(2027, 1, 14), versions)
+    plan.change("developer", OWNER)
+    plan.cancel(OWNER)
+    clock.set(utc(2027, 2, 1))
+    assert plan.state is sf.PlanState.CANCELLED
+    assert plan.billing == (
+        sf.BillingPeriod(sf.Tier.DEVELOPER, utc(2027, 1, 14), utc(2027, 2, 1), True),
     )
+
+
+def test_k1_a_trial_begun_before_a_no_trial_version_still_runs_and_cancels() -> None:
+    """K1, K3: a trial begun under atlas can still be cancelled or upgraded after a version
+    without trials comes into force, and converts at its recorded end."""
+    versions = catalog(trial_days=0)
+    plan, clock = plan_at(utc(2026, 12, 20), versions)
+    plan.change("developer", OWNER)
+    clock.set(SWITCH.add(days=2))
+    assert plan.check("cancel", OWNER).allowed
+    clock.set(utc(2027, 1, 19))
+    assert plan.state is sf.PlanState.DEVELOPER
+    assert plan.history[-1].policy == "atlas"
+
+
+@pytest.mark.parametrize(
+    ("zone", "at"),
+    [
+        ("UTC", utc(2027, 3, 1)),  # exactly a month start
+        (NEW_YORK, pendulum.datetime(2027, 3, 14, 3, 30, tz=NEW_YORK)),  # just after the gap
+        ("Pacific/Kiritimati", pendulum.datetime(2027, 3, 20, 23, 59, 59, tz="Pacific/Kiritimati")),
+    ],
+)
+def test_k1_immediately_a_downgrade_is_in_force_at_the_request(
+    zone: str, at: pendulum.DateTime
+) -> None:
+    """K1 (P9, P21): under change_timing immediately a downgrade takes effect at the request:
+    premium never billed is caught up to that instant, developer billed from it; nothing
+    pending, so revoking is refused no_pending_change."""
+    versions = catalog(change_timing="immediately")
+    begun = pendulum.instance(at).subtract(days=3)
+    plan, clock = plan_at(begun, versions, zone)
+    plan.change("premium", OWNER)
+    clock.set(at)
+    plan.change("developer", OWNER)
+    assert (plan.state, plan.pending) == (sf.PlanState.DEVELOPER, None)
+    assert plan.billing[-1] == sf.BillingPeriod(sf.Tier.DEVELOPER, at)
+    assert sf.BillingPeriod(sf.Tier.PREMIUM, begun, at, True) in plan.billing
+    refused(lambda: plan.revoke_pending(OWNER), "no_pending_change")
+    org = sf.Organization("org-1", projects=(sf.Project("p-1"),), billing_timezone=zone)
+    for history in (True, False):
+        snap = plan.snapshot(history=history)
+        again = sf.SupportPlan.restore(snap, org, clock=clock, catalog=versions)
+        assert again.snapshot(history=history) == snap
+
+
+def test_k1_immediately_a_cancel_during_billing_ends_it_at_the_request() -> None:
+    """K1 (P9): a cancel under immediately ends developer's billing at the request and leaves
+    the plan cancelled, reactivatable with P15's retroactive billing."""
+    versions = catalog(change_timing="immediately", trial_days=1)
+    plan, clock = plan_at(SWITCH, versions)
+    plan.change("developer", OWNER)
+    clock.set(utc(2027, 1, 20, 12))
+    plan.cancel(OWNER)
+    assert plan.state is sf.PlanState.CANCELLED
+    assert plan.billing == (
+        sf.BillingPeriod(sf.Tier.DEVELOPER, utc(2027, 1, 2), utc(2027, 1, 20, 12)),
+    )
+    clock.set(utc(2027, 2, 5))
+    plan.change("developer", OWNER)
+    assert plan.billing[-1] == sf.BillingPeriod(sf.Tier.DEVELOPER, utc(2027, 1, 20, 12), None, True)
+
+
+def test_k3_a_pending_change_from_before_immediately_still_applies_on_the_1st() -> None:
+    """K3: a cancel pending under atlas keeps its 1st-of-month instant after a version with
+    immediate changes begins, and can still be revoked."""
+    versions = catalog(change_timing="immediately")
+    plan, clock = plan_at(utc(2026, 12, 10), versions)
+    plan.change("premium", OWNER)
+    plan.cancel(OWNER)
+    clock.set(SWITCH.subtract(microseconds=1))
+    plan.change("premium", OWNER)  # re-choosing revokes (P11)
+    plan.cancel(OWNER)
+    clock.set(SWITCH.add(hours=1))
+    assert plan.state is sf.PlanState.CANCELLED
+    assert plan.history[-1].policy == "atlas"
 
 
 def test_k3_a_trial_keeps_its_length_across_a_version_boundary() -> None:
@@ -305,3 +403,51 @@ def test_k4_a_version_2_snapshot_naming_a_policy_is_refused() -> None:
     plan.change("developer", OWNER)
     snap = dict(plan.snapshot(), version=2)
     refused(lambda: sf.SupportPlan.restore(snap, ORG, clock=clock), "invalid_snapshot", "version 2")
+
+
+ACTIONS = st.sampled_from(
+    [
+        ("change", "developer"),
+        ("change", "premium"),
+        ("change", "basic"),
+        ("cancel", None),
+        ("revoke_pending", None),
+    ]
+)
+
+
+@settings(deadline=None)
+@given(
+    policy=policies(version="house"),
+    switch_days=st.integers(0, 60),
+    steps=st.lists(st.tuples(st.integers(0, 40 * 24), ACTIONS), max_size=8),
+    zone=st.sampled_from(["UTC", NEW_YORK, "Pacific/Kiritimati", "Australia/Lord_Howe"]),
+)
+def test_k4_every_record_a_policy_writes_restores_equal(
+    policy: sf.Policy,
+    switch_days: int,
+    steps: list[tuple[int, tuple[str, str | None]]],
+    zone: str,
+) -> None:
+    """K4 (V2): under any policy of K1's space, coming into force after Atlas's, every record
+    the plan writes, with or without its history, is restored by that catalog as it was."""
+    start = utc(2026, 12, 1)
+    versions = sf.Catalog(
+        [sf.Policy(), attrs.evolve(policy, effective_from=start.add(days=switch_days))]
+    )
+    plan, clock = plan_at(start, versions, zone)
+    org = sf.Organization("org-1", projects=(sf.Project("p-1"),), billing_timezone=zone)
+    owner = sf.Member("u-owner", org_roles=set(policy.billing_roles) | {sf.Role.ORG_OWNER})
+    for hours, (action, tier) in steps:
+        clock.set(clock.now().add(hours=hours))
+        try:
+            if action == "change":
+                plan.change(tier, owner)  # type: ignore[arg-type]
+            else:
+                getattr(plan, action)(owner)
+        except sf.Refused:
+            pass
+        for history in (True, False):
+            snap = plan.snapshot(history=history)
+            again = sf.SupportPlan.restore(snap, org, clock=clock, catalog=versions)
+            assert again.snapshot(history=history) == snap

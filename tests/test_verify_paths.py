@@ -14,6 +14,7 @@ from support_flows import verify
 from support_flows.machines.case_chart import COMPILED as CASE_CHART
 from support_flows.machines.consulting_chart import COMPILED as ORDER_CHART
 from support_flows.machines.plan_chart import COMPILED as PLAN_CHART
+from support_flows.values.policy import ATLAS_POLICY
 
 CHARTS = {"plan": PLAN_CHART, "case": CASE_CHART, "consulting": ORDER_CHART}
 ACTIONS = {
@@ -31,7 +32,9 @@ def machine(request: pytest.FixtureRequest) -> tuple[str, list[verify.Path]]:
 
 
 def _edges(machine: str) -> list[str]:
-    return [f"{e.event}: {e.source} -> {e.target}" for e in CHARTS[machine].edges]
+    return [
+        f"{e.event}: {e.source} -> {e.target}" for e in CHARTS[machine].edges_under(ATLAS_POLICY)
+    ]
 
 
 def _member(data: dict[str, Any] | None) -> sf.Member | None:

@@ -26,6 +26,7 @@ from support_flows.machines.engine import Compiled, Edge
 from support_flows.machines.plan import SupportPlan
 from support_flows.machines.plan_chart import COMPILED as PLAN_CHART
 from support_flows.rules import SECTIONS
+from support_flows.values.policy import ATLAS_POLICY, Policy
 
 __all__ = [
     "CHARTS",
@@ -142,16 +143,16 @@ def _own_rules(rules: tuple[str, ...], section: str) -> tuple[str, ...]:
     return own or rules
 
 
-def _transition(chart: Compiled, e: Edge) -> Transition:
+def _transition(chart: Compiled, e: Edge, words: Mapping[str, str]) -> Transition:
     section = chart.chart.registry.section
     model = chart.chart.model_class
     policies = []
     for name in e.actions:
         method = getattr(model, name)
         rule = getattr(method, "rule", "")
-        policy = getattr(method, "policy", "")
-        if policy:
-            policies.append(Label(policy, (rule,) if rule else ()))
+        terms = getattr(method, "terms", "")
+        if terms:
+            policies.append(Label(terms.format_map(words), (rule,) if rule else ()))
     refusals = tuple(Label(g.reason.value, _own_rules(g.rules, section)) for g in e.guards)
     return Transition(
         event=e.event,
@@ -159,7 +160,8 @@ def _transition(chart: Compiled, e: Edge) -> Transition:
         source=e.source,
         target=e.target,
         internal=e.internal,
-        when=tuple(_words(s) for s in e.selectors),
+        # A policy choice that holds is the policy's, not the request's: not a condition here.
+        when=tuple(_words(s) for s in e.selectors if not getattr(s, "policy_choice", False)),
         policies=tuple(policies),
         refusals=refusals,
     )
@@ -177,14 +179,16 @@ def _title(chart: Compiled) -> str:
     return SECTIONS.get(chart.chart.registry.section, chart.chart.__name__)
 
 
-def chart_graph(name: str) -> Graph:
-    """The graph of the chart called `name`."""
+def chart_graph(name: str, policy: Policy = ATLAS_POLICY) -> Graph:
+    """The graph of the chart called `name` under `policy`: the edges that exist under it (K1's
+    choices), labelled with its terms."""
     chart = compiled(name)
+    words = policy.words()
     return Graph(
         name=name,
         title=_title(chart),
         nodes=_nodes(chart),
-        transitions=tuple(_transition(chart, e) for e in chart.edges),
+        transitions=tuple(_transition(chart, e, words) for e in chart.edges_under(policy)),
     )
 
 

@@ -4,6 +4,7 @@ None out, each named after the reason it reports."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import ClassVar, NamedTuple
 
 import pendulum
@@ -11,9 +12,8 @@ import pendulum
 from support_flows.errors import Reason, describe
 from support_flows.guards.common import not_org_member
 from support_flows.guards.registry import Registry
-from support_flows.values import Channel, Member, Organization, PlanState, Severity
-from support_flows.values.plan import ENTITLEMENTS
-from support_flows.values.policy import ATLAS_POLICY, Policy
+from support_flows.values import Member, Organization, PlanState, Role, Severity
+from support_flows.values.policy import ATLAS_POLICY, CASE_STATES, Policy
 
 __all__ = ["CASE", "CaseFacts"]
 
@@ -57,13 +57,29 @@ def project_not_found(f: CaseFacts) -> str | None:
 
 @CASE.check(Reason.ORG_OWNER_REQUIRED, "C3")
 def org_owner_required(f: CaseFacts) -> str | None:
-    """C3: an organization-level case needs the Organization Owner role."""
-    if f.actor.is_org_owner:
+    """C3: an organization-level case needs one of the policy's organization case roles,
+    Organization Owner under Atlas's (K1)."""
+    roles = f.policy.org_case_roles
+    if not f.actor.org_roles.isdisjoint(roles):
         return None
+    if roles == _OWNER_ONLY:
+        return (
+            f"only an Organization Owner can open an organization-level case for "
+            f"{f.org.org_id!r}; user {f.actor.user_id!r} is not one"
+        )
     return (
-        f"only an Organization Owner can open an organization-level case for {f.org.org_id!r}; "
-        f"user {f.actor.user_id!r} is not one"
+        f"only a member holding {_either(roles)} can open an organization-level case for "
+        f"{f.org.org_id!r}; user {f.actor.user_id!r} holds none of them"
     )
+
+
+_OWNER_ONLY = frozenset({Role.ORG_OWNER})
+
+
+@lru_cache(maxsize=64)
+def _either(roles: frozenset[Role]) -> str:
+    """The roles a check asks for, in Role's own order ("ORG_OWNER or ORG_READ_ONLY")."""
+    return " or ".join(role.value for role in Role if role in roles)
 
 
 @CASE.check(Reason.PROJECT_ROLE_REQUIRED, "C5")
@@ -99,15 +115,23 @@ def org_has_no_projects(f: CaseFacts) -> str | None:
     return f"organization {f.org.org_id!r} has no projects, so it cannot open a support case"
 
 
-_SUPPORT_CASE = Channel.SUPPORT_CASE  # Python 3.11 reads an enum's members slowly by class
-
-
 @CASE.check(Reason.PLAN_EXCLUDES_CASES, "C2")
 def plan_excludes_cases(f: CaseFacts) -> str | None:
-    """C2: a case needs a plan state whose entitlements (the P17 table) include support cases."""
-    if _SUPPORT_CASE in ENTITLEMENTS[f.plan_state]:
+    """C2: a case needs a plan state whose entitlements include support cases: one of the
+    policy's case states (P17 under K1: trial, developer and premium under Atlas's)."""
+    if f.plan_state in f.policy.case_states:
         return None
     return (
         f"organization {f.org.org_id!r} is on the {f.plan_state.value!r} support plan, "
-        "which does not include support cases; a developer or premium plan (or the trial) does"
+        f"which does not include support cases; {_which_do(f.policy.case_states)}"
     )
+
+
+@lru_cache(maxsize=16)
+def _which_do(states: frozenset[PlanState]) -> str:
+    """The plan states that include cases, as a refusal names them."""
+    if states == CASE_STATES:
+        return "a developer or premium plan (or the trial) does"
+    if not states:
+        return "no plan state includes them under the policy in force"
+    return " or ".join(repr(s.value) for s in PlanState if s in states) + " does"

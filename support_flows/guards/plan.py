@@ -174,3 +174,39 @@ def downgrade_due(facts: PlanFacts) -> bool:
 def cancel_due(facts: PlanFacts) -> bool:
     """a cancel is pending"""
     return facts.pending is not None and facts.pending.target is PlanState.CANCELLED
+
+
+@PLAN.choice
+def has_trial(facts: PlanFacts) -> bool:
+    """the policy offers a trial"""
+    return facts.policy.trial_days > 0
+
+
+@PLAN.choice
+def may_be_in_trial(facts: PlanFacts) -> bool:
+    """a trial may be running"""
+    return facts.state is PlanState.TRIAL or facts.policy.trial_days > 0
+
+
+@PLAN.choice
+def no_trial(facts: PlanFacts) -> bool:
+    """the policy offers no trial"""
+    return facts.policy.trial_days == 0
+
+
+@PLAN.choice
+def changes_later(facts: PlanFacts) -> bool:
+    """changes take effect on the 1st of next month"""
+    return not facts.policy.changes_now
+
+
+@PLAN.choice
+def changes_now(facts: PlanFacts) -> bool:
+    """changes take effect at the request"""
+    return facts.policy.changes_now
+
+
+@PLAN.choice
+def may_be_pending(facts: PlanFacts) -> bool:
+    """a change may be pending"""
+    return facts.pending is not None or not facts.policy.changes_now

@@ -16,9 +16,11 @@ import inspect
 from collections.abc import Callable
 from typing import Any, ClassVar, Protocol, TypeVar
 
+import attrs
+
 from support_flows.errors import Reason, Violation
 
-__all__ = ["Body", "Check", "Facts", "Registry", "Selector", "answer"]
+__all__ = ["Body", "Check", "Facts", "Registry", "Selector", "answer", "holds_under"]
 
 
 class Facts(Protocol):
@@ -146,6 +148,32 @@ class Registry:
         self.selectors[predicate.__name__] = predicate  # type: ignore[assignment]
         return predicate  # type: ignore[return-value]
 
+    def choice(self, predicate: Callable[[Any], bool]) -> Selector:
+        """Declare a selector that reads only the policy (`facts.policy`) and the pending change
+        (`facts.pending`): a choice of the policy that decides whether an edge exists at all
+        (K1), which diagrams and the verifier read with `holds_under`."""
+        found = self.selector(predicate)
+        found.policy_choice = True  # type: ignore[attr-defined]
+        return found
+
     def knows(self, func: object) -> bool:
         name = getattr(func, "__name__", None)
         return self.checks.get(str(name)) is func or self.selectors.get(str(name)) is func
+
+
+@attrs.frozen
+class _PolicyOnly:
+    """The facts a policy choice is asked with when no request is at hand: the policy, with
+    nothing pending and no state yet."""
+
+    policy: Any
+    pending: None = None
+    state: None = None
+
+
+def holds_under(selector: Any, policy: Any) -> bool:
+    """Whether `selector` lets its edge exist under `policy`: a policy choice is asked with the
+    policy and nothing pending; any other selector depends on the request, and holds."""
+    if not getattr(selector, "policy_choice", False):
+        return True
+    return bool(selector(_PolicyOnly(policy)))

@@ -12,11 +12,9 @@ import uuid
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from support_flows.clock import Clock
+from support_flows.clock import Clock, read_clock
 from support_flows.errors import Decision, Reason, describe, invalid
-from support_flows.guards.case import (
-    CaseFacts,
-)
+from support_flows.guards.case import CaseFacts
 from support_flows.guards.common import not_org_member
 from support_flows.inputs import attribute, has_method, identifier, of_type, text
 from support_flows.machines.base_object import ObjectBase
@@ -27,8 +25,18 @@ from support_flows.machines.case_chart import (
     SupportCase,
 )
 from support_flows.machines.engine import engine_for
-from support_flows.values import Channel, Member, Organization, PlanState, Scope, Severity, parse
+from support_flows.values import (
+    Channel,
+    Member,
+    Organization,
+    PlanState,
+    Role,
+    Scope,
+    Severity,
+    parse,
+)
 from support_flows.values.events import CaseEvent
+from support_flows.values.policy import ATLAS, ATLAS_POLICY, Catalog, Policy
 
 __all__ = [
     "CaseFlow",
@@ -89,6 +97,33 @@ def _case_ids(source: object) -> Callable[[], str]:
     )
 
 
+def _catalog(catalog: object) -> Catalog:
+    if type(catalog) is not Catalog:
+        raise invalid(
+            Reason.INVALID_VALUE, "V5", f"catalog must be a Catalog, got {describe(catalog)}"
+        )
+    return catalog
+
+
+def _policy(catalog: object, clock: object, call: str) -> Policy:
+    """K3: the version in force at the clock's now. A catalog of one version needs no instant
+    (the clock is not read); one of several needs a clock, since no rule reads the system time
+    (T6)."""
+    checked = _catalog(catalog)
+    versions = checked.versions
+    reader = None if clock is None else has_method(clock, "now", "clock")
+    if len(versions) == 1:
+        return versions[0]
+    if reader is None:
+        raise invalid(
+            Reason.INVALID_VALUE,
+            "K2",
+            f"{call} with a catalog of {len(versions)} versions needs clock= to tell which "
+            "version is in force",
+        )
+    return checked.at(read_clock(reader))
+
+
 _ORG_PAGE, _PROJECT_PAGE = SUPPORT_PAGE[Scope.ORGANIZATION], SUPPORT_PAGE[Scope.PROJECT]
 
 
@@ -101,7 +136,7 @@ class CaseFlow(ObjectBase[Draft]):
     factory or its plan's ``.state``. A memento holds the whole draft: any flow can rewind to it.
     """
 
-    __slots__ = ("_new_case_id", "member", "org", "plan")
+    __slots__ = ("_new_case_id", "catalog", "member", "org", "plan")
 
     def __init__(
         self,
@@ -112,6 +147,7 @@ class CaseFlow(ObjectBase[Draft]):
         clock: Clock,
         case_id: CaseIdSource = None,
         engine: str = "table",
+        catalog: Catalog = ATLAS,
     ) -> None:
         self.org = of_type(org, Organization, "org")
         plan_state_of(plan_state)
@@ -119,6 +155,7 @@ class CaseFlow(ObjectBase[Draft]):
         self.member = of_type(member, Member, "member")
         clock = has_method(clock, "now", "clock")
         self._new_case_id = _case_ids(case_id)
+        self.catalog = _catalog(catalog)
         self._setup(
             Draft(),
             engine_for(COMPILED, engine),
@@ -161,8 +198,17 @@ class CaseFlow(ObjectBase[Draft]):
         return type(other) is type(self) and other.org == self.org
 
     def _facts(self, project_id: str | None = None, **more: Any) -> CaseFacts:
+        """The step's facts, decided under the version in force at its clock reading (K3): the
+        submit's own reading; another step reads the clock only when the catalog has several
+        versions."""
         chosen = self._book.project_id if project_id is None else project_id
-        return CaseFacts(self.org, plan_state_of(self.plan), self.member, chosen, **more)
+        catalog = self.catalog
+        if len(catalog) == 1:
+            policy = catalog.versions[0]
+        else:
+            policy = catalog.at(more.get("now") or self._now())
+        state = plan_state_of(self.plan)
+        return CaseFacts(self.org, state, self.member, chosen, policy=policy, **more)
 
     def enabled_events(self, project_id: str | None = None) -> list[str]:
         """The steps that would pass from here, guards included; ``choose_project`` is listed
@@ -249,18 +295,43 @@ def _request(
 
 
 def check_channel(
-    org: Organization, plan_state: PlanStateInput, member: Member, channel: Channel | str
+    org: Organization,
+    plan_state: PlanStateInput,
+    member: Member,
+    channel: Channel | str,
+    *,
+    catalog: Catalog = ATLAS,
+    clock: Clock | None = None,
 ) -> Decision:
     """C1: may `member` use `channel`? For ``support_case``: can a case be opened at some scope
-    right now (the project ``submit`` guards, asked about any project of the organization)."""
+    right now (the ``submit`` guards at the organization scope or for any project).
+
+    Decided under the catalog's version in force at `clock`'s now (K3); `clock` may be left out
+    when the catalog has one version."""
     organization, state, actor = _request(org, plan_state, member)
     which = parse(Channel, channel, "channel")
-    facts = CaseFacts(organization, state, actor)
+    policy = (
+        ATLAS_POLICY
+        if catalog is ATLAS and clock is None
+        else _policy(catalog, clock, "check_channel")
+    )
+    facts = CaseFacts(organization, state, actor, None, None, None, None, None, policy)
     if (refused := not_org_member(facts)) is not None:
         return Decision((refused,))
     if which is not Channel.SUPPORT_CASE:
         return Decision()
-    return Decision(COMPILED.decide(_PROJECT_PAGE, CaseEvent.SUBMIT, facts))
+    project = COMPILED.decide(_PROJECT_PAGE, CaseEvent.SUBMIT, facts)
+    if not project or policy.org_case_roles == _OWNER_ONLY:
+        return Decision(project)  # whoever passes C3 as an owner passes C5: nothing to add
+    organization_wide = COMPILED.decide(_ORG_PAGE, CaseEvent.SUBMIT, facts)
+    if not organization_wide:
+        return Decision()
+    if all(v.code != Reason.ORG_OWNER_REQUIRED for v in organization_wide):
+        project = tuple(v for v in project if v.code != Reason.PROJECT_ROLE_REQUIRED)
+    return Decision(project)
+
+
+_OWNER_ONLY = frozenset({Role.ORG_OWNER})
 
 
 def check_case(
@@ -270,13 +341,23 @@ def check_case(
     *,
     scope: Scope | str,
     project_id: str | None = None,
+    catalog: Catalog = ATLAS,
+    clock: Clock | None = None,
 ) -> Decision:
     """C2-C6: may `member` open a case here? The guards of the ``submit`` edge for that scope,
-    every failing one in C6 order; never raises for a business refusal."""
+    every failing one in C6 order; never raises for a business refusal.
+
+    Decided under the catalog's version in force at `clock`'s now (K3); `clock` may be left out
+    when the catalog has one version."""
     organization, state, actor = _request(org, plan_state, member)
     target = _target(scope, project_id)
     where = _ORG_PAGE if target is None else _PROJECT_PAGE
-    facts = CaseFacts(organization, state, actor, target)
+    policy = (
+        ATLAS_POLICY
+        if catalog is ATLAS and clock is None
+        else _policy(catalog, clock, "check_case")
+    )
+    facts = CaseFacts(organization, state, actor, target, None, None, None, None, policy)
     return Decision(COMPILED.decide(where, CaseEvent.SUBMIT, facts))
 
 
@@ -291,17 +372,21 @@ def open_case(
     severity: Severity | str = Severity.S3,
     clock: Clock,
     case_id: CaseIdSource = None,
+    catalog: Catalog = ATLAS,
 ) -> SupportCase:
     """Open a case in one call (C1-C7), or raise `Refused` with the reasons `check_case` gives.
 
-    `case_id` is a fixed id or a factory called once on success; by default a random one.
+    `case_id` is a fixed id or a factory called once on success; by default a random one. The
+    case is decided under the catalog's version in force at the clock's now (K3).
     """
-    flow = CaseFlow(org, plan_state, member, clock=clock, case_id=case_id)
+    flow = CaseFlow(org, plan_state, member, clock=clock, case_id=case_id, catalog=catalog)
     target = _target(scope, project_id)
     text(title, "a case title")
     parse(Severity, severity, "severity")
     where = Scope.ORGANIZATION if target is None else Scope.PROJECT
-    check_case(org, plan_state, member, scope=where, project_id=target).raise_if_refused()
+    check_case(
+        org, plan_state, member, scope=where, project_id=target, catalog=catalog, clock=clock
+    ).raise_if_refused()
     flow.choose_organization()
     if target is None:
         flow.open_organization_support()

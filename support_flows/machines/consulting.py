@@ -17,7 +17,11 @@ from support_flows.machines.consulting_book import OrderBook
 from support_flows.machines.consulting_chart import COMPILED
 from support_flows.machines.consulting_email import confirmation
 from support_flows.machines.consulting_open import (
+    FROM_POLICY,
+    Bought,
+    FromPolicy,
     buyer_email,
+    catalog_of,
     new_book,
     quantities,
     sales_reference_of,
@@ -29,9 +33,12 @@ from support_flows.snapshots.consulting import OrderAction, OrderChannel, OrderE
 from support_flows.values import Member, Organization
 from support_flows.values.consulting import OrderState, Session, SessionStatus, UnitBalance
 from support_flows.values.events import ConsultingEvent
+from support_flows.values.policy import ATLAS, Catalog, Policy
 
 __all__ = [
+    "FROM_POLICY",
     "ConsultingOrder",
+    "FromPolicy",
     "OrderAction",
     "OrderChannel",
     "OrderEvent",
@@ -47,10 +54,12 @@ class ConsultingOrder(ObjectBase[OrderBook]):
 
     Build one with `start_checkout`, `from_representative` or `restore`. Every public call holds
     the order's lock (V6) and refuses a call from inside itself (V7); a step that fails for any
-    reason leaves the order as it was.
+    reason leaves the order as it was. Each request is decided under the catalog's version in
+    force at its instant (K3); the order's terms are those of the version that decided its
+    opening, whose id `policy` names (K4).
     """
 
-    __slots__ = ("_org", "_outbox")
+    __slots__ = ("_catalog", "_org", "_outbox")
 
     def __init__(
         self,
@@ -60,11 +69,13 @@ class ConsultingOrder(ObjectBase[OrderBook]):
         clock: Clock,
         outbox: Outbox,
         engine: str = "table",
+        catalog: Catalog = ATLAS,
         _opening: tuple[str, dict[str, Any]] | None = None,
     ) -> None:
         """The order `book` records; `_opening` is the request that opens a new one, made at
         its creation instant."""
         self._org = of_type(org, Organization, "org")
+        self._catalog = catalog_of(catalog)
         self._outbox = has_method(outbox, "send", "outbox")
         self._setup(
             book,
@@ -88,15 +99,18 @@ class ConsultingOrder(ObjectBase[OrderBook]):
         actor: Member,
         clock: Clock,
         outbox: Outbox,
-        hours_per_unit: int = 1,
-        validity_months: int | None = None,
+        hours_per_unit: int | FromPolicy = FROM_POLICY,
+        validity_months: int | FromPolicy | None = FROM_POLICY,
         order_id: str | None = None,
         engine: str = "table",
+        catalog: Catalog = ATLAS,
     ) -> Self:
         """A console order (F1), in `checkout` until `confirm()`.
 
         Input is checked first (quantities V4/F2); then the chart's checks, every failing one:
-        the billing role (F1), and the buyer's e-mail address for the confirmation (F3).
+        the billing role (F1, the roles of the version in force now), and the buyer's e-mail
+        address for the confirmation (F3). Hours per unit and validity not given are the
+        version's (K1); the order keeps them whatever versions come later (K3).
         """
         of_type(actor, Member, "actor")
         bought = quantities(units, hours_per_unit, validity_months)
@@ -105,6 +119,7 @@ class ConsultingOrder(ObjectBase[OrderBook]):
             clock,
             outbox,
             engine,
+            catalog,
             order_id,
             OrderChannel.CONSOLE,
             actor.email,
@@ -125,15 +140,17 @@ class ConsultingOrder(ObjectBase[OrderBook]):
         email: str,
         clock: Clock,
         outbox: Outbox,
-        hours_per_unit: int = 1,
-        validity_months: int | None = None,
+        hours_per_unit: int | FromPolicy = FROM_POLICY,
+        validity_months: int | FromPolicy | None = FROM_POLICY,
         order_id: str | None = None,
         engine: str = "table",
+        catalog: Catalog = ATLAS,
     ) -> Self:
         """An order placed by a representative (F1): `purchased` at once, its email sent (F3).
 
         Input is checked first (quantities V4/F2, the buyer's email V5/F3); then the sales
-        reference (F1).
+        reference (F1). Hours per unit and validity not given are those of the version in force
+        at the purchase (K1); the order keeps them whatever versions come later (K3).
         """
         bought = quantities(units, hours_per_unit, validity_months)
         buyer = buyer_email(email)
@@ -143,6 +160,7 @@ class ConsultingOrder(ObjectBase[OrderBook]):
             clock,
             outbox,
             engine,
+            catalog,
             order_id,
             OrderChannel.REPRESENTATIVE,
             buyer,
@@ -160,20 +178,22 @@ class ConsultingOrder(ObjectBase[OrderBook]):
         clock: object,
         outbox: object,
         engine: str,
+        catalog: object,
         order_id: object,
         channel: OrderChannel,
         buyer: str | None,
         requested_by: str | None,
         reference: str | None,
-        bought: tuple[int, int, int | None],
+        bought: Bought,
         request: str,
         more: dict[str, Any],
     ) -> Self:
         """The order, its opening `request` made at its creation instant."""
         organization = of_type(org, Organization, "org")
         has_method(outbox, "send", "outbox")
+        versions = catalog_of(catalog)
         book = new_book(
-            organization, clock, order_id, channel, buyer, requested_by, reference, bought
+            organization, clock, order_id, channel, buyer, requested_by, reference, bought, versions
         )
         return cls(
             book,
@@ -181,6 +201,7 @@ class ConsultingOrder(ObjectBase[OrderBook]):
             clock=clock,  # type: ignore[arg-type]
             outbox=outbox,  # type: ignore[arg-type]
             engine=engine,
+            catalog=versions,
             _opening=(request, more),
         )
 
@@ -193,14 +214,18 @@ class ConsultingOrder(ObjectBase[OrderBook]):
         clock: Clock,
         outbox: Outbox,
         engine: str = "table",
+        catalog: Catalog = ATLAS,
     ) -> Self:
         """The order a `snapshot()` describes; it never resends the confirmation email.
 
-        Anything that is not a snapshot this library wrote is refused with `invalid_snapshot`.
+        Anything that is not a snapshot this library wrote is refused with `invalid_snapshot`,
+        a snapshot decided under a version `catalog` lacks included (K4). A version-2 snapshot
+        (written before policies) is read as decided under Atlas's policy, version ``atlas``.
         """
         organization = of_type(org, Organization, "org")
-        book = book_from_snapshot(data, organization)
-        return cls(book, organization, clock=clock, outbox=outbox, engine=engine)
+        versions = catalog_of(catalog)
+        book = book_from_snapshot(data, organization, versions)
+        return cls(book, organization, clock=clock, outbox=outbox, engine=engine, catalog=versions)
 
     # -- reading (T7: each read first applies what has come due) ------------------------------
 
@@ -232,6 +257,21 @@ class ConsultingOrder(ObjectBase[OrderBook]):
     @property
     def hours_per_unit(self) -> int:
         return self._book.terms.hours_per_unit
+
+    @property
+    def validity_months(self) -> int | None:
+        """The months the units stay valid from the purchase (F6), None for no limit."""
+        return self._book.terms.validity_months
+
+    @property
+    def policy(self) -> str:
+        """The id of the catalog version that decided the order's opening: its terms (K4)."""
+        return self._book.terms.policy
+
+    @property
+    def catalog(self) -> Catalog:
+        """The catalog the order's requests are decided under (K)."""
+        return self._catalog
 
     @property
     def sessions(self) -> tuple[Session, ...]:
@@ -367,8 +407,13 @@ class ConsultingOrder(ObjectBase[OrderBook]):
             b.terms.hours_per_unit,
             b.expires_at,
             b.validity_ended,
+            policy=self._policy_at(now),
             **more,
         )
+
+    def _policy_at(self, now: pendulum.DateTime) -> Policy:
+        """K3: the version in force at the request's instant (T8's floor already applied)."""
+        return self._catalog.at(now)
 
     def _expire_until(self, now: pendulum.DateTime) -> tuple[OrderEvent, ...]:
         book = self._book

@@ -51,6 +51,8 @@ class OrderTerms:
     hours_per_unit: int
     validity_months: int | None
     created_at: pendulum.DateTime
+    policy: str
+    """The id of the catalog version that decided the opening, whose terms these are (K3, K4)."""
 
 
 _FIELDS = ("state", "purchased_at", "expires_at", "validity_ended", "units", "recorded_at")
@@ -164,6 +166,7 @@ class OrderBook:
         return OrderSnapshot(
             KIND,
             SNAPSHOT_VERSION,
+            t.policy,
             t.order_id,
             t.org_id,
             t.timezone,

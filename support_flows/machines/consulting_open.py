@@ -3,29 +3,66 @@ book, before its chart takes the opening request."""
 
 from __future__ import annotations
 
+import enum
 import uuid
+from typing import Final
 
 from support_flows.clock import read_clock
+from support_flows.errors import Reason, describe, invalid
 from support_flows.inputs import email, has_method, identifier, quantity
 from support_flows.machines.consulting_book import OrderBook, OrderTerms
 from support_flows.snapshots.consulting import OrderChannel
 from support_flows.values import Organization
 from support_flows.values.consulting import UnitBalance
+from support_flows.values.policy import Catalog
 
-__all__ = ["buyer_email", "new_book", "quantities", "sales_reference_of"]
+__all__ = [
+    "FROM_POLICY",
+    "FromPolicy",
+    "buyer_email",
+    "catalog_of",
+    "new_book",
+    "quantities",
+    "sales_reference_of",
+]
 
 
-def quantities(
-    units: object, hours_per_unit: object, validity_months: object
-) -> tuple[int, int, int | None]:
-    """F2 and V4: whole units, hours per unit and months within what the product holds."""
+class FromPolicy(enum.Enum):
+    """The default of ``hours_per_unit`` and ``validity_months`` when an order is opened: the
+    value of the policy in force at the opening instant (K1, K3)."""
+
+    FROM_POLICY = "from_policy"
+
+    def __repr__(self) -> str:
+        return "FROM_POLICY"
+
+
+FROM_POLICY: Final = FromPolicy.FROM_POLICY
+
+Bought = tuple[int, int | FromPolicy, int | FromPolicy | None]
+
+
+def quantities(units: object, hours_per_unit: object, validity_months: object) -> Bought:
+    """F2 and V4: whole units, hours per unit and months within what the product holds; the
+    two terms left to the policy stay `FROM_POLICY` until the opening instant is read."""
     return (
         quantity(units, "units", rule="F2"),
-        quantity(hours_per_unit, "hours_per_unit", rule="F2"),
-        None
-        if validity_months is None
+        hours_per_unit
+        if hours_per_unit is FROM_POLICY
+        else quantity(hours_per_unit, "hours_per_unit", rule="F2"),
+        validity_months
+        if validity_months is None or validity_months is FROM_POLICY
         else quantity(validity_months, "validity_months", rule="F6"),
     )
+
+
+def catalog_of(value: object) -> Catalog:
+    """The catalog an order is decided under (K); anything else is malformed input (V5)."""
+    if type(value) is not Catalog:
+        raise invalid(
+            Reason.INVALID_VALUE, "V5", f"catalog must be a Catalog, got {describe(value)}"
+        )
+    return value
 
 
 def buyer_email(value: object) -> str:
@@ -48,10 +85,14 @@ def new_book(
     buyer: str | None,
     requested_by: str | None,
     reference: str | None,
-    bought: tuple[int, int, int | None],
+    bought: Bought,
+    catalog: Catalog,
 ) -> OrderBook:
-    """The book of a new order, created now on `clock`, with `bought` units (F1, F2)."""
+    """The book of a new order, created now on `clock`, with `bought` units (F1, F2), under
+    the version of `catalog` in force now: the terms left to the policy are its (K1, K3)."""
     units, per_unit, validity = bought
+    created = read_clock(has_method(clock, "now", "clock"))
+    policy = catalog.at(created)
     terms = OrderTerms(
         _order_id(order_id),
         org.org_id,
@@ -60,9 +101,10 @@ def new_book(
         buyer,
         requested_by,
         reference,
-        per_unit,
-        validity,
-        read_clock(has_method(clock, "now", "clock")),
+        policy.hours_per_unit if per_unit is FROM_POLICY else per_unit,
+        policy.validity_months if validity is FROM_POLICY else validity,
+        created,
+        policy.version,
     )
     return OrderBook(terms, UnitBalance.bought(units))
 

@@ -7,28 +7,30 @@ from __future__ import annotations
 from support_flows.codec import unstructure
 from support_flows.machines.consulting_book import OrderBook, OrderTerms
 from support_flows.machines.consulting_replay import derive
-from support_flows.snapshots.consulting import KIND, OrderSnapshot, inconsistency
+from support_flows.snapshots.consulting import KIND, OrderSnapshot, inconsistency, upgraded
 from support_flows.snapshots.strict import differs, read, refuse
 from support_flows.values import Organization
+from support_flows.values.policy import Catalog
 
 __all__ = ["book_from_snapshot"]
 
 
-def book_from_snapshot(data: object, org: Organization) -> OrderBook:
-    """The order record `data` describes, or `invalid_snapshot` naming its first inconsistency;
+def book_from_snapshot(data: object, org: Organization, catalog: Catalog) -> OrderBook:
+    """The order record `data` describes (a version-2 snapshot read as version 3 under Atlas's
+    policy), or `invalid_snapshot` naming its first inconsistency under `catalog` (V2, K4);
     without a history, the book holds only what happens next."""
-    record = read(data, OrderSnapshot, KIND, "consulting order")
-    problem = inconsistency(record, org)
+    record = read(upgraded(data), OrderSnapshot, KIND, "consulting order")
+    problem = inconsistency(record, org, catalog)
     if problem is None and record.history is not None:
-        problem = _derived(record, org)
+        problem = _derived(record, org, catalog)
     if problem is not None:
         raise refuse("consulting order", problem)
     return _book(record)
 
 
-def _derived(r: OrderSnapshot, org: Organization) -> str | None:
+def _derived(r: OrderSnapshot, org: Organization, catalog: Catalog) -> str | None:
     """With its history, the record is exactly what replaying that history writes (V2)."""
-    derived = derive(r, org)
+    derived = derive(r, org, catalog)
     if isinstance(derived, str):
         return derived
     written = derived.snapshot()
@@ -49,6 +51,7 @@ def _book(record: OrderSnapshot) -> OrderBook:
         record.hours_per_unit,
         record.validity_months,
         record.created_at,
+        record.policy,
     )
     book = OrderBook(
         terms,

@@ -20,9 +20,10 @@ from support_flows.machines.consulting_book import OrderBook, OrderTerms
 from support_flows.machines.consulting_chart import COMPILED
 from support_flows.machines.engine import TableEngine
 from support_flows.snapshots.consulting import OrderAction, OrderEvent, OrderSnapshot
-from support_flows.values import Member, Organization, Role
+from support_flows.values import ORG_ROLES, Member, Organization
 from support_flows.values.consulting import UnitBalance
 from support_flows.values.events import ConsultingEvent
+from support_flows.values.policy import Catalog, Policy
 
 if TYPE_CHECKING:
     import pendulum
@@ -41,14 +42,16 @@ _ENGINE = TableEngine(COMPILED)
 
 @lru_cache(maxsize=256)
 def _member(user_id: str, email: str | None = None) -> Member:
-    """Whoever made an accepted request passed its checks then (F0, F1): the history keeps only
-    their id, and the order the console buyer's e-mail (F3)."""
-    return Member(user_id, org_roles={Role.ORG_OWNER}, email=email)
+    """Whoever made an accepted request passed its checks then (F0, F1 under any policy's billing
+    roles): the history keeps only their id, and the order the console buyer's e-mail (F3)."""
+    return Member(user_id, org_roles=ORG_ROLES, email=email)
 
 
-def derive(r: OrderSnapshot, org: Organization) -> OrderBook | str:
+def derive(r: OrderSnapshot, org: Organization, catalog: Catalog) -> OrderBook | str:
     """The record the library holds after `r.history`, or the first entry of it that no accepted
-    request or expiry would have recorded."""
+    request or expiry would have recorded. The opening is decided under the version the record
+    names (K4); every later request under the version in force at its instant, as a live order
+    decides it (K3)."""
     assert r.history is not None
     terms = OrderTerms(
         r.order_id,
@@ -61,7 +64,9 @@ def derive(r: OrderSnapshot, org: Organization) -> OrderBook | str:
         r.hours_per_unit,
         r.validity_months,
         r.created_at,
+        r.policy,
     )
+    opening = catalog[r.policy]
     book = OrderBook(terms, UnitBalance.bought(r.units.purchased))
     sessions = {s.session_id: s for s in r.sessions}
     engine = _ENGINE
@@ -76,18 +81,19 @@ def derive(r: OrderSnapshot, org: Organization) -> OrderBook | str:
             who = describe(event.actor)
             return f"{_name(n, event)} names an actor {who} that is not an identifier (V5)"
         try:
-            _expire_until(book, org, engine, event.at)
+            _expire_until(book, org, engine, event.at, catalog)
             request, more = _request(book, event, sessions)
             if not request:
                 return f"{_name(n, event)} {more['problem']}"
-            engine.run(book, request, _facts(book, org, request, event.at, **more))
+            policy = opening if book.state == "new" else catalog.at(event.at)
+            engine.run(book, request, _facts(book, org, request, event.at, policy, **more))
         except SupportFlowsError as error:
             refused = f"[{error.code}] {error.message}"
             return f"{_name(n, event)} is a request the order refuses there: {refused}"
         book.commit()
     if book.state == "new" or r.history[0].at != r.created_at:
         return "its history does not open the order (checkout or purchase) at its creation"
-    _expire_until(book, org, engine, r.history[-1].at)
+    _expire_until(book, org, engine, r.history[-1].at, catalog)
     return book
 
 
@@ -125,7 +131,12 @@ def _request(
 
 
 def _facts(
-    book: OrderBook, org: Organization, request: str, now: pendulum.DateTime, **more: Any
+    book: OrderBook,
+    org: Organization,
+    request: str,
+    now: pendulum.DateTime,
+    policy: Policy,
+    **more: Any,
 ) -> OrderFacts:
     return OrderFacts(
         org,
@@ -137,18 +148,24 @@ def _facts(
         book.terms.hours_per_unit,
         book.expires_at,
         book.validity_ended,
+        policy=policy,
         **more,
     )
 
 
 def _expire_until(
-    book: OrderBook, org: Organization, engine: TableEngine, now: pendulum.DateTime
+    book: OrderBook,
+    org: Organization,
+    engine: TableEngine,
+    now: pendulum.DateTime,
+    catalog: Catalog,
 ) -> None:
     """F6/T7: the expiry, at its instant, once `now` has reached it."""
     if book.expiry_due(now):
-        assert book.expires_at is not None
+        at = book.expires_at
+        assert at is not None
         expire = ConsultingEvent.EXPIRE
-        engine.run(book, expire, _facts(book, org, expire, book.expires_at))
+        engine.run(book, expire, _facts(book, org, expire, at, catalog.at(at)))
         book.commit()
 
 

@@ -27,7 +27,7 @@ from support_flows.errors import (
     error_for,
     invalid,
 )
-from support_flows.guards.registry import Body, Check, Selector, answer
+from support_flows.guards.registry import Body, Check, Selector, answer, holds_under
 from support_flows.machines.chart import ANY, BaseChart, Route
 from support_flows.machines.chart_checks import (
     check_actions,
@@ -55,13 +55,14 @@ __all__ = [
 ]
 
 
-def action(rule: str, policy: str = "") -> Callable[[Callable[..., None]], Callable[..., None]]:
+def action(rule: str, terms: str = "") -> Callable[[Callable[..., None]], Callable[..., None]]:
     """Mark a model method as a chart action: the rule it applies and, where it sets one, its
-    effective-date policy in a reviewer's words (the diagrams print it)."""
+    effective-date terms in a reviewer's words (the diagrams print them), formatted with a
+    policy's `words()` ("the {trial_days}-day trial")."""
 
     def mark(method: Callable[..., None]) -> Callable[..., None]:
         method.rule = rule  # type: ignore[attr-defined]
-        method.policy = policy  # type: ignore[attr-defined]
+        method.terms = terms  # type: ignore[attr-defined]
         return method
 
     return mark
@@ -110,6 +111,11 @@ class Compiled:
     routing: Mapping[tuple[str, str, Any], str] = attrs.field(factory=dict, repr=False)
     """(state, request, chosen value) -> event, built from `routes` for every state and every
     value of `route_choices`."""
+
+    def edges_under(self, policy: Any) -> tuple[Edge, ...]:
+        """The edges that exist under `policy`: those whose policy choices (`Registry.choice`)
+        hold for it (K1). What a diagram draws and the verifier must cover."""
+        return tuple(e for e in self.edges if all(holds_under(s, policy) for s in e.selectors))
 
     def route(self, state: str, request: str, chosen: Any = None) -> str:
         """The event a host's `request` choosing `chosen` (None: nothing) means in `state`, as

@@ -33,24 +33,6 @@ __all__ = [
 T = TypeVar("T")
 
 
-def plan_catalog(catalog: object) -> Catalog:
-    """`catalog` if the plan chart takes every version of it. Two of K1's choices reshape the
-    chart (no trial: basic to developer directly; changes that take effect at the request) and
-    this version of the library does not draw them yet: a catalog choosing either is refused
-    rather than run under rules it does not state."""
-    found = of_type(catalog, Catalog, "catalog")
-    for policy in found:
-        if policy.trial_days == 0 or policy.changes_now:
-            field = "trial_days = 0" if policy.trial_days == 0 else "change_timing immediately"
-            raise invalid(
-                Reason.INVALID_VALUE,
-                "K1",
-                f"policy {policy.version!r}: {field} is not supported by the support plan "
-                "of this library version",
-            )
-    return found
-
-
 class SupportPlan(ObjectBase[PlanBook]):
     """One organization's support plan, observed as of its clock's now (T7).
 
@@ -72,7 +54,7 @@ class SupportPlan(ObjectBase[PlanBook]):
         _book: PlanBook | None = None,
     ) -> None:
         self.org = of_type(org, Organization, "org")
-        self.catalog = plan_catalog(catalog)
+        self.catalog = of_type(catalog, Catalog, "catalog")
         self._setup(
             _book if _book is not None else PlanBook(org.billing_timezone),
             engine_for(COMPILED, engine),
@@ -194,7 +176,7 @@ class SupportPlan(ObjectBase[PlanBook]):
         naming a version `catalog` lacks or holding facts that version's terms do not give (K4).
         A version-2 snapshot (before policies) is read as decided under `atlas`."""
         of_type(org, Organization, "org")
-        book = book_from_snapshot(data, org, plan_catalog(catalog))
+        book = book_from_snapshot(data, org, of_type(catalog, Catalog, "catalog"))
         return cls(org, clock=clock, engine=engine, catalog=catalog, _book=book)
 
     def __repr__(self) -> str:

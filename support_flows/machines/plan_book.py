@@ -138,19 +138,24 @@ class PlanBook:
             return facts.now
         return self.next_month(facts.now)
 
-    @action("P4", "the 30-day trial starts now; developer billing starts at its end")
+    @action("P4", "the {trial_days}-day trial starts now; developer billing starts at its end")
     def begin_trial(self, facts: PlanFacts) -> None:
         policy = facts.policy
         ends = add_wall_days(facts.now, policy.trial_days, self.timezone)
         self.trial = Trial(facts.now, ends, policy.version)
         self.since = self.trial_started_at = facts.now
 
-    @action("P5", "premium now; billed from the 1st of next month")
+    @action("K1", "developer now, no trial; billed from {billed_from}")
+    def begin_developer(self, facts: PlanFacts) -> None:
+        self.periods += (BillingPeriod(Tier.DEVELOPER, self.billed_from(facts)),)
+        self.since = facts.now
+
+    @action("P5", "premium now; billed from {billed_from}")
     def begin_premium(self, facts: PlanFacts) -> None:
         self.periods += (BillingPeriod(Tier.PREMIUM, self.billed_from(facts)),)
         self.since = facts.now
 
-    @action("P8", "premium now; billed from the 1st of next month or the trial's end if sooner")
+    @action("P8", "premium now; billed from {billed_from_trial}")
     def upgrade_from_trial(self, facts: PlanFacts) -> None:
         assert self.trial is not None
         starts = min(self.billed_from(facts), self.trial.ends_at)
@@ -158,7 +163,7 @@ class PlanBook:
         self.periods += (BillingPeriod(Tier.PREMIUM, starts),)
         self.since = facts.now
 
-    @action("P8", "premium now; billed from the 1st of next month")
+    @action("P8", "premium now; billed from {billed_from}")
     def upgrade_from_developer(self, facts: PlanFacts) -> None:
         starts = self.billed_from(facts)
         self.pending = None
@@ -188,6 +193,24 @@ class PlanBook:
             facts.actor_id,
             facts.policy.version,
         )
+
+    @action("K1", "in force now; billing of premium ends now")
+    def downgrade_now(self, facts: PlanFacts) -> None:
+        self._change_now(facts, PlanState.DEVELOPER)
+
+    @action("K1", "in force now; billing ends now")
+    def cancel_now(self, facts: PlanFacts) -> None:
+        self.last_plan = EndedPlan(facts.state, facts.now)
+        self._change_now(facts, PlanState.CANCELLED)
+
+    def _change_now(self, facts: PlanFacts, target: PlanState) -> None:
+        """P9 under K1's `immediately`: the change takes effect at the request, billed as one
+        that came due then (P21's catch-up for a tier never billed)."""
+        assert facts.actor_id is not None
+        self.pending = PendingChange(
+            target, facts.now, facts.now, facts.actor_id, facts.policy.version
+        )
+        self._apply_pending(facts)
 
     @action("P7", "billing stops now")
     def cancel_trial(self, facts: PlanFacts) -> None:
@@ -222,7 +245,7 @@ class PlanBook:
         self.since = self.pending.effective_at
         self.pending = None
 
-    @action("P15", "in force now; billed retroactively, at most 90 days back")
+    @action("P15", "in force now; {retroactive}")
     def reactivate_plan(self, facts: PlanFacts) -> None:
         assert self.last_plan is not None
         assert facts.tier is not None

@@ -14,12 +14,18 @@ from support_flows.guards.plan import (
     already_on_plan,
     cancel_due,
     change_already_effective,
+    changes_later,
+    changes_now,
     chose_developer,
     chose_premium,
     contact_sales,
     cross_org_billing,
     downgrade_due,
+    has_trial,
+    may_be_in_trial,
+    may_be_pending,
     no_pending_change,
+    no_trial,
     nothing_to_cancel,
     relation,
 )
@@ -61,44 +67,68 @@ class PlanChart(BaseChart):
     premium = State("Premium", value=PlanState.PREMIUM)
     cancelled = State("Cancelled", value=PlanState.CANCELLED)
 
+    # Edges whose `when` holds a policy choice (has_trial, changes_now, ...) exist only under
+    # the policies that choose them (K1): the diagrams and the verifier read them so.
     subscribe = Event(
-        edge(basic, trial, when=[chose_developer], unless=PURCHASE, on="begin_trial")
+        edge(basic, trial, when=[chose_developer, has_trial], unless=PURCHASE, on="begin_trial")
+        | edge(
+            basic,
+            developer,
+            when=[chose_developer, no_trial],
+            unless=PURCHASE,
+            on="begin_developer",
+        )
         | edge(basic, premium, when=[chose_premium], unless=PURCHASE, on="begin_premium"),
         name="Subscribe",
     )
     upgrade = Event(
-        edge(trial, premium, when=[chose_premium], unless=PURCHASE, on="upgrade_from_trial")
+        edge(
+            trial,
+            premium,
+            when=[chose_premium, may_be_in_trial],
+            unless=PURCHASE,
+            on="upgrade_from_trial",
+        )
         | edge(
             developer, premium, when=[chose_premium], unless=PURCHASE, on="upgrade_from_developer"
         ),
         name="Upgrade",
     )
     downgrade = Event(
-        edge(premium, when=[chose_developer], unless=ROLE, on="schedule_downgrade"),
+        edge(premium, when=[chose_developer, changes_later], unless=ROLE, on="schedule_downgrade")
+        | edge(
+            premium,
+            developer,
+            when=[chose_developer, changes_now],
+            unless=ROLE,
+            on="downgrade_now",
+        ),
         name="Downgrade",
     )
     cancel = Event(
         (
-            edge(trial, cancelled, unless=ROLE, on="cancel_trial")
-            | edge(developer, unless=ROLE, on="schedule_cancel")
-            | edge(premium, unless=ROLE, on="schedule_cancel")
+            edge(trial, cancelled, when=[may_be_in_trial], unless=ROLE, on="cancel_trial")
+            | edge(developer, when=[changes_later], unless=ROLE, on="schedule_cancel")
+            | edge(premium, when=[changes_later], unless=ROLE, on="schedule_cancel")
+            | edge(developer, cancelled, when=[changes_now], unless=ROLE, on="cancel_now")
+            | edge(premium, cancelled, when=[changes_now], unless=ROLE, on="cancel_now")
         ),
         name="Cancel",
     )
     revoke = Event(
-        edge(developer, unless=REVOKE, on="drop_pending")
-        | edge(premium, unless=REVOKE, on="drop_pending"),
+        edge(developer, when=[may_be_pending], unless=REVOKE, on="drop_pending")
+        | edge(premium, when=[may_be_pending], unless=REVOKE, on="drop_pending"),
         name="Revoke the pending change",
     )
     end_trial = Event(
-        edge(trial, developer, on="convert_trial"),
+        edge(trial, developer, when=[may_be_in_trial], on="convert_trial"),
         name="The trial ends",
     )
     apply_pending = Event(
         (
-            edge(premium, developer, when=[downgrade_due], on="apply_downgrade")
-            | edge(developer, cancelled, when=[cancel_due], on="apply_cancel")
-            | edge(premium, cancelled, when=[cancel_due], on="apply_cancel")
+            edge(premium, developer, when=[downgrade_due, may_be_pending], on="apply_downgrade")
+            | edge(developer, cancelled, when=[cancel_due, may_be_pending], on="apply_cancel")
+            | edge(premium, cancelled, when=[cancel_due, may_be_pending], on="apply_cancel")
         ),
         name="The pending change takes effect",
     )

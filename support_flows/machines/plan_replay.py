@@ -33,10 +33,10 @@ _CHANGES = frozenset(r.event for r in COMPILED.routes if r.request == PlanReques
 
 
 @lru_cache(maxsize=256)
-def _requester(user_id: str) -> Member:
-    """Whoever made an accepted request held a billing role then (P1, P16): the history keeps
-    only their id."""
-    return Member(user_id, org_roles={Role.ORG_OWNER})
+def _requester(user_id: str, roles: frozenset[Role]) -> Member:
+    """Whoever made an accepted request held a billing role of its version then (P1, P16, K1):
+    the history keeps only their id."""
+    return Member(user_id, org_roles=roles)
 
 
 def _request(entry: HistoryEntry) -> tuple[str, Tier] | tuple[str, None] | None:
@@ -87,16 +87,17 @@ def derive(
         try:
             apply_until(book, acting, engine, entry.at, catalog)
             source = book.state
+            policy = catalog[entry.policy]
             facts = PlanFacts(
                 acting,
-                _requester(entry.requested_by),
+                _requester(entry.requested_by, policy.billing_roles),
                 action,
                 tier,
                 source,
                 book.pending,
                 book.last_change_applied,
                 entry.at,
-                catalog[entry.policy],
+                policy,
             )
             event = compiled.route(source, action, tier)
             engine.run(book, event, facts)

@@ -2,7 +2,13 @@
 restore makes on the record alone (the first inconsistency found is named). Each derived fact
 (the state, the balance, the validity, recorded_at, the sessions' closings) must be one accepted
 requests could have produced from the rest of the record; with a history, the machine moreover
-replays it (`machines.consulting_record`)."""
+replays it (`machines.consulting_record`).
+
+Version 3 records the id of the catalog version that decided the order (K4). A version-2
+snapshot, written before policies existed, is read as the same record at version 3 decided by
+Atlas's policy, version ``atlas`` (`upgraded`): every order that library wrote was decided by
+Atlas's rules, so a host upgrading the library loads what it stored. No other version is read.
+"""
 
 from __future__ import annotations
 
@@ -26,19 +32,25 @@ from support_flows.values.consulting import (
     state_for,
     units_for,
 )
+from support_flows.values.policy import Catalog
 
 __all__ = [
     "KIND",
+    "LEGACY_POLICY",
     "SNAPSHOT_VERSION",
     "OrderAction",
     "OrderChannel",
     "OrderEvent",
     "OrderSnapshot",
     "inconsistency",
+    "upgraded",
 ]
 
-SNAPSHOT_VERSION = 2
+SNAPSHOT_VERSION = 3
 KIND = "consulting_order"
+_LEGACY_VERSION = 2
+LEGACY_POLICY = "atlas"
+"""The catalog version a version-2 snapshot is read under: Atlas's, the only policy then."""
 _ACTIVE = (OrderState.PURCHASED, OrderState.SCHEDULED)
 
 
@@ -80,6 +92,8 @@ class OrderSnapshot:
 
     kind: str
     version: int
+    policy: str
+    """The id of the catalog version that decided the order's opening (K4)."""
     order_id: str
     org_id: str
     billing_timezone: str
@@ -100,21 +114,60 @@ class OrderSnapshot:
     history: tuple[OrderEvent, ...] | None
 
 
+def upgraded(data: object) -> object:
+    """A version-2 order snapshot read as version 3 under `LEGACY_POLICY` (the same fields, with
+    ``policy`` added); anything else as it is, for the strict reading to accept or refuse. A
+    version-2 snapshot that already names a policy is not one that library wrote: left as it is,
+    it is refused for its version."""
+    if (
+        type(data) is dict
+        and type(data.get("version")) is int
+        and data["version"] == _LEGACY_VERSION
+        and type(data.get("kind")) is str
+        and data["kind"] == KIND
+        and "policy" not in data
+    ):
+        return {**data, "version": SNAPSHOT_VERSION, "policy": LEGACY_POLICY}
+    return data
+
+
 def _within(value: int | None, what: str) -> bool:
     low, high = QUANTITY_BOUNDS[what]
     return value is None or low <= value <= high
 
 
-def inconsistency(r: OrderSnapshot, org: Organization) -> str | None:
-    """The first thing that makes a well-typed record one this library could not have written,
-    if any."""
+def inconsistency(r: OrderSnapshot, org: Organization, catalog: Catalog) -> str | None:
+    """The first thing that makes a well-typed record one this library could not have written
+    under `catalog`, if any."""
     return (
         whose(r.version, r.org_id, r.billing_timezone, SNAPSHOT_VERSION, org)
+        or _policy(r, catalog)
         or _record(r, org.billing_timezone)
         or _sessions(r)
         or _recorded(r)
         or _validity(r)
     )
+
+
+def _policy(r: OrderSnapshot, catalog: Catalog) -> str | None:
+    """K4: the version that decided the order is one of the catalog's, and was in force by the
+    order's opening (the first version applies from the beginning). The order's terms are its
+    own (K3: a caller may have given them), so they are not compared with the version's."""
+    first = catalog.versions[0]
+    if r.policy == first.version:
+        return None
+    if r.policy not in catalog:
+        return (
+            f"it was decided under policy version {describe(r.policy)}, which the catalog lacks "
+            f"(it holds {', '.join(catalog.ids)}) (K4)"
+        )
+    starts = catalog[r.policy].effective_from
+    if starts is not None and starts > r.created_at:
+        return (
+            f"its policy version {r.policy!r} takes effect at {starts.isoformat()}, after the "
+            f"order was opened at {r.created_at.isoformat()} (K4)"
+        )
+    return None
 
 
 def _record(r: OrderSnapshot, tz: str) -> str | None:

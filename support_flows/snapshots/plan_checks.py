@@ -50,7 +50,7 @@ def inconsistency(r: PlanSnapshot, org: Organization, terms: Terms) -> str | Non
 
 def _record(r: PlanSnapshot, tz: str, terms: Terms) -> str | None:
     """The state's own facts: since, the one trial (P4), the last plan (P15), P12's flag."""
-    return _state(r) or _last_plan(r, tz, terms) or _change_flag(r)
+    return _state(r) or _last_plan(r, tz, terms) or _change_flag(r, terms)
 
 
 def _state(r: PlanSnapshot) -> str | None:
@@ -92,7 +92,7 @@ def _last_plan(r: PlanSnapshot, tz: str, terms: Terms) -> str | None:
     return None
 
 
-def _change_flag(r: PlanSnapshot) -> str | None:
+def _change_flag(r: PlanSnapshot, terms: Terms) -> str | None:
     """The trial began by the current state; P12's flag is what the last change left."""
     state, since, last_plan, started = r.state, r.since, r.last_plan, r.trial_started_at
     if started is not None and since is not None and started > since:
@@ -101,7 +101,8 @@ def _change_flag(r: PlanSnapshot) -> str | None:
         return "a change took effect (P12), but the record is not what a change leaves"
     if state is _CANCELLED and last_plan is not None:
         applied = last_plan.state is not _TRIAL  # P9's cancel is applied; P7's is a request
-        if r.last_change_applied != applied:
+        at_request = terms.changes_at_request and not r.last_change_applied  # K1: a request
+        if r.last_change_applied != applied and not at_request:
             return (
                 f"last_change_applied {r.last_change_applied} on a plan cancelled from "
                 f"{last_plan.state.value!r} (P12: {applied} until a request follows)"

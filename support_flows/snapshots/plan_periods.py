@@ -88,13 +88,13 @@ def billed_since(r: PlanSnapshot, tz: str, terms: Terms) -> str | None:
     """The billing the current state's own entry made (P5, P6, P8, P9, P15), and the end of the
     plan that ended last: what periods the rest of the record says were billed."""
     if r.state is _CANCELLED and r.last_plan is not None:
-        return _cancelled(r)
+        return _cancelled(r, terms)
     if r.state not in PAID or r.since is None or not r.periods:
         return None
     trial_end = None if r.trial_started_at is None else _first_trial_end(r, tz, terms)
     return (
-        _first_billing(r, trial_end)
-        or _last_plan_billed(r)
+        _first_billing(r, trial_end, terms)
+        or _last_plan_billed(r, terms)
         or (
             _retroactive(r, tz, terms)
             if r.periods[-1].retroactive
@@ -102,18 +102,26 @@ def billed_since(r: PlanSnapshot, tz: str, terms: Terms) -> str | None:
             if not terms.month_starts_only
             else _premium_billed(r, tz, trial_end)
             if r.state is _PREMIUM
-            else _developer_billed(r, tz, trial_end)
+            else _developer_billed(r, tz, trial_end, terms)
         )
     )
 
 
-def _cancelled(r: PlanSnapshot) -> str | None:
-    """A cancelled plan is billed up to its end (P9); a cancelled trial never was (P7)."""
+def _cancelled(r: PlanSnapshot, terms: Terms) -> str | None:
+    """A cancelled plan is billed up to its end (P9); a cancelled trial never was (P7). Under a
+    version whose changes take effect at the request (K1), a plan cancelled the instant it was
+    chosen was in force for no time, and billed for none."""
     periods, since, last_plan = r.periods, r.since, r.last_plan
     assert last_plan is not None
     if last_plan.state is _TRIAL:
         return None if not periods else "a trial cancelled (P7) has no billing periods"
     last = periods[-1] if periods else None
+    if (
+        terms.changes_at_request
+        and since is not None
+        and (last is None or (last.ends_at is not None and last.ends_at <= since))
+    ):
+        return None  # in force for no time: billed for none, up to where it ended at most
     if last is None or last.ends_at != since or last.tier is not IN_FORCE[last_plan.state]:
         billed = "none" if last is None else f"{_period_name(len(periods) - 1, last)}"
         until = "" if last is None else f", ending at {_iso(last.ends_at)}"
@@ -124,13 +132,15 @@ def _cancelled(r: PlanSnapshot) -> str | None:
     return None
 
 
-def _first_billing(r: PlanSnapshot, trial_end: pendulum.DateTime | None) -> str | None:
-    """In the first cycle, premium is billed first without a trial (P4, P5); after one, billing
-    starts by the trial's end (P6, P8)."""
+def _first_billing(
+    r: PlanSnapshot, trial_end: pendulum.DateTime | None, terms: Terms
+) -> str | None:
+    """In the first cycle, premium is billed first without a trial (P4, P5), or developer under
+    a version offering none (K1); after one, billing starts by the trial's end (P6, P8)."""
     if r.last_plan is not None:
         return None
     started, first = r.trial_started_at, r.periods[0]
-    if started is None and first.tier is not _PREMIUM_TIER:
+    if started is None and first.tier is not _PREMIUM_TIER and not terms.without_trial:
         return (
             f"{_period_name(0, first)} is the first billing, but without a trial the "
             "first plan billed is premium (P4, P5)"
@@ -148,10 +158,12 @@ def _first_billing(r: PlanSnapshot, trial_end: pendulum.DateTime | None) -> str 
     return None
 
 
-def _last_plan_billed(r: PlanSnapshot) -> str | None:
-    """A paid plan that ended was billed up to its end (P9)."""
+def _last_plan_billed(r: PlanSnapshot, terms: Terms) -> str | None:
+    """A paid plan that ended was billed up to its end (P9); one that ended the instant it was
+    chosen, under a version changing at the request (K1), was billed for no time (its history,
+    when the record holds it, says which)."""
     last_plan = r.last_plan
-    if last_plan is None or last_plan.state is _TRIAL:
+    if last_plan is None or last_plan.state is _TRIAL or terms.changes_at_request:
         return None
     tier = IN_FORCE[last_plan.state]
     if any(p.ends_at == last_plan.ended_at and p.tier is tier for p in r.periods):
@@ -204,10 +216,21 @@ def _premium_billed(r: PlanSnapshot, tz: str, trial_end: pendulum.DateTime | Non
     )
 
 
-def _developer_billed(r: PlanSnapshot, tz: str, trial_end: pendulum.DateTime | None) -> str | None:
-    """Developer is billed from a trial's end (P6) or a downgrade's effective instant (P9)."""
+def _developer_billed(
+    r: PlanSnapshot, tz: str, trial_end: pendulum.DateTime | None, terms: Terms
+) -> str | None:
+    """Developer is billed from a trial's end (P6) or a downgrade's effective instant (P9), or,
+    subscribed without a trial (K1), from the 1st after it was (P5)."""
     periods, since = r.periods, r.since
     assert since is not None
+    if (
+        terms.without_trial
+        and len(periods) == 1
+        and r.trial_started_at is None
+        and r.last_plan is None
+        and is_next_month_start(periods[0].starts_at, since, tz)
+    ):
+        return None
     if periods[-1].starts_at == since:
         if len(periods) == 1 and since == trial_end and not r.last_change_applied:
             return None  # P6: the trial converted
@@ -235,7 +258,7 @@ def _first_trial_end(r: PlanSnapshot, tz: str, terms: Terms) -> pendulum.DateTim
     ends = terms.trial_ends(started, tz)
     if len(ends) > 1:
         starts = {p.starts_at for p in r.periods}
-        return next((end for end in ends if end in starts), ends[0])
+        return next((end for end in ends if end in starts), max(ends))
     return ends[0] if ends else None
 
 

@@ -23,6 +23,10 @@ class Terms:
     trial_days: tuple[int, ...]
     retroactive_days: tuple[int, ...]
     month_starts_only: bool
+    changes_at_request: bool
+    """Some version makes downgrades and cancels take effect at the request (K1)."""
+    without_trial: bool
+    """Some version offers no trial: developer may be subscribed from basic directly (K1)."""
     by_id: Mapping[str, Policy]
 
     def version(self, version: str) -> Policy | None:
@@ -40,6 +44,8 @@ def _terms(catalog: Catalog) -> Terms:
         tuple(sorted({p.trial_days for p in catalog})),
         tuple(sorted({p.retroactive_days for p in catalog})),
         not any(p.bills_upgrade_now or p.changes_now for p in catalog),
+        any(p.changes_now for p in catalog),
+        any(p.trial_days == 0 for p in catalog),
         {p.version: p for p in catalog},
     )
 

@@ -16,6 +16,8 @@ from support_flows.machines.case import CaseFlow, check_case, check_channel
 from support_flows.testing.actions import Action, case_steps
 from support_flows.testing.checks import codes_of
 from support_flows.testing.strategies import members, organizations
+from support_flows.values import Role
+from support_flows.values.policy import ATLAS, Catalog, Policy
 from support_flows.verify.common import attempt
 from support_flows.verify.reference.case import expected_case, expected_channel, expected_step
 
@@ -25,11 +27,14 @@ __all__ = ["CaseRules"]
 class CaseRules(RuleBasedStateMachine):
     """Support requests and the case flow under random members, scopes and steps (C1-C7, V3).
 
-    Set `plan_states` and `max_projects` to your configuration.
+    Set `plan_states`, `max_projects` and `catalog` to your configuration: every check and flow
+    is decided under the catalog's version in force at the test's clock, and judged by the
+    rules as that version tunes them (case_states for C2, org_case_roles for C3).
     """
 
     plan_states: ClassVar[Sequence[str]] = ("basic", "trial", "developer", "premium", "cancelled")
     max_projects: ClassVar[int] = 3
+    catalog: ClassVar[Catalog] = ATLAS
 
     @initialize(data=st.data())
     def start(self, data: st.DataObject) -> None:
@@ -39,29 +44,59 @@ class CaseRules(RuleBasedStateMachine):
         ids = sorted(self.org.project_ids)
         self.member = data.draw(members((*ids, "p-1")), label="member")
         self.clock = FrozenClock(pendulum.datetime(2026, 3, 14, 10, tz="UTC"))
-        self.flow = CaseFlow(self.org, self.plan_state, self.member, clock=self.clock)
+        self.flow = CaseFlow(
+            self.org, self.plan_state, self.member, clock=self.clock, catalog=self.catalog
+        )
         self.where: tuple[str, str | None] = ("start", None)
 
-    def _roles(self) -> tuple[list[str], dict[str, list[str]]]:
-        org_roles = [r.value for r in self.member.org_roles]
+    def _roles(self, scope: str = "project") -> tuple[list[str], dict[str, list[str]]]:
+        """The member's roles as the reference (Atlas's rules, where the Organization Owner
+        alone passes C3) judges them under the policy in force: at the organization scope the
+        owner role stands for the policy's org_case_roles; for the support_case channel it is
+        added by them (either scope may open the case, C1)."""
+        held = set(self.member.org_roles)
+        passes_c3 = not held.isdisjoint(self._policy().org_case_roles)
+        if scope == "organization":
+            held.discard(Role.ORG_OWNER)
+        if passes_c3 and scope != "project":
+            held.add(Role.ORG_OWNER)
         projects = {p: [r.value for r in rs] for p, rs in self.member.project_roles.items()}
-        return org_roles, projects
+        return [r.value for r in held], projects
+
+    def _policy(self) -> Policy:
+        return self.catalog.at(self.clock.now())
+
+    def _state(self) -> str:
+        """The plan state as the reference judges it: one with cases (P17) when the policy's
+        case_states hold it, one without otherwise."""
+        return "developer" if self.plan_state in self._policy().case_states else "basic"
 
     @rule(project=st.sampled_from((None, "p-1", "p-2", "p-3", "p-9")))
     def ask(self, project: str | None) -> None:
         """check_case at one scope gives every failing check in C6 order."""
-        org_roles, projects = self._roles()
-        want = expected_case(self.plan_state, org_roles, projects, self.org.project_ids, project)
         scope = "organization" if project is None else "project"
-        got = check_case(self.org, self.plan_state, self.member, scope=scope, project_id=project)
+        org_roles, projects = self._roles(scope)
+        want = expected_case(self._state(), org_roles, projects, self.org.project_ids, project)
+        got = check_case(
+            self.org,
+            self.plan_state,
+            self.member,
+            scope=scope,
+            project_id=project,
+            catalog=self.catalog,
+            clock=self.clock,
+        )
         assert codes_of(got) == want
 
     @rule(channel=st.sampled_from(("chat", "developer_resources", "support_case")))
     def channel(self, channel: str) -> None:
         """check_channel answers as C1 says."""
-        org_roles, projects = self._roles()
-        want = expected_channel(self.plan_state, org_roles, projects, self.org.project_ids, channel)
-        assert codes_of(check_channel(self.org, self.plan_state, self.member, channel)) == want
+        org_roles, projects = self._roles("channel")
+        want = expected_channel(self._state(), org_roles, projects, self.org.project_ids, channel)
+        got = check_channel(
+            self.org, self.plan_state, self.member, channel, catalog=self.catalog, clock=self.clock
+        )
+        assert codes_of(got) == want
 
     @rule(steps=case_steps(max_size=1))
     def navigate(self, steps: list[Action]) -> None:
@@ -69,12 +104,13 @@ class CaseRules(RuleBasedStateMachine):
         if not steps:
             return
         action = steps[0]
-        org_roles, projects = self._roles()
+        at_organization = self.where[0] == "organization_support"
+        org_roles, projects = self._roles("organization" if at_organization else "project")
         project = action.args.get("project_id") or self.where[1]
         target, want = expected_step(
             self.where[0],
             action.call,
-            self.plan_state,
+            self._state(),
             org_roles,
             projects,
             self.org.project_ids,

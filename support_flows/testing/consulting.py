@@ -12,12 +12,13 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from support_flows.clock import FrozenClock
-from support_flows.machines.consulting import ConsultingOrder
+from support_flows.machines.consulting import FROM_POLICY, ConsultingOrder, FromPolicy
 from support_flows.outbox import InMemoryOutbox
 from support_flows.testing.actions import MOVES, Action, order_step
 from support_flows.testing.checks import confirm_all
 from support_flows.testing.strategies import ZONES, instants
 from support_flows.values import Member, Organization, Role
+from support_flows.values.policy import ATLAS, Catalog
 from support_flows.verify.common import Verdict, attempt
 from support_flows.verify.consulting_checks import agreement as order_agreement
 from support_flows.verify.consulting_checks import balance
@@ -39,17 +40,21 @@ __all__ = ["ConsultingRules"]
 class ConsultingRules(RuleBasedStateMachine):
     """A Flex Consulting order under random steps and clock moves, against the rules (F0-F7).
 
-    Set `zones`, `hours_per_unit`, `validity_months` and `max_units` to your catalog; override
-    `persist` to save and reload the order as your application does (called after every
-    accepted step), `emails_sent` if your outbox is not the test's `self.outbox`, and set
-    `keeps_history` False if your storage keeps the history elsewhere.
+    Set `zones`, `hours_per_unit`, `validity_months` and `max_units` to your offer (`FROM_POLICY`
+    among the terms opens orders without them, taking the policy's) and `catalog` to your
+    catalog (K: every order is opened, decided and restored under it; the console buyer holds
+    the billing roles of the version in force); override `persist` to save and reload the order
+    as your application does (called after every accepted step), `emails_sent` if your outbox
+    is not the test's `self.outbox`, and set `keeps_history` False if your storage keeps the
+    history elsewhere.
     """
 
     zones: ClassVar[Sequence[str]] = ZONES
-    hours_per_unit: ClassVar[Sequence[int]] = (1, 2)
-    validity_months: ClassVar[Sequence[int | None]] = (None, 1, 12)
+    hours_per_unit: ClassVar[Sequence[int | FromPolicy]] = (1, 2)
+    validity_months: ClassVar[Sequence[int | FromPolicy | None]] = (None, 1, 12)
     max_units: ClassVar[int] = 4
     keeps_history: ClassVar[bool] = True
+    catalog: ClassVar[Catalog] = ATLAS
 
     order: ConsultingOrder
     ref: RefOrder
@@ -57,7 +62,9 @@ class ConsultingRules(RuleBasedStateMachine):
     def persist(self, order: ConsultingOrder) -> ConsultingOrder:
         """Save `order` and load it back; by default through its snapshot."""
         data = order.snapshot()
-        return ConsultingOrder.restore(data, self.org, clock=self.clock, outbox=self.outbox)
+        return ConsultingOrder.restore(
+            data, self.org, clock=self.clock, outbox=self.outbox, catalog=self.catalog
+        )
 
     def emails_sent(self) -> int:
         """How many confirmation emails this order has queued so far."""
@@ -74,6 +81,7 @@ class ConsultingRules(RuleBasedStateMachine):
         self.org = Organization("org-1", projects=("p-1",), billing_timezone=zone)
         self.outbox = InMemoryOutbox()
         now = self.clock.now()
+        policy = self.catalog.at(now)
         terms: dict[str, Any] = {
             "units": units,
             "clock": self.clock,
@@ -81,10 +89,18 @@ class ConsultingRules(RuleBasedStateMachine):
             "hours_per_unit": per,
             "validity_months": validity,
             "order_id": "co-1",
+            "catalog": self.catalog,
         }
-        self.ref = RefOrder(zone, units, per, validity)
+        self.ref = RefOrder(
+            zone,
+            units,
+            policy.hours_per_unit if per is FROM_POLICY else per,
+            policy.validity_months if validity is FROM_POLICY else validity,
+        )
         if data.draw(st.booleans(), label="console"):
-            owner = Member("u-owner", org_roles={Role.ORG_OWNER}, email="owner@example.com")
+            # an owner (the reference's billing role) holding the policy's billing roles too
+            roles = {Role.ORG_OWNER, *policy.billing_roles}
+            owner = Member("u-owner", org_roles=roles, email="owner@example.com")
             order = ConsultingOrder.start_checkout(self.org, actor=owner, **terms)
             self.ref, _ = open_console(self.ref, ("ORG_OWNER",), "u-owner", now)
         else:

@@ -236,6 +236,23 @@ class Policy:
         the developer resources; any other state to those two only (Atlas's: ENTITLEMENTS)."""
         return PAID_CHANNELS if state in self.case_states else BASIC_CHANNELS
 
+    def words(self) -> dict[str, str]:
+        """The policy's values as a chart's labels say them ("{trial_days}-day trial"): what an
+        action's description is formatted with, so a diagram shows this policy's terms."""
+        later = not self.bills_upgrade_now
+        retro = self.retroactive_days
+        return {
+            "trial_days": str(self.trial_days),
+            "retroactive_days": str(retro),
+            "billed_from": "the 1st of next month" if later else "now",
+            "billed_from_trial": (
+                "the 1st of next month or the trial's end if sooner" if later else "now"
+            ),
+            "retroactive": (
+                f"billed retroactively, at most {retro} days back" if retro else "billed from now"
+            ),
+        }
+
     def terms(self) -> dict[str, Any]:
         """K1's values, by field, as plain data (names for sets, sorted): what TOML writes, what
         a review compares."""

@@ -11,6 +11,7 @@ from typing import Protocol, TypeVar
 from support_flows.errors import Reason
 from support_flows.machines.engine import Compiled
 from support_flows.rules import RULES
+from support_flows.values.policy import ATLAS_POLICY
 from support_flows.verify.both_ways import Seen, decisions
 from support_flows.verify.common import Verdict
 from support_flows.verify.dated import lines
@@ -60,7 +61,9 @@ class Tracker:
         self.machine = machine
         self.compiled = compiled
         self.all_states = compiled.states
-        self.all_edges = tuple(edge_name(e.event, e.source, e.target) for e in compiled.edges)
+        self.all_edges = tuple(
+            edge_name(e.event, e.source, e.target) for e in compiled.edges_under(ATLAS_POLICY)
+        )
         self.all_rules = tuple(r for r in RULES if r[0] in sections)
         reasons = {c.reason for c in compiled.chart.registry.checks.values()}
         reasons |= {code for r in self.all_rules for code in RULES[r].reasons}
