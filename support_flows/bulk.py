@@ -135,7 +135,7 @@ def _one(
         applied: Applied = apply_until(book, org, _PLAN_ENGINE, until, catalog)
         return snapshot_of(book, org), applied
     if type(kind) is str and kind == ORDER_KIND:
-        order = ConsultingOrder.restore(data, org, clock=clock, outbox=outbox)
+        order = ConsultingOrder.restore(data, org, clock=clock, outbox=outbox, catalog=catalog)
         applied = order.apply_due()
         keep = data.get("history") is not None
         return order.snapshot(history=keep), applied

@@ -6,25 +6,23 @@ schema migration to snapshot version 3; a read-only walk of the stored records (
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pendulum
 import pytest
-import sqlalchemy as sa
 from click.testing import CliRunner
 
 pytest.register_assert_rewrite("store_helpers")  # before it is imported, as a plugin too
 
-from store_helpers import OWNER, START, table_rows  # noqa: E402
+from store_helpers import OWNER, START, rows_by_id, table_rows  # noqa: E402
 
 import support_flows as sf  # noqa: E402
 from support_flows import bulk  # noqa: E402
 from support_flows.cli import main  # noqa: E402
 from support_flows.snapshots import plan as plan_snapshot  # noqa: E402
 from support_flows.store import SCHEMA_VERSION, Store, StoredRecord, rollover, walk  # noqa: E402
-from support_flows.store.database import Database, normalise_url  # noqa: E402
+from support_flows.store.database import Database  # noqa: E402
 from support_flows.store.due import due_at  # noqa: E402
 from support_flows.store.schema import migrate, plans, version_of  # noqa: E402
 
@@ -64,16 +62,6 @@ def populate(store: Store) -> None:
     request(store, DOWN, pendulum.datetime(2026, 4, 5, tz="UTC"), "developer")
 
 
-def stored_rows(url: str, table: str = "sf_plans") -> dict[str, tuple[int, Any, Any]]:
-    """Every row of `table` by id: (revision, snapshot, policy column)."""
-    key = "org_id" if table == "sf_plans" else "order_id"
-    engine = sa.create_engine(normalise_url(url))
-    with engine.connect() as conn:
-        rows = conn.exec_driver_sql(f"SELECT {key}, revision, snapshot, policy FROM {table}").all()
-    engine.dispose()
-    return {r[0]: (r[1], json.loads(r[2]) if isinstance(r[2], str) else r[2], r[3]) for r in rows}
-
-
 def per_object(snapshot: dict[str, Any], org: sf.Organization) -> dict[str, Any]:
     """What restoring the record under CATALOG and applying what is due at UNTIL gives."""
     plan = sf.SupportPlan.restore(snapshot, org, clock=sf.FrozenClock(UNTIL), catalog=CATALOG)
@@ -96,7 +84,7 @@ def test_k3_the_store_creates_plans_under_its_catalog(db_url: str) -> None:
     assert b.trial is not None
     assert (a.trial.policy, a.trial.ends_at) == ("atlas", START.add(days=30))
     assert (b.trial.policy, b.trial.ends_at) == ("short", pendulum.datetime(2026, 4, 16, 10))
-    assert {k: policy for k, (_, _, policy) in stored_rows(db_url).items()} == {
+    assert {k: policy for k, (_, _, policy) in rows_by_id(db_url).items()} == {
         "org-a": "atlas",
         "org-b": "short",
         "org-c": "short",
@@ -111,10 +99,10 @@ def test_k3_s5_the_rollover_applies_each_due_change_under_the_version_that_sched
     object path under the catalog, each applied line naming its version."""
     with Store(db_url, catalog=CATALOG) as store:
         populate(store)
-        before = stored_rows(db_url)
+        before = rows_by_id(db_url)
         report = store.rollover(until=UNTIL)
         assert (report.plans, report.applied, report.invalid) == (3, 3, ())
-        after = stored_rows(db_url)
+        after = rows_by_id(db_url)
         orgs = {"org-a": UTC, "org-b": LATER, "org-c": DOWN}
         assert {k: s for k, (_, s, _) in after.items()} == {
             k: per_object(before[k][1], orgs[k]) for k in orgs
@@ -205,11 +193,11 @@ def test_k4_s5_the_rollover_leaves_a_record_under_an_unknown_version_and_reports
     leaves them as they are; org-a is applied."""
     with Store(db_url, catalog=CATALOG) as store:
         populate(store)
-    before = stored_rows(db_url)
+    before = rows_by_id(db_url)
     report = rollover(db_url, until=UNTIL)
     assert (report.plans, report.applied) == (1, 1)
     assert sorted(report.invalid) == ["plan org-b", "plan org-c"]
-    after = stored_rows(db_url)
+    after = rows_by_id(db_url)
     assert {k: after[k] for k in ("org-b", "org-c")} == {k: before[k] for k in ("org-b", "org-c")}
 
 
@@ -341,7 +329,7 @@ def test_k4_schema_4_rewrites_stored_version_2_plans_as_version_3(db_url: str, o
     with Store(db_url) as store:
         with db.read() as conn:
             assert version_of(conn) == SCHEMA_VERSION == 4
-        rows = stored_rows(db_url)
+        rows = rows_by_id(db_url)
         assert rows == {
             "org-t": (3, made["org-t"][1], "atlas"),
             "org-p": (3, made["org-p"][1], "atlas"),
@@ -374,7 +362,7 @@ def test_k4_a_version_2_row_written_after_the_migration_is_read_and_rewritten_at
         == sf.SupportPlan.restore(snapshot, org, clock=clock).pending
     )
     store.update("org-p", lambda p: p.cancel(actor=OWNER), org=org, clock=clock)
-    revision, saved, policy = stored_rows(store.url)["org-p"]
+    revision, saved, policy = rows_by_id(store.url)["org-p"]
     assert (revision, saved["version"], saved["pending"]["policy"], policy) == (
         4,
         3,
@@ -426,7 +414,7 @@ def test_k5_plans_and_orders_walk_every_stored_record_and_write_nothing(
         found = list(store.plans())
         orders = list(store.orders())
         assert table_rows(store) == before
-    rows = stored_rows(db_url)
+    rows = rows_by_id(db_url)
     assert all(isinstance(r, StoredRecord) for r in found + orders)
     assert [r.subject_id for r in found] == ["org-a", "org-b", "org-c", "org-d", "org-e"]
     assert {r.subject_id: (r.revision, r.snapshot, r.policy) for r in found} == rows
@@ -434,15 +422,19 @@ def test_k5_plans_and_orders_walk_every_stored_record_and_write_nothing(
         ("plan", "org-a", "trial"),
         ("plan", "org-b", "trial"),
     ]
-    assert [(r.subject_id, r.org_id, r.kind) for r in orders] == [
-        (f"co-{n}", f"org-{n}", "order") for n in range(3)
+    assert [(r.subject_id, r.org_id, r.kind, r.policy) for r in orders] == [
+        (f"co-{n}", f"org-{n}", "order", "atlas") for n in range(3)
     ]
+    assert {r.subject_id: (r.revision, r.snapshot) for r in orders} == {
+        k: (revision, snapshot)
+        for k, (revision, snapshot, _) in rows_by_id(db_url, "sf_orders").items()
+    }
     late = sf.FrozenClock(UNTIL)
     for record in found:
         assert record.org == sf.Organization(record.org_id)
         plan = sf.SupportPlan.restore(record.snapshot, record.org, clock=late, catalog=CATALOG)
         assert plan.state in ("developer", "premium")  # what came due, read, not stored
-    assert stored_rows(db_url) == rows
+    assert rows_by_id(db_url) == rows
 
 
 # -- U1: rollover --policy FILE ---------------------------------------------------------------

@@ -118,7 +118,9 @@ def load_order(
             f"no consulting order {order_id!r} is stored for {org.org_id!r}",
         )
     bag = Mailbag()
-    order = ConsultingOrder.restore(found.snapshot, org, clock=clock, outbox=bag)
+    order = ConsultingOrder.restore(
+        found.snapshot, org, clock=clock, outbox=bag, catalog=backend.catalog
+    )
     t = track(order, clock, bag)
     _bind(t, found.revision, found.snapshot)
     t.deliver = outbox

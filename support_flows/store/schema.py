@@ -4,8 +4,9 @@ A database starts empty (version 0) and is brought up one step at a time, so a f
 and an upgraded one run the same statements. Version 1: plans, orders, the outbox and the
 append-only audit log. Version 2: idempotency keys (S2) and the indexes on the next due instant
 that the month-start job reads (S5). Version 3: the audit log refuses TRUNCATE (S4). Version 4:
-policies (K4): plans and orders gain a ``policy`` column, and every stored version-2 snapshot is
-rewritten as the version-3 snapshot the library reads it as (decided under ``atlas``).
+policies (K4): plans and orders gain a ``policy`` column, and every stored version-2 snapshot (of
+a plan or an order) is rewritten as the version-3 snapshot the library reads it as (decided under
+``atlas``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.schema import CreateIndex, CreateTable
 
 from support_flows.errors import Reason, Unavailable, Violation
+from support_flows.snapshots import consulting as order_snapshot
 from support_flows.snapshots import plan as plan_snapshot
 from support_flows.store.database import Database
 from support_flows.store.due import policy_of
@@ -224,7 +226,7 @@ def _version_4(conn: sa.Connection) -> None:
     stays: the record is the same, only its encoding changed (S1 counts changes of the record),
     so a copy loaded before the migration still saves. A version-2 snapshot that an older
     library writes afterwards is still read, and rewritten at its next save."""
-    for table, upgraded in ((plans, plan_snapshot.upgraded), (orders, lambda data: data)):
+    for table, upgraded in ((plans, plan_snapshot.upgraded), (orders, order_snapshot.upgraded)):
         column = table.c.policy
         kind = column.type.compile(dialect=conn.dialect)
         conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}")

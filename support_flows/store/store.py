@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from support_flows.clock import Clock, SystemClock
 from support_flows.errors import Reason, describe, invalid
 from support_flows.inputs import has_method
-from support_flows.machines.consulting import ConsultingOrder
+from support_flows.machines.consulting import FROM_POLICY, ConsultingOrder, FromPolicy
 from support_flows.machines.plan import SupportPlan, plan_catalog
 from support_flows.outbox import Outbox
 from support_flows.store import arguments, audit_log, batches, commands, key_rows, mail, saving
@@ -145,8 +145,6 @@ class Store:
     def _same_catalog(self, obj: Stored) -> None:
         """K4: the store holds only records its catalog loads, so an object decided under
         another catalog is refused before anything is written."""
-        if not isinstance(obj, SupportPlan):
-            return
         theirs = obj.catalog
         if theirs is not self._catalog and theirs != self._catalog:
             raise invalid(
@@ -238,14 +236,16 @@ class Store:
         units: int,
         actor: Member,
         clock: Clock,
-        hours_per_unit: int = 1,
-        validity_months: int | None = None,
+        hours_per_unit: int | FromPolicy = FROM_POLICY,
+        validity_months: int | FromPolicy | None = FROM_POLICY,
         order_id: str | None = None,
         idempotency_key: str | None = None,
         outbox: Outbox | None = None,
     ) -> Outcome:
-        """Open a console order (F1) and store it; the result is the order's view (with its
-        `order_id`). With an idempotency key, a repeated "buy" opens one order (S2)."""
+        """Open a console order (F1) under the store's catalog and store it; the result is the
+        order's view (with its `order_id`). Hours per unit and validity not given are those of
+        the version in force now (K1, K3). With an idempotency key, a repeated "buy" opens one
+        order (S2)."""
         raw = {
             "units": units,
             "hours_per_unit": hours_per_unit,
@@ -271,6 +271,7 @@ class Store:
                 hours_per_unit=hours_per_unit,
                 validity_months=validity_months,
                 order_id=order_id,
+                catalog=self._catalog,
             ),
             self._put,
         )
@@ -283,14 +284,15 @@ class Store:
         sales_reference: str,
         email: str,
         clock: Clock,
-        hours_per_unit: int = 1,
-        validity_months: int | None = None,
+        hours_per_unit: int | FromPolicy = FROM_POLICY,
+        validity_months: int | FromPolicy | None = FROM_POLICY,
         order_id: str | None = None,
         idempotency_key: str | None = None,
         outbox: Outbox | None = None,
     ) -> Outcome:
-        """Store an order placed by a representative (F1): purchased at once, its confirmation
-        email queued in the same transaction (S3)."""
+        """Store an order placed by a representative (F1) under the store's catalog: purchased
+        at once, its confirmation email queued in the same transaction (S3); hours per unit
+        and validity as in `start_checkout`."""
         raw = {
             "units": units,
             "sales_reference": sales_reference,
@@ -319,6 +321,7 @@ class Store:
                 hours_per_unit=hours_per_unit,
                 validity_months=validity_months,
                 order_id=order_id,
+                catalog=self._catalog,
             ),
             self._put,
         )
