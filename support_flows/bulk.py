@@ -23,7 +23,6 @@ from support_flows.inputs import of_type
 from support_flows.localtime import instant
 from support_flows.machines.consulting import ConsultingOrder
 from support_flows.machines.engine import TableEngine
-from support_flows.machines.plan import plan_catalog
 from support_flows.machines.plan_chart import COMPILED as PLAN_CHART
 from support_flows.machines.plan_chart import apply_until
 from support_flows.machines.plan_record import book_from_snapshot, snapshot_of
@@ -61,10 +60,10 @@ def apply_due(
     """For each (snapshot, organization): (new snapshot, applied entries), or the InvalidInput
     refusing it. A snapshot written without its history comes back without it.
 
-    `until`, `catalog` and `records` are checked at the call (T1, V4, V5, K1); each record as it
+    `until`, `catalog` and `records` are checked at the call (T1, V4, V5); each record as it
     comes, under `catalog` as `restore(..., catalog=catalog)` checks it (K4)."""
     at = instant(until, "until")
-    versions = plan_catalog(catalog)
+    versions = of_type(catalog, Catalog, "catalog")
     return _stream(_iterate(records), records, at, versions)
 
 

@@ -248,24 +248,63 @@ NOT_CATALOGS = [None, "atlas", CATALOG.to_toml(), sf.Policy(), [sf.Policy()], Ra
 
 
 @pytest.mark.parametrize("entry", ["Store", "rollover", "bulk.apply_due"])
-def test_k1_store_entry_points_take_only_a_catalog_the_plan_chart_draws(
-    tmp_path: Path, entry: str
-) -> None:
+def test_v5_store_entry_points_take_only_a_catalog(tmp_path: Path, entry: str) -> None:
     """`Store(url, catalog=)`, `rollover(url, catalog=)` and `bulk.apply_due(..., catalog=)`
-    take a Catalog (else `invalid_value`, V5), and only one the plan chart draws (K1: a
-    catalog with immediate changes is refused), before the database is touched."""
+    refuse anything but a Catalog (`invalid_value`, V5) before the database is touched."""
     url = f"sqlite:///{tmp_path / 'store.db'}"
     calls = {
         "Store": lambda catalog: Store(url, catalog=catalog),
         "rollover": lambda catalog: rollover(url, catalog=catalog),
         "bulk.apply_due": lambda catalog: bulk.apply_due([], until=UNTIL, catalog=catalog),
     }
-    immediate = sf.Catalog([sf.Policy(change_timing="immediately")])
-    for catalog, rule in [*((c, "V5") for c in NOT_CATALOGS), (immediate, "K1")]:
+    for catalog in NOT_CATALOGS:
         with pytest.raises(sf.InvalidInput) as refused:
             calls[entry](catalog)
-        assert (refused.value.code, refused.value.rule) == ("invalid_value", rule)
+        assert (refused.value.code, refused.value.rule) == ("invalid_value", "V5")
     assert not (tmp_path / "store.db").exists()
+
+
+RESHAPED = sf.Catalog(
+    [
+        sf.Policy(),
+        sf.Policy(
+            version="2026-04",
+            effective_from=SHORT_FROM,
+            trial_days=0,
+            change_timing="immediately",
+        ),
+    ]
+)
+"""Atlas's policy, then from April 1st no trial and changes in force at the request."""
+
+
+def test_k3_s5_what_atlas_scheduled_is_applied_at_its_terms_after_a_reshaping_version(
+    db_url: str,
+) -> None:
+    """Under a catalog whose April version has no trial and immediate changes, the job still
+    ends org-a's atlas trial on day 30 and applies org-c's atlas downgrade at April 1st 00:00,
+    the version's own effective instant; org-n, subscribed and cancelled under the April
+    version, has nothing pending (developer at once, cancelled at once)."""
+    with Store(db_url, catalog=RESHAPED) as store:
+        request(store, UTC, START, "developer")
+        request(store, DOWN, START, "premium")
+        request(store, DOWN, START.add(days=6), "developer")
+        none = sf.Organization("org-n")
+        request(store, none, pendulum.datetime(2026, 4, 2, tz="UTC"), "developer")
+        request(store, none, pendulum.datetime(2026, 4, 3, tz="UTC"), "basic")
+        report = store.rollover(until=UNTIL)
+        lines = {
+            k: [(e.event, e.at, e.detail["entry"]["policy"]) for e in store.audit(k)]
+            for k in ("org-a", "org-c", "org-n")
+        }
+    assert (report.plans, report.applied, report.invalid) == (2, 2, ())
+    assert lines["org-a"][-1] == ("end_trial", START.add(days=30), "atlas")
+    assert lines["org-c"][-1] == ("apply_pending", SHORT_FROM, "atlas")
+    assert [(event, policy) for event, _, policy in lines["org-n"]] == [
+        ("subscribe", "2026-04"),
+        ("cancel", "2026-04"),
+    ]
+    assert rows_by_id(db_url)["org-n"][1]["state"] == "cancelled"
 
 
 # -- the schema: version 4 matches snapshot version 3 ------------------------------------------
@@ -465,11 +504,12 @@ def test_u1_k4_rollover_policy_file_decides_under_that_catalog(db_url: str, tmp_
         ("[[version]]\nid = 'atlas'\ntrial_weeks = 2\n", "error: [invalid_value, K2] --policy:"),
         ("[[version]]\nid = 'atlas'\ntrial_days = 400\n", "error: [invalid_value, K1] --policy:"),
         (
-            "[[version]]\nid = 'atlas'\nchange_timing = 'immediately'\n",
-            "error: [invalid_value, K1] --policy:",
+            "[[version]]\nid = 'atlas'\n[[version]]\nid = 'atlas'\n"
+            "effective_from = 2027-01-01T00:00:00Z\n",
+            "error: [invalid_value, K2] --policy:",
         ),
     ],
-    ids=["missing", "not-toml", "unknown-field", "out-of-range", "not-drawn"],
+    ids=["missing", "not-toml", "unknown-field", "out-of-range", "duplicate-id"],
 )
 def test_u1_a_bad_policy_file_is_one_line_and_exit_2(
     tmp_path: Path, text: str | None, start: str

@@ -21,7 +21,6 @@ from support_flows.cli.group import Main
 from support_flows.clock import SystemClock
 from support_flows.errors import SupportFlowsError, describe
 from support_flows.localtime import parse_instant
-from support_flows.machines.plan import plan_catalog
 from support_flows.outbox import Outbox
 from support_flows.store import batches, jobs
 from support_flows.store.database import Database
@@ -48,7 +47,7 @@ def _catalog(_ctx: click.Context, _param: click.Parameter, value: str | None) ->
     if value is None:
         return ATLAS
     try:
-        return plan_catalog(Catalog.from_toml(Path(value)))
+        return Catalog.from_toml(Path(value))
     except SupportFlowsError as error:
         raise Failure.of(error, "--policy: ") from None
 

@@ -12,8 +12,7 @@ import datetime as dt
 
 from support_flows.clock import SystemClock
 from support_flows.errors import Reason, describe, invalid
-from support_flows.inputs import has_method
-from support_flows.machines.plan import plan_catalog
+from support_flows.inputs import has_method, of_type
 from support_flows.outbox import Outbox
 from support_flows.store import mail
 from support_flows.store.arguments import callback, count_limit
@@ -47,7 +46,7 @@ def rollover(
         raise invalid(Reason.INVALID_VALUE, "S5", f"workers must be 1-64, got {describe(workers)}")
     check_batch_size(batch_size)
     callback(progress, "progress", "S5")
-    versions = plan_catalog(catalog)
+    versions = of_type(catalog, Catalog, "catalog")
     at = until_now(until)
     db = Database(url)
     try:

@@ -12,9 +12,9 @@ import sqlalchemy as sa
 
 from support_flows.clock import Clock, SystemClock
 from support_flows.errors import Reason, describe, invalid
-from support_flows.inputs import has_method
+from support_flows.inputs import has_method, of_type
 from support_flows.machines.consulting import FROM_POLICY, ConsultingOrder, FromPolicy
-from support_flows.machines.plan import SupportPlan, plan_catalog
+from support_flows.machines.plan import SupportPlan
 from support_flows.outbox import Outbox
 from support_flows.store import arguments, audit_log, batches, commands, key_rows, mail, saving
 from support_flows.store.backend import Backend
@@ -56,7 +56,7 @@ class Store:
             raise invalid(
                 Reason.INVALID_VALUE, "S1", f"retries must be 0-100, got {describe(retries)}"
             )
-        self._catalog = plan_catalog(catalog)
+        self._catalog = of_type(catalog, Catalog, "catalog")
         self._db = Database(url)
         try:
             migrate(self._db)
