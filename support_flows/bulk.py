@@ -1,10 +1,12 @@
 """Apply what has come due to streams of snapshots (RULES.md P14, F6, T7), one record at a time.
 
-`apply_due(records, until=instant)` takes (snapshot dict, Organization) pairs, plans and orders
-mixed (a snapshot's ``kind`` says which), and lazily yields, per record, the updated snapshot and
-the entries it applied, or the `InvalidInput` that refuses a bad record, and goes on. Memory does
-not grow with the number of records. Each record is validated exactly as `restore` validates it
-(V2) and runs the same compiled chart, with no python-statemachine chart per record.
+`apply_due(records, until=instant, catalog=sf.ATLAS)` takes (snapshot dict, Organization) pairs,
+plans and orders mixed (a snapshot's ``kind`` says which), and lazily yields, per record, the
+updated snapshot and the entries it applied, or the `InvalidInput` that refuses a bad record,
+and goes on. Memory does not grow with the number of records. Each record is validated exactly
+as `restore` validates it under the catalog (V2, K4: a record naming a version the catalog lacks
+is refused) and runs the same compiled chart, with no python-statemachine chart per record; what
+comes due keeps the terms of the version that scheduled it (K3).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from support_flows.snapshots.plan import KIND as PLAN_KIND
 from support_flows.snapshots.strict import refuse
 from support_flows.values import Organization
 from support_flows.values.plan import HistoryEntry
+from support_flows.values.policy import ATLAS, Catalog
 
 __all__ = ["apply_due"]
 
@@ -49,14 +52,19 @@ class _NoMail:
 
 
 def apply_due(
-    records: Iterable[tuple[object, Organization]], *, until: dt.datetime
+    records: Iterable[tuple[object, Organization]],
+    *,
+    until: dt.datetime,
+    catalog: Catalog = ATLAS,
 ) -> Iterator[Result]:
     """For each (snapshot, organization): (new snapshot, applied entries), or the InvalidInput
     refusing it. A snapshot written without its history comes back without it.
 
-    `until` and `records` are checked at the call (T1, V4, V5); each record as it comes."""
+    `until`, `catalog` and `records` are checked at the call (T1, V4, V5); each record as it
+    comes, under `catalog` as `restore(..., catalog=catalog)` checks it (K4)."""
     at = instant(until, "until")
-    return _stream(_iterate(records), records, at)
+    versions = of_type(catalog, Catalog, "catalog")
+    return _stream(_iterate(records), records, at, versions)
 
 
 def _iterate(records: object) -> Iterator[object]:
@@ -72,7 +80,9 @@ def _iterate(records: object) -> Iterator[object]:
     )
 
 
-def _stream(stream: Iterator[object], records: object, at: pendulum.DateTime) -> Iterator[Result]:
+def _stream(
+    stream: Iterator[object], records: object, at: pendulum.DateTime, catalog: Catalog
+) -> Iterator[Result]:
     clock = FrozenClock(at)
     outbox = _NoMail()
     number = 0
@@ -97,13 +107,18 @@ def _stream(stream: Iterator[object], records: object, at: pendulum.DateTime) ->
             )
             continue
         try:
-            yield _one(record[0], record[1], at, clock, outbox)
+            yield _one(record[0], record[1], at, clock, outbox, catalog)
         except InvalidInput as error:
             yield error
 
 
 def _one(
-    data: object, org: Organization, at: pendulum.DateTime, clock: FrozenClock, outbox: _NoMail
+    data: object,
+    org: Organization,
+    at: pendulum.DateTime,
+    clock: FrozenClock,
+    outbox: _NoMail,
+    catalog: Catalog,
 ) -> Result:
     if type(data) is not dict:
         raise refuse(
@@ -114,11 +129,12 @@ def _one(
         # What SupportPlan.restore + apply_due + snapshot do, without the object around the
         # record: the same V2 checks, the same compiled chart and actions, the same writer
         # (which writes the history back only if the record held it).
-        book = book_from_snapshot(data, of_type(org, Organization, "org"))
-        applied: Applied = apply_until(book, org, _PLAN_ENGINE, not_before(at, book.recorded_at))
+        book = book_from_snapshot(data, of_type(org, Organization, "org"), catalog)
+        until = not_before(at, book.recorded_at)
+        applied: Applied = apply_until(book, org, _PLAN_ENGINE, until, catalog)
         return snapshot_of(book, org), applied
     if type(kind) is str and kind == ORDER_KIND:
-        order = ConsultingOrder.restore(data, org, clock=clock, outbox=outbox)
+        order = ConsultingOrder.restore(data, org, clock=clock, outbox=outbox, catalog=catalog)
         applied = order.apply_due()
         keep = data.get("history") is not None
         return order.snapshot(history=keep), applied

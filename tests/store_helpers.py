@@ -10,6 +10,7 @@ skipped.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from collections.abc import Callable, Iterator
@@ -103,6 +104,16 @@ def table_rows(store: Store) -> dict[str, list[tuple[Any, ...]]]:
             picture[table.name] = [tuple(str(v) for v in row) for row in rows]
     engine.dispose()
     return picture
+
+
+def rows_by_id(url: str, table: str = "sf_plans") -> dict[str, tuple[int, Any, Any]]:
+    """Every row of the plans or orders table by id: (revision, snapshot, policy column)."""
+    key = "org_id" if table == "sf_plans" else "order_id"
+    engine = sa.create_engine(normalise_url(url))
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(f"SELECT {key}, revision, snapshot, policy FROM {table}").all()
+    engine.dispose()
+    return {r[0]: (r[1], json.loads(r[2]) if isinstance(r[2], str) else r[2], r[3]) for r in rows}
 
 
 def count(url: str, sql: str) -> int:

@@ -39,7 +39,7 @@ def test_a_new_database_gets_the_latest_schema(db_url: str) -> None:
     db = Database(db_url)
     version, tables, indexes = shape(db)
     db.dispose()
-    assert version == SCHEMA_VERSION == 3
+    assert version == SCHEMA_VERSION == 4
     assert tables == {
         "sf_schema_version",
         "sf_plans",
@@ -76,7 +76,7 @@ def test_version_1_is_upgraded_in_place_keeping_its_data(db_url: str) -> None:
 
     store = Store(db_url)
     version, tables, indexes = shape(db)
-    assert (version, "sf_idempotency" in tables, "sf_plans_due" in indexes) == (3, True, True)
+    assert (version, "sf_idempotency" in tables, "sf_plans_due" in indexes) == (4, True, True)
     loaded = store.plan(ORG.org_id, ORG, clock=clock)
     assert (store.revision(loaded), loaded.pending) == (1, plan.pending)
     first = store.update(
@@ -112,7 +112,7 @@ def test_s4_version_2_is_upgraded_to_refuse_truncating_the_audit_log(db_url: str
     assert migrate(db, target=2) == 2
     Store(db_url).close()
     with db.read() as conn:
-        assert version_of(conn) == 3
+        assert version_of(conn) == 4
     store = Store(db_url)
     clock = sf.FrozenClock(START)
     store.update(

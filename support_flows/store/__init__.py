@@ -8,6 +8,10 @@ reached, opened or written raises `support_flows.Unavailable` (S6), never a driv
     store.save(sf.SupportPlan(org, clock=clock))
     store.update("org-1", lambda plan: plan.cancel(actor=owner), org=org, clock=clock,
                  idempotency_key="k-1")
+
+A store is opened with its catalog (`Store(url, catalog=sf.ATLAS)`, K4): every plan and order
+it loads or creates is decided under it, and `plans()` / `orders()` walk the stored records
+read-only for a review (K5).
 """
 
 from support_flows.store.jobs import relay, rollover
@@ -18,6 +22,7 @@ from support_flows.store.schema import LATEST as SCHEMA_VERSION
 from support_flows.store.schema import SchemaError
 from support_flows.store.store import Store
 from support_flows.store.views import order_view, plan_view
+from support_flows.store.walk import StoredRecord
 
 __all__ = [
     "KEY_RETENTION",
@@ -29,6 +34,7 @@ __all__ = [
     "RolloverReport",
     "SchemaError",
     "Store",
+    "StoredRecord",
     "order_view",
     "plan_view",
     "relay",

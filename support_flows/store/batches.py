@@ -24,11 +24,12 @@ from support_flows.errors import InvalidInput, Reason, SupportFlowsError, descri
 from support_flows.localtime import instant
 from support_flows.store.arguments import callback
 from support_flows.store.database import Database
-from support_flows.store.due import due_at
+from support_flows.store.due import due_at, policy_of
 from support_flows.store.journal import Subject, applied_row
 from support_flows.store.records import RolloverReport, micros
 from support_flows.store.schema import audit, orders, plans
 from support_flows.values import Organization
+from support_flows.values.policy import ATLAS, Catalog
 
 __all__ = ["BATCH_SIZE", "Counts", "Progress", "check_batch_size", "due_count", "run", "until_now"]
 
@@ -83,15 +84,18 @@ def run(
     until: dt.datetime | None = None,
     batch_size: int = BATCH_SIZE,
     progress: Progress | None = None,
+    catalog: Catalog = ATLAS,
 ) -> RolloverReport:
-    """The rollover in this process, one worker."""
+    """The rollover in this process, one worker: each record brought up to date under `catalog`,
+    what is due decided by the version that scheduled it (K3); a record naming a version the
+    catalog lacks is refused and left as it is (K4)."""
     at = until_now(until)
     check_batch_size(batch_size)
     callback(progress, "progress", "S5")
     started = time.perf_counter()
     counts = Counts()
     for kind, table, id_column in _KINDS:
-        _drain(db, kind, table, id_column, at, batch_size, counts, progress)
+        _drain(db, kind, table, id_column, at, batch_size, counts, progress, catalog)
     return RolloverReport(
         at,
         counts.plans,
@@ -121,6 +125,7 @@ def _drain(
     batch_size: int,
     counts: Counts,
     progress: Progress | None,
+    catalog: Catalog,
 ) -> None:
     cutoff = micros(until)
     bad: list[str] = []
@@ -131,6 +136,7 @@ def _drain(
             revision=sa.bindparam("b_new"),
             state=sa.bindparam("b_state"),
             due_at=sa.bindparam("b_due"),
+            policy=sa.bindparam("b_policy"),
             snapshot=sa.bindparam("b_snapshot", type_=table.c.snapshot.type),
         )
     )
@@ -150,7 +156,7 @@ def _drain(
                 rows = conn.execute(query).all()
                 if not rows:
                     return
-                updates, entries, applied, refused = _apply(kind, rows, until)
+                updates, entries, applied, refused = _apply(kind, rows, until, catalog)
                 if updates:
                     done = conn.execute(update, updates)
                     if done.rowcount != len(updates):
@@ -171,7 +177,7 @@ def _drain(
 
 
 def _apply(
-    kind: str, rows: Sequence[Any], until: pendulum.DateTime
+    kind: str, rows: Sequence[Any], until: pendulum.DateTime, catalog: Catalog
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int, list[str]]:
     """The row updates and audit rows for one batch, with how many entries were applied and
     which records were refused (their snapshots fail V2)."""
@@ -187,7 +193,8 @@ def _apply(
     entries: list[dict[str, Any]] = []
     applied = 0
     records = ((row.snapshot, org) for row, org in good)
-    for (row, org), result in zip(good, bulk.apply_due(records, until=until), strict=True):
+    results = bulk.apply_due(records, until=until, catalog=catalog)
+    for (row, org), result in zip(good, results, strict=True):
         if isinstance(result, InvalidInput):
             refused.append(row[0])
             continue
@@ -202,6 +209,7 @@ def _apply(
                 "b_new": row.revision + 1,
                 "b_state": snapshot["state"],
                 "b_due": due_at(snapshot),
+                "b_policy": policy_of(snapshot),
                 "b_snapshot": snapshot,
             }
         )

@@ -11,6 +11,7 @@ import importlib
 import inspect
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -25,6 +26,7 @@ from support_flows.store import batches, jobs
 from support_flows.store.database import Database
 from support_flows.store.mail import JsonLinesOutbox
 from support_flows.store.schema import migrate
+from support_flows.values.policy import ATLAS, Catalog
 
 __all__ = ["main", "outbox", "rollover"]
 
@@ -38,6 +40,16 @@ def _instant(_ctx: click.Context, _param: click.Parameter, value: str | None) ->
         return parse_instant(value)
     except SupportFlowsError as error:
         raise Failure.of(error, "--until: ") from None
+
+
+def _catalog(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Catalog:
+    """--policy FILE: the TOML catalog it states (K2); Atlas's policy without it."""
+    if value is None:
+        return ATLAS
+    try:
+        return Catalog.from_toml(Path(value))
+    except SupportFlowsError as error:
+        raise Failure.of(error, "--policy: ") from None
 
 
 @click.command("rollover")
@@ -58,11 +70,20 @@ def _instant(_ctx: click.Context, _param: click.Parameter, value: str | None) ->
 @click.option(
     "--batch-size", type=click.IntRange(1, 100_000), default=batches.BATCH_SIZE, show_default=True
 )
-def rollover(url: str, until: Any, workers: int, batch_size: int) -> None:
+@click.option(
+    "--policy",
+    "catalog",
+    metavar="FILE",
+    callback=_catalog,
+    help="A TOML policy catalog the records were decided under (default: Atlas's policy).",
+)
+def rollover(url: str, until: Any, workers: int, batch_size: int, catalog: Catalog) -> None:
     """Apply the trial ends, pending plan changes and order expiries that have come due, each at
-    its recorded instant, saving every plan and order with its revision check (S5).
+    its recorded instant and under the terms of the policy version that scheduled it, saving
+    every plan and order with its revision check (S5, K3).
 
-    Safe to interrupt and rerun: nothing is applied twice.
+    Safe to interrupt and rerun: nothing is applied twice. A record naming a version the
+    catalog lacks is left as it is and reported (K4).
     """
     if sys.stdout.isatty():
         db = Database(url)
@@ -73,10 +94,17 @@ def rollover(url: str, until: Any, workers: int, batch_size: int) -> None:
             db.dispose()
         with click.progressbar(length=total, label="rollover") as bar:
             report = jobs.rollover(
-                url, until=until, workers=workers, batch_size=batch_size, progress=bar.update
+                url,
+                until=until,
+                workers=workers,
+                batch_size=batch_size,
+                progress=bar.update,
+                catalog=catalog,
             )
     else:
-        report = jobs.rollover(url, until=until, workers=workers, batch_size=batch_size)
+        report = jobs.rollover(
+            url, until=until, workers=workers, batch_size=batch_size, catalog=catalog
+        )
     click.echo(report.summary())
     if report.invalid:
         count = len(report.invalid)

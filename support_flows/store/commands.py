@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from support_flows.clock import Clock
 from support_flows.errors import InvalidInput, Reason, Refused, SupportFlowsError, describe, invalid
 from support_flows.inputs import has_method
-from support_flows.machines.consulting import ConsultingOrder
+from support_flows.machines.consulting import FROM_POLICY, ConsultingOrder
 from support_flows.outbox import Outbox
 from support_flows.store import arguments
 from support_flows.store.backend import Backend
@@ -117,7 +117,8 @@ def create(
         has_method(outbox, "send", "outbox")
     spec = Spec("order", organization, None, check_key(key), [request, params], clock)
     actor_id = actor.user_id if isinstance(actor, Member) else None
-    malformed = arguments.malformed(raw, _OPTIONAL)
+    given = {name: value for name, value in raw.items() if value is not FROM_POLICY}
+    malformed = arguments.malformed(given, _OPTIONAL)
     if malformed is not None:  # S6: refused before any statement, then audited
         with backend.db.write() as conn:
             refuse_creation(backend, conn, spec, request, params, actor_id, clock, malformed)

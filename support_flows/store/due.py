@@ -1,5 +1,6 @@
-"""The next instant at which something comes due for a stored snapshot (T7, S5): the column the
-month-start job selects on."""
+"""What the store's columns derive from a stored snapshot: the next instant at which something
+comes due (T7, S5), which the month-start job selects on, and the policy version whose terms the
+record holds for what is still to come (K3, K4), by which a review counts records."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 from support_flows.store.records import micros
 
-__all__ = ["due_at"]
+__all__ = ["due_at", "policy_of"]
 
 _ACTIVE = ("purchased", "scheduled")
 
@@ -33,3 +34,17 @@ def due_at(snapshot: Mapping[str, Any]) -> int | None:
     ):
         return _at(snapshot["expires_at"])
     return None
+
+
+def policy_of(snapshot: object) -> str | None:
+    """An order's version (its hours per unit and validity, K3); a plan's trial's or pending
+    change's; else None. A record not shaped as the library writes it answers None: the
+    migration reads every stored row, and only a restore judges a record (V2)."""
+    if type(snapshot) is not dict:
+        return None
+    if snapshot.get("kind") == "support_plan":
+        scheduled = snapshot.get("trial") or snapshot.get("pending")
+        found = scheduled.get("policy") if type(scheduled) is dict else None
+    else:
+        found = snapshot.get("policy")
+    return found if type(found) is str and len(found) <= 200 else None

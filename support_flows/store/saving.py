@@ -20,7 +20,7 @@ from support_flows.outbox import Outbox
 from support_flows.snapshots.consulting import OrderAction, OrderEvent
 from support_flows.store import mail
 from support_flows.store.backend import Backend
-from support_flows.store.due import due_at
+from support_flows.store.due import due_at, policy_of
 from support_flows.store.journal import Subject, audit_rows
 from support_flows.store.schema import audit, orders, plans
 from support_flows.store.tracked import Mailbag, Stored, Tracking, track, tracking
@@ -74,17 +74,19 @@ def load_plan(
     lock: bool,
     create: bool,
 ) -> SupportPlan:
-    """The organization's stored plan (a new one with `create`), tracked; `not_found` if none."""
+    """The organization's stored plan (a new one with `create`), tracked, under the store's
+    catalog: `not_found` if none; `invalid_snapshot` if the catalog lacks a version it names
+    or it is not one the library wrote (V2, K4)."""
     query = sa.select(plans.c.revision, plans.c.snapshot).where(plans.c.org_id == org.org_id)
     row = conn.execute(query.with_for_update() if lock and backend.db.is_postgres else query)
     found = row.first()
     if found is None:
         if not create:
             raise refusal(Reason.NOT_FOUND, "S5", f"no support plan is stored for {org.org_id!r}")
-        plan = SupportPlan(org, clock=clock)
+        plan = SupportPlan(org, clock=clock, catalog=backend.catalog)
         track(plan, clock).loaded = plan.snapshot(history=False)
         return plan
-    plan = SupportPlan.restore(found.snapshot, org, clock=clock)
+    plan = SupportPlan.restore(found.snapshot, org, clock=clock, catalog=backend.catalog)
     _bind(track(plan, clock), found.revision, found.snapshot)
     return plan
 
@@ -99,8 +101,8 @@ def load_order(
     *,
     lock: bool,
 ) -> ConsultingOrder:
-    """The stored order, tracked, its emails kept for the outbox table; `not_found` if none in
-    this organization."""
+    """The stored order, tracked, its emails kept for the outbox table, under the store's
+    catalog: `not_found` if none in this organization; `invalid_snapshot` as for a plan."""
     if outbox is not None:
         has_method(outbox, "send", "outbox")
     query = sa.select(orders.c.org_id, orders.c.revision, orders.c.snapshot).where(
@@ -116,7 +118,9 @@ def load_order(
             f"no consulting order {order_id!r} is stored for {org.org_id!r}",
         )
     bag = Mailbag()
-    order = ConsultingOrder.restore(found.snapshot, org, clock=clock, outbox=bag)
+    order = ConsultingOrder.restore(
+        found.snapshot, org, clock=clock, outbox=bag, catalog=backend.catalog
+    )
     t = track(order, clock, bag)
     _bind(t, found.revision, found.snapshot)
     t.deliver = outbox
@@ -165,6 +169,7 @@ def put(
         "revision": revision + 1,
         "state": snapshot["state"],
         "due_at": due_at(snapshot),
+        "policy": policy_of(snapshot),
         "snapshot": snapshot,
     }
     what = f"the support plan of {subject_id!r}" if plan else f"order {subject_id!r}"

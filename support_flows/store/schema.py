@@ -3,18 +3,25 @@
 A database starts empty (version 0) and is brought up one step at a time, so a fresh database
 and an upgraded one run the same statements. Version 1: plans, orders, the outbox and the
 append-only audit log. Version 2: idempotency keys (S2) and the indexes on the next due instant
-that the month-start job reads (S5). Version 3: the audit log refuses TRUNCATE (S4).
+that the month-start job reads (S5). Version 3: the audit log refuses TRUNCATE (S4). Version 4:
+policies (K4): plans and orders gain a ``policy`` column, and every stored version-2 snapshot (of
+a plan or an order) is rewritten as the version-3 snapshot the library reads it as (decided under
+``atlas``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.schema import CreateIndex, CreateTable
 
 from support_flows.errors import Reason, Unavailable, Violation
+from support_flows.snapshots import consulting as order_snapshot
+from support_flows.snapshots import plan as plan_snapshot
 from support_flows.store.database import Database
+from support_flows.store.due import policy_of
 
 __all__ = [
     "LATEST",
@@ -39,26 +46,47 @@ schema_version = sa.Table(
     "sf_schema_version", metadata, sa.Column("version", sa.Integer, nullable=False)
 )
 
-plans = sa.Table(
-    "sf_plans",
-    metadata,
-    sa.Column("org_id", _ID, primary_key=True),
-    sa.Column("revision", sa.Integer, nullable=False),
-    sa.Column("state", sa.String(32), nullable=False),
-    sa.Column("due_at", _INSTANT, nullable=True),
-    sa.Column("snapshot", sa.JSON, nullable=False),
-)
 
-orders = sa.Table(
-    "sf_orders",
-    metadata,
-    sa.Column("order_id", _ID, primary_key=True),
-    sa.Column("org_id", _ID, nullable=False),
-    sa.Column("revision", sa.Integer, nullable=False),
-    sa.Column("state", sa.String(32), nullable=False),
-    sa.Column("due_at", _INSTANT, nullable=True),
-    sa.Column("snapshot", sa.JSON, nullable=False),
-)
+def _plans(meta: sa.MetaData, *later: sa.Column[Any]) -> sa.Table:
+    return sa.Table(
+        "sf_plans",
+        meta,
+        sa.Column("org_id", _ID, primary_key=True),
+        sa.Column("revision", sa.Integer, nullable=False),
+        sa.Column("state", sa.String(32), nullable=False),
+        sa.Column("due_at", _INSTANT, nullable=True),
+        sa.Column("snapshot", sa.JSON, nullable=False),
+        *later,
+    )
+
+
+def _orders(meta: sa.MetaData, *later: sa.Column[Any]) -> sa.Table:
+    return sa.Table(
+        "sf_orders",
+        meta,
+        sa.Column("order_id", _ID, primary_key=True),
+        sa.Column("org_id", _ID, nullable=False),
+        sa.Column("revision", sa.Integer, nullable=False),
+        sa.Column("state", sa.String(32), nullable=False),
+        sa.Column("due_at", _INSTANT, nullable=True),
+        sa.Column("snapshot", sa.JSON, nullable=False),
+        *later,
+    )
+
+
+def _policy() -> sa.Column[Any]:
+    """Version 4 (K4): the catalog version whose terms the record holds for what is still to
+    come: an order's (its hours per unit and validity), a plan's trial or pending change's;
+    NULL for a plan with nothing scheduled. Derived from the snapshot at every write, for
+    counting records by version; the snapshot stays the record."""
+    return sa.Column("policy", _ID, nullable=True)
+
+
+plans = _plans(metadata, _policy())
+orders = _orders(metadata, _policy())
+_PLANS_AS_CREATED = _plans(sa.MetaData())
+_ORDERS_AS_CREATED = _orders(sa.MetaData())
+"""The tables as version 1 created them: the later steps add their columns."""
 
 outbox = sa.Table(
     "sf_outbox",
@@ -168,7 +196,16 @@ def _no_truncate(conn: sa.Connection) -> None:
 
 
 def _version_1(conn: sa.Connection) -> None:
-    _create(conn, plans, orders, outbox, audit, _ORDERS_BY_ORG, _AUDIT_BY_ORG, _UNSENT)
+    _create(
+        conn,
+        _PLANS_AS_CREATED,
+        _ORDERS_AS_CREATED,
+        outbox,
+        audit,
+        _ORDERS_BY_ORG,
+        _AUDIT_BY_ORG,
+        _UNSENT,
+    )
     _append_only(conn)
 
 
@@ -180,10 +217,47 @@ def _version_3(conn: sa.Connection) -> None:
     _no_truncate(conn)
 
 
+_PAGE = 500
+
+
+def _version_4(conn: sa.Connection) -> None:
+    """K4: the ``policy`` column, and each version-2 snapshot rewritten as version 3 (what
+    `restore` reads it as: decided under ``atlas``), a page of rows at a time. The revision
+    stays: the record is the same, only its encoding changed (S1 counts changes of the record),
+    so a copy loaded before the migration still saves. A version-2 snapshot that an older
+    library writes afterwards is still read, and rewritten at its next save."""
+    for table, upgraded in ((plans, plan_snapshot.upgraded), (orders, order_snapshot.upgraded)):
+        column = table.c.policy
+        kind = column.type.compile(dialect=conn.dialect)
+        conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}")
+        key = table.primary_key.columns[0]
+        after: Any = None
+        while True:
+            query = sa.select(key, table.c.snapshot).order_by(key).limit(_PAGE)
+            rows = conn.execute(query if after is None else query.where(key > after)).all()
+            if not rows:
+                break
+            after = rows[-1][0]
+            changes = [
+                {"b_id": subject_id, "b_snapshot": current, "b_policy": policy_of(current)}
+                for subject_id, current in ((row[0], upgraded(row[1])) for row in rows)
+            ]
+            conn.execute(
+                table.update()
+                .where(key == sa.bindparam("b_id"))
+                .values(
+                    snapshot=sa.bindparam("b_snapshot", type_=table.c.snapshot.type),
+                    policy=sa.bindparam("b_policy"),
+                ),
+                changes,
+            )
+
+
 MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {
     1: _version_1,
     2: _version_2,
     3: _version_3,
+    4: _version_4,
 }
 LATEST = max(MIGRATIONS)
 

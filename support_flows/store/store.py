@@ -5,15 +5,15 @@ and command plans and orders, read the audit log, relay the outbox and run the m
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
 
 from support_flows.clock import Clock, SystemClock
 from support_flows.errors import Reason, describe, invalid
-from support_flows.inputs import has_method
-from support_flows.machines.consulting import ConsultingOrder
+from support_flows.inputs import has_method, of_type
+from support_flows.machines.consulting import FROM_POLICY, ConsultingOrder, FromPolicy
 from support_flows.machines.plan import SupportPlan
 from support_flows.outbox import Outbox
 from support_flows.store import arguments, audit_log, batches, commands, key_rows, mail, saving
@@ -25,7 +25,9 @@ from support_flows.store.records import AuditEntry, Outcome, RolloverReport
 from support_flows.store.schema import migrate
 from support_flows.store.spec import Spec
 from support_flows.store.tracked import Stored, tracking
+from support_flows.store.walk import StoredRecord, walk
 from support_flows.values import Member, Organization
+from support_flows.values.policy import ATLAS, Catalog
 
 __all__ = ["KEY_RETENTION", "Store"]
 
@@ -41,13 +43,20 @@ class Store:
     audit log (S4); confirmation emails go to the outbox table in the same transaction (S3).
     The URL names the backend (else `invalid_value`); a database that cannot be reached, opened
     or written raises `Unavailable` (`store_unavailable`) from any method (S6).
+
+    Every plan and order the store loads is restored under `catalog`, and every one it creates
+    is decided under it (K3); a stored record naming a version the catalog lacks is refused
+    `invalid_snapshot` wherever it is loaded, as `restore` refuses it (K4).
     """
 
-    def __init__(self, url: str = "sqlite://", *, retries: int = 5) -> None:
+    def __init__(
+        self, url: str = "sqlite://", *, catalog: Catalog = ATLAS, retries: int = 5
+    ) -> None:
         if type(retries) is not int or not 0 <= retries <= 100:
             raise invalid(
                 Reason.INVALID_VALUE, "S1", f"retries must be 0-100, got {describe(retries)}"
             )
+        self._catalog = of_type(catalog, Catalog, "catalog")
         self._db = Database(url)
         try:
             migrate(self._db)
@@ -55,8 +64,13 @@ class Store:
             self._db.dispose()
             raise
         self._retries = retries
-        self._backend = Backend.of(self._db, SystemClock())
+        self._backend = Backend.of(self._db, SystemClock(), self._catalog)
         self._insert: Any = self._backend.insert
+
+    @property
+    def catalog(self) -> Catalog:
+        """The catalog the store loads and creates plans and orders under (K4)."""
+        return self._catalog
 
     @property
     def url(self) -> str:
@@ -110,7 +124,8 @@ class Store:
         retry (or use `update`). Any other object is inserted as new (`stale_revision` if its
         plan or order is already stored). Its new history, and the requests a loaded object
         recorded, go to the audit log in the same transaction (S4); an order's confirmation
-        email to the outbox (S3).
+        email to the outbox (S3). An object decided under another catalog than the store's is
+        refused (`invalid_value`, K4): the store could not load it back.
         """
         if not isinstance(obj, SupportPlan | ConsultingOrder):
             raise invalid(
@@ -118,6 +133,7 @@ class Store:
                 "V5",
                 f"save takes a SupportPlan or ConsultingOrder: {describe(obj)}",
             )
+        self._same_catalog(obj)
         try:
             with self._db.write() as conn:
                 written = saving.write(self._backend, conn, obj, None, self._put)
@@ -125,6 +141,19 @@ class Store:
             raise conflict.error from None
         saving.saved(self._backend, obj, written)
         return written.revision
+
+    def _same_catalog(self, obj: Stored) -> None:
+        """K4: the store holds only records its catalog loads, so an object decided under
+        another catalog is refused before anything is written."""
+        theirs = obj.catalog
+        if theirs is not self._catalog and theirs != self._catalog:
+            raise invalid(
+                Reason.INVALID_VALUE,
+                "K4",
+                f"{describe(obj)} is decided under another catalog (versions "
+                f"{', '.join(theirs.ids)}) than the store's ({', '.join(self._catalog.ids)}): "
+                "create it with catalog=store.catalog",
+            )
 
     def _put(
         self, conn: sa.Connection, plan: bool, subject_id: str, revision: int, snapshot: Any
@@ -207,14 +236,16 @@ class Store:
         units: int,
         actor: Member,
         clock: Clock,
-        hours_per_unit: int = 1,
-        validity_months: int | None = None,
+        hours_per_unit: int | FromPolicy = FROM_POLICY,
+        validity_months: int | FromPolicy | None = FROM_POLICY,
         order_id: str | None = None,
         idempotency_key: str | None = None,
         outbox: Outbox | None = None,
     ) -> Outcome:
-        """Open a console order (F1) and store it; the result is the order's view (with its
-        `order_id`). With an idempotency key, a repeated "buy" opens one order (S2)."""
+        """Open a console order (F1) under the store's catalog and store it; the result is the
+        order's view (with its `order_id`). Hours per unit and validity not given are those of
+        the version in force now (K1, K3). With an idempotency key, a repeated "buy" opens one
+        order (S2)."""
         raw = {
             "units": units,
             "hours_per_unit": hours_per_unit,
@@ -240,6 +271,7 @@ class Store:
                 hours_per_unit=hours_per_unit,
                 validity_months=validity_months,
                 order_id=order_id,
+                catalog=self._catalog,
             ),
             self._put,
         )
@@ -252,14 +284,15 @@ class Store:
         sales_reference: str,
         email: str,
         clock: Clock,
-        hours_per_unit: int = 1,
-        validity_months: int | None = None,
+        hours_per_unit: int | FromPolicy = FROM_POLICY,
+        validity_months: int | FromPolicy | None = FROM_POLICY,
         order_id: str | None = None,
         idempotency_key: str | None = None,
         outbox: Outbox | None = None,
     ) -> Outcome:
-        """Store an order placed by a representative (F1): purchased at once, its confirmation
-        email queued in the same transaction (S3)."""
+        """Store an order placed by a representative (F1) under the store's catalog: purchased
+        at once, its confirmation email queued in the same transaction (S3); hours per unit
+        and validity as in `start_checkout`."""
         raw = {
             "units": units,
             "sales_reference": sales_reference,
@@ -288,6 +321,7 @@ class Store:
                 hours_per_unit=hours_per_unit,
                 validity_months=validity_months,
                 order_id=order_id,
+                catalog=self._catalog,
             ),
             self._put,
         )
@@ -298,6 +332,20 @@ class Store:
         """Forget idempotency keys older than `keep` (never less than 24 hours, S2; at most
         ten years)."""
         return key_rows.prune(self._backend, now, keep)
+
+    # -- reading every record (K5) -----------------------------------------------------------
+
+    def plans(self) -> Iterator[StoredRecord]:
+        """Every stored plan, as stored, in organization id order: read-only (nothing is
+        applied, saved or audited, whatever has come due), a page of rows per short read
+        transaction, so a review (K5) can walk a large store while hosts keep writing. Each
+        `StoredRecord` holds the snapshot, its revision and its policy version; restore it
+        under `catalog` to read it as `plan()` would."""
+        return walk(self._db, "plan")
+
+    def orders(self) -> Iterator[StoredRecord]:
+        """Every stored order, as stored, in order id order: read-only, as `plans()`."""
+        return walk(self._db, "order")
 
     # -- the audit log, the outbox, the month-start job -----------------------------------
 
@@ -320,6 +368,13 @@ class Store:
         batch_size: int = batches.BATCH_SIZE,
         progress: Callable[[int], object] | None = None,
     ) -> RolloverReport:
-        """The month-start job in this process (one worker): see `support_flows.store.rollover`."""
+        """The month-start job in this process (one worker), under the store's catalog: see
+        `support_flows.store.rollover`."""
         arguments.callback(progress, "progress", "S5")
-        return batches.run(self._db, until=until, batch_size=batch_size, progress=progress)
+        return batches.run(
+            self._db,
+            until=until,
+            batch_size=batch_size,
+            progress=progress,
+            catalog=self._catalog,
+        )

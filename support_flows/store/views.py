@@ -30,13 +30,15 @@ def plan_view(plan: SupportPlan) -> dict[str, Any]:
 
 
 def order_view(order: ConsultingOrder) -> dict[str, Any]:
-    """State, unit balance, purchase and expiry instants and sessions, as of the clock's now."""
+    """State, unit balance, purchase and expiry instants and sessions, as of the clock's now,
+    and the policy version whose terms the order holds (K4)."""
     order = of_type(order, ConsultingOrder, "order")
     return {
         "order_id": order.order_id,
         "state": order.state.value,
         "units": order.units.to_dict(),
         "hours_per_unit": order.hours_per_unit,
+        "policy": order.policy,
         "purchased_at": _iso(order.purchased_at),
         "expires_at": _iso(order.expires_at),
         "sessions": [s.to_dict() for s in order.sessions],

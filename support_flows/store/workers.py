@@ -17,12 +17,18 @@ from support_flows.errors import Reason, SupportFlowsError, Violation, describe,
 from support_flows.store.batches import Counts, Progress, run
 from support_flows.store.database import Database
 from support_flows.store.records import RolloverReport
+from support_flows.values.policy import Catalog
 
 __all__ = ["in_processes"]
 
 
 def in_processes(
-    url: str, until: pendulum.DateTime, workers: int, batch_size: int, progress: Progress | None
+    url: str,
+    until: pendulum.DateTime,
+    workers: int,
+    batch_size: int,
+    progress: Progress | None,
+    catalog: Catalog,
 ) -> RolloverReport:
     """`workers` processes; a worker's coded error is raised here, and a worker that stops
     without reporting (killed) is `store_unavailable`: what it committed stays, rerun to finish."""
@@ -31,7 +37,9 @@ def in_processes(
     started = time.perf_counter()
     processes = [
         context.Process(
-            target=_worker, args=(url, until.isoformat(), batch_size, messages), daemon=True
+            target=_worker,
+            args=(url, until.isoformat(), batch_size, catalog, messages),
+            daemon=True,
         )
         for _ in range(workers)
     ]
@@ -116,7 +124,7 @@ def _messages(messages: Any, processes: list[Any], workers: int) -> Iterator[tup
         yield message
 
 
-def _worker(url: str, until: str, batch_size: int, messages: Any) -> None:
+def _worker(url: str, until: str, batch_size: int, catalog: Catalog, messages: Any) -> None:
     """One worker process: reports its counts, or its error's reasons (never a traceback)."""
     try:
         db = Database(url)
@@ -126,6 +134,7 @@ def _worker(url: str, until: str, batch_size: int, messages: Any) -> None:
                 until=dt.datetime.fromisoformat(until),
                 batch_size=batch_size,
                 progress=lambda n: messages.put(("progress", n)),
+                catalog=catalog,
             )
         finally:
             db.dispose()
