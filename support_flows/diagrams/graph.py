@@ -182,12 +182,21 @@ def _title(chart: Compiled) -> str:
     return SECTIONS.get(chart.chart.registry.section, chart.chart.__name__)
 
 
-def chart_graph(name: str, policy: Policy = ATLAS_POLICY, keep: Iterable[str] = ()) -> Graph:
+def chart_graph(
+    name: str,
+    policy: Policy = ATLAS_POLICY,
+    keep: Iterable[str] = (),
+    waiting: tuple[str, str] | None = None,
+) -> Graph:
     """The graph of the chart called `name` under `policy`: the edges that exist under it (K1's
-    choices), labelled with its terms; the states in `keep` are drawn even if no edge links them."""
+    choices), labelled with its terms. The states in `keep` are drawn even if no edge links
+    them, and the `waiting` edge (source, target) of a live object even if the policy has none:
+    what an earlier version scheduled still happens (K3)."""
     chart = compiled(name)
     words = policy.words()
     edges = chart.edges_under(policy)
+    if waiting is not None and not any((e.source, e.target) == waiting for e in edges):
+        edges += tuple(e for e in chart.edges if (e.source, e.target) == waiting)
     # A state no edge reaches or leaves under this policy (the trial without one) is not drawn.
     linked = {s for e in edges if not e.internal for s in (e.source, e.target)} | set(keep)
     nodes = tuple(n for n in _nodes(chart) if n.initial or n.id in linked)
@@ -281,5 +290,8 @@ def graph_of(subject: object, policy: Policy | None = None) -> Graph:
         raise invalid(
             Reason.INVALID_VALUE, "K1", f"policy must be a Policy, got {describe(policy)}"
         )
-    keep = () if highlight is None else (highlight.current, *(highlight.waiting or ()))
-    return attrs.evolve(chart_graph(name, policy, keep), highlight=highlight)
+    if highlight is None:
+        return chart_graph(name, policy)
+    keep = (highlight.current, *(highlight.waiting or ()))
+    graph = chart_graph(name, policy, keep, highlight.waiting)
+    return attrs.evolve(graph, highlight=highlight)
