@@ -3,6 +3,10 @@ object under its catalog's version in force at its clock's now, Atlas's drawing 
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pendulum
 import pytest
 
@@ -93,3 +97,19 @@ def test_v1_render_refuses_a_policy_that_is_not_a_policy() -> None:
         diagrams.render("plan", "mermaid", policy={"trial_days": 14})  # type: ignore[arg-type]
     assert caught.value.code == "invalid_value"
     assert "Policy" in caught.value.message
+
+
+def test_k2_diagram_command_draws_under_a_policy_file(tmp_path: Path) -> None:
+    """`support-flows diagram plan --policy FILE` draws the file's version in force now; a bad
+    file is one line `error: [invalid_value, K2] ...`, exit 2."""
+    policy = tmp_path / "short.toml"
+    policy.write_text('[[version]]\nid = "short"\ntrial_days = 7\n', encoding="utf-8")
+    command = [sys.executable, "-m", "support_flows", "diagram", "plan", "--policy"]
+    done = subprocess.run([*command, str(policy)], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "the 7-day trial starts now" in done.stdout
+    policy.write_text('[[version]]\nid = "short"\ntrial_days = -1\n', encoding="utf-8")
+    done = subprocess.run([*command, str(policy)], capture_output=True, text=True, check=False)
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: [invalid_value, K2] ")
+    assert len(done.stderr.strip().splitlines()) == 1

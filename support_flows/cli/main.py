@@ -43,11 +43,24 @@ def main() -> None:
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE."
 )
-def diagram(chart: str, fmt: str, output: Path | None) -> None:
+@click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A catalog (TOML): draw under its version in force now (default: Atlas's policy).",
+)
+def diagram(chart: str, fmt: str, output: Path | None, policy_file: Path | None) -> None:
     """Export one chart's diagram; text formats go to stdout without -o."""
     from support_flows.diagrams import render
 
-    drawn = render(chart, fmt)
+    policy = None
+    if policy_file is not None:
+        from support_flows.clock import SystemClock
+        from support_flows.review.proposal import catalog_from
+
+        policy = catalog_from(policy_file).at(SystemClock().now())
+    drawn = render(chart, fmt, policy=policy)
     if output is not None:
         if isinstance(drawn, bytes):
             output.write_bytes(drawn)
