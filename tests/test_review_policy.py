@@ -272,3 +272,21 @@ def test_k2_bad_policy_file_or_unknown_version_is_one_line_exit_2(
     for word in words:
         assert word in lines[0]
     assert not (tmp_path / "pack" / "index.html").exists()
+
+
+def test_k4_records_under_a_version_the_catalog_lacks_are_counted_unreadable(
+    tmp_path: Path,
+) -> None:
+    """A stored plan decided under a version the reviewed catalog lacks is not judged: it is
+    counted unreadable, apart from those the proposal treats the same or differently."""
+    mid = sf.Policy(
+        version="mid", effective_from=pendulum.datetime(2026, 10, 1, tz="UTC"), trial_days=20
+    )
+    with Store(f"sqlite:///{tmp_path / 'store.db'}", catalog=sf.Catalog([sf.Policy(), mid])) as s:
+        plan = sf.SupportPlan(
+            sf.Organization("org-mid"), clock=sf.FrozenClock(STORED_AT), catalog=s.catalog
+        )
+        plan.change("developer", actor=OWNER)  # a 20-day trial under "mid"
+        s.save(plan)
+        found = impact(proposal_of(sf.ATLAS, str(PROPOSAL_FILE), NOW), s.plans(), s.orders())
+    assert (found.plans.seen, found.plans.differ, found.plans.unreadable) == (1, 0, 1)

@@ -4,6 +4,7 @@ each chart as ``<chart>.svg`` and ``<chart>.mmd``, reporting one line per step."
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import time
 from collections.abc import Callable, Mapping
 from importlib import metadata
@@ -22,7 +23,7 @@ from support_flows.review.markup import inline_svg
 from support_flows.review.policy_runs import only
 from support_flows.review.proposal import proposal_of, same_terms
 from support_flows.review.scenarios import PLAN_STORIES, order_example, plan_example
-from support_flows.values.policy import ATLAS, ATLAS_POLICY, Catalog
+from support_flows.values.policy import ATLAS, ATLAS_POLICY, Catalog, Policy
 
 __all__ = ["VERIFY_DEPTH", "Pack", "build", "verification", "verifier"]
 
@@ -62,18 +63,33 @@ def verifier() -> Any | None:
     return found
 
 
+def _takes_policy(verify: Any) -> bool:
+    return "policy" in inspect.signature(verify.run).parameters
+
+
 def verification(
-    depth: int, progress: Progress = lambda line: None
+    depth: int, progress: Progress = lambda line: None, policy: Policy | None = None
 ) -> tuple[list[Mapping[str, Any]], str]:
-    """Each machine's verifier report as a dict, and a line saying what ran (or why not)."""
+    """Each machine's verifier report as a dict, and a line saying what ran (or why not).
+    With a `policy` other than Atlas's, the verifier checks it when it takes one (K6)."""
     verify = verifier()
     if verify is None:
         return [], "The verifier (support_flows.verify) is not installed in this build."
+    more: dict[str, Any] = {}
+    given = ""
+    if policy is not None and not same_terms(policy, ATLAS_POLICY):
+        if not _takes_policy(verify):
+            return [], (
+                f"This build's verifier checks Atlas's policy only, not version "
+                f"{policy.version!r}: it was not run for this pack."
+            )
+        more["policy"] = policy
+        given = f", policy=<version {policy.version!r}>"
     reports: list[Mapping[str, Any]] = []
     for machine in CHARTS:
         began = time.perf_counter()
         try:
-            data = verify.run(machine, depth=depth).to_dict()
+            data = verify.run(machine, depth=depth, **more).to_dict()
         except Exception as error:  # the pack still shows everything else, and says what failed
             data = {"machine": machine, "error": f"{type(error).__name__}: {error}"}
         if isinstance(data, Mapping):
@@ -81,7 +97,7 @@ def verification(
         else:
             reports.append({"machine": machine, "report": repr(data)})
         progress(f"verify {machine} (depth {depth}): {time.perf_counter() - began:.1f} s")
-    return reports, f"support_flows.verify.run(machine, depth={depth}) for every machine."
+    return reports, f"support_flows.verify.run(machine, depth={depth}{given}) for every machine."
 
 
 def build(
@@ -107,7 +123,8 @@ def build(
     moment = pendulum.instance(now) if now is not None else SystemClock().now()
     policy = catalog.at(moment)
     proposal = None if propose is None else proposal_of(catalog, propose, moment)
-    verifying = bool(verify_depth) and verifier() is not None
+    found = verifier() if verify_depth else None
+    verifying = found is not None and (same_terms(policy, ATLAS_POLICY) or _takes_policy(found))
     total = len(CHARTS) + len(PLAN_STORIES) + 1 + (len(CHARTS) if verifying else 0) + 1
     total += 0 if proposal is None else 2 + (store is not None)
     count = 0
@@ -141,7 +158,7 @@ def build(
     worked.append(order_example() if under is None else order_example(under))
     step(f"timeline: {worked[-1].title}")
     if verify_depth:
-        reports, note = verification(verify_depth, step)
+        reports, note = verification(verify_depth, step, policy)
     else:
         reports, note = [], "The verifier was not run for this pack (--no-verify)."
     index = out / "index.html"

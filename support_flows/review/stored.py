@@ -119,6 +119,7 @@ class _PlanRequest:
 def _plan_outcomes(
     snapshot: Any, org: Organization, catalog: Catalog, at: pendulum.DateTime, roles: Sequence[Role]
 ) -> tuple[object, ...]:
+    SupportPlan.restore(snapshot, org, clock=FrozenClock(at), catalog=catalog)  # readable (K4)
     found = []
     for role in roles:
         actor = _role_actor(role)
@@ -179,6 +180,9 @@ class _NewOrder:
 def _order_outcomes(
     snapshot: Any, org: Organization, catalog: Catalog, at: pendulum.DateTime, roles: Sequence[Role]
 ) -> tuple[object, ...]:
+    ConsultingOrder.restore(
+        snapshot, org, clock=FrozenClock(at), outbox=InMemoryOutbox(), catalog=catalog
+    )  # readable (K4)
     found = []
     for role in roles:
         actor = _role_actor(role)
