@@ -50,3 +50,42 @@ def test_review_page_renders_in_headless_chromium(page: Path) -> None:
         assert size["height"] > 50, size
     missing = [r for r in RULES if not re.search(rf"\b{r}\b", text)]
     assert missing == []
+
+
+PROPOSAL = Path(__file__).resolve().parent.parent / "examples" / "policies" / "proposal-2027.toml"
+
+
+@pytest.fixture(scope="module")
+def proposal_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The review of the example proposal (14-day trials, immediate changes), built once."""
+    return review.build(
+        tmp_path_factory.mktemp("proposal"), verify_depth=None, propose=str(PROPOSAL)
+    ).index
+
+
+def test_k5_proposal_page_renders_in_headless_chromium(proposal_page: Path) -> None:
+    """The page of a proposal opens in Chromium with no console error, fetching nothing else;
+    its "What changes" section is there first; every picture (the proposed diagram and each
+    timeline under both versions included) has a non-zero rendered size."""
+    if chromium() is None:
+        message = "chromium is not installed (apt-get install chromium; .ci/run does)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    with Browser(timeout=55) as browser:
+        browser.open(proposal_page.as_uri())
+        assert browser.errors() == []
+        assert browser.requested() == [proposal_page.as_uri()]
+        sizes = json.loads(browser.evaluate(SIZES))
+        first = browser.evaluate("document.querySelector('main section').id")
+        heading = browser.evaluate("document.querySelector('#changes h2').innerText")
+        marked = browser.evaluate("document.querySelectorAll('#changes tr.changed').length")
+    assert first == "changes"
+    assert heading == "What changes"
+    assert marked > 0
+    kinds = [s["kind"] for s in sizes]
+    assert kinds.count("diagram") == 3 + 1  # the charts, and the proposed plan marked
+    assert kinds.count("timeline") == (len(PLAN_STORIES) + 1) * 3
+    for size in sizes:
+        assert size["width"] > 100, size
+        assert size["height"] > 50, size

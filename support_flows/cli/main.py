@@ -43,11 +43,24 @@ def main() -> None:
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE."
 )
-def diagram(chart: str, fmt: str, output: Path | None) -> None:
+@click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A catalog (TOML): draw under its version in force now (default: Atlas's policy).",
+)
+def diagram(chart: str, fmt: str, output: Path | None, policy_file: Path | None) -> None:
     """Export one chart's diagram; text formats go to stdout without -o."""
     from support_flows.diagrams import render
 
-    drawn = render(chart, fmt)
+    policy = None
+    if policy_file is not None:
+        from support_flows.clock import SystemClock
+        from support_flows.review.proposal import catalog_from
+
+        policy = catalog_from(policy_file).at(SystemClock().now())
+    drawn = render(chart, fmt, policy=policy)
     if output is not None:
         if isinstance(drawn, bytes):
             output.write_bytes(drawn)
@@ -81,12 +94,62 @@ def diagram(chart: str, fmt: str, output: Path | None) -> None:
     help="How deep the verifier explores each machine (default: the pack's own).",
 )
 @click.option("--no-verify", is_flag=True, help="Leave the verifier out.")
-def review(directory: Path, verify_depth: int | None, no_verify: bool) -> None:
-    """Write the product review pack: one offline page, each chart as SVG and Mermaid."""
+@click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The current catalog, a TOML file (default: Atlas's policy).",
+)
+@click.option(
+    "--propose",
+    default=None,
+    metavar="FILE_OR_VERSION",
+    help="A TOML file whose last version is proposed, or a version id of the current catalog: "
+    "the page opens with what it changes (K5).",
+)
+@click.option(
+    "--db",
+    default=None,
+    metavar="URL",
+    help="With --propose: count the stored plans and orders it would treat differently "
+    "(read-only).",
+)
+def review(
+    directory: Path,
+    verify_depth: int | None,
+    no_verify: bool,
+    policy_file: Path | None,
+    propose: str | None,
+    db: str | None,
+) -> None:
+    """Write the product review pack: one offline page, each chart as SVG and Mermaid; with
+    --propose, opened by the review of a change (K5)."""
     from support_flows.review import VERIFY_DEPTH, build
+    from support_flows.review.proposal import catalog_from
+    from support_flows.values.policy import ATLAS
 
+    if db is not None and propose is None:
+        raise click.UsageError("--db counts what a proposal changes: give --propose too")
+    catalog = ATLAS if policy_file is None else catalog_from(policy_file)
     depth = None if no_verify else (verify_depth or VERIFY_DEPTH)
-    pack = build(directory, verify_depth=depth, progress=lambda line: click.echo(line, err=True))
+    store = None
+    if db is not None:
+        from support_flows.store import Store
+
+        store = Store(db, catalog=catalog)
+    try:
+        pack = build(
+            directory,
+            verify_depth=depth,
+            progress=lambda line: click.echo(line, err=True),
+            catalog=catalog,
+            propose=propose,
+            store=store,
+        )
+    finally:
+        if store is not None:
+            store.close()
     click.echo(str(pack.index))
     if pack.shortfalls:
         raise Failure(

@@ -18,6 +18,7 @@ from pathlib import Path
 from support_flows.diagrams.graph import CHARTS, Graph, Node, Transition, graph_of
 from support_flows.errors import Reason, SupportFlowsError, Violation
 from support_flows.inputs import choice
+from support_flows.values.policy import Policy
 
 __all__ = [
     "CHARTS",
@@ -42,6 +43,9 @@ FINAL_FILL = "#e8f5e9"
 EDGE = "#5b6b7f"
 MUTED = "#6b7785"
 RANKDIR = {"plan": "TB"}
+CHANGED = "#ad1457"
+CHANGED_NAME = "magenta"
+CHANGED_LEAD = "CHANGED"
 
 
 class LayoutEngineMissing(SupportFlowsError, RuntimeError):
@@ -151,12 +155,12 @@ def _wrap(phrase: str, width: int = 36) -> list[str]:
     return lines
 
 
-def _rows(t: Transition, lead: str = "") -> str:
+def _rows(t: Transition, lead: str = "", colour: str = "") -> str:
     """An edge's label as HTML-like table rows: title, policies, then refusals in grey."""
     rows = []
     if lead:
         rows.append(
-            f'<tr><td align="left"><font color="{CURRENT_LINE}"><b>{_html(lead)}</b>'
+            f'<tr><td align="left"><font color="{colour or CURRENT_LINE}"><b>{_html(lead)}</b>'
             "</font></td></tr>"
         )
     lines = [t.title] if len(t.title) <= 40 or not t.when else [t.words, f"[{', '.join(t.when)}]"]
@@ -173,10 +177,27 @@ def _rows(t: Transition, lead: str = "") -> str:
     return "".join(rows)
 
 
-def _edge_label(t: Transition, lead: str = "") -> str:
+def _marked_rows(graph: Graph, t: Transition) -> str:
+    return _rows(t, CHANGED_LEAD, CHANGED) if t in graph.changed else _rows(t)
+
+
+def _edge_label(t: Transition, lead: str = "", colour: str = "") -> str:
     return (
         '<<table border="0" cellborder="0" cellspacing="0" cellpadding="1">'
-        f"{_rows(t, lead)}</table>>"
+        f"{_rows(t, lead, colour)}</table>>"
+    )
+
+
+def _legend(name: str) -> str:
+    """A key for the changed edges: their colour, their line and the word on their label."""
+    text = (
+        f'<font color="{CHANGED}"><b>{CHANGED_LEAD}</b></font>: a bold dashed {CHANGED_NAME} '
+        "arrow<br/>whose label, guards or existence<br/>differ from the version in force"
+    )
+    return (
+        f"  {_quote(name + '__legend')} [id={_quote(name + '-legend')}, label=<"
+        f'<table border="1" cellborder="0" cellspacing="0" cellpadding="6" color="{CHANGED}">'
+        f"<tr><td>{text}</td></tr></table>>];"
     )
 
 
@@ -194,7 +215,7 @@ def _node_label(graph: Graph, node: Node, inside: list[Transition]) -> str:
         cells.append("<hr/>")
         body = "".join(
             f'<tr><td align="left" cellpadding="3"><table border="0" cellborder="0" '
-            f'cellspacing="0" cellpadding="0">{_rows(t)}</table></td></tr>'
+            f'cellspacing="0" cellpadding="0">{_marked_rows(graph, t)}</table></td></tr>'
             for t in inside
         )
         cells.append(
@@ -239,8 +260,13 @@ def to_dot(graph: Graph) -> str:
             assert h is not None
             lead = h.waiting_label
             attrs += [f'color="{CURRENT_LINE}"', "penwidth=2.5"]
-        attrs.insert(0, f"label={_edge_label(t, lead)}")
+        elif t in graph.changed:
+            lead = CHANGED_LEAD
+            attrs += [f'color="{CHANGED}"', "penwidth=3", 'style="bold,dashed"']
+        attrs.insert(0, f"label={_edge_label(t, lead, CHANGED if lead == CHANGED_LEAD else '')}")
         out.append(f"  {_quote(t.source)} -> {_quote(t.target)} [{', '.join(attrs)}];")
+    if graph.changed:
+        out.append(_legend(graph.name))
     out.append("}")
     return "\n".join(out) + "\n"
 
@@ -285,11 +311,13 @@ def standalone_svg(dot: str) -> str:
     return _PROLOG.sub("", layout(dot, "svg").decode("utf-8"), count=1)
 
 
-def render(subject: object, fmt: str = "mermaid") -> str | bytes:
+def render(subject: object, fmt: str = "mermaid", policy: Policy | None = None) -> str | bytes:
     """`subject` (a chart name, or a live SupportPlan, ConsultingOrder or CaseFlow) drawn as
-    "mermaid", "dot" or "svg" (text) or "png" (bytes)."""
+    "mermaid", "dot" or "svg" (text) or "png" (bytes), under `policy` (K1): its edges and terms.
+    By default a chart name is drawn under Atlas's policy, a live object under its catalog's
+    version in force at its clock's now."""
     choice(fmt, FORMATS, "diagram format")
-    graph = graph_of(subject)
+    graph = graph_of(subject, policy)
     if fmt == "mermaid":
         return to_mermaid(graph)
     dot = to_dot(graph)

@@ -8,7 +8,7 @@ state, and for a plan its pending change or trial end with the instant it takes 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -26,7 +26,7 @@ from support_flows.machines.engine import Compiled, Edge
 from support_flows.machines.plan import SupportPlan
 from support_flows.machines.plan_chart import COMPILED as PLAN_CHART
 from support_flows.rules import SECTIONS
-from support_flows.values.policy import ATLAS_POLICY, Policy
+from support_flows.values.policy import ATLAS_POLICY, Catalog, Policy
 
 __all__ = [
     "CHARTS",
@@ -37,6 +37,7 @@ __all__ = [
     "Transition",
     "compiled",
     "graph_of",
+    "policy_of",
 ]
 
 CHARTS: Mapping[str, Compiled] = MappingProxyType(
@@ -125,6 +126,8 @@ class Graph:
     nodes: tuple[Node, ...]
     transitions: tuple[Transition, ...]
     highlight: Highlight | None = None
+    changed: frozenset[Transition] = frozenset()
+    """Edges a review marks as changed from another version (K5), drawn apart with a legend."""
 
     def is_waiting(self, t: Transition) -> bool:
         h = self.highlight
@@ -179,16 +182,30 @@ def _title(chart: Compiled) -> str:
     return SECTIONS.get(chart.chart.registry.section, chart.chart.__name__)
 
 
-def chart_graph(name: str, policy: Policy = ATLAS_POLICY) -> Graph:
+def chart_graph(
+    name: str,
+    policy: Policy = ATLAS_POLICY,
+    keep: Iterable[str] = (),
+    waiting: tuple[str, str] | None = None,
+) -> Graph:
     """The graph of the chart called `name` under `policy`: the edges that exist under it (K1's
-    choices), labelled with its terms."""
+    choices), labelled with its terms. The states in `keep` are drawn even if no edge links
+    them, and the `waiting` edge (source, target) of a live object even if the policy has none:
+    what an earlier version scheduled still happens (K3)."""
     chart = compiled(name)
     words = policy.words()
+    edges = chart.edges_under(policy)
+    if waiting is not None and not any((e.source, e.target) == waiting for e in edges):
+        edges += tuple(e for e in chart.edges if (e.source, e.target) == waiting)
+    # A state no edge reaches or leaves under this policy (the trial without one) is not drawn.
+    linked = {s for e in edges if not e.internal for s in (e.source, e.target)} | set(keep)
+    nodes = tuple(n for n in _nodes(chart) if n.initial or n.id in linked)
+    drawn = {n.id for n in nodes}
     return Graph(
         name=name,
         title=_title(chart),
-        nodes=_nodes(chart),
-        transitions=tuple(_transition(chart, e, words) for e in chart.edges_under(policy)),
+        nodes=nodes,
+        transitions=tuple(_transition(chart, e, words) for e in edges if e.source in drawn),
     )
 
 
@@ -252,7 +269,29 @@ def _subject(subject: object) -> tuple[str, Highlight | None]:
     )
 
 
-def graph_of(subject: object) -> Graph:
-    """The graph of a chart name, or of a live plan, order or case flow (highlighted)."""
+def policy_of(subject: object) -> Policy:
+    """The version a live plan, order or case flow is decided under now: its catalog's version
+    in force at its clock's now (K2); Atlas's for anything else."""
+    catalog = getattr(subject, "catalog", None)
+    if type(subject) is str or type(catalog) is not Catalog:
+        return ATLAS_POLICY
+    if len(catalog) == 1:
+        return catalog.versions[0]
+    return catalog.at(read_clock(subject.clock))  # type: ignore[attr-defined]
+
+
+def graph_of(subject: object, policy: Policy | None = None) -> Graph:
+    """The graph of a chart name, or of a live plan, order or case flow (highlighted), under
+    `policy`: by default Atlas's for a chart name, a live object's version in force now."""
     name, highlight = _subject(subject)
-    return attrs.evolve(chart_graph(name), highlight=highlight)
+    if policy is None:
+        policy = policy_of(subject)
+    elif type(policy) is not Policy:
+        raise invalid(
+            Reason.INVALID_VALUE, "K1", f"policy must be a Policy, got {describe(policy)}"
+        )
+    if highlight is None:
+        return chart_graph(name, policy)
+    keep = (highlight.current, *(highlight.waiting or ()))
+    graph = chart_graph(name, policy, keep, highlight.waiting)
+    return attrs.evolve(graph, highlight=highlight)

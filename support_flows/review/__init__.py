@@ -3,7 +3,8 @@ each chart as ``<chart>.svg`` and ``<chart>.mmd``, reporting one line per step."
 
 from __future__ import annotations
 
-import re
+import datetime as dt
+import inspect
 import time
 from collections.abc import Callable, Mapping
 from importlib import metadata
@@ -11,11 +12,18 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import pendulum
 
+from support_flows.clock import SystemClock
 from support_flows.diagrams import standalone_svg, to_dot, to_mermaid
 from support_flows.diagrams.graph import CHARTS, compiled, graph_of
+from support_flows.review.change_pack import opening
 from support_flows.review.html import page, shortfalls
+from support_flows.review.markup import inline_svg
+from support_flows.review.policy_runs import only
+from support_flows.review.proposal import proposal_of, same_terms
 from support_flows.review.scenarios import PLAN_STORIES, order_example, plan_example
+from support_flows.values.policy import ATLAS, ATLAS_POLICY, Catalog, Policy
 
 __all__ = ["VERIFY_DEPTH", "Pack", "build", "verification", "verifier"]
 
@@ -37,14 +45,6 @@ class Pack:
     shortfalls: tuple[str, ...] = ()
 
 
-def _inline(svg: str, prefix: str) -> str:
-    """An SVG of the layout engine, made safe to inline beside others: every id prefixed."""
-    svg = re.sub(r"<!--.*?-->", "", svg, flags=re.DOTALL)
-    own = "|".join(re.escape(prefix + dash) for dash in ("-", "&#45;"))
-    svg = re.sub(rf'\bid="(?!{own})', f'id="{prefix}-', svg)
-    return svg.replace("<svg ", f'<svg class="diagram {prefix}" ', 1)
-
-
 def _version() -> str:
     try:
         return metadata.version("support-flows")
@@ -63,18 +63,33 @@ def verifier() -> Any | None:
     return found
 
 
+def _takes_policy(verify: Any) -> bool:
+    return "policy" in inspect.signature(verify.run).parameters
+
+
 def verification(
-    depth: int, progress: Progress = lambda line: None
+    depth: int, progress: Progress = lambda line: None, policy: Policy | None = None
 ) -> tuple[list[Mapping[str, Any]], str]:
-    """Each machine's verifier report as a dict, and a line saying what ran (or why not)."""
+    """Each machine's verifier report as a dict, and a line saying what ran (or why not).
+    With a `policy` other than Atlas's, the verifier checks it when it takes one (K6)."""
     verify = verifier()
     if verify is None:
         return [], "The verifier (support_flows.verify) is not installed in this build."
+    more: dict[str, Any] = {}
+    given = ""
+    if policy is not None and not same_terms(policy, ATLAS_POLICY):
+        if not _takes_policy(verify):
+            return [], (
+                f"This build's verifier checks Atlas's policy only, not version "
+                f"{policy.version!r}: it was not run for this pack."
+            )
+        more["policy"] = policy
+        given = f", policy=<version {policy.version!r}>"
     reports: list[Mapping[str, Any]] = []
     for machine in CHARTS:
         began = time.perf_counter()
         try:
-            data = verify.run(machine, depth=depth).to_dict()
+            data = verify.run(machine, depth=depth, **more).to_dict()
         except Exception as error:  # the pack still shows everything else, and says what failed
             data = {"machine": machine, "error": f"{type(error).__name__}: {error}"}
         if isinstance(data, Mapping):
@@ -82,7 +97,7 @@ def verification(
         else:
             reports.append({"machine": machine, "report": repr(data)})
         progress(f"verify {machine} (depth {depth}): {time.perf_counter() - began:.1f} s")
-    return reports, f"support_flows.verify.run(machine, depth={depth}) for every machine."
+    return reports, f"support_flows.verify.run(machine, depth={depth}{given}) for every machine."
 
 
 def build(
@@ -90,13 +105,28 @@ def build(
     *,
     verify_depth: int | None = VERIFY_DEPTH,
     progress: Progress = lambda line: None,
+    catalog: Catalog = ATLAS,
+    propose: str | None = None,
+    store: Any | None = None,
+    now: dt.datetime | None = None,
 ) -> Pack:
     """Write the review pack into `directory` (created if needed); `verify_depth` None skips the
-    verifier. Raises `LayoutEngineMissing` when the ``diagrams`` extra is not installed."""
+    verifier. Raises `LayoutEngineMissing` when the ``diagrams`` extra is not installed.
+
+    The charts and worked timelines are those of `catalog`'s version in force at `now` (the
+    system clock's by default). With `propose` (a TOML file whose last version is the proposal,
+    or a version id of `catalog`) the page opens with what that version changes (K5); with
+    `store` too (anything with ``plans()`` and ``orders()``, as `Store`), how many of its
+    records it would treat differently at their next request, read-only."""
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
-    verifying = bool(verify_depth) and verifier() is not None
+    moment = pendulum.instance(now) if now is not None else SystemClock().now()
+    policy = catalog.at(moment)
+    proposal = None if propose is None else proposal_of(catalog, propose, moment)
+    found = verifier() if verify_depth else None
+    verifying = found is not None and (same_terms(policy, ATLAS_POLICY) or _takes_policy(found))
     total = len(CHARTS) + len(PLAN_STORIES) + 1 + (len(CHARTS) if verifying else 0) + 1
+    total += 0 if proposal is None else 2 + (store is not None)
     count = 0
 
     def step(line: str) -> None:
@@ -105,29 +135,35 @@ def build(
         progress(f"[{count}/{total}] {line}")
 
     files: list[Path] = []
+    changes = None
+    if proposal is not None:
+        changes = opening(proposal, out, store, step)
+        files += changes.files
     charts = []
     for name in CHARTS:
-        graph = graph_of(name)
+        graph = graph_of(name, policy)
         svg = standalone_svg(to_dot(graph))
         for suffix, text in (("svg", svg), ("mmd", to_mermaid(graph))):
             path = out / f"{name}.{suffix}"
             path.write_text(text, encoding="utf-8")
             files.append(path)
         doc = (compiled(name).chart.__doc__ or "").strip()
-        charts.append((graph, _inline(svg, name), " ".join(doc.split())))
+        charts.append((graph, inline_svg(svg, name), " ".join(doc.split())))
         step(f"diagram {name}: {out / name}.svg, {out / name}.mmd")
     worked = []
+    under = None if same_terms(policy, ATLAS_POLICY) else only(policy)
     for story in PLAN_STORIES:
-        worked.append(plan_example(story))
+        worked.append(plan_example(story, under))
         step(f"timeline: {story.title}")
-    worked.append(order_example())
+    worked.append(order_example() if under is None else order_example(under))
     step(f"timeline: {worked[-1].title}")
     if verify_depth:
-        reports, note = verification(verify_depth, step)
+        reports, note = verification(verify_depth, step, policy)
     else:
         reports, note = [], "The verifier was not run for this pack (--no-verify)."
     index = out / "index.html"
-    index.write_text(page(charts, worked, reports, note, _version()), encoding="utf-8")
+    opened = ("", "") if changes is None else (changes.html, changes.css)
+    index.write_text(page(charts, worked, reports, note, _version(), *opened), encoding="utf-8")
     files.append(index)
     step(f"page: {index}")
     return Pack(index, tuple(files), bool(reports), shortfalls(reports))

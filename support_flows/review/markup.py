@@ -3,10 +3,11 @@ readers."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from html import escape
 
-__all__ = ["cell", "table"]
+__all__ = ["cell", "inline_svg", "table"]
 
 
 def cell(value: object, cls: str = "") -> str:
@@ -21,3 +22,11 @@ def table(headers: Sequence[str], rows: Iterable[str], cls: str = "", caption: s
     head = "".join(f'<th scope="col">{escape(h)}</th>' for h in headers)
     cap = f"<caption class='note'>{escape(caption)}</caption>" if caption else ""
     return f"<table{attr}>{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def inline_svg(svg: str, prefix: str) -> str:
+    """An SVG of the layout engine, made safe to inline beside others: every id prefixed."""
+    svg = re.sub(r"<!--.*?-->", "", svg, flags=re.DOTALL)
+    own = "|".join(re.escape(prefix + dash) for dash in ("-", "&#45;"))
+    svg = re.sub(rf'\bid="(?!{own})', f'id="{prefix}-', svg)
+    return svg.replace("<svg ", f'<svg class="diagram {prefix}" ', 1)

@@ -9,7 +9,7 @@ import attrs
 import pendulum
 
 from support_flows.clock import FrozenClock
-from support_flows.errors import Refused
+from support_flows.errors import InvalidInput, Refused
 from support_flows.localtime import parse_instant
 from support_flows.machines.consulting import ConsultingOrder
 from support_flows.outbox import InMemoryOutbox
@@ -19,6 +19,7 @@ from support_flows.snapshots.consulting import OrderEvent
 from support_flows.timeline import local
 from support_flows.values import Member, Organization, Project, Role
 from support_flows.values.consulting import Session
+from support_flows.values.policy import ATLAS, Catalog
 
 __all__ = ["ORDER_HEADERS", "ORDER_STEPS", "ORDER_TZ", "order_example"]
 
@@ -103,8 +104,9 @@ def _event_text(e: OrderEvent) -> str:
     return f"{local(e.at, ORDER_TZ)}  {e.action.value}{session}: {e.units} units"
 
 
-def order_example() -> Worked:
-    """Ten units bought through a representative with a 3-month validity, used and expired."""
+def order_example(catalog: Catalog = ATLAS, slug: str = "consulting-order") -> Worked:
+    """Ten units bought through a representative with a 3-month validity, used and expired,
+    decided under `catalog` (its hours per unit and roles, K1); `slug` names the picture."""
     org = Organization("org-1", projects=(Project("p-1"),), billing_timezone=ORDER_TZ)
     member = Member("u-2", project_roles={"p-1": {Role.PROJECT_OWNER}})
     clock = FrozenClock(_at("2026-03-02T09:00Z"))
@@ -118,6 +120,7 @@ def order_example() -> Worked:
         outbox=outbox,
         validity_months=3,
         order_id="co-1",
+        catalog=catalog,
     )
     rows = [
         (
@@ -141,7 +144,7 @@ def order_example() -> Worked:
         outcome = "observed" if step.text.startswith("observe") else "accepted"
         try:
             step.run(order, member)
-        except Refused as error:
+        except (Refused, InvalidInput) as error:  # another policy's units may not fit a step
             outcome = f"refused: {error}"
         history = order.history
         happened = [_event_text(e) for e in history[seen:]]
@@ -167,7 +170,7 @@ def order_example() -> Worked:
     assert expires is not None
     end = clock.now().add(days=20)
     picture = Picture(
-        "consulting-order",
+        slug,
         ORDER_TZ,
         _at("2026-03-01T00:00Z"),
         end,
@@ -180,7 +183,7 @@ def order_example() -> Worked:
         (Guide(expires, f"expires {local(expires, ORDER_TZ)}"),),
     )
     return Worked(
-        "consulting-order",
+        slug,
         "A Flex Consulting order from purchase through expiry",
         "Ten units bought through a representative (one confirmation email), valid three "
         "months. Sessions book whole units, a session can be cancelled before it starts, a "

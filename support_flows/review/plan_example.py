@@ -9,6 +9,7 @@ import pendulum
 
 from support_flows.localtime import parse_instant
 from support_flows.review.picture import Bar, Guide, Lane, Mark, Picture
+from support_flows.review.policy_runs import run_under
 from support_flows.review.worked import PlanStory, Worked, cell_lines
 from support_flows.timeline import (
     PlanTimeline,
@@ -20,6 +21,7 @@ from support_flows.timeline import (
 )
 from support_flows.values import PlanState
 from support_flows.values.plan import ENTITLEMENTS, BillingPeriod
+from support_flows.values.policy import Catalog
 
 __all__ = ["PLAN_HEADERS", "plan_example"]
 
@@ -113,16 +115,22 @@ PLAN_HEADERS = (
 )
 
 
-def plan_example(story: PlanStory) -> Worked:
-    timeline = run_plan(story.steps, start=story.start, tz=story.tz)
+def plan_example(story: PlanStory, catalog: Catalog | None = None, slug: str = "") -> Worked:
+    """`story` run as ``support-flows timeline`` runs it, or under `catalog` (K5); `slug` names
+    the picture when one story is drawn twice on a page."""
+    if catalog is None:
+        timeline = run_plan(story.steps, start=story.start, tz=story.tz)
+    else:
+        timeline = run_under(story.steps, start=story.start, tz=story.tz, catalog=catalog)
     guides = tuple(Guide(parse_instant(at), label) for at, label in story.guides)
+    slug = slug or story.slug
     return Worked(
-        story.slug,
+        slug,
         story.title,
         story.story,
         story.rules,
         story.command,
         PLAN_HEADERS,
         _plan_rows(timeline),
-        _plan_picture(story.slug, timeline, guides),
+        _plan_picture(slug, timeline, guides),
     )
