@@ -45,7 +45,10 @@ _FIELD_STRATEGIES: dict[str, st.SearchStrategy[Any]] = {
     | st.frozensets(st.sampled_from(_ORG_ROLES), min_size=1),
     "org_case_roles": st.just(frozenset({Role.ORG_OWNER}))
     | st.frozensets(st.sampled_from(_ORG_ROLES), min_size=1),
-    "case_states": st.just(CASE_STATES) | st.frozensets(st.sampled_from(_CASE_STATES)),
+    "case_states": st.sampled_from(
+        (CASE_STATES, frozenset(), *(frozenset({state}) for state in _CASE_STATES))
+    )
+    | st.frozensets(st.sampled_from(_CASE_STATES)),
     "hours_per_unit": _count(1, 1_000),
     "validity_months": st.none() | _count(1, 120, 12),
 }
