@@ -7,6 +7,10 @@ the same but name the event, and a request that would take another event is malf
 ``cancel`` and ``revoke_pending`` are the plan's own calls; ``observe`` only reads the plan,
 letting whatever has come due take effect (T7). After each step the timeline keeps the plan's
 state, pending change, trial, billing periods and the history entries the step added.
+
+The plan runs under a catalog (RULES.md K, default Atlas's): each step is decided by the version
+in force at its instant (K3), which its frame names; what the clock applies keeps the version
+that scheduled it, and every entry, trial and pending change names its own (K4).
 """
 
 from __future__ import annotations
@@ -26,12 +30,14 @@ from support_flows.machines.plan_chart import COMPILED
 from support_flows.values import Member, Organization, PlanState, Project, Role, Tier, parse
 from support_flows.values.events import PlanEvent, PlanRequest
 from support_flows.values.plan import BillingPeriod, HistoryEntry, PendingChange, Trial
+from support_flows.values.policy import ATLAS, Catalog
 
 __all__ = [
     "ACTIONS",
     "Frame",
     "PlanTimeline",
     "Step",
+    "catalog_text",
     "format_text",
     "local",
     "parse_step",
@@ -109,7 +115,8 @@ def parse_step(text: str) -> Step:
 
 @attrs.frozen
 class Frame:
-    """The plan as it stands right after one step."""
+    """The plan as it stands right after one step; `policy` is the version in force at the
+    step's instant, the one that decided it (K3)."""
 
     step: Step
     refused: SupportFlowsError | None
@@ -118,6 +125,7 @@ class Frame:
     pending: PendingChange | None
     trial: Trial | None
     billing: tuple[BillingPeriod, ...]
+    policy: str = "atlas"
 
     @property
     def outcome(self) -> str:
@@ -128,11 +136,13 @@ class Frame:
 
 @attrs.frozen
 class PlanTimeline:
-    """A plan run through its steps: the organization, the start, one frame per step."""
+    """A plan run through its steps: the organization, the start, one frame per step, and the
+    catalog it ran under."""
 
     org: Organization
     start: pendulum.DateTime
     frames: tuple[Frame, ...]
+    catalog: Catalog = ATLAS
 
     @property
     def tz(self) -> str:
@@ -194,9 +204,11 @@ def run_plan(
     roles: Iterable[Role | str] = (Role.ORG_OWNER,),
     cross_org_billing: bool = False,
     org_id: str = "org-1",
+    catalog: Catalog = ATLAS,
 ) -> PlanTimeline:
-    """Run `steps` in order on a new plan whose clock starts at `start`; a refused step is kept
-    as refused and the next one goes on (malformed input raises)."""
+    """Run `steps` in order on a new plan whose clock starts at `start`, under `catalog` (K3:
+    each step decided by the version in force at its instant); a refused step is kept as
+    refused and the next one goes on (malformed input raises)."""
     begins = parse_instant(start) if isinstance(start, str) else start
     parsed = [s if isinstance(s, Step) else parse_step(s) for s in steps]
     org = Organization(
@@ -204,7 +216,7 @@ def run_plan(
     )
     actor = actor_with(roles, org)
     clock = FrozenClock(begins)
-    plan = SupportPlan(org, clock=clock)
+    plan = SupportPlan(org, clock=clock, catalog=catalog)
     frames = []
     seen = 0
     for step in parsed:
@@ -225,10 +237,11 @@ def run_plan(
                 plan.pending,
                 plan.trial,
                 plan.billing,
+                catalog.at(step.at).version,
             )
         )
         seen = len(history)
-    return PlanTimeline(org, begins, tuple(frames))
+    return PlanTimeline(org, begins, tuple(frames), catalog)
 
 
 # Output -------------------------------------------------------------------------------------
@@ -240,35 +253,57 @@ def period_text(p: BillingPeriod, tz: str) -> str:
     return f"{p.tier.value} {local(p.starts_at, tz)} -> {end}{flag}"
 
 
-def entry_text(e: HistoryEntry, tz: str) -> str:
+def entry_text(e: HistoryEntry, tz: str, *, versions: bool = False) -> str:
+    """One history entry; with `versions`, the policy version that decided it (K4)."""
     who = f"requested by {e.requested_by}" if e.requested_by else "applied by the clock"
+    if versions:
+        who += f" under {e.policy}" if e.requested_by else f", as {e.policy} scheduled it"
     change = e.source.value if e.source is e.target else f"{e.source.value} -> {e.target.value}"
     scheduled = f", takes effect {local(e.effective_at, tz)}" if e.effective_at else ""
     return f"{local(e.at, tz)}  {e.event}: {change} ({who}{scheduled})"
 
 
-def pending_text(p: PendingChange | None, tz: str) -> str:
+def pending_text(p: PendingChange | None, tz: str, *, versions: bool = False) -> str:
+    """The pending change; with `versions`, the policy version that scheduled it (K4)."""
     if p is None:
         return "none"
+    under = f" under {p.policy}" if versions else ""
     return (
-        f"{p.target.value} from {local(p.effective_at, tz)} (requested {local(p.requested_at, tz)})"
+        f"{p.target.value} from {local(p.effective_at, tz)} "
+        f"(requested {local(p.requested_at, tz)}{under})"
     )
+
+
+def catalog_text(catalog: Catalog, tz: str) -> str:
+    """The catalog's versions, each with the instant it comes into force (K2)."""
+    shown = [
+        p.version if p.effective_from is None else f"{p.version} from {local(p.effective_from, tz)}"
+        for p in catalog
+    ]
+    return f"polic{'y' if len(shown) == 1 else 'ies'} {', '.join(shown)}"
 
 
 def format_text(timeline: PlanTimeline) -> str:
     """The timeline as a reader's text: after each step, what happened and where the plan is."""
     tz = timeline.tz
-    out = [f"billing timezone {tz}; clock starts {local(timeline.start, tz)}"]
+    out = [
+        f"billing timezone {tz}; clock starts {local(timeline.start, tz)}; "
+        f"{catalog_text(timeline.catalog, tz)}"
+    ]
     for number, f in enumerate(timeline.frames, start=1):
         out.append("")
-        out.append(f"{number}. {f.step.text}  ({local(f.step.at, tz)})  {f.outcome}")
+        out.append(
+            f"{number}. {f.step.text}  ({local(f.step.at, tz)})  {f.outcome} under {f.policy}"
+        )
         if f.refused is not None:
             out.append(f"   refused: {f.refused}")
-        out += [f"   - {entry_text(e, tz)}" for e in f.added]
+        out += [f"   - {entry_text(e, tz, versions=True)}" for e in f.added]
         out.append(f"   state: {f.state.value}")
         if f.trial is not None:
-            out.append(f"   trial ends: {local(f.trial.ends_at, tz)}")
-        out.append(f"   pending: {pending_text(f.pending, tz)}")
+            t = f.trial
+            days = timeline.catalog[t.policy].trial_days
+            out.append(f"   trial ends: {local(t.ends_at, tz)} ({days}-day trial under {t.policy})")
+        out.append(f"   pending: {pending_text(f.pending, tz, versions=True)}")
         billing = [period_text(p, tz) for p in f.billing] or ["nothing billed"]
         out.append(f"   billing: {billing[0]}")
         out += [f"            {line}" for line in billing[1:]]
@@ -284,11 +319,15 @@ def to_dict(timeline: PlanTimeline) -> dict[str, Any]:
     return {
         "billing_timezone": timeline.tz,
         "start": _iso(timeline.start),
+        "policies": [
+            {"id": p.version, "effective_from": _iso(p.effective_from)} for p in timeline.catalog
+        ],
         "steps": [
             {
                 "step": f.step.text,
                 "at": _iso(f.step.at),
                 "outcome": f.outcome,
+                "policy": f.policy,
                 "error": None if f.refused is None else f.refused.to_dict(),
                 "added": [e.to_dict() for e in f.added],
                 "state": f.state.value,

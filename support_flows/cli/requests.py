@@ -1,10 +1,12 @@
 """The commands that answer about requests: `explain` (why one would be refused, RULES.md P, C,
-F) and `timeline` (what a sequence of plan requests bills)."""
+F) and `timeline` (what a sequence of plan requests bills), each under Atlas's policy or the
+catalog a `--policy FILE` states (K)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -12,14 +14,15 @@ import pendulum
 
 from support_flows.cli.errors import Failure
 from support_flows.clock import SystemClock
-from support_flows.errors import Refused
+from support_flows.errors import Refused, SupportFlowsError
 from support_flows.guards.plan import REQUESTS
 from support_flows.localtime import parse_instant
 from support_flows.values import PlanState, Scope
 from support_flows.values.consulting import OrderState
 from support_flows.values.events import ConsultingEvent, PlanEvent
+from support_flows.values.policy import ATLAS, Catalog
 
-__all__ = ["explain", "timeline"]
+__all__ = ["explain", "policy_option", "timeline"]
 
 
 def _roles(text: str) -> tuple[str, ...]:
@@ -29,6 +32,29 @@ def _roles(text: str) -> tuple[str, ...]:
 
 def _instant(value: str | None) -> pendulum.DateTime:
     return SystemClock().now() if value is None else parse_instant(value)
+
+
+def _catalog(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Catalog:
+    """--policy FILE: the TOML catalog it states (K2), refused whole as malformed input (U1);
+    Atlas's policy without it."""
+    if value is None:
+        return ATLAS
+    try:
+        return Catalog.from_toml(Path(value))
+    except SupportFlowsError as error:
+        raise Failure.of(error, "--policy: ") from None
+
+
+def policy_option(command: Callable[..., None]) -> Callable[..., None]:
+    """``--policy FILE``, passed to the command as `catalog`."""
+    return click.option(
+        "--policy",
+        "catalog",
+        metavar="FILE",
+        callback=_catalog,
+        help="A TOML policy catalog to decide under, each request by the version in force at "
+        "its instant (default: Atlas's policy).",
+    )(command)
 
 
 # explain -------------------------------------------------------------------------------------
@@ -52,6 +78,7 @@ def _answer(explanation: Any, as_json: bool) -> None:
 
 def _common(command: Callable[..., None]) -> Callable[..., None]:
     command = click.option("--json", "as_json", is_flag=True, help="Answer as JSON.")(command)
+    command = policy_option(command)
     return click.option(
         "--roles",
         default="",
@@ -66,15 +93,31 @@ def _common(command: Callable[..., None]) -> Callable[..., None]:
 @click.option("--projects", type=click.IntRange(0, 1000), default=1, show_default=True)
 @click.option("--scope", type=click.Choice([s.value for s in Scope]), default="project")
 @click.option("--project", "project_id", default=None, help="Project asked about (p-1).")
+@click.option("--at", default=None, help="Instant of the request (ISO 8601); default now.")
 @_common
 def explain_case(
-    plan: str, projects: int, scope: str, project_id: str | None, roles: str, as_json: bool
+    plan: str,
+    projects: int,
+    scope: str,
+    project_id: str | None,
+    at: str | None,
+    roles: str,
+    as_json: bool,
+    catalog: Catalog,
 ) -> None:
     """May a member open a support case here? (C1-C6)"""
     from support_flows.explain import explain_case as ask
 
     _answer(
-        ask(plan=plan, roles=_roles(roles), projects=projects, scope=scope, project_id=project_id),
+        ask(
+            plan=plan,
+            roles=_roles(roles),
+            projects=projects,
+            scope=scope,
+            project_id=project_id,
+            at=_instant(at),
+            catalog=catalog,
+        ),
         as_json,
     )
 
@@ -107,6 +150,7 @@ def explain_plan(
     at: str | None,
     roles: str,
     as_json: bool,
+    catalog: Catalog,
 ) -> None:
     """Would a plan request be accepted? (P1-P15)"""
     from support_flows.explain import explain_plan as ask
@@ -121,6 +165,7 @@ def explain_plan(
             cross_org_billing=cross_org_billing,
             tz=tz,
             at=_instant(at),
+            catalog=catalog,
         ),
         as_json,
     )
@@ -147,11 +192,11 @@ def explain_plan(
     show_default=True,
 )
 @click.option("--units", type=int, default=10, show_default=True, help="Units bought.")
-@click.option("--hours", type=int, default=1, show_default=True, help="Hours to schedule.")
+@click.option("--hours", type=int, default=None, help="Hours to schedule (default: one unit's).")
 @click.option("--start", default=None, help="Start of the session to schedule (ISO 8601).")
 @click.option("--session", default="s-1", show_default=True, help="Session to cancel/deliver.")
 @click.option("--session-start", default=None, help="Start of the booked session s-1.")
-@click.option("--validity-months", type=int, default=None)
+@click.option("--validity-months", type=int, default=None, help="Default: the policy's.")
 @click.option("--tz", default="UTC", show_default=True, help="Billing timezone (IANA).")
 @click.option("--at", default=None, help="Instant of the request (ISO 8601); default now.")
 @_common
@@ -159,7 +204,7 @@ def explain_consulting(
     action: str,
     state: str,
     units: int,
-    hours: int,
+    hours: int | None,
     start: str | None,
     session: str,
     session_start: str | None,
@@ -168,9 +213,11 @@ def explain_consulting(
     at: str | None,
     roles: str,
     as_json: bool,
+    catalog: Catalog,
 ) -> None:
     """Would a Flex Consulting request be accepted? (F0-F7)"""
     from support_flows.explain import explain_consulting as ask
+    from support_flows.machines.consulting import FROM_POLICY
 
     _answer(
         ask(
@@ -183,8 +230,9 @@ def explain_consulting(
             start=None if start is None else parse_instant(start),
             session=session,
             session_start=None if session_start is None else parse_instant(session_start),
-            validity_months=validity_months,
+            validity_months=FROM_POLICY if validity_months is None else validity_months,
             tz=tz,
+            catalog=catalog,
         ),
         as_json,
     )
@@ -200,6 +248,7 @@ def explain_consulting(
 @click.option("--roles", default="ORG_OWNER", show_default=True, help="The requester's roles.")
 @click.option("--cross-org-billing", is_flag=True)
 @click.option("--json", "as_json", is_flag=True, help="Answer as JSON.")
+@policy_option
 def timeline(
     steps: tuple[str, ...],
     tz: str,
@@ -207,12 +256,14 @@ def timeline(
     roles: str,
     cross_org_billing: bool,
     as_json: bool,
+    catalog: Catalog,
 ) -> None:
     """Preview a plan's billing timeline: STEPS are ACTION[:TIER]@INSTANT, e.g.
     subscribe:premium@2026-07-02T00:00Z downgrade@2026-07-10T00:00Z observe@2026-09-01T00:00Z
     (actions: subscribe, upgrade, downgrade, reactivate, change, cancel, revoke_pending,
     observe). A named event that the request is not (an upgrade to a lower tier) is malformed
-    (U2). Exits 1 when a step was refused."""
+    (U2). Each step is decided by the --policy version in force at its instant, which the
+    output names. Exits 1 when a step was refused."""
     from support_flows.timeline import format_text, parse_step, run_plan, to_dict
 
     parsed = [parse_step(s) for s in steps]
@@ -222,6 +273,7 @@ def timeline(
         tz=tz,
         roles=_roles(roles),
         cross_org_billing=cross_org_billing,
+        catalog=catalog,
     )
     click.echo(json.dumps(to_dict(result), indent=2) if as_json else format_text(result), nl=False)
     if as_json:

@@ -1,5 +1,15 @@
 """`PlanRules`: a support plan driven at random against the verifier's reference (RULES.md P,
-T, P20, P21), for a host to subclass with its zones and persistence."""
+T, P20, P21), for a host to subclass with its zones, catalog and persistence.
+
+The reference models Atlas's policy. Under another catalog the kit translates what a version
+tunes into what the reference holds, version by version as each request's instant selects it
+(K3): a trial of `trial_days` (the trial the reference starts, re-timed), a reactivation billed
+back at most `retroactive_days`, `billing_roles` (a requester holding one stands, for P1, as an
+owner; one holding none, as a member without a billing role), and `case_states` (P17 judged by
+the policy's states). It refuses, when the class is defined, a catalog choosing what reshapes
+the chart (no trial, or `immediately` for upgrade billing or changes): the reference does not
+draw those edges.
+"""
 
 from __future__ import annotations
 
@@ -14,23 +24,63 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from support_flows.clock import FrozenClock
+from support_flows.errors import Reason, invalid
 from support_flows.machines.plan import SupportPlan
 from support_flows.testing.actions import MOVES
 from support_flows.testing.checks import codes_of, confirm_all
 from support_flows.testing.strategies import ZONES, acting, instants
 from support_flows.values import Member, Organization
-from support_flows.verify.common import attempt
-from support_flows.verify.plan_checks import agreement, premium_billed, timeline, view
+from support_flows.values.policy import ATLAS, CASE_STATES, Catalog, Policy
+from support_flows.verify.common import Verdict, attempt
+from support_flows.verify.plan_checks import PlanView, agreement, premium_billed, timeline, view
 from support_flows.verify.plan_roots import moves as plan_moves
-from support_flows.verify.reference.plan import TIERS, RefPlan, decide, observe, perform
+from support_flows.verify.reference.calendar import add_wall_days
+from support_flows.verify.reference.plan import (
+    ENTITLED,
+    TIERS,
+    RefPlan,
+    decide,
+    observe,
+    perform,
+)
 
 __all__ = ["PlanRules"]
+
+_MOVERS = ("u-owner", "u-admin")
+"""The requesters `acting` favours, who hold the policy's billing roles too."""
+
+
+def _untranslated(catalog: object) -> None:
+    """Refuse a catalog the reference cannot stand for (see the module's docstring)."""
+    if type(catalog) is not Catalog:
+        raise invalid(
+            Reason.INVALID_VALUE, "K1", f"PlanRules.catalog must be a Catalog, got {catalog!r}"
+        )
+    for policy in catalog:
+        reshaping = [
+            name
+            for name, chosen in (
+                ("trial_days = 0", not policy.has_trial),
+                ("upgrade_billing = immediately", policy.bills_upgrade_now),
+                ("change_timing = immediately", policy.changes_now),
+            )
+            if chosen
+        ]
+        if reshaping:
+            raise invalid(
+                Reason.INVALID_VALUE,
+                "K6",
+                f"PlanRules' reference models Atlas's chart; version {policy.version!r} chooses "
+                f"{', '.join(reshaping)}, which it does not translate (use the verifier for it)",
+            )
 
 
 class PlanRules(RuleBasedStateMachine):
     """A support plan under random requests and clock moves, against the rules (P, T, P20, P21).
 
-    Set `zones` and `cross_org_billing` to your configuration; override `persist` to save and
+    Set `zones` and `cross_org_billing` to your configuration and `catalog` to your catalog
+    (K: the plan is created, decided and restored under it; what the kit translates for the
+    reference and what it refuses is in the module's docstring); override `persist` to save and
     reload the plan as your application does (called after every accepted step); set
     `keeps_history` False if your storage keeps the history elsewhere (a reloaded plan then
     holds only what happened since).
@@ -39,13 +89,20 @@ class PlanRules(RuleBasedStateMachine):
     zones: ClassVar[Sequence[str]] = ZONES
     cross_org_billing: ClassVar[Sequence[bool]] = (False, True)
     keeps_history: ClassVar[bool] = True
+    catalog: ClassVar[Catalog] = ATLAS
 
     plan: SupportPlan
     ref: RefPlan
 
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        _untranslated(cls.catalog)
+
     def persist(self, plan: SupportPlan) -> SupportPlan:
         """Save `plan` and load it back; by default through its snapshot."""
-        return SupportPlan.restore(plan.snapshot(), self.org, clock=self.clock)
+        return SupportPlan.restore(
+            plan.snapshot(), self.org, clock=self.clock, catalog=self.catalog
+        )
 
     @initialize(data=st.data())
     def start(self, data: st.DataObject) -> None:
@@ -56,7 +113,7 @@ class PlanRules(RuleBasedStateMachine):
         self.org = Organization(
             "org-1", projects=("p-1",), billing_timezone=zone, cross_org_billing=cross
         )
-        self.plan = self.persist(SupportPlan(self.org, clock=self.clock))
+        self.plan = self.persist(SupportPlan(self.org, clock=self.clock, catalog=self.catalog))
         self.ref = RefPlan(zone, cross)
         self.last_rules: tuple[str, ...] = ("P4",)
 
@@ -66,8 +123,11 @@ class PlanRules(RuleBasedStateMachine):
         an accepted request returns its history entry (now, by `actor`) and is persisted.
         Subclasses adding rules of their own make their requests through it."""
         now = self.clock.now()
+        policy = self.catalog.at(now)
+        actor = self._holding_billing_roles(actor, policy)
         self.ref, _ = observe(self.ref, now)
-        expected = decide(self.ref, request, [r.value for r in actor.org_roles], tier)
+        billing_role = not actor.org_roles.isdisjoint(policy.billing_roles)
+        expected = decide(self.ref, request, ["ORG_OWNER"] if billing_role else [], tier)
         before = self.plan.snapshot()
         assert codes_of(self.plan.check(request, actor=actor, tier=tier)) == expected
         assert self.plan.snapshot() == before, "check() changed the plan"
@@ -81,7 +141,32 @@ class PlanRules(RuleBasedStateMachine):
         entry = outcome.result
         assert (entry.at, entry.requested_by) == (now, actor.user_id), "the entry returned"
         self.ref, self.last_rules = perform(self.ref, request, actor.user_id, tier, now)
+        self.ref = self._under(policy, self.ref, now)
         self.plan = self.persist(self.plan)
+
+    @staticmethod
+    def _holding_billing_roles(actor: Member, policy: Policy) -> Member:
+        """The kit's owner and billing admin, holding the policy's billing roles too when theirs
+        are not among them (Atlas's: unchanged), so that requests move the plan."""
+        if actor.user_id not in _MOVERS or not actor.org_roles.isdisjoint(policy.billing_roles):
+            return actor
+        roles = actor.org_roles | policy.billing_roles
+        return Member(actor.user_id, org_roles=roles, email=actor.email)
+
+    def _under(self, policy: Policy, ref: RefPlan, now: dt.datetime) -> RefPlan:
+        """What the request just performed schedules under `policy` rather than Atlas's: the
+        trial it started lasts `trial_days`, the reactivation it made is billed back at most
+        `retroactive_days` (K1, K3: the version in force at the request)."""
+        if "P4" in self.last_rules and ref.trial is not None and ref.trial[0] == now:
+            ends = add_wall_days(now, policy.trial_days, ref.tz)
+            return attrs.evolve(ref, trial=(now, ends), trial_end=ends)
+        last = ref.points[-1] if ref.points else None
+        if "P15" in self.last_rules and last is not None and last.retroactive:
+            assert ref.last_end is not None
+            floor = add_wall_days(now, -policy.retroactive_days, ref.tz)
+            moved = attrs.evolve(last, at=max(ref.last_end[1], floor))
+            return attrs.evolve(ref, points=(*ref.points[:-1], moved))
+        return ref
 
     @rule(actor=acting(("p-1",)), tier=st.sampled_from(TIERS))
     def change(self, actor: Member, tier: str) -> None:
@@ -130,9 +215,29 @@ class PlanRules(RuleBasedStateMachine):
         self.last_rules = tuple(r for a in due for r in a[3]) or self.last_rules
         seen = view(self.plan)
         verdicts = agreement(seen, self.ref, self.last_rules)
+        policy = self.catalog.at(self.clock.now())
+        if policy.case_states != CASE_STATES:
+            verdicts = [v for v in verdicts if v.rule != "P17"]
+            verdicts.append(_entitled(seen, policy))
         if not self.keeps_history:
             seen = attrs.evolve(seen, history=self.ref.history)
             verdicts = [v for v in verdicts if "history" not in v.invariant]
         verdicts += timeline(seen, self.org.billing_timezone, self.ref.trial_end)
         verdicts.append(premium_billed(seen))
         confirm_all(verdicts)
+
+
+def _entitled(seen: PlanView, policy: Policy) -> Verdict:
+    """P17 under K1's `case_states`: a state among them entitles as the reference's developer
+    does, any other as its basic."""
+    want = ENTITLED["developer" if seen.state in policy.case_states else "basic"]
+    ok = seen.entitlements == want
+    return Verdict(
+        "P17",
+        "entitlements follow the state (the policy's case_states)",
+        ok,
+        ""
+        if ok
+        else f"the entitlements in {seen.state} are {sorted(seen.entitlements)}; under policy "
+        f"{policy.version} they are {sorted(want)}",
+    )
