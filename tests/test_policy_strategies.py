@@ -24,7 +24,7 @@ JAN_2027 = pendulum.datetime(2027, 1, 1, tz="UTC")
 @given(testing.policies())
 def test_k1_policies_draws_only_policies_the_constructor_accepts(policy: Policy) -> None:
     """Every drawn policy is built again, field by field, into an equal policy."""
-    fields = {a.name: getattr(policy, a.name) for a in attrs.fields(Policy)}
+    fields = {a.name: getattr(policy, a.name) for a in attrs.fields(Policy) if a.init}
     assert Policy(**fields) == policy
     assert is_identifier(policy.version)
 

@@ -179,19 +179,19 @@ def cancel_due(facts: PlanFacts) -> bool:
 @PLAN.choice
 def has_trial(facts: PlanFacts) -> bool:
     """the policy offers a trial"""
-    return facts.policy.trial_days > 0
+    return facts.policy.has_trial
 
 
 @PLAN.choice
 def may_be_in_trial(facts: PlanFacts) -> bool:
     """a trial may be running"""
-    return facts.state is PlanState.TRIAL or facts.policy.trial_days > 0
+    return facts.policy.has_trial or facts.state is PlanState.TRIAL
 
 
 @PLAN.choice
 def no_trial(facts: PlanFacts) -> bool:
     """the policy offers no trial"""
-    return facts.policy.trial_days == 0
+    return not facts.policy.has_trial
 
 
 @PLAN.choice
@@ -209,4 +209,4 @@ def changes_now(facts: PlanFacts) -> bool:
 @PLAN.choice
 def may_be_pending(facts: PlanFacts) -> bool:
     """a change may be pending"""
-    return facts.pending is not None or not facts.policy.changes_now
+    return not facts.policy.changes_now or facts.pending is not None

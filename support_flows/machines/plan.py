@@ -42,7 +42,7 @@ class SupportPlan(ObjectBase[PlanBook]):
     back to an earlier point.
     """
 
-    __slots__ = ("catalog", "org")
+    __slots__ = ("_only", "catalog", "org")
 
     def __init__(
         self,
@@ -55,6 +55,8 @@ class SupportPlan(ObjectBase[PlanBook]):
     ) -> None:
         self.org = of_type(org, Organization, "org")
         self.catalog = of_type(catalog, Catalog, "catalog")
+        # A catalog of one version decides every request with it: no lookup per request.
+        self._only = catalog.versions[0] if len(catalog.versions) == 1 else None
         self._setup(
             _book if _book is not None else PlanBook(org.billing_timezone),
             engine_for(COMPILED, engine),
@@ -249,7 +251,7 @@ class SupportPlan(ObjectBase[PlanBook]):
             book.pending,
             book.last_change_applied,
             now,
-            self.catalog.at(now),
+            self._only or self.catalog.at(now),
         )
         return facts, COMPILED.route(book.state, action, chosen)
 

@@ -184,6 +184,13 @@ class Policy:
     case_states: frozenset[PlanState]
     hours_per_unit: int
     validity_months: int | None
+    # Read on every request (the chart's policy choices): worked out once, not per read.
+    has_trial: bool = attrs.field(init=False, eq=False, repr=False)
+    """T5, P4: a trial of at least a day (0 days: developer is subscribed at once)."""
+    changes_now: bool = attrs.field(init=False, eq=False, repr=False)
+    """P9 under K1: a downgrade or cancel takes effect at the request instant."""
+    bills_upgrade_now: bool = attrs.field(init=False, eq=False, repr=False)
+    """P5, P8 under K1: a higher tier is billed from the request instant."""
 
     def __init__(
         self,
@@ -215,21 +222,9 @@ class Policy:
             hours_per_unit=_count(version, "hours_per_unit", hours_per_unit),
             validity_months=_validity(version, validity_months),
         )
-
-    @property
-    def has_trial(self) -> bool:
-        """T5, P4: a trial of at least a day (0 days: developer is subscribed at once)."""
-        return self.trial_days > 0
-
-    @property
-    def changes_now(self) -> bool:
-        """P9 under K1: a downgrade or cancel takes effect at the request instant."""
-        return self.change_timing is Timing.IMMEDIATELY
-
-    @property
-    def bills_upgrade_now(self) -> bool:
-        """P5, P8 under K1: a higher tier is billed from the request instant."""
-        return self.upgrade_billing is Timing.IMMEDIATELY
+        object.__setattr__(self, "has_trial", self.trial_days > 0)
+        object.__setattr__(self, "changes_now", self.change_timing is Timing.IMMEDIATELY)
+        object.__setattr__(self, "bills_upgrade_now", self.upgrade_billing is Timing.IMMEDIATELY)
 
     def entitlements(self, state: PlanState) -> frozenset[Channel]:
         """P17 under K1: a state in `case_states` entitles to support cases as well as chat and
