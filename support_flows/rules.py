@@ -869,6 +869,30 @@ _CATALOG = (
             "with its catalog refuses such records the same way."
         ),
     ),
+    _rule(
+        "K5",
+        "Reviewing a change",
+        sources=(_DECISION,),
+        note="what product review is for",
+        statement=(
+            "The review pack can be built for any catalog, and for a proposed version beside "
+            "the current one: every changed field with the rules it tunes, every chart edge "
+            "whose label, guards or existence changes, each worked timeline under both versions "
+            "side by side, and, given a store, how many stored plans and orders the proposed "
+            "version would treat differently at their next request, by rule, changing none of "
+            "them."
+        ),
+    ),
+    _rule(
+        "K6",
+        "Any policy is verified",
+        sources=(_DECISION,),
+        statement=(
+            "The verifier checks any given policy, its reference model reading the same fields "
+            "from the policy's data; a property-based test checks policies drawn from the whole "
+            "space K1 allows."
+        ),
+    ),
 )
 
 RULES: Mapping[str, Rule] = MappingProxyType({r.id: r for r in _CATALOG})

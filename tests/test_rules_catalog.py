@@ -20,7 +20,7 @@ EXPECTED_IDS = [
     *(f"S{n}" for n in range(1, 7)),
     "U1",
     "U2",
-    *(f"K{n}" for n in range(1, 5)),  # K5 and K6 join the catalog with the review and verifier
+    *(f"K{n}" for n in range(1, 7)),
 ]
 
 # Every refusal each rule describes; rules not listed here produce none.
