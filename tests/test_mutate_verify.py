@@ -171,3 +171,41 @@ def test_equivalent_mutants_are_real_and_explained(real: list[tuple[planter.Muta
     for described, why in mv.EQUIVALENT.items():
         assert described in planted
         assert len(why) > 20
+
+
+def test_sample_is_stratified_in_proportion_and_deterministic(
+    real: list[tuple[planter.Mutant, str]],
+) -> None:
+    """`--sample N --seed S` draws every area, at least 20 each when N >= 100 and the rest in
+    proportion to each area's size; the same seed draws the same mutants, in the tool's order,
+    another seed others; `--every AREA` adds the rest of AREA."""
+    sizes = {a: sum(m.area == a for m, _ in real) for a in mv.AREAS}
+    drawn = mv.sample(real, 100, 7)
+    counts = {a: sum(m.area == a for m, _ in drawn) for a in mv.AREAS}
+    assert sum(counts.values()) == 100
+    assert all(counts[a] >= min(20, sizes[a]) for a in mv.AREAS)
+    largest, smallest = max(sizes, key=sizes.__getitem__), min(sizes, key=sizes.__getitem__)
+    assert counts[largest] > counts[smallest]
+    assert [m.describe() for m, _ in drawn] == [m.describe() for m, _ in mv.sample(real, 100, 7)]
+    order = [m.describe() for m, _ in real]
+    positions = [order.index(m.describe()) for m, _ in drawn]
+    assert positions == sorted(positions)
+    assert {m.describe() for m, _ in drawn} != {m.describe() for m, _ in mv.sample(real, 100, 8)}
+    small = mv.sample(real, 8, 7)
+    assert len(small) == 8
+    assert {m.area for m, _ in small} == set(mv.AREAS)
+    every = mv.sample(real, 100, 7, ["localtime"])
+    assert sum(m.area == "localtime" for m, _ in every) == sizes["localtime"]
+    assert {m.describe() for m, _ in drawn} <= {m.describe() for m, _ in every}
+
+
+def test_sample_shares_add_up_and_never_exceed_an_area() -> None:
+    """Each area's share is at most its size, the shares add up to N (or to every mutant when N
+    is larger), and a share follows its area's size."""
+    sizes = {"guards": 120, "actions": 47, "localtime": 42, "restore": 272}
+    assert mv.shares(sizes, 110) == {"guards": 27, "actions": 22, "localtime": 22, "restore": 39}
+    assert mv.shares(sizes, 1_000) == sizes
+    tiny = {"guards": 3, "restore": 200}
+    shares = mv.shares(tiny, 120)
+    assert shares == {"guards": 3, "restore": 117}
+    assert sum(mv.shares(sizes, 37).values()) == 37

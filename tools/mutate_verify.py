@@ -1,14 +1,19 @@
 """The verifier's own mutation score: how many planted bugs does `support-flows verify` catch?
 
 Run it: `python tools/mutate_verify.py [--jobs 2] [--only AREA]... [--match TEXT]... [--limit N]
-[--list] [--tests] [--verify-args "--depth 4"] [--timeout SECONDS]`.
+[--sample N --seed S [--every AREA]...] [--list] [--tests] [--verify-args "--depth 4"]
+[--timeout SECONDS]`.
 
 It plants one mutation at a time, each in a temporary copy of the project, in four AREAS (the
 kinds of change are tools/mutant_planter.py's): guards (not registry.py, which holds the checks
 rather than being one), the book actions (outside `__init__`), localtime, and the restore checks.
-The order is deterministic. For each mutant it runs `python -m support_flows verify --json` (all
-three machines, default depth, plus `--verify-args`) in the copy, with a timeout (5 times the
-elapsed time of the unmutated run, measured first, unless `--timeout`), and classifies it:
+The order is deterministic. A full run takes hours (a verify is most of a minute of CPU),
+so `--sample N --seed S` runs a stratified sample instead: each area its share of N in
+proportion to its size, at least `PER_AREA` each when N >= 100 (all of a smaller area), drawn
+with seed S, the same on every run; `--every AREA` adds every other mutant of AREA. For each
+mutant it runs `python -m support_flows verify --json` (all three machines, default depth, plus
+`--verify-args`) in the copy, with a timeout (5 times the elapsed time of the unmutated run,
+measured first, unless `--timeout`), and classifies it:
 
 - caught: verify reports a violation, or refuses (exit 1, U1) because a state, transition,
   reason or rule is no longer covered;
@@ -29,6 +34,7 @@ import argparse
 import concurrent.futures
 import json
 import os
+import random
 import shlex
 import shutil
 import subprocess
@@ -125,6 +131,45 @@ def mutants(
             if text is None:
                 text = (ROOT / path).read_text(encoding="utf-8")
             yield from file_mutants(area, path, kinds, text)
+
+
+PER_AREA = 20
+"""The fewest mutants a sample of 100 or more draws from an area (all of a smaller one)."""
+
+
+def shares(sizes: dict[str, int], n: int) -> dict[str, int]:
+    """How many of `n` mutants each area gives: the floor (`PER_AREA` when n >= 100), then
+    the rest in proportion to what each area has left, largest remainders first."""
+    n = min(n, sum(sizes.values()))
+    floor = PER_AREA if n >= 100 else 0
+    given = {a: min(size, floor) for a, size in sizes.items()}
+    while (rest := n - sum(given.values())) > 0:
+        left = {a: sizes[a] - given[a] for a in sizes if sizes[a] > given[a]}
+        total = sum(left.values())
+        exact = {a: rest * c / total for a, c in left.items()}
+        whole = {a: min(int(x), left[a]) for a, x in exact.items()}
+        by_remainder = sorted(left, key=lambda a: (whole[a] - exact[a], list(sizes).index(a)))
+        for a in by_remainder[: rest - sum(whole.values())]:
+            whole[a] = min(whole[a] + 1, left[a])
+        for a, c in whole.items():
+            given[a] += c
+    return given
+
+
+def sample(
+    todo: Sequence[tuple[Mutant, str]], n: int, seed: int, every: Sequence[str] = ()
+) -> list[tuple[Mutant, str]]:
+    """A stratified sample of `todo`: each area its share of `n` (`shares`), drawn with `seed`
+    (each area by its own generator, so one area's draw does not move another's), plus every
+    mutant of the areas in `every`; in `todo`'s order."""
+    areas: dict[str, list[int]] = {}
+    for position, (m, _) in enumerate(todo):
+        areas.setdefault(m.area, []).append(position)
+    quota = shares({a: len(p) for a, p in areas.items()}, n)
+    chosen = {p for a in every for p in areas.get(a, ())}
+    for area, positions in areas.items():
+        chosen.update(random.Random(f"{seed}:{area}").sample(positions, quota[area]))
+    return [todo[p] for p in sorted(chosen)]
 
 
 @dataclass(frozen=True)
@@ -275,6 +320,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--match", action="append", default=[], help="only mutants whose description has TEXT"
     )
     parser.add_argument("--limit", type=int, default=0, help="run only the first N mutants")
+    parser.add_argument(
+        "--sample", type=int, default=0, help="a stratified sample of N mutants over the areas"
+    )
+    parser.add_argument("--seed", type=int, default=18, help="the sample's seed (default: 18)")
+    parser.add_argument(
+        "--every",
+        choices=sorted(AREAS),
+        action="append",
+        default=[],
+        help="with --sample, every mutant of AREA as well",
+    )
     parser.add_argument("--list", action="store_true", help="print the mutants, run nothing")
     parser.add_argument("--tests", action="store_true", help="run the suite on what verify misses")
     parser.add_argument(
@@ -290,6 +346,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for m, source in mutants(areas)
         if not options.match or any(text in m.describe() for text in options.match)
     ]
+    if options.sample:
+        todo = sample(todo, options.sample, options.seed, options.every)
     if options.limit:
         todo = todo[: options.limit]
     if options.list:
