@@ -114,6 +114,29 @@ EQUIVALENT: dict[str, str] = {
     "support_flows/localtime.py:247 boundary: s > at -> s >= at": "each s begins the 1st of the "
     "month after the one `at` shows locally, so s shows that 1st and `at` an earlier date: they "
     "are never the same instant",
+    "support_flows/localtime.py:189 fold: fold=0 -> fold=1": "the two sides of `==` are naive "
+    "datetimes, and Python ignores `fold` when it compares naive datetimes (PEP 495)",
+    "support_flows/localtime.py:207 min/max: min(earlier, later) -> max(earlier, later)": "in "
+    "every zone of the tz database (scanned over 1970-2069; the rules recur after), a DST gap "
+    "over the midnight of a 1st begins exactly at that midnight, so the first instant of the day "
+    "is the later reading, `max(earlier, later)`, where the search starting there also ends",
+    "support_flows/localtime.py:211 boundary: dt.datetime.fromtimestamp(mid, tz).date() >= day "
+    "-> dt.datetime.fromtimestamp(mid, tz).date() > day": "as for line 207: every gap over the "
+    "midnight of a 1st begins at that midnight, so the day begins at the search's upper end, "
+    "`max(earlier, later)`, the one second no date after `day` pushes the search past",
+    "support_flows/localtime.py:247 first/last: starts[-1] -> starts[0]": "the fallback is never "
+    "taken: `at` shows a date of the month before, and a clock shows such a date again after a "
+    "beginning of the 1st only if it goes back across that midnight, which makes the next "
+    "beginning one of `starts`; so some start is after `at`",
+    "support_flows/localtime.py:311 boundary: len(this) > 1 -> len(this) >= 1": "only the fast "
+    "path is lost: with None, is_next_month_start computes next_month_start exactly, which is "
+    "`target` just when `previous <= at < target` where neither month begins twice",
+    "support_flows/localtime.py:311 boundary: len(before) > 1 -> len(before) >= 1": "as for "
+    "`len(this)`: None sends is_next_month_start to the exact computation, which gives the same "
+    "answer as the fast path",
+    "support_flows/localtime.py:313 first/last: before[0] -> before[-1]": "the line is reached "
+    "only when `before` has one element (the line above returns None otherwise), so its first "
+    "and its last are the same",
 }
 """Mutants that cannot change what the library does, by `Mutant.describe()`, each with why (read
 the mutant before adding one: a survivor is a gap of the verifier until shown otherwise)."""
