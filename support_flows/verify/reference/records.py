@@ -71,7 +71,15 @@ Check = Callable[[Mapping[str, Any], str], "tuple[str, str] | None"]
 
 def plan_breaks(r: Mapping[str, Any], tz: str) -> tuple[str, str] | None:
     """(rule, why) of the first rule a plan record breaks on its face, or None."""
-    checks: Sequence[Check] = (_plan_state, _trial, _pending, _periods, _boundaries, _plan_recorded)
+    checks: Sequence[Check] = (
+        _plan_state,
+        _trial,
+        _pending,
+        _periods,
+        _boundaries,
+        _premium_billed,
+        _plan_recorded,
+    )
     return next((found for check in checks if (found := check(r, tz))), None)
 
 
@@ -135,6 +143,19 @@ def _boundaries(r: Mapping[str, Any], tz: str) -> tuple[str, str] | None:
             at = _maybe(text)
             if at is not None and at not in allowed and not is_month_start(at, tz):
                 return "P20", f"the boundary {text} is not a month start in {tz}"
+    return None
+
+
+def _premium_billed(r: Mapping[str, Any], _: str) -> tuple[str, str] | None:
+    """P5, P8, P15: premium in force since an instant is billed from an instant after it (T3's
+    next 1st after it, or the end of the trial it upgraded, which had not come), unless the
+    period is retroactive (P15, P21): never from that instant itself."""
+    last = r["periods"][-1] if r["periods"] else None
+    if r["state"] != "premium" or last is None or r["since"] is None:
+        return None
+    opened = last["tier"] == "premium" and last["ends_at"] is None and not last["retroactive"]
+    if opened and instant(last["starts_at"]) == instant(r["since"]):
+        return "P5", f"premium in force since {r['since']} is billed from that instant itself"
     return None
 
 
