@@ -150,18 +150,37 @@ def test_score_leaves_out_the_equivalent(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_timed_reports_status_output_cpu_and_timeout(tmp_path: Path) -> None:
-    """A run gives its exit status, output, CPU and elapsed seconds; one over its time is killed
-    and reported as None."""
+    """A run gives its exit status, output, CPU and elapsed seconds; one over its CPU time is
+    killed and reported by the CPU seconds it had used, while one that only waits is not."""
     env = {"PATH": "/usr/bin:/bin"}
     done = mv.timed([sys.executable, "-c", "print('hi'); raise SystemExit(3)"], tmp_path, env, 30)
-    assert done is not None
+    assert not isinstance(done, float)
     status, out, _, cpu, wall = done
     assert (status, out) == (3, "hi\n")
     assert cpu >= 0
     assert wall > 0
-    assert (
-        mv.timed([sys.executable, "-c", "import time; time.sleep(30)"], tmp_path, env, 0.5) is None
-    )
+    spin = mv.timed([sys.executable, "-c", "while True: pass"], tmp_path, env, 0.5)
+    assert isinstance(spin, float)
+    assert spin > 0.5
+    waits = [sys.executable, "-c", "import time; time.sleep(1)"]
+    assert not isinstance(mv.timed(waits, tmp_path, env, 0.5), float)
+
+
+def test_machines_are_those_whose_verify_runs_the_mutated_line() -> None:
+    """A mutant is run on the machines whose unmutated verify ran its line, on all three
+    without tracing, and on none when no machine ran it."""
+    mutant = planter.Mutant("guards", "support_flows/guards/plan.py", 7, "negate", "a", "b", 0)
+    reached = {
+        "plan": {"support_flows/guards/plan.py": frozenset({5, 6, 7})},
+        "case": {"support_flows/guards/plan.py": frozenset({1})},
+        "consulting": {},
+    }
+    assert mv.machines_for(mutant, reached) == ("plan",)
+    assert mv.machines_for(mutant, None) == mv.MACHINES
+    nowhere = planter.Mutant("guards", "support_flows/guards/plan.py", 9, "negate", "a", "b", 1)
+    assert mv.machines_for(nowhere, reached) == ()
+    outcome = mv.run(nowhere, "", [], None, tests=False, machines=())
+    assert (outcome.verdict, outcome.seconds) == ("survived", 0.0)
 
 
 def test_equivalent_mutants_are_real_and_explained(real: list[tuple[planter.Mutant, str]]) -> None:

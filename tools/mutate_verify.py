@@ -11,16 +11,21 @@ The order is deterministic. A full run takes hours (a verify is most of a minute
 so `--sample N --seed S` runs a stratified sample instead: each area its share of N in
 proportion to its size, at least `PER_AREA` each when N >= 100 (all of a smaller area), drawn
 with seed S, the same on every run; `--every AREA` adds every other mutant of AREA. For each
-mutant it runs `python -m support_flows verify --json` (all three machines, default depth, plus
-`--verify-args`) in the copy, with a timeout (5 times the elapsed time of the unmutated run,
-measured first, unless `--timeout`), and classifies it:
+mutant it runs `python -m support_flows verify --json` (default depth, plus `--verify-args`)
+in the copy, on the machines whose unmutated verify runs the mutated line (traced once per
+machine when the run begins: a run is deterministic, so a line it never runs cannot change it;
+`--all-machines` runs all three), with a CPU-time limit (5 times the unmutated run's, unless
+`--timeout`: elapsed time would time out mutants that only waited for a shared core), and
+classifies it:
 
 - caught: verify reports a violation, or refuses (exit 1, U1) because a state, transition,
   reason or rule is no longer covered;
 - survived: exit 0;
 - crashed: verify stopped on a traceback without a report: not counted as caught (no user
   reads a rule from a traceback), listed so each one can be looked at;
-- timeout: no answer in time: not caught.
+- timeout: no answer within its CPU time: not caught.
+
+Mutants listed in EQUIVALENT are not run.
 
 The score is caught / (total - equivalent), the equivalent mutants being those of EQUIVALENT
 below, each with the reason it cannot change behaviour. With `--tests`, each mutant verify does
@@ -245,15 +250,81 @@ def _copy(into: Path) -> None:
             shutil.copy(ROOT / name, target)
 
 
+MACHINES = ("plan", "case", "consulting")
+TRACER = """
+import json, runpy, sys
+out, files, argv = sys.argv[1], set(json.loads(sys.argv[2])), sys.argv[3:]
+called = set()
+
+def tracer(frame, event, arg):
+    if frame.f_code.co_filename in files:
+        called.add(frame.f_code)
+
+sys.settrace(tracer)
+sys.argv = ["support_flows", *argv]
+try:
+    runpy.run_module("support_flows", run_name="__main__", alter_sys=True)
+except SystemExit:
+    pass
+sys.settrace(None)
+lines = {}
+for code in called:
+    numbers = [n for _, _, n in code.co_lines() if n is not None]
+    if code.co_name != "<module>" and numbers:
+        numbers = range(code.co_firstlineno, max(numbers) + 1)
+    lines.setdefault(code.co_filename, set()).update(numbers)
+with open(out, "w") as f:
+    json.dump({k: sorted(v) for k, v in lines.items()}, f)
+"""
+"""Run in a copy of the project: verify on one machine, recording the lines of the mutated files
+whose code it runs (a function's every line once it is called; at module level, the lines run)."""
+
+Reach = dict[str, dict[str, frozenset[int]]]
+"""Per machine, per mutated file (relative path), the lines its unmutated verify runs."""
+
+
+def reach(paths: Sequence[str], verify_args: Sequence[str]) -> Reach:
+    """Which lines of `paths` each machine's unmutated verify runs, traced once per machine
+    (with the tracer on, a run costs a few times its usual CPU)."""
+    found: Reach = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "project"
+        _copy(copy)
+        env = {**os.environ, "PYTHONPATH": str(copy), "HYPOTHESIS_PROFILE": "dev"}
+        files = json.dumps([str(copy / path) for path in paths])
+        for machine in MACHINES:
+            out = Path(tmp) / f"{machine}.json"
+            args = ["verify", "--json", *verify_args, "--machine", machine]
+            command = [sys.executable, "-c", TRACER, str(out), files, *args]
+            subprocess.run(command, cwd=copy, env=env, capture_output=True, check=False)
+            traced = json.loads(out.read_text()) if out.exists() else {}
+            found[machine] = {
+                str(Path(name).relative_to(copy)): frozenset(lines)
+                for name, lines in traced.items()
+            }
+    return found
+
+
+def machines_for(mutant: Mutant, reached: Reach | None) -> tuple[str, ...]:
+    """The machines whose unmutated verify runs the mutated line: only their runs can differ
+    (a run is deterministic, and a line never run cannot change it); all without `reached`."""
+    if reached is None:
+        return MACHINES
+    return tuple(m for m in MACHINES if mutant.line in reached[m].get(mutant.path, ()))
+
+
 def run(
     mutant: Mutant | None,
     source: str,
     verify_args: Sequence[str],
     timeout: float | None,
     tests: bool,
+    machines: Sequence[str] = MACHINES,
 ) -> Outcome:
-    """Plant `mutant` in a temporary copy and run verify there (and the suite, with `tests`, if
-    verify did not catch it)."""
+    """Plant `mutant` in a temporary copy and run verify there on `machines` (and the suite,
+    with `tests`, if verify did not catch it)."""
+    if mutant is not None and not machines:
+        return Outcome(mutant, "survived", 0.0, 0.0, "no machine's verify runs this line")
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "project"
         _copy(copy)
@@ -261,36 +332,49 @@ def run(
             (copy / mutant.path).write_text(source, encoding="utf-8")
         env = {**os.environ, "PYTHONPATH": str(copy), "HYPOTHESIS_PROFILE": "dev"}
         command = [sys.executable, "-m", "support_flows", "verify", "--json", *verify_args]
+        if tuple(machines) != MACHINES:
+            command += [arg for m in machines for arg in ("--machine", m)]
         finished = timed(command, copy, env, timeout)
-        if finished is None:
-            wall = timeout or 0.0
-            return Outcome(mutant, "timeout", 0.0, wall, f"no answer in {wall:.0f}s")
+        if isinstance(finished, float):
+            return Outcome(mutant, "timeout", finished, 0.0, f"no answer in {finished:.0f}s CPU")
         returncode, stdout, stderr, seconds, wall = finished
         verdict, detail = classify(returncode, stdout, stderr)
         said = _suite(copy, env) if tests and verdict != "caught" else ""
     return Outcome(mutant, verdict, seconds, wall, detail, said)
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu(pid: int) -> float:
+    """The CPU seconds (user + system) process `pid` has used so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
 def timed(
     command: Sequence[str], cwd: Path, env: dict[str, str], timeout: float | None
-) -> tuple[int, str, str, float, float] | None:
+) -> tuple[int, str, str, float, float] | float:
     """Run `command`: its exit status, output, error output, CPU seconds (user + system, its
-    own, whatever else runs beside it) and elapsed seconds; None if it ran out of time (it is
-    killed)."""
+    own, whatever else runs beside it) and elapsed seconds; or, if it used more than `timeout`
+    seconds of CPU, the CPU seconds it had used when it was killed. CPU time, not elapsed: on
+    cores shared with other work a mutant waiting for one is not out of time."""
     out, err = cwd / ".verify.out", cwd / ".verify.err"
     with out.open("w") as stdout, err.open("w") as stderr:
         child = subprocess.Popen(command, cwd=cwd, env=env, stdout=stdout, stderr=stderr)
         started = time.monotonic()
-        deadline = started + timeout if timeout else None
         while True:
             pid, status, usage = os.wait4(child.pid, os.WNOHANG)
             if pid:
                 break
-            if deadline is not None and time.monotonic() > deadline:
+            if timeout and (used := _cpu(child.pid)) > timeout:
                 child.kill()
                 os.wait4(child.pid, 0)
                 child.returncode = -9
-                return None
+                return used
             time.sleep(0.05)
     child.returncode = os.waitstatus_to_exitcode(status)
     wall = time.monotonic() - started
@@ -360,7 +444,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--verify-args", default="", help="more arguments for verify, e.g. '--depth 4'"
     )
     parser.add_argument(
-        "--timeout", type=float, default=0, help="seconds per mutant (default: 5x unmutated)"
+        "--timeout",
+        type=float,
+        default=0,
+        help="CPU seconds per mutant (default: 5x the unmutated run's)",
+    )
+    parser.add_argument(
+        "--all-machines",
+        action="store_true",
+        help="run every machine on each mutant, not only those whose verify runs its line",
     )
     options = parser.parse_args(argv)
     areas = [a for a in AREAS if not options.only or a in options.only]
@@ -388,15 +480,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     if base.verdict != "survived":
         print("verify must pass on the unmutated project before a mutant means anything")
         return 2
-    # Elapsed time, measured under the same load as the mutants (CPU time would time out a
-    # mutant that only waited for a core).
-    timeout = options.timeout or 5 * base.wall
-    print(f"{len(todo)} mutants, {options.jobs} at a time, timeout {timeout:.0f}s each", flush=True)
+    timeout = options.timeout or 5 * base.seconds
+    reached = None
+    if not options.all_machines:
+        reached = reach(sorted({m.path for m, _ in todo}), verify_args)
+        print("machines per mutant: those whose unmutated verify runs the mutated line")
+    print(
+        f"{len(todo)} mutants, {options.jobs} at a time, timeout {timeout:.0f}s CPU each",
+        flush=True,
+    )
     outcomes: dict[int, Outcome] = {}
+    for n, (m, _) in enumerate(todo):
+        if m.describe() in EQUIVALENT:
+            outcomes[n] = Outcome(m, "equivalent", 0.0, 0.0, "not run: " + EQUIVALENT[m.describe()])
     with concurrent.futures.ThreadPoolExecutor(max_workers=options.jobs) as pool:
         futures = {
-            pool.submit(run, m, source, verify_args, timeout, options.tests): n
+            pool.submit(
+                run, m, source, verify_args, timeout, options.tests, machines_for(m, reached)
+            ): n
             for n, (m, source) in enumerate(todo)
+            if n not in outcomes
         }
         for future in concurrent.futures.as_completed(futures):
             outcome = future.result()
@@ -404,7 +507,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             assert outcome.mutant is not None
             print(
                 f"  {len(outcomes):4}/{len(todo)} {outcome.verdict:<8} {outcome.seconds:5.1f}s CPU "
-                f"{outcome.mutant.describe()}",
+                f"{outcome.mutant.describe()}  {outcome.detail}".rstrip(),
                 file=sys.stderr,
                 flush=True,
             )
