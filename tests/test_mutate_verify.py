@@ -228,3 +228,20 @@ def test_sample_shares_add_up_and_never_exceed_an_area() -> None:
     shares = mv.shares(tiny, 120)
     assert shares == {"guards": 3, "restore": 117}
     assert sum(mv.shares(sizes, 37).values()) == 37
+
+
+def test_first_stops_verify_at_the_first_failed_check_and_counts_it_caught(
+    real: list[tuple[planter.Mutant, str]],
+) -> None:
+    """With `--first`, a mutant's verify stops at its first failed check and is caught, naming
+    that check's rule; the unmutated project passes the same way."""
+    mutant, source = next(
+        (m, s)
+        for m, s in real
+        if m.describe().endswith("def project_not_found -> return None first")
+    )
+    outcome = mv.run(mutant, source, [], None, False, ("case",), first=True)
+    assert outcome.verdict == "caught", outcome.detail
+    assert outcome.detail.startswith("violation C")
+    base = mv.run(None, "", [], None, False, ("case",), first=True)
+    assert base.verdict == "survived", base.detail

@@ -1,8 +1,8 @@
 """The verifier's own mutation score: how many planted bugs does `support-flows verify` catch?
 
 Run it: `python tools/mutate_verify.py [--jobs 2] [--only AREA]... [--match TEXT]... [--limit N]
-[--sample N --seed S [--every AREA]...] [--list] [--tests] [--verify-args "--depth 4"]
-[--timeout SECONDS]`.
+[--sample N --seed S [--every AREA]...] [--first] [--all-machines] [--list] [--tests]
+[--verify-args "--depth 4"] [--timeout CPU_SECONDS]`.
 
 It plants one mutation at a time, each in a temporary copy of the project, in four AREAS (the
 kinds of change are tools/mutant_planter.py's): guards (not registry.py, which holds the checks
@@ -14,9 +14,10 @@ with seed S, the same on every run; `--every AREA` adds every other mutant of AR
 mutant it runs `python -m support_flows verify --json` (default depth, plus `--verify-args`)
 in the copy, on the machines whose unmutated verify runs the mutated line (traced once per
 machine when the run begins: a run is deterministic, so a line it never runs cannot change it;
-`--all-machines` runs all three), with a CPU-time limit (5 times the unmutated run's, unless
-`--timeout`: elapsed time would time out mutants that only waited for a shared core), and
-classifies it:
+`--all-machines` runs all three), stopped at its first failed check with `--first` (a finding
+stays in the report once made, so the full run reports it too), with a CPU-time limit (5 times
+the unmutated run's, unless `--timeout`: elapsed time would time out mutants that only waited
+for a shared core), and classifies it:
 
 - caught: verify reports a violation, or refuses (exit 1, U1) because a state, transition,
   reason or rule is no longer covered;
@@ -279,6 +280,34 @@ with open(out, "w") as f:
 """Run in a copy of the project: verify on one machine, recording the lines of the mutated files
 whose code it runs (a function's every line once it is called; at module level, the lines run)."""
 
+FIRST = """
+import json, runpy, sys
+from support_flows.verify import explore
+
+class Caught(BaseException):
+    pass
+
+kept = explore.Tracker.expect
+
+def expect(self, verdict, where):
+    if not kept(self, verdict, where):
+        raise Caught(self.machine, verdict.rule, verdict.invariant)
+    return True
+
+explore.Tracker.expect = expect
+sys.argv = ["support_flows", *sys.argv[1:]]
+try:
+    runpy.run_module("support_flows", run_name="__main__", alter_sys=True)
+except Caught as caught:
+    machine, rule, invariant = caught.args
+    found = {"rule": rule, "invariant": invariant}
+    print(json.dumps([{"machine": machine, "violations": [found]}]))
+    sys.exit(1)
+"""
+"""Run in a copy of the project with `--first`: verify as the command line runs it, stopped at
+the first check that fails (a finding, once made, stays in the report: the full run would
+report it too)."""
+
 Reach = dict[str, dict[str, frozenset[int]]]
 """Per machine, per mutated file (relative path), the lines its unmutated verify runs."""
 
@@ -320,9 +349,11 @@ def run(
     timeout: float | None,
     tests: bool,
     machines: Sequence[str] = MACHINES,
+    first: bool = False,
 ) -> Outcome:
-    """Plant `mutant` in a temporary copy and run verify there on `machines` (and the suite,
-    with `tests`, if verify did not catch it)."""
+    """Plant `mutant` in a temporary copy and run verify there on `machines` (stopped at the
+    first failed check, with `first`), and the suite, with `tests`, if verify did not catch
+    it."""
     if mutant is not None and not machines:
         return Outcome(mutant, "survived", 0.0, 0.0, "no machine's verify runs this line")
     with tempfile.TemporaryDirectory() as tmp:
@@ -331,7 +362,8 @@ def run(
         if mutant is not None:
             (copy / mutant.path).write_text(source, encoding="utf-8")
         env = {**os.environ, "PYTHONPATH": str(copy), "HYPOTHESIS_PROFILE": "dev"}
-        command = [sys.executable, "-m", "support_flows", "verify", "--json", *verify_args]
+        start = ["-c", FIRST] if first else ["-m", "support_flows"]
+        command = [sys.executable, *start, "verify", "--json", *verify_args]
         if tuple(machines) != MACHINES:
             command += [arg for m in machines for arg in ("--machine", m)]
         finished = timed(command, copy, env, timeout)
@@ -450,6 +482,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="CPU seconds per mutant (default: 5x the unmutated run's)",
     )
     parser.add_argument(
+        "--first",
+        action="store_true",
+        help="stop each mutant's verify at its first failed check (caught: the full run would "
+        "report it too)",
+    )
+    parser.add_argument(
         "--all-machines",
         action="store_true",
         help="run every machine on each mutant, not only those whose verify runs its line",
@@ -496,7 +534,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     with concurrent.futures.ThreadPoolExecutor(max_workers=options.jobs) as pool:
         futures = {
             pool.submit(
-                run, m, source, verify_args, timeout, options.tests, machines_for(m, reached)
+                run,
+                m,
+                source,
+                verify_args,
+                timeout,
+                options.tests,
+                machines_for(m, reached),
+                options.first,
             ): n
             for n, (m, source) in enumerate(todo)
             if n not in outcomes
