@@ -120,6 +120,13 @@ EQUIVALENT: dict[str, str] = {
     "support_flows/localtime.py:247 boundary: s > at -> s >= at": "each s begins the 1st of the "
     "month after the one `at` shows locally, so s shows that 1st and `at` an earlier date: they "
     "are never the same instant",
+    "support_flows/guards/consulting.py:127 drop clause: f.start is None or f.start > f.now -> "
+    "drop the or clause `f.start is None`": "session_in_past guards schedule alone, whose facts "
+    "always hold a start: the call makes it an instant first (None is refused, T1), and a "
+    "replayed booking takes it from the booked session's record",
+    "support_flows/guards/consulting.py:135 drop clause: f.start is None or f.hours is None or "
+    "f.expires_at is None -> drop the or clause `f.start is None`": "as for line 127: "
+    "session_after_expiry guards schedule alone, whose facts always hold a start",
     "support_flows/localtime.py:189 fold: fold=0 -> fold=1": "the two sides of `==` are naive "
     "datetimes, and Python ignores `fold` when it compares naive datetimes (PEP 495)",
     "support_flows/localtime.py:207 min/max: min(earlier, later) -> max(earlier, later)": "in "
@@ -513,7 +520,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     base = run(None, "", verify_args, None, tests=False)
     print(
         f"unmutated: verify {base.verdict}, {base.seconds:.1f}s CPU, {base.wall:.1f}s elapsed "
-        f"{base.detail}".rstrip()
+        f"{base.detail}".rstrip(),
+        flush=True,
     )
     if base.verdict != "survived":
         print("verify must pass on the unmutated project before a mutant means anything")
