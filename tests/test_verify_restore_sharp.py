@@ -110,6 +110,21 @@ def test_p20_a_boundary_at_the_second_pass_of_a_repeated_midnight_is_unwritable(
     assert _judged(moved[0], "America/Havana") == ("unwritable", "P20")
 
 
+def test_p12_a_request_recorded_after_a_change_took_effect_is_unwritable() -> None:
+    """P12/T8: while the flag says a change took effect and no request came after it, that
+    change is the latest entry: recorded_at an hour later is a record the reference refuses."""
+    applied = _record(
+        state="developer",
+        since="2026-04-01T00:00:00+00:00",
+        recorded_at="2026-04-01T00:00:00+00:00",
+        last_change_applied=True,
+    )
+    sharp = _sharp(applied)
+    later = [m for c, m in sharp.items() if c.startswith("$.recorded_at an hour after")]
+    assert [m["recorded_at"] for m in later] == ["2026-04-01T01:00:00+00:00"]
+    assert _judged(later[0])[1] == "P12"
+
+
 def _mutation(report: verify.Report, rules: tuple[str, ...], text: str) -> str:
     found = [
         v.counterexample.steps[-1].args.get("mutation", "")
@@ -158,3 +173,18 @@ def test_p20_a_restore_taking_a_repeated_midnight_for_a_month_start_is_found(
         monkeypatch.setattr(module, "is_month_start", twice)
     report = verify.run("plan", depth=4)
     _mutation(report, ("P20",), "the other pass of its wall time in America/Havana")
+
+
+def test_p12_a_restore_letting_a_request_follow_an_applied_change_is_found(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """P12/T8: a restore that no longer ties recorded_at to the change that took effect accepts a
+    request recorded after it: found as P12."""
+    exact = plan_checks._recorded
+
+    def lenient(r: Any) -> str | None:
+        return None if r.last_change_applied and r.pending is None else exact(r)
+
+    monkeypatch.setattr(plan_checks, "_recorded", lenient)
+    report = verify.run("plan", depth=4)
+    _mutation(report, ("P12",), "$.recorded_at an hour after the change took effect")

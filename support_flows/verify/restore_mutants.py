@@ -238,8 +238,9 @@ def _mover(n: int, shift: dt.timedelta) -> Callable[[Any], None]:
 def _sharp(record: dict[str, Any]) -> list[tuple[str, Callable[[Any], None]]]:
     """Changes that only a check of the record alone can refuse, made wherever they apply: the
     pending change a month late, or to premium (P9); the open premium period billed from the
-    instant premium came into force (P5, T4); a month-start boundary moved, wherever the record
-    holds it, to the other pass of its wall time (a midnight the clocks repeat: P20, T3)."""
+    instant premium came into force (P5, T4); a request recorded after a change took effect
+    with P12's flag still standing; a month-start boundary moved, wherever the record holds it,
+    to the other pass of its wall time (a midnight the clocks repeat: P20, T3)."""
     found: list[tuple[str, Callable[[Any], None]]] = []
     pending = record.get("pending")
     if isinstance(pending, dict):
@@ -267,6 +268,11 @@ def _sharp(record: dict[str, Any]) -> list[tuple[str, Callable[[Any], None]]]:
     ):
         opened: Path = ("periods", len(periods) - 1, "starts_at")
         found.append((f"{_show(opened)} -> since, {since}", partial(_set, opened, since)))
+    recorded = _instant(record.get("recorded_at"))
+    if record.get("last_change_applied") is True and recorded is not None:
+        later = _write(recorded + SHIFTS["+1 hour"])
+        after = partial(_set, ("recorded_at",), later)
+        found.append((f"$.recorded_at an hour after the change took effect: {later}", after))
     tz = str(record.get("billing_timezone"))
     boundaries = {p.get(k) for p in periods for k in ("starts_at", "ends_at")} - {None}
     for text in sorted(boundaries):

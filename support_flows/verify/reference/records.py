@@ -170,6 +170,10 @@ def _plan_recorded(r: Mapping[str, Any], _: str) -> tuple[str, str] | None:
     known = [at for at in held if at is not None]
     if known and (recorded is None or recorded < max(known)):
         return "V2", f"recorded_at {r['recorded_at']} before {max(known).isoformat()}"
+    if r["last_change_applied"] and recorded != _maybe(r["since"]):
+        # P12: the flag stands while no request came after the change, which took effect at
+        # `since`; so that change is the latest entry, and recorded_at is its instant (T8).
+        return "P12", f"recorded_at {r['recorded_at']} after the change that took effect"
     due = [instant(r["pending"]["effective_at"])] if r["pending"] is not None else []
     due += [instant(r["trial"]["ends_at"])] if r["trial"] is not None else []
     if recorded is not None and due and recorded > min(due):
