@@ -35,6 +35,7 @@ from support_flows.verify.model import (
     Step,
     Tally,
 )
+from support_flows.verify.watchdog import watching
 
 __all__ = [
     "GENERIC_RULES",
@@ -104,7 +105,7 @@ def run(
     steps = _depth(depth, module.DEPTH)
     started = time.monotonic()
     watched = BothWays()
-    with tracing(watched):
+    with tracing(watched), watching():
         tracker = module.explore(steps, progress, check=True)
     tracker.saw(watched.seen_in(tracker.compiled))
     return tracker.report(steps, time.monotonic() - started, strict=strict)

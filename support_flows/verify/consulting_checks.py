@@ -65,11 +65,15 @@ def agreement(seen: OrderView, ref: RefOrder, rule: str) -> list[Verdict]:
         ("history", rule, seen.history, ref.history),
     ]
     return [
-        Verdict(
+        Verdict("T8" if rule == "T8" else which, f"agrees with the rules ({what})", True)
+        if got == want
+        else Verdict(
             "T8" if rule == "T8" else which,
             f"agrees with the rules ({what})",
-            got == want,
-            f"the {what} is {_show(got)}; the rules say {_show(want)}" if got != want else "",
+            False,
+            f"the {what} is {_show(got)}; the rules say {_show(want)}",
+            expected=want,
+            actual=got,
         )
         for what, which, got, want in pairs
     ]

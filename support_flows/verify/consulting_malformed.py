@@ -8,6 +8,8 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+import attrs
+
 from support_flows.machines.consulting import ConsultingOrder
 from support_flows.outbox import InMemoryOutbox
 from support_flows.verify.common import ACTORS, HostClock, Outcome, Verdict, attempt, iso
@@ -106,14 +108,33 @@ def _sessions(tracker: Tracker) -> None:
     """schedule, cancel_session and deliver on a purchased order with one session booked."""
     root = ROOTS[0]
     clock, outbox = HostClock(root.start), InMemoryOutbox()
-    order = _open("from_representative", "units", 2, clock, outbox)
     owner = ACTORS["owner"]
     tomorrow = root.start.add(days=1)
-    order.schedule(start=tomorrow, hours=1, actor=owner.member())
+    made = attempt(functools.partial(_open, "from_representative", "units", 2, clock, outbox))
+    order = made.result
+    booked = (
+        made
+        if order is None
+        else attempt(lambda: order.schedule(start=tomorrow, hours=1, actor=owner.member()))
+    )
     opened = (
         Step(iso(root.start), "from_representative", {"units": 2, "sales_reference": "SO-1"}),
         Step(iso(root.start), "schedule", {"start": iso(tomorrow), "hours": 1, "actor": "owner"}),
     )
+    if booked.result is None:  # the setup the rules accept failed: reported, nothing to try
+        rule = "F1" if order is None else "F4"
+        step = opened[0 if order is None else 1]
+        done = (*opened[: opened.index(step)], attrs.evolve(step, outcome=booked.describe()))
+        verdict = Verdict(
+            rule,
+            "a request the rules accept is accepted",
+            False,
+            f"{step.call} was {booked.describe()}; the rules accept it",
+            expected="accepted",
+            actual=booked.describe(),
+        )
+        tracker.expect(verdict, functools.partial(Counterexample, root.setup(), done))
+        return
     record = order.snapshot()
     tries: list[tuple[str, dict[str, Any], Refusal | None]] = [
         ("schedule", {"start": tomorrow, "hours": h}, quantity(h, SESSION_HOURS, "V4"))

@@ -29,6 +29,7 @@ from support_flows.verify.model import (
     Tally,
     edge_name,
 )
+from support_flows.verify.watchdog import stalled
 
 __all__ = ["Node", "Tracker", "breadth_first"]
 
@@ -193,7 +194,7 @@ def breadth_first(
                 last = time.monotonic()
                 done = f"{tracker.sequences} sequences, " if tracker is not None else ""
                 progress(f"{label}: depth {level}/{depth}, {done}{last - started:.0f} s")
-            if stop is not None and stop():
+            if (stop is not None and stop()) or stalled():
                 return
         frontier = following
         if progress is not None:

@@ -17,6 +17,7 @@ from support_flows.verify.common import HostClock, Recorder, attempt, crashed, r
 from support_flows.verify.explore import Tracker, breadth_first
 from support_flows.verify.model import Counterexample, Step
 from support_flows.verify.plan_answers import answers, applied, probes, reopened, skewed_clock
+from support_flows.verify.plan_bounds import bounds
 from support_flows.verify.plan_calls import ROLE_SETS, Pair, call, open_at, prepared, with_cross_org
 from support_flows.verify.plan_checks import (
     agreement,
@@ -305,6 +306,7 @@ def explore(
     explorer = PlanExplorer(tracker, check=check)
     if check:
         probes(tracker)
+        bounds(tracker)
     stop = tracker.covered if until_covered else None
     breadth_first(explorer.roots(), explorer.expand, depth, progress, "plan", tracker, stop)
     return tracker

@@ -89,55 +89,40 @@ def agreement(seen: PlanView, ref: RefPlan, rules: Sequence[str]) -> list[Verdic
     if billing_rule == rule and "P15" in rules:
         billing_rule = "P15"
 
-    def differs(what: str, got: Any, want: Any) -> str:
-        return f"{what} is {_show(got)}; the rules say {_show(want)}"
+    def agrees(rule: str, what: str, part: str, got: Any, want: Any) -> Verdict:
+        """One part of the plan against the reference; when they differ, both beside the
+        message (printed as dated lines: periods and history entries one a line)."""
+        if got == want:
+            return Verdict(rule, f"{name} ({part})", True)
+        message = f"{what} is {_show(got)}; the rules say {_show(want)}"
+        return Verdict(rule, f"{name} ({part})", False, message, expected=want, actual=got)
 
+    entitled = ENTITLED[seen.state]
     return [
-        Verdict(
-            rule,
-            f"{name} (state)",
-            seen.state == ref.state,
-            differs("the state", seen.state, ref.state) if seen.state != ref.state else "",
-        ),
-        Verdict(
-            trial_rule,
-            f"{name} (trial)",
-            seen.trial == ref.trial,
-            differs("the trial", seen.trial, ref.trial) if seen.trial != ref.trial else "",
-        ),
-        Verdict(
-            pending_rule,
-            f"{name} (pending change)",
-            seen.pending == pending,
-            differs("the pending change", seen.pending, pending) if seen.pending != pending else "",
-        ),
-        Verdict(
-            billing_rule,
-            f"{name} (billing timeline)",
-            seen.billing == expected,
-            differs("the billing timeline", seen.billing, expected)
-            if seen.billing != expected
-            else "",
-        ),
+        agrees(rule, "the state", "state", seen.state, ref.state),
+        agrees(trial_rule, "the trial", "trial", seen.trial, ref.trial),
+        agrees(pending_rule, "the pending change", "pending change", seen.pending, pending),
+        agrees(billing_rule, "the billing timeline", "billing timeline", seen.billing, expected),
         Verdict(
             "P17",
             "entitlements follow the state",
-            seen.entitlements == ENTITLED[seen.state],
-            differs(
-                f"the entitlements in {seen.state}",
-                sorted(seen.entitlements),
-                sorted(ENTITLED[seen.state]),
-            )
-            if seen.entitlements != ENTITLED[seen.state]
-            else "",
+            seen.entitlements == entitled,
+            ""
+            if seen.entitlements == entitled
+            else f"the entitlements in {seen.state} are {_show(sorted(seen.entitlements))}; "
+            f"the rules say {_show(sorted(entitled))}",
+            expected=None if seen.entitlements == entitled else tuple(sorted(entitled)),
+            actual=None if seen.entitlements == entitled else tuple(sorted(seen.entitlements)),
         ),
         Verdict(
             "P10",
             "history keeps every request and applied change",
             seen.history == ref.history,
-            differs("the history", seen.history, ref.history)
-            if seen.history != ref.history
-            else "",
+            ""
+            if seen.history == ref.history
+            else f"the history is {_show(seen.history)}; the rules say {_show(ref.history)}",
+            expected=None if seen.history == ref.history else ref.history,
+            actual=None if seen.history == ref.history else seen.history,
         ),
     ]
 

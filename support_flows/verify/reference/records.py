@@ -78,6 +78,7 @@ def plan_breaks(r: Mapping[str, Any], tz: str) -> tuple[str, str] | None:
         _pending,
         _periods,
         _boundaries,
+        _premium_billed,
         _plan_recorded,
     )
     return next((found for check in checks if (found := check(r, tz))), None)
@@ -160,6 +161,19 @@ def _boundaries(r: Mapping[str, Any], tz: str) -> tuple[str, str] | None:
     return None
 
 
+def _premium_billed(r: Mapping[str, Any], _: str) -> tuple[str, str] | None:
+    """P5, P8, P15: premium in force since an instant is billed from an instant after it (T3's
+    next 1st after it, or the end of the trial it upgraded, which had not come), unless the
+    period is retroactive (P15, P21): never from that instant itself."""
+    last = r["periods"][-1] if r["periods"] else None
+    if r["state"] != "premium" or last is None or r["since"] is None:
+        return None
+    opened = last["tier"] == "premium" and last["ends_at"] is None and not last["retroactive"]
+    if opened and instant(last["starts_at"]) == instant(r["since"]):
+        return "P5", f"premium in force since {r['since']} is billed from that instant itself"
+    return None
+
+
 def _plan_recorded(r: Mapping[str, Any], _: str) -> tuple[str, str] | None:
     """T8/V2: recorded_at is the latest recorded instant, and nothing held as due precedes it."""
     recorded = _maybe(r["recorded_at"])
@@ -171,6 +185,10 @@ def _plan_recorded(r: Mapping[str, Any], _: str) -> tuple[str, str] | None:
     known = [at for at in held if at is not None]
     if known and (recorded is None or recorded < max(known)):
         return "V2", f"recorded_at {r['recorded_at']} before {max(known).isoformat()}"
+    if r["last_change_applied"] and recorded != _maybe(r["since"]):
+        # P12: the flag stands while no request came after the change, which took effect at
+        # `since`; so that change is the latest entry, and recorded_at is its instant (T8).
+        return "P12", f"recorded_at {r['recorded_at']} after the change that took effect"
     due = [instant(r["pending"]["effective_at"])] if r["pending"] is not None else []
     due += [instant(r["trial"]["ends_at"])] if r["trial"] is not None else []
     if recorded is not None and due and recorded > min(due):
