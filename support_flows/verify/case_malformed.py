@@ -12,6 +12,7 @@ from support_flows.verify.case_roots import CASE_ID, NOW, ROLE_SETS, TITLE, Comb
 from support_flows.verify.common import HostClock, Outcome, Verdict, attempt, iso
 from support_flows.verify.explore import Tracker
 from support_flows.verify.model import Step
+from support_flows.verify.policy import catalog
 from support_flows.verify.reference.case import (
     DEFAULT_SEVERITY,
     SCOPES,
@@ -70,12 +71,14 @@ class Probes:
         c, args = self.combo, dict(args)
         member = args.pop("member", self.member)
         if call == "check_channel":
-            return check_channel(c.org(), c.plan_state, member, "chat")
+            return check_channel(c.org(), c.plan_state, member, "chat", catalog=catalog())
         if call == "check_case":
-            return check_case(c.org(), c.plan_state, member, **args)
+            return check_case(c.org(), c.plan_state, member, **args, catalog=catalog())
         if call == "open_case":
             kept = {"title": TITLE, "case_id": CASE_ID, **args}
-            return open_case(c.org(), c.plan_state, member, clock=HostClock(NOW), **kept)
+            return open_case(
+                c.org(), c.plan_state, member, clock=HostClock(NOW), **kept, catalog=catalog()
+            )
         flow = self._flow(call)
         if call == "CaseFlow.choose_project":
             return flow.choose_project(args["project_id"])
@@ -86,7 +89,9 @@ class Probes:
         if clock is None:
             flow = new_flow(c, "table")
         else:
-            flow = CaseFlow(c.org(), c.plan_state, self.member, clock=clock, case_id=CASE_ID)
+            flow = CaseFlow(
+                c.org(), c.plan_state, self.member, clock=clock, case_id=CASE_ID, catalog=catalog()
+            )
         flow.choose_organization()
         if call == "CaseFlow.submit":
             flow.open_organization_support()

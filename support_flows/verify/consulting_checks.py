@@ -15,6 +15,7 @@ from support_flows.machines.consulting import ConsultingOrder
 from support_flows.outbox import InMemoryOutbox
 from support_flows.values import Organization
 from support_flows.verify.common import Verdict
+from support_flows.verify.policy import catalog
 from support_flows.verify.reference.consulting import RefOrder
 
 __all__ = ["OrderView", "agreement", "balance", "round_trip", "view"]
@@ -106,7 +107,9 @@ def round_trip(order: ConsultingOrder, org: Organization, clock: Any) -> list[Ve
         what = "with" if history else "without"
         resent = False
         try:
-            again = ConsultingOrder.restore(data, org, clock=clock, outbox=outbox)
+            again = ConsultingOrder.restore(
+                data, org, clock=clock, outbox=outbox, catalog=catalog()
+            )
             kept = seen if history else attrs.evolve(seen, history=())
             message = ""
             if again.snapshot(history=history) != data:

@@ -16,6 +16,7 @@ from support_flows.verify.common import ACTORS, HostClock, Verdict, attempt, iso
 from support_flows.verify.consulting_roots import ORDER_ID, ROOTS
 from support_flows.verify.explore import Tracker
 from support_flows.verify.model import Counterexample, Step
+from support_flows.verify.policy import catalog
 
 __all__ = ["one_confirmation"]
 
@@ -50,6 +51,7 @@ def one_confirmation(tracker: Tracker) -> None:
             clock=clock,
             outbox=outbox,
             order_id=ORDER_ID,
+            catalog=catalog(),
         )
     )
     order: Any = made.result

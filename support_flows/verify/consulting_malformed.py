@@ -16,6 +16,7 @@ from support_flows.verify.common import ACTORS, HostClock, Outcome, Verdict, att
 from support_flows.verify.consulting_roots import BUYER, ORDER_ID, ROOTS
 from support_flows.verify.explore import Tracker
 from support_flows.verify.model import Counterexample, Step
+from support_flows.verify.policy import catalog
 from support_flows.verify.reference.malformed import (
     HOURS_PER_UNIT,
     SESSION_HOURS,
@@ -70,9 +71,13 @@ def _open(call: str, field: str, value: Any, clock: HostClock, outbox: InMemoryO
     args: dict[str, Any] = {"units": 1, "order_id": ORDER_ID}
     if call == "start_checkout":
         args |= {"actor": ACTORS["owner"].member(), field: value}
-        return ConsultingOrder.start_checkout(root.org(), clock=clock, outbox=outbox, **args)
+        return ConsultingOrder.start_checkout(
+            root.org(), clock=clock, outbox=outbox, **args, catalog=catalog()
+        )
     args |= {"sales_reference": "SO-1", "email": BUYER, field: value}
-    return ConsultingOrder.from_representative(root.org(), clock=clock, outbox=outbox, **args)
+    return ConsultingOrder.from_representative(
+        root.org(), clock=clock, outbox=outbox, **args, catalog=catalog()
+    )
 
 
 def _verdict(want: Refusal, outcome: Outcome, unchanged: bool, what: str) -> Verdict:

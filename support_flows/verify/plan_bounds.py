@@ -21,6 +21,7 @@ from support_flows.verify.explore import Tracker
 from support_flows.verify.model import Counterexample, Step
 from support_flows.verify.plan_checks import agreement, view
 from support_flows.verify.plan_roots import PlanRoot, iso, utc
+from support_flows.verify.policy import catalog
 from support_flows.verify.reference.malformed import FIRST_INSTANT, LAST_INSTANT, outside
 from support_flows.verify.reference.plan import RefPlan, billing, decide, perform
 
@@ -83,7 +84,7 @@ def bounds(tracker: Tracker) -> None:
         root = PlanRoot("UTC", utc(at), note=f"the clock reads {reading.isoformat()}: {what}")
         for name, tier in CALLS:
             tracker.sequences += 1
-            plan = SupportPlan(root.org(), clock=HostClock(reading))
+            plan = SupportPlan(root.org(), clock=HostClock(reading), catalog=catalog())
             outcome = attempt(functools.partial(_call, plan, name, tier))
             args = {} if tier is None else {"tier": tier, "actor": ACTORS["owner"].as_arg()}
             step = Step(iso(at), name, args, note=what, outcome=outcome.describe())

@@ -21,7 +21,7 @@ from support_flows.verify.reference.calendar import (
     is_month_start,
     next_month_start,
 )
-from support_flows.verify.reference.plan import TRIAL_DAYS
+from support_flows.verify.reference.terms import current
 
 __all__ = ["UNKNOWN", "UNWRITABLE", "WRITABLE", "Judgement", "instant", "order_breaks"]
 __all__ += ["plan_breaks", "whose"]
@@ -85,14 +85,15 @@ def plan_breaks(r: Mapping[str, Any], tz: str) -> tuple[str, str] | None:
 
 
 POLICY = "atlas"
-"""The one version of the catalog the reference models: Atlas's (K)."""
+"""Atlas's version id: what a version-2 record (written before policies) was decided under
+(K4). The catalog a run models holds one version, `current().version`."""
 
 
 def _policies(r: Mapping[str, Any], _: str) -> tuple[str, str] | None:
     """K4: every trial, pending change and history entry names a version of the catalog."""
     named = [part["policy"] for part in (r["trial"], r["pending"]) if part is not None]
     named += [entry["policy"] for entry in r["history"] or ()]
-    unknown = sorted({version for version in named if version != POLICY})
+    unknown = sorted({version for version in named if version != current().version})
     if unknown:
         return "K4", f"names policy version {unknown[0]!r}, which the catalog lacks"
     return None
@@ -118,7 +119,9 @@ def _trial(r: Mapping[str, Any], tz: str) -> tuple[str, str] | None:
     begins, ends = instant(trial["started_at"]), instant(trial["ends_at"])
     if started != begins:
         return "P4", f"the trial began {trial['started_at']}, the record says {started}"
-    if ends != add_wall_days(begins, TRIAL_DAYS, tz):
+    if not current().has_trial:
+        return "T5", f"a trial from {trial['started_at']} under a policy that offers none"
+    if ends != add_wall_days(begins, current().trial_days, tz):
         return "T5", f"a trial from {trial['started_at']} ending {trial['ends_at']}"
     return None
 
@@ -127,6 +130,8 @@ def _pending(r: Mapping[str, Any], tz: str) -> tuple[str, str] | None:
     pending = r["pending"]
     if pending is None:
         return None
+    if current().changes_now:
+        return "P9", f"a change pending from {pending['requested_at']}: none waits (K1)"
     effective = next_month_start(instant(pending["requested_at"]), tz)
     if instant(pending["effective_at"]) != effective:
         return "P9", (
@@ -150,9 +155,12 @@ def _periods(r: Mapping[str, Any], _: str) -> tuple[str, str] | None:
 def _boundaries(r: Mapping[str, Any], tz: str) -> tuple[str, str] | None:
     """P20's first invariant: a boundary off a month start is a trial's end or a retroactive
     (P15) or catch-up (P21) start."""
+    terms = current()
+    if terms.upgrade_now or terms.changes_now:
+        return None  # K1: request instants are boundaries too; a record alone does not show them
     allowed = {instant(p["starts_at"]) for p in r["periods"] if p["retroactive"]}
     if (began := _maybe(r["trial_started_at"])) is not None:
-        allowed.add(add_wall_days(began, TRIAL_DAYS, tz))
+        allowed.add(add_wall_days(began, terms.trial_days, tz))
     for p in r["periods"]:
         for text in (p["starts_at"], p["ends_at"]):
             at = _maybe(text)
@@ -166,6 +174,8 @@ def _premium_billed(r: Mapping[str, Any], _: str) -> tuple[str, str] | None:
     next 1st after it, or the end of the trial it upgraded, which had not come), unless the
     period is retroactive (P15, P21): never from that instant itself."""
     last = r["periods"][-1] if r["periods"] else None
+    if current().upgrade_now:
+        return None  # K1: premium billed from the request instant
     if r["state"] != "premium" or last is None or r["since"] is None:
         return None
     opened = last["tier"] == "premium" and last["ends_at"] is None and not last["retroactive"]
@@ -198,6 +208,8 @@ def _plan_recorded(r: Mapping[str, Any], _: str) -> tuple[str, str] | None:
 
 def order_breaks(r: Mapping[str, Any], tz: str) -> tuple[str, str] | None:
     """(rule, why) of the first rule an order record breaks on its face, or None."""
+    if r.get("policy", current().version) != current().version:
+        return "K4", f"names policy version {r['policy']!r}, which the catalog lacks"
     units = r["units"]
     counts = [units[k] for k in ("available", "scheduled", "consumed", "expired")]
     if min(counts) < 0 or sum(counts) != units["purchased"] or units["purchased"] < 1:
