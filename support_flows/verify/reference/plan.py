@@ -146,7 +146,7 @@ def _change_applies(ref: RefPlan, at: dt.datetime) -> tuple[RefPlan, tuple[str, 
     assert ref.pending is not None
     change = ref.pending
     rules = ("P9", "P14", "P16", "T7", *applied_rules(ref))
-    points = (*_caught_up(ref, change.effective_at), Point(at, _billed(change.target)))
+    points = (*_until(_caught_up(ref, at), at), Point(at, _billed(change.target)))
     ended = (ref.state, at) if change.target == "cancelled" else ref.last_end
     ref = attrs.evolve(
         ref,
@@ -302,6 +302,12 @@ def request_instants(ref: RefPlan) -> frozenset[dt.datetime]:
     return frozenset(found)
 
 
+def _until(points: tuple[Point, ...], effective: dt.datetime) -> tuple[Point, ...]:
+    """P9: a change that takes effect ends whatever billing was scheduled after its instant (under
+    K1's `immediately`, a premium billing due at the 1st of next month)."""
+    return tuple(p for p in points if p.at <= effective)
+
+
 def _caught_up(ref: RefPlan, effective: dt.datetime) -> tuple[Point, ...]:
     """P21: the tier in force, if it is not billed just before the change's effective instant,
     billed from when it came into force, retroactively, instead of whatever was billed then."""
@@ -327,8 +333,11 @@ def billing(ref: RefPlan) -> tuple[RefPeriod, ...]:
     if ref.trial is not None:
         points.append(Point(ref.trial[1], "developer"))
     if ref.pending is not None:
-        points = list(_caught_up(attrs.evolve(ref, points=tuple(points)), ref.pending.effective_at))
-        points.append(Point(ref.pending.effective_at, _billed(ref.pending.target)))
+        effective = ref.pending.effective_at
+        points = list(
+            _until(_caught_up(attrs.evolve(ref, points=tuple(points)), effective), effective)
+        )
+        points.append(Point(effective, _billed(ref.pending.target)))
     points.sort(key=lambda p: p.at)
     periods = []
     for index, here in enumerate(points):
