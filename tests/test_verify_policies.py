@@ -104,8 +104,8 @@ def test_k6_a_retroactive_cap_read_as_90_is_caught_under_a_0_day_policy(
     """K6, P15: a reactivation billed back up to 90 days whatever the policy says passes under
     Atlas and is caught under a policy with no retroactive billing."""
     monkeypatch.setattr(plan_book, "add_wall_days", _cap_of_ninety(plan_book.add_wall_days))
-    assert not verify.run("plan", depth=3).violations
-    caught = verify.run("plan", depth=3, policy=sf.Policy(version="now", retroactive_days=0))
+    assert not verify.run("plan", depth=4).violations
+    caught = verify.run("plan", depth=4, policy=sf.Policy(version="now", retroactive_days=0))
     assert "P15" in _rules(caught)
 
 

@@ -21,6 +21,7 @@ from support_flows.verify.reference.case import (
     named,
 )
 from support_flows.verify.reference.malformed import WRONG_TYPE, identifier
+from support_flows.verify.reference.terms import current
 
 __all__ = ["BEHIND_HOURS", "NAMES", "PROJECT_IDS", "Probes"]
 
@@ -36,13 +37,23 @@ def _shown(value: Any) -> Any:
 
 
 class Probes:
-    """Asks each probe once at an owner's point where every well-formed request is allowed."""
+    """Asks each probe once at an owner's point where every well-formed request is allowed
+    (under another policy, a point of one of its case states, asked by one of its organization
+    case roles)."""
 
     def __init__(self, tracker: Tracker) -> None:
         self.tracker = tracker
-        owner = next(a for a in ROLE_SETS if a.org_roles == ("ORG_OWNER",) and not a.project_roles)
-        self.combo = Combo("premium", owner, ("p-1", "p-2"))
-        self.member = owner.member()
+        terms = current()  # K1: a state of its case_states, a role of its org_case_roles
+        states = [s for s in ("premium", "developer", "trial") if s in terms.case_states]
+        alone = [a for a in ROLE_SETS if len(a.org_roles) == 1 and not a.project_roles]
+        openers = [a for a in alone if a.org_roles[0] in terms.org_case_roles]
+        self.opens = bool(states and openers)
+        """Whether some case can be opened under the policy (none when no state has cases)."""
+        owner = next(a for a in alone if a.org_roles == ("ORG_OWNER",))
+        self.combo = Combo(
+            states[0] if states else "premium", (openers or [owner])[0], ("p-1", "p-2")
+        )
+        self.member = self.combo.actor.member()
 
     def __call__(self) -> None:
         """Malformed scopes, severities and project ids; the default severity; a clock behind."""
@@ -61,6 +72,8 @@ class Probes:
         for stranger in strangers:
             for call in ("check_case", "open_case", "check_channel"):
                 self._refused(WRONG_TYPE, call, {"scope": "organization", "member": stranger})
+        if not self.opens:
+            return
         opened = attempt(functools.partial(self._call, "open_case", {"scope": "organization"}))
         step = Step(iso(NOW), "open_case", {"scope": "organization"}, outcome=opened.describe())
         self._defaulted(opened, step)

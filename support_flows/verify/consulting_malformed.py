@@ -66,9 +66,11 @@ def _shown(value: Any) -> Any:
     return value if isinstance(value, bool | int | str | None) else repr(value)
 
 
-def _open(call: str, field: str, value: Any, clock: HostClock, outbox: InMemoryOutbox) -> Any:
+def _open(
+    call: str, field: str, value: Any, clock: HostClock, outbox: InMemoryOutbox, **given: Any
+) -> Any:
     root = ROOTS[0]
-    args: dict[str, Any] = {"units": 1, "order_id": ORDER_ID}
+    args: dict[str, Any] = {"units": 1, "order_id": ORDER_ID, **given}
     if call == "start_checkout":
         args |= {"actor": ACTORS["owner"].member(), field: value}
         return ConsultingOrder.start_checkout(
@@ -115,7 +117,10 @@ def _sessions(tracker: Tracker) -> None:
     clock, outbox = HostClock(root.start), InMemoryOutbox()
     owner = ACTORS["owner"]
     tomorrow = root.start.add(days=1)
-    made = attempt(functools.partial(_open, "from_representative", "units", 2, clock, outbox))
+    terms = {"hours_per_unit": 1, "validity_months": None}  # Atlas's, whatever the policy's
+    made = attempt(
+        functools.partial(_open, "from_representative", "units", 2, clock, outbox, **terms)
+    )
     order = made.result
     booked = (
         made
@@ -123,7 +128,11 @@ def _sessions(tracker: Tracker) -> None:
         else attempt(lambda: order.schedule(start=tomorrow, hours=1, actor=owner.member()))
     )
     opened = (
-        Step(iso(root.start), "from_representative", {"units": 2, "sales_reference": "SO-1"}),
+        Step(
+            iso(root.start),
+            "from_representative",
+            {"units": 2, "sales_reference": "SO-1", **terms},
+        ),
         Step(iso(root.start), "schedule", {"start": iso(tomorrow), "hours": 1, "actor": "owner"}),
     )
     if booked.result is None:  # the setup the rules accept failed: reported, nothing to try
