@@ -12,11 +12,11 @@ from typing import Any
 
 from support_flows.machines.consulting import ConsultingOrder
 from support_flows.outbox import Email
-from support_flows.verify.common import ACTORS, HostClock, Verdict, attempt, iso
+from support_flows.verify.common import HostClock, Verdict, attempt, iso
 from support_flows.verify.consulting_roots import ORDER_ID, ROOTS
 from support_flows.verify.explore import Tracker
 from support_flows.verify.model import Counterexample, Step
-from support_flows.verify.policy import catalog
+from support_flows.verify.policy import catalog, payer
 
 __all__ = ["one_confirmation"]
 
@@ -39,7 +39,8 @@ def one_confirmation(tracker: Tracker) -> None:
     """The sequence above, on one order, checked for one confirmation in all."""
     root = ROOTS[0]
     clock, outbox = HostClock(root.start), _FailsOnce()
-    owner = ACTORS["owner"].member()
+    buyer = payer()  # F1: a billing role of the policy
+    owner = buyer.member()
     tomorrow = root.start.add(days=1)
     made = attempt(
         lambda: ConsultingOrder.start_checkout(
@@ -56,7 +57,7 @@ def one_confirmation(tracker: Tracker) -> None:
     )
     order: Any = made.result
     at = iso(root.start)
-    opened = {"units": root.units, "actor": "owner"}
+    opened = {"units": root.units, "actor": buyer.name}
     steps = [Step(at, "start_checkout", opened, outcome=made.describe())]
     if order is not None:
         calls: tuple[tuple[str, dict[str, Any], Callable[[], Any], str], ...] = (
@@ -64,7 +65,7 @@ def one_confirmation(tracker: Tracker) -> None:
             ("confirm", {}, order.confirm, ""),
             (
                 "schedule",
-                {"start": iso(tomorrow), "hours": 1, "actor": "owner"},
+                {"start": iso(tomorrow), "hours": 1, "actor": buyer.name},
                 functools.partial(order.schedule, start=tomorrow, hours=1, actor=owner),
                 "",
             ),

@@ -16,12 +16,12 @@ from typing import Any
 import pendulum
 
 from support_flows.machines.plan import SupportPlan
-from support_flows.verify.common import ACTORS, Actor, HostClock, Outcome, Verdict, attempt
+from support_flows.verify.common import HostClock, Outcome, Verdict, attempt
 from support_flows.verify.explore import Tracker
 from support_flows.verify.model import Counterexample, Step
 from support_flows.verify.plan_checks import agreement, view
 from support_flows.verify.plan_roots import PlanRoot, iso, utc
-from support_flows.verify.policy import billing_role, catalog, policy
+from support_flows.verify.policy import catalog, payer
 from support_flows.verify.reference.malformed import FIRST_INSTANT, LAST_INSTANT, outside
 from support_flows.verify.reference.plan import RefPlan, billing, decide, perform
 
@@ -59,22 +59,12 @@ def _reading(at: dt.datetime, offset: int | None) -> Any:
     return at.astimezone(dt.timezone(dt.timedelta(hours=offset)))
 
 
-def _payer() -> Actor:
-    """Who asks: the owner, or under a policy whose billing roles leave the owner out, one
-    holding the first of them alone (P1)."""
-    owner = ACTORS["owner"]
-    if billing_role(owner.org_roles):
-        return owner
-    role = min(r.value for r in policy().billing_roles)
-    return Actor("payer", (role,), email="payer@example.com")
-
-
 def _call(plan: SupportPlan, name: str, tier: str | None) -> Any:
     if name == "state":
         return plan.state
     if name == "apply_due":
         return plan.apply_due()
-    return plan.change(str(tier), actor=_payer().member())
+    return plan.change(str(tier), actor=payer().member())
 
 
 def _computed(ref: RefPlan) -> list[dt.datetime]:
@@ -96,7 +86,7 @@ def bounds(tracker: Tracker) -> None:
             tracker.sequences += 1
             plan = SupportPlan(root.org(), clock=HostClock(reading), catalog=catalog())
             outcome = attempt(functools.partial(_call, plan, name, tier))
-            args = {} if tier is None else {"tier": tier, "actor": _payer().as_arg()}
+            args = {} if tier is None else {"tier": tier, "actor": payer().as_arg()}
             step = Step(iso(at), name, args, note=what, outcome=outcome.describe())
             where = functools.partial(Counterexample, root.setup(), (step,))
             tracker.expect_all(_judged(plan, at, name, tier, outcome), where)
@@ -110,10 +100,10 @@ def _judged(
     rules: tuple[str, ...] = ()
     if not outside(at) and name == "change":
         assert tier is not None
-        payer = _payer()
-        refused = decide(ref, name, payer.org_roles, tier)
+        buyer = payer()
+        refused = decide(ref, name, buyer.org_roles, tier)
         assert not refused, refused  # a billing member may choose any tier of a fresh plan
-        ref, rules = perform(ref, name, payer.name, tier, at)
+        ref, rules = perform(ref, name, buyer.name, tier, at)
     beyond = [t for t in (at, *_computed(ref)) if outside(t)]
     if beyond:
         return [_refused(plan, outcome, beyond[0])]

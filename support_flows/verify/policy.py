@@ -10,9 +10,10 @@ from collections.abc import Iterator
 
 from support_flows.values.core import Role
 from support_flows.values.policy import ATLAS, ATLAS_POLICY, Catalog, Policy
+from support_flows.verify.common import ACTORS, Actor
 from support_flows.verify.reference.terms import terms_of, using
 
-__all__ = ["billing_role", "catalog", "policy", "under"]
+__all__ = ["billing_role", "catalog", "payer", "policy", "under"]
 
 _CURRENT: contextvars.ContextVar[tuple[Policy, Catalog]] = contextvars.ContextVar(
     "policy", default=(ATLAS_POLICY, ATLAS)
@@ -32,6 +33,16 @@ def catalog() -> Catalog:
 def billing_role(roles: tuple[str, ...]) -> bool:
     """Whether organization roles named `roles` include one of the policy's billing roles."""
     return any(Role(r) in policy().billing_roles for r in roles)
+
+
+def payer() -> Actor:
+    """Who buys or changes the plan where a probe needs one accepted (P1, F1): the owner, or
+    under a policy whose billing roles leave the owner out, one holding the first of them."""
+    owner = ACTORS["owner"]
+    if billing_role(owner.org_roles):
+        return owner
+    role = min(r.value for r in policy().billing_roles)
+    return Actor("payer", (role,), email="payer@example.com")
 
 
 @contextlib.contextmanager
