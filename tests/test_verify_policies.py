@@ -5,18 +5,22 @@ and not under Atlas's; coverage counts what exists under the policy."""
 from __future__ import annotations
 
 import itertools
+import json
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pendulum
 import pytest
+from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import support_flows as sf
 import support_flows.machines.plan_book as plan_book
 from support_flows import verify
+from support_flows.cli import main
 from support_flows.machines.plan_chart import COMPILED as PLAN_CHART
 from support_flows.testing import policies
 from support_flows.values.core import BILLING_ROLES, Member
@@ -207,3 +211,37 @@ def test_k6_an_immediate_downgrade_that_stays_pending_is_caught(
     monkeypatch.setattr(plan_book.PlanBook, "downgrade_now", plan_book.PlanBook.schedule_downgrade)
     assert not verify.run("plan", depth=2).violations
     assert "P9" in _rules(verify.run("plan", depth=2, policy=FOURTEEN_DAY_IMMEDIATE))
+
+
+def test_k6_verify_policy_file_reports_each_version_as_its_own_policy(tmp_path: Path) -> None:
+    """K6, U1: `verify --policy FILE` runs each version of the catalog as a policy of its own,
+    its tables headed by the version's id, in JSON too."""
+    catalog = tmp_path / "policy.toml"
+    catalog.write_text(
+        '[[version]]\nid = "atlas"\n\n[[version]]\nid = "short"\n'
+        "effective_from = 2027-01-01T00:00:00Z\ntrial_days = 14\n",
+        encoding="utf-8",
+    )
+    args = ["verify", "--machine", "case", "--depth", "4", "--policy", str(catalog)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("policy atlas\ncase (depth 4")
+    assert "\npolicy short\ncase (depth 4" in result.output
+    shown = json.loads(CliRunner().invoke(main, [*args, "--json"]).output)
+    assert [(r["policy"], r["machine"]) for r in shown] == [("atlas", "case"), ("short", "case")]
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"), [("not toml [", "K2"), ('[[version]]\nid = "x"\ntrial_days = 400\n', "K1")]
+)
+def test_k6_verify_refuses_a_bad_policy_file_in_one_line(
+    tmp_path: Path, text: str, rule: str
+) -> None:
+    """K2, U1: a file that is not a catalog is one line `error: [invalid_value, ...]`, exit 2."""
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(main, ["verify", "--policy", str(bad)])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"error: [invalid_value, {rule}] --policy: ")
