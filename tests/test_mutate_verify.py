@@ -150,18 +150,37 @@ def test_score_leaves_out_the_equivalent(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_timed_reports_status_output_cpu_and_timeout(tmp_path: Path) -> None:
-    """A run gives its exit status, output, CPU and elapsed seconds; one over its time is killed
-    and reported as None."""
+    """A run gives its exit status, output, CPU and elapsed seconds; one over its CPU time is
+    killed and reported by the CPU seconds it had used, while one that only waits is not."""
     env = {"PATH": "/usr/bin:/bin"}
     done = mv.timed([sys.executable, "-c", "print('hi'); raise SystemExit(3)"], tmp_path, env, 30)
-    assert done is not None
+    assert not isinstance(done, float)
     status, out, _, cpu, wall = done
     assert (status, out) == (3, "hi\n")
     assert cpu >= 0
     assert wall > 0
-    assert (
-        mv.timed([sys.executable, "-c", "import time; time.sleep(30)"], tmp_path, env, 0.5) is None
-    )
+    spin = mv.timed([sys.executable, "-c", "while True: pass"], tmp_path, env, 0.5)
+    assert isinstance(spin, float)
+    assert spin > 0.5
+    waits = [sys.executable, "-c", "import time; time.sleep(1)"]
+    assert not isinstance(mv.timed(waits, tmp_path, env, 0.5), float)
+
+
+def test_machines_are_those_whose_verify_runs_the_mutated_line() -> None:
+    """A mutant is run on the machines whose unmutated verify ran its line, on all three
+    without tracing, and on none when no machine ran it."""
+    mutant = planter.Mutant("guards", "support_flows/guards/plan.py", 7, "negate", "a", "b", 0)
+    reached = {
+        "plan": {"support_flows/guards/plan.py": frozenset({5, 6, 7})},
+        "case": {"support_flows/guards/plan.py": frozenset({1})},
+        "consulting": {},
+    }
+    assert mv.machines_for(mutant, reached) == ("plan",)
+    assert mv.machines_for(mutant, None) == mv.MACHINES
+    nowhere = planter.Mutant("guards", "support_flows/guards/plan.py", 9, "negate", "a", "b", 1)
+    assert mv.machines_for(nowhere, reached) == ()
+    outcome = mv.run(nowhere, "", [], None, tests=False, machines=())
+    assert (outcome.verdict, outcome.seconds) == ("survived", 0.0)
 
 
 def test_equivalent_mutants_are_real_and_explained(real: list[tuple[planter.Mutant, str]]) -> None:
@@ -171,3 +190,58 @@ def test_equivalent_mutants_are_real_and_explained(real: list[tuple[planter.Muta
     for described, why in mv.EQUIVALENT.items():
         assert described in planted
         assert len(why) > 20
+
+
+def test_sample_is_stratified_in_proportion_and_deterministic(
+    real: list[tuple[planter.Mutant, str]],
+) -> None:
+    """`--sample N --seed S` draws every area, at least 20 each when N >= 100 and the rest in
+    proportion to each area's size; the same seed draws the same mutants, in the tool's order,
+    another seed others; `--every AREA` adds the rest of AREA."""
+    sizes = {a: sum(m.area == a for m, _ in real) for a in mv.AREAS}
+    drawn = mv.sample(real, 100, 7)
+    counts = {a: sum(m.area == a for m, _ in drawn) for a in mv.AREAS}
+    assert sum(counts.values()) == 100
+    assert all(counts[a] >= min(20, sizes[a]) for a in mv.AREAS)
+    largest, smallest = max(sizes, key=sizes.__getitem__), min(sizes, key=sizes.__getitem__)
+    assert counts[largest] > counts[smallest]
+    assert [m.describe() for m, _ in drawn] == [m.describe() for m, _ in mv.sample(real, 100, 7)]
+    order = [m.describe() for m, _ in real]
+    positions = [order.index(m.describe()) for m, _ in drawn]
+    assert positions == sorted(positions)
+    assert {m.describe() for m, _ in drawn} != {m.describe() for m, _ in mv.sample(real, 100, 8)}
+    small = mv.sample(real, 8, 7)
+    assert len(small) == 8
+    assert {m.area for m, _ in small} == set(mv.AREAS)
+    every = mv.sample(real, 100, 7, ["localtime"])
+    assert sum(m.area == "localtime" for m, _ in every) == sizes["localtime"]
+    assert {m.describe() for m, _ in drawn} <= {m.describe() for m, _ in every}
+
+
+def test_sample_shares_add_up_and_never_exceed_an_area() -> None:
+    """Each area's share is at most its size, the shares add up to N (or to every mutant when N
+    is larger), and a share follows its area's size."""
+    sizes = {"guards": 120, "actions": 47, "localtime": 42, "restore": 272}
+    assert mv.shares(sizes, 110) == {"guards": 27, "actions": 22, "localtime": 22, "restore": 39}
+    assert mv.shares(sizes, 1_000) == sizes
+    tiny = {"guards": 3, "restore": 200}
+    shares = mv.shares(tiny, 120)
+    assert shares == {"guards": 3, "restore": 117}
+    assert sum(mv.shares(sizes, 37).values()) == 37
+
+
+def test_first_stops_verify_at_the_first_failed_check_and_counts_it_caught(
+    real: list[tuple[planter.Mutant, str]],
+) -> None:
+    """With `--first`, a mutant's verify stops at its first failed check and is caught, naming
+    that check's rule; the unmutated project passes the same way."""
+    mutant, source = next(
+        (m, s)
+        for m, s in real
+        if m.describe().endswith("def project_not_found -> return None first")
+    )
+    outcome = mv.run(mutant, source, [], None, False, ("case",), first=True)
+    assert outcome.verdict == "caught", outcome.detail
+    assert outcome.detail.startswith("violation C")
+    base = mv.run(None, "", [], None, False, ("case",), first=True)
+    assert base.verdict == "survived", base.detail

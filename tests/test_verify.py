@@ -117,10 +117,11 @@ def test_progress_lines_name_the_machine_and_depth() -> None:
     assert lines[-1].startswith("case: depth 2/2 done")
 
 
-@pytest.mark.parametrize("name", ["plan", "case", "consulting"])
+@pytest.mark.parametrize("name", ["plan", "case", "consulting", "terms"])
 def test_references_import_no_chart_guard_or_record(name: str) -> None:
     """The references are written from RULES.md: they import only their own calendar
-    (verify.reference.calendar), attrs and the standard library."""
+    (verify.reference.calendar), the policy terms they model (verify.reference.terms, K6), attrs
+    and the standard library."""
     tree = ast.parse((PACKAGE / "verify" / "reference" / f"{name}.py").read_text(encoding="utf-8"))
     imported = set()
     for node in ast.walk(tree):
@@ -129,5 +130,16 @@ def test_references_import_no_chart_guard_or_record(name: str) -> None:
         elif isinstance(node, ast.Import):
             imported.update(alias.name for alias in node.names)
     ours = {m for m in imported if m.startswith("support_flows")}
-    assert ours <= {"support_flows.verify.reference.calendar"}
-    assert imported - ours <= {"__future__", "attrs", "datetime", "collections.abc"}
+    assert ours <= {
+        "support_flows.verify.reference.calendar",
+        "support_flows.verify.reference.terms",
+    }
+    assert imported - ours <= {
+        "__future__",
+        "attrs",
+        "datetime",
+        "collections.abc",
+        "contextlib",
+        "contextvars",
+        "typing",
+    }

@@ -1,21 +1,32 @@
 """The verifier's own mutation score: how many planted bugs does `support-flows verify` catch?
 
 Run it: `python tools/mutate_verify.py [--jobs 2] [--only AREA]... [--match TEXT]... [--limit N]
-[--list] [--tests] [--verify-args "--depth 4"] [--timeout SECONDS]`.
+[--sample N --seed S [--every AREA]...] [--first] [--all-machines] [--list] [--tests]
+[--verify-args "--depth 4"] [--timeout CPU_SECONDS]`.
 
 It plants one mutation at a time, each in a temporary copy of the project, in four AREAS (the
 kinds of change are tools/mutant_planter.py's): guards (not registry.py, which holds the checks
 rather than being one), the book actions (outside `__init__`), localtime, and the restore checks.
-The order is deterministic. For each mutant it runs `python -m support_flows verify --json` (all
-three machines, default depth, plus `--verify-args`) in the copy, with a timeout (5 times the
-elapsed time of the unmutated run, measured first, unless `--timeout`), and classifies it:
+The order is deterministic. A full run takes hours (a verify is most of a minute of CPU),
+so `--sample N --seed S` runs a stratified sample instead: each area its share of N in
+proportion to its size, at least `PER_AREA` each when N >= 100 (all of a smaller area), drawn
+with seed S, the same on every run; `--every AREA` adds every other mutant of AREA. For each
+mutant it runs `python -m support_flows verify --json` (default depth, plus `--verify-args`)
+in the copy, on the machines whose unmutated verify runs the mutated line (traced once per
+machine when the run begins: a run is deterministic, so a line it never runs cannot change it;
+`--all-machines` runs all three), stopped at its first failed check with `--first` (a finding
+stays in the report once made, so the full run reports it too), with a CPU-time limit (5 times
+the unmutated run's, unless `--timeout`: elapsed time would time out mutants that only waited
+for a shared core), and classifies it:
 
 - caught: verify reports a violation, or refuses (exit 1, U1) because a state, transition,
   reason or rule is no longer covered;
 - survived: exit 0;
 - crashed: verify stopped on a traceback without a report: not counted as caught (no user
   reads a rule from a traceback), listed so each one can be looked at;
-- timeout: no answer in time: not caught.
+- timeout: no answer within its CPU time: not caught.
+
+Mutants listed in EQUIVALENT are not run.
 
 The score is caught / (total - equivalent), the equivalent mutants being those of EQUIVALENT
 below, each with the reason it cannot change behaviour. With `--tests`, each mutant verify does
@@ -29,6 +40,7 @@ import argparse
 import concurrent.futures
 import json
 import os
+import random
 import shlex
 import shutil
 import subprocess
@@ -108,6 +120,36 @@ EQUIVALENT: dict[str, str] = {
     "support_flows/localtime.py:247 boundary: s > at -> s >= at": "each s begins the 1st of the "
     "month after the one `at` shows locally, so s shows that 1st and `at` an earlier date: they "
     "are never the same instant",
+    "support_flows/guards/consulting.py:127 drop clause: f.start is None or f.start > f.now -> "
+    "drop the or clause `f.start is None`": "session_in_past guards schedule alone, whose facts "
+    "always hold a start: the call makes it an instant first (None is refused, T1), and a "
+    "replayed booking takes it from the booked session's record",
+    "support_flows/guards/consulting.py:135 drop clause: f.start is None or f.hours is None or "
+    "f.expires_at is None -> drop the or clause `f.start is None`": "as for line 127: "
+    "session_after_expiry guards schedule alone, whose facts always hold a start",
+    "support_flows/localtime.py:189 fold: fold=0 -> fold=1": "the two sides of `==` are naive "
+    "datetimes, and Python ignores `fold` when it compares naive datetimes (PEP 495)",
+    "support_flows/localtime.py:207 min/max: min(earlier, later) -> max(earlier, later)": "in "
+    "every zone of the tz database (scanned over 1970-2069; the rules recur after), a DST gap "
+    "over the midnight of a 1st begins exactly at that midnight, so the first instant of the day "
+    "is the later reading, `max(earlier, later)`, where the search starting there also ends",
+    "support_flows/localtime.py:211 boundary: dt.datetime.fromtimestamp(mid, tz).date() >= day "
+    "-> dt.datetime.fromtimestamp(mid, tz).date() > day": "as for line 207: every gap over the "
+    "midnight of a 1st begins at that midnight, so the day begins at the search's upper end, "
+    "`max(earlier, later)`, the one second no date after `day` pushes the search past",
+    "support_flows/localtime.py:247 first/last: starts[-1] -> starts[0]": "the fallback is never "
+    "taken: `at` shows a date of the month before, and a clock shows such a date again after a "
+    "beginning of the 1st only if it goes back across that midnight, which makes the next "
+    "beginning one of `starts`; so some start is after `at`",
+    "support_flows/localtime.py:311 boundary: len(this) > 1 -> len(this) >= 1": "only the fast "
+    "path is lost: with None, is_next_month_start computes next_month_start exactly, which is "
+    "`target` just when `previous <= at < target` where neither month begins twice",
+    "support_flows/localtime.py:311 boundary: len(before) > 1 -> len(before) >= 1": "as for "
+    "`len(this)`: None sends is_next_month_start to the exact computation, which gives the same "
+    "answer as the fast path",
+    "support_flows/localtime.py:313 first/last: before[0] -> before[-1]": "the line is reached "
+    "only when `before` has one element (the line above returns None otherwise), so its first "
+    "and its last are the same",
 }
 """Mutants that cannot change what the library does, by `Mutant.describe()`, each with why (read
 the mutant before adding one: a survivor is a gap of the verifier until shown otherwise)."""
@@ -125,6 +167,45 @@ def mutants(
             if text is None:
                 text = (ROOT / path).read_text(encoding="utf-8")
             yield from file_mutants(area, path, kinds, text)
+
+
+PER_AREA = 20
+"""The fewest mutants a sample of 100 or more draws from an area (all of a smaller one)."""
+
+
+def shares(sizes: dict[str, int], n: int) -> dict[str, int]:
+    """How many of `n` mutants each area gives: the floor (`PER_AREA` when n >= 100), then
+    the rest in proportion to what each area has left, largest remainders first."""
+    n = min(n, sum(sizes.values()))
+    floor = PER_AREA if n >= 100 else 0
+    given = {a: min(size, floor) for a, size in sizes.items()}
+    while (rest := n - sum(given.values())) > 0:
+        left = {a: sizes[a] - given[a] for a in sizes if sizes[a] > given[a]}
+        total = sum(left.values())
+        exact = {a: rest * c / total for a, c in left.items()}
+        whole = {a: min(int(x), left[a]) for a, x in exact.items()}
+        by_remainder = sorted(left, key=lambda a: (whole[a] - exact[a], list(sizes).index(a)))
+        for a in by_remainder[: rest - sum(whole.values())]:
+            whole[a] = min(whole[a] + 1, left[a])
+        for a, c in whole.items():
+            given[a] += c
+    return given
+
+
+def sample(
+    todo: Sequence[tuple[Mutant, str]], n: int, seed: int, every: Sequence[str] = ()
+) -> list[tuple[Mutant, str]]:
+    """A stratified sample of `todo`: each area its share of `n` (`shares`), drawn with `seed`
+    (each area by its own generator, so one area's draw does not move another's), plus every
+    mutant of the areas in `every`; in `todo`'s order."""
+    areas: dict[str, list[int]] = {}
+    for position, (m, _) in enumerate(todo):
+        areas.setdefault(m.area, []).append(position)
+    quota = shares({a: len(p) for a, p in areas.items()}, n)
+    chosen = {p for a in every for p in areas.get(a, ())}
+    for area, positions in areas.items():
+        chosen.update(random.Random(f"{seed}:{area}").sample(positions, quota[area]))
+    return [todo[p] for p in sorted(chosen)]
 
 
 @dataclass(frozen=True)
@@ -177,52 +258,162 @@ def _copy(into: Path) -> None:
             shutil.copy(ROOT / name, target)
 
 
+MACHINES = ("plan", "case", "consulting")
+TRACER = """
+import json, runpy, sys
+out, files, argv = sys.argv[1], set(json.loads(sys.argv[2])), sys.argv[3:]
+called = set()
+
+def tracer(frame, event, arg):
+    if frame.f_code.co_filename in files:
+        called.add(frame.f_code)
+
+sys.settrace(tracer)
+sys.argv = ["support_flows", *argv]
+try:
+    runpy.run_module("support_flows", run_name="__main__", alter_sys=True)
+except SystemExit:
+    pass
+sys.settrace(None)
+lines = {}
+for code in called:
+    numbers = [n for _, _, n in code.co_lines() if n is not None]
+    if code.co_name != "<module>" and numbers:
+        numbers = range(code.co_firstlineno, max(numbers) + 1)
+    lines.setdefault(code.co_filename, set()).update(numbers)
+with open(out, "w") as f:
+    json.dump({k: sorted(v) for k, v in lines.items()}, f)
+"""
+"""Run in a copy of the project: verify on one machine, recording the lines of the mutated files
+whose code it runs (a function's every line once it is called; at module level, the lines run)."""
+
+FIRST = """
+import json, runpy, sys
+from support_flows.verify import explore
+
+class Caught(BaseException):
+    pass
+
+kept = explore.Tracker.expect
+
+def expect(self, verdict, where):
+    if not kept(self, verdict, where):
+        raise Caught(self.machine, verdict.rule, verdict.invariant)
+    return True
+
+explore.Tracker.expect = expect
+sys.argv = ["support_flows", *sys.argv[1:]]
+try:
+    runpy.run_module("support_flows", run_name="__main__", alter_sys=True)
+except Caught as caught:
+    machine, rule, invariant = caught.args
+    found = {"rule": rule, "invariant": invariant}
+    print(json.dumps([{"machine": machine, "violations": [found]}]))
+    sys.exit(1)
+"""
+"""Run in a copy of the project with `--first`: verify as the command line runs it, stopped at
+the first check that fails (a finding, once made, stays in the report: the full run would
+report it too)."""
+
+Reach = dict[str, dict[str, frozenset[int]]]
+"""Per machine, per mutated file (relative path), the lines its unmutated verify runs."""
+
+
+def reach(paths: Sequence[str], verify_args: Sequence[str]) -> Reach:
+    """Which lines of `paths` each machine's unmutated verify runs, traced once per machine
+    (with the tracer on, a run costs a few times its usual CPU)."""
+    found: Reach = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "project"
+        _copy(copy)
+        env = {**os.environ, "PYTHONPATH": str(copy), "HYPOTHESIS_PROFILE": "dev"}
+        files = json.dumps([str(copy / path) for path in paths])
+        for machine in MACHINES:
+            out = Path(tmp) / f"{machine}.json"
+            args = ["verify", "--json", *verify_args, "--machine", machine]
+            command = [sys.executable, "-c", TRACER, str(out), files, *args]
+            subprocess.run(command, cwd=copy, env=env, capture_output=True, check=False)
+            traced = json.loads(out.read_text()) if out.exists() else {}
+            found[machine] = {
+                str(Path(name).relative_to(copy)): frozenset(lines)
+                for name, lines in traced.items()
+            }
+    return found
+
+
+def machines_for(mutant: Mutant, reached: Reach | None) -> tuple[str, ...]:
+    """The machines whose unmutated verify runs the mutated line: only their runs can differ
+    (a run is deterministic, and a line never run cannot change it); all without `reached`."""
+    if reached is None:
+        return MACHINES
+    return tuple(m for m in MACHINES if mutant.line in reached[m].get(mutant.path, ()))
+
+
 def run(
     mutant: Mutant | None,
     source: str,
     verify_args: Sequence[str],
     timeout: float | None,
     tests: bool,
+    machines: Sequence[str] = MACHINES,
+    first: bool = False,
 ) -> Outcome:
-    """Plant `mutant` in a temporary copy and run verify there (and the suite, with `tests`, if
-    verify did not catch it)."""
+    """Plant `mutant` in a temporary copy and run verify there on `machines` (stopped at the
+    first failed check, with `first`), and the suite, with `tests`, if verify did not catch
+    it."""
+    if mutant is not None and not machines:
+        return Outcome(mutant, "survived", 0.0, 0.0, "no machine's verify runs this line")
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "project"
         _copy(copy)
         if mutant is not None:
             (copy / mutant.path).write_text(source, encoding="utf-8")
         env = {**os.environ, "PYTHONPATH": str(copy), "HYPOTHESIS_PROFILE": "dev"}
-        command = [sys.executable, "-m", "support_flows", "verify", "--json", *verify_args]
+        start = ["-c", FIRST] if first else ["-m", "support_flows"]
+        command = [sys.executable, *start, "verify", "--json", *verify_args]
+        if tuple(machines) != MACHINES:
+            command += [arg for m in machines for arg in ("--machine", m)]
         finished = timed(command, copy, env, timeout)
-        if finished is None:
-            wall = timeout or 0.0
-            return Outcome(mutant, "timeout", 0.0, wall, f"no answer in {wall:.0f}s")
+        if isinstance(finished, float):
+            return Outcome(mutant, "timeout", finished, 0.0, f"no answer in {finished:.0f}s CPU")
         returncode, stdout, stderr, seconds, wall = finished
         verdict, detail = classify(returncode, stdout, stderr)
         said = _suite(copy, env) if tests and verdict != "caught" else ""
     return Outcome(mutant, verdict, seconds, wall, detail, said)
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu(pid: int) -> float:
+    """The CPU seconds (user + system) process `pid` has used so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
 def timed(
     command: Sequence[str], cwd: Path, env: dict[str, str], timeout: float | None
-) -> tuple[int, str, str, float, float] | None:
+) -> tuple[int, str, str, float, float] | float:
     """Run `command`: its exit status, output, error output, CPU seconds (user + system, its
-    own, whatever else runs beside it) and elapsed seconds; None if it ran out of time (it is
-    killed)."""
+    own, whatever else runs beside it) and elapsed seconds; or, if it used more than `timeout`
+    seconds of CPU, the CPU seconds it had used when it was killed. CPU time, not elapsed: on
+    cores shared with other work a mutant waiting for one is not out of time."""
     out, err = cwd / ".verify.out", cwd / ".verify.err"
     with out.open("w") as stdout, err.open("w") as stderr:
         child = subprocess.Popen(command, cwd=cwd, env=env, stdout=stdout, stderr=stderr)
         started = time.monotonic()
-        deadline = started + timeout if timeout else None
         while True:
             pid, status, usage = os.wait4(child.pid, os.WNOHANG)
             if pid:
                 break
-            if deadline is not None and time.monotonic() > deadline:
+            if timeout and (used := _cpu(child.pid)) > timeout:
                 child.kill()
                 os.wait4(child.pid, 0)
                 child.returncode = -9
-                return None
+                return used
             time.sleep(0.05)
     child.returncode = os.waitstatus_to_exitcode(status)
     wall = time.monotonic() - started
@@ -275,13 +466,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--match", action="append", default=[], help="only mutants whose description has TEXT"
     )
     parser.add_argument("--limit", type=int, default=0, help="run only the first N mutants")
+    parser.add_argument(
+        "--sample", type=int, default=0, help="a stratified sample of N mutants over the areas"
+    )
+    parser.add_argument("--seed", type=int, default=18, help="the sample's seed (default: 18)")
+    parser.add_argument(
+        "--every",
+        choices=sorted(AREAS),
+        action="append",
+        default=[],
+        help="with --sample, every mutant of AREA as well",
+    )
     parser.add_argument("--list", action="store_true", help="print the mutants, run nothing")
     parser.add_argument("--tests", action="store_true", help="run the suite on what verify misses")
     parser.add_argument(
         "--verify-args", default="", help="more arguments for verify, e.g. '--depth 4'"
     )
     parser.add_argument(
-        "--timeout", type=float, default=0, help="seconds per mutant (default: 5x unmutated)"
+        "--timeout",
+        type=float,
+        default=0,
+        help="CPU seconds per mutant (default: 5x the unmutated run's)",
+    )
+    parser.add_argument(
+        "--first",
+        action="store_true",
+        help="stop each mutant's verify at its first failed check (caught: the full run would "
+        "report it too)",
+    )
+    parser.add_argument(
+        "--all-machines",
+        action="store_true",
+        help="run every machine on each mutant, not only those whose verify runs its line",
     )
     options = parser.parse_args(argv)
     areas = [a for a in AREAS if not options.only or a in options.only]
@@ -290,6 +506,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for m, source in mutants(areas)
         if not options.match or any(text in m.describe() for text in options.match)
     ]
+    if options.sample:
+        todo = sample(todo, options.sample, options.seed, options.every)
     if options.limit:
         todo = todo[: options.limit]
     if options.list:
@@ -302,20 +520,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     base = run(None, "", verify_args, None, tests=False)
     print(
         f"unmutated: verify {base.verdict}, {base.seconds:.1f}s CPU, {base.wall:.1f}s elapsed "
-        f"{base.detail}".rstrip()
+        f"{base.detail}".rstrip(),
+        flush=True,
     )
     if base.verdict != "survived":
         print("verify must pass on the unmutated project before a mutant means anything")
         return 2
-    # Elapsed time, measured under the same load as the mutants (CPU time would time out a
-    # mutant that only waited for a core).
-    timeout = options.timeout or 5 * base.wall
-    print(f"{len(todo)} mutants, {options.jobs} at a time, timeout {timeout:.0f}s each", flush=True)
+    timeout = options.timeout or 5 * base.seconds
+    reached = None
+    if not options.all_machines:
+        reached = reach(sorted({m.path for m, _ in todo}), verify_args)
+        print("machines per mutant: those whose unmutated verify runs the mutated line")
+    print(
+        f"{len(todo)} mutants, {options.jobs} at a time, timeout {timeout:.0f}s CPU each",
+        flush=True,
+    )
     outcomes: dict[int, Outcome] = {}
+    for n, (m, _) in enumerate(todo):
+        if m.describe() in EQUIVALENT:
+            outcomes[n] = Outcome(m, "equivalent", 0.0, 0.0, "not run: " + EQUIVALENT[m.describe()])
     with concurrent.futures.ThreadPoolExecutor(max_workers=options.jobs) as pool:
         futures = {
-            pool.submit(run, m, source, verify_args, timeout, options.tests): n
+            pool.submit(
+                run,
+                m,
+                source,
+                verify_args,
+                timeout,
+                options.tests,
+                machines_for(m, reached),
+                options.first,
+            ): n
             for n, (m, source) in enumerate(todo)
+            if n not in outcomes
         }
         for future in concurrent.futures.as_completed(futures):
             outcome = future.result()
@@ -323,7 +560,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             assert outcome.mutant is not None
             print(
                 f"  {len(outcomes):4}/{len(todo)} {outcome.verdict:<8} {outcome.seconds:5.1f}s CPU "
-                f"{outcome.mutant.describe()}",
+                f"{outcome.mutant.describe()}  {outcome.detail}".rstrip(),
                 file=sys.stderr,
                 flush=True,
             )

@@ -20,6 +20,7 @@ from typing import Any
 
 from support_flows.machines.engine import Compiled, Edge
 from support_flows.verify.model import Decided
+from support_flows.verify.scope import Scope
 
 __all__ = ["ALLOWED", "NO_EDGE", "REFUSED", "BothWays", "Seen", "decisions", "outcomes"]
 
@@ -32,13 +33,19 @@ Seen = tuple[str, str, str]
 """(check name, event or NO_EDGE, outcome)."""
 
 
-def outcomes(compiled: Compiled) -> Iterator[tuple[str, str, str, tuple[str, ...]]]:
+def outcomes(
+    compiled: Compiled, under: Scope | None = None
+) -> Iterator[tuple[str, str, str, tuple[str, ...]]]:
     """(rule, check, where, outcomes it can give there) for every check of the chart, in the
-    registry's order, its events in the chart's order."""
+    registry's order, its events in the chart's order; `under` a policy, on the edges that
+    exist under it, leaving out the checks whose reason cannot occur there (K6)."""
     section = compiled.chart.registry.section
+    edges = compiled.edges if under is None else under.edges
     for name, check in compiled.chart.registry.checks.items():
+        if under is not None and not under.keeps(check.reason.value):
+            continue
         rule = check.rule_for(section)
-        events = [e for e in compiled.events if any(_carries(g, name, e) for g in compiled.edges)]
+        events = [e for e in compiled.events if any(_carries(g, name, e) for g in edges)]
         if events:
             for event in events:
                 yield rule, name, event, (REFUSED, ALLOWED)
@@ -50,8 +57,11 @@ def _carries(edge: Edge, check: str, event: str) -> bool:
     return edge.event == event and any(g.__name__ == check for g in edge.guards)
 
 
-def decisions(compiled: Compiled, seen: set[Seen]) -> tuple[Decided, ...]:
-    """The chart's checks with the outcomes `seen` and those still missing."""
+def decisions(
+    compiled: Compiled, seen: set[Seen], under: Scope | None = None
+) -> tuple[Decided, ...]:
+    """The chart's checks with the outcomes `seen` and those still missing (`under` a policy:
+    those it can give there)."""
     return tuple(
         Decided(
             rule,
@@ -60,7 +70,7 @@ def decisions(compiled: Compiled, seen: set[Seen]) -> tuple[Decided, ...]:
             tuple(o for o in can if (check, where, o) in seen),
             tuple(o for o in can if (check, where, o) not in seen),
         )
-        for rule, check, where, can in outcomes(compiled)
+        for rule, check, where, can in outcomes(compiled, under)
     )
 
 

@@ -10,6 +10,7 @@ from support_flows.verify.case_roots import CASE_ID, NOW, TITLE, Combo
 from support_flows.verify.common import HostClock, Outcome, Verdict, attempt, iso, rule_of
 from support_flows.verify.explore import Tracker
 from support_flows.verify.model import Step
+from support_flows.verify.policy import catalog
 from support_flows.verify.reference.case import Refusal, expected_case, expected_channel
 
 __all__ = ["CHANNELS", "TARGETS", "Decisions", "recorded"]
@@ -53,7 +54,15 @@ class Decisions:
         scope = "organization" if target is None else "project"
         want = expected_case(state, roles, project_roles, combo.projects, target)
         asked = attempt(
-            functools.partial(check_case, org, state, member, scope=scope, project_id=target)
+            functools.partial(
+                check_case,
+                org,
+                state,
+                member,
+                scope=scope,
+                project_id=target,
+                catalog=catalog(),
+            )
         )
         opened = attempt(
             functools.partial(
@@ -67,6 +76,7 @@ class Decisions:
                 severity="S2",
                 clock=HostClock(NOW),
                 case_id=CASE_ID,
+                catalog=catalog(),
             )
         )
         got = _reasons(asked)
@@ -117,7 +127,9 @@ class Decisions:
         roles, project_roles = combo.actor.roles
         want = expected_channel(state, roles, project_roles, combo.projects, channel)
         member = combo.actor.member()
-        asked = attempt(functools.partial(check_channel, combo.org(), state, member, channel))
+        asked = attempt(
+            functools.partial(check_channel, combo.org(), state, member, channel, catalog=catalog())
+        )
         got = _reasons(asked)
         t.sequences += 1
         t.produced(got)

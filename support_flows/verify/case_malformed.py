@@ -12,6 +12,7 @@ from support_flows.verify.case_roots import CASE_ID, NOW, ROLE_SETS, TITLE, Comb
 from support_flows.verify.common import HostClock, Outcome, Verdict, attempt, iso
 from support_flows.verify.explore import Tracker
 from support_flows.verify.model import Step
+from support_flows.verify.policy import catalog
 from support_flows.verify.reference.case import (
     DEFAULT_SEVERITY,
     SCOPES,
@@ -20,6 +21,7 @@ from support_flows.verify.reference.case import (
     named,
 )
 from support_flows.verify.reference.malformed import WRONG_TYPE, identifier
+from support_flows.verify.reference.terms import current
 
 __all__ = ["BEHIND_HOURS", "NAMES", "PROJECT_IDS", "Probes"]
 
@@ -35,13 +37,23 @@ def _shown(value: Any) -> Any:
 
 
 class Probes:
-    """Asks each probe once at an owner's point where every well-formed request is allowed."""
+    """Asks each probe once at an owner's point where every well-formed request is allowed
+    (under another policy, a point of one of its case states, asked by one of its organization
+    case roles)."""
 
     def __init__(self, tracker: Tracker) -> None:
         self.tracker = tracker
-        owner = next(a for a in ROLE_SETS if a.org_roles == ("ORG_OWNER",) and not a.project_roles)
-        self.combo = Combo("premium", owner, ("p-1", "p-2"))
-        self.member = owner.member()
+        terms = current()  # K1: a state of its case_states, a role of its org_case_roles
+        states = [s for s in ("premium", "developer", "trial") if s in terms.case_states]
+        alone = [a for a in ROLE_SETS if len(a.org_roles) == 1 and not a.project_roles]
+        openers = [a for a in alone if a.org_roles[0] in terms.org_case_roles]
+        self.opens = bool(states and openers)
+        """Whether some case can be opened under the policy (none when no state has cases)."""
+        owner = next(a for a in alone if a.org_roles == ("ORG_OWNER",))
+        self.combo = Combo(
+            states[0] if states else "premium", (openers or [owner])[0], ("p-1", "p-2")
+        )
+        self.member = self.combo.actor.member()
 
     def __call__(self) -> None:
         """Malformed scopes, severities and project ids; the default severity; a clock behind."""
@@ -60,6 +72,8 @@ class Probes:
         for stranger in strangers:
             for call in ("check_case", "open_case", "check_channel"):
                 self._refused(WRONG_TYPE, call, {"scope": "organization", "member": stranger})
+        if not self.opens:
+            return
         opened = attempt(functools.partial(self._call, "open_case", {"scope": "organization"}))
         step = Step(iso(NOW), "open_case", {"scope": "organization"}, outcome=opened.describe())
         self._defaulted(opened, step)
@@ -70,12 +84,14 @@ class Probes:
         c, args = self.combo, dict(args)
         member = args.pop("member", self.member)
         if call == "check_channel":
-            return check_channel(c.org(), c.plan_state, member, "chat")
+            return check_channel(c.org(), c.plan_state, member, "chat", catalog=catalog())
         if call == "check_case":
-            return check_case(c.org(), c.plan_state, member, **args)
+            return check_case(c.org(), c.plan_state, member, **args, catalog=catalog())
         if call == "open_case":
             kept = {"title": TITLE, "case_id": CASE_ID, **args}
-            return open_case(c.org(), c.plan_state, member, clock=HostClock(NOW), **kept)
+            return open_case(
+                c.org(), c.plan_state, member, clock=HostClock(NOW), **kept, catalog=catalog()
+            )
         flow = self._flow(call)
         if call == "CaseFlow.choose_project":
             return flow.choose_project(args["project_id"])
@@ -86,7 +102,9 @@ class Probes:
         if clock is None:
             flow = new_flow(c, "table")
         else:
-            flow = CaseFlow(c.org(), c.plan_state, self.member, clock=clock, case_id=CASE_ID)
+            flow = CaseFlow(
+                c.org(), c.plan_state, self.member, clock=clock, case_id=CASE_ID, catalog=catalog()
+            )
         flow.choose_organization()
         if call == "CaseFlow.submit":
             flow.open_organization_support()

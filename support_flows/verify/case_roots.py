@@ -15,6 +15,7 @@ from support_flows.machines.case import CaseFlow
 from support_flows.values import Organization, Project
 from support_flows.verify.common import Actor, HostClock, attempt, iso
 from support_flows.verify.model import Counterexample, Setup, Step
+from support_flows.verify.policy import catalog
 
 __all__ = [
     "CASE_ID",
@@ -131,6 +132,7 @@ def new_flow(combo: Combo, engine: str) -> CaseFlow:
         clock=HostClock(NOW),
         case_id=CASE_ID,
         engine=engine,
+        catalog=catalog(),
     )
 
 

@@ -13,6 +13,7 @@ from support_flows.errors import SupportFlowsError
 from support_flows.localtime import instant
 from support_flows.machines.base_object import Listener
 from support_flows.values import Member
+from support_flows.verify.watchdog import Stalled, entered, left
 
 __all__ = [
     "ACTORS",
@@ -159,13 +160,19 @@ class Outcome:
 
 
 def attempt(call: Callable[[], Any]) -> Outcome:
-    """Make a call; a coded error is an outcome, and so is any other exception (a crash)."""
+    """Make a call; a coded error is an outcome, and so is any other exception (a crash), and a
+    call the watchdog stopped (`verify.watchdog`: it never returned)."""
+    entered()
     try:
         return Outcome(call())
     except SupportFlowsError as error:
         return Outcome(None, error)
     except Exception as crash:  # the verifier reports it instead of stopping
         return Outcome(None, None, crash)
+    except Stalled as stall:
+        return Outcome(None, None, stall)
+    finally:
+        left()
 
 
 class Recorder(Listener):

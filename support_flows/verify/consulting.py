@@ -29,6 +29,7 @@ from support_flows.verify.consulting_answers import (
 )
 from support_flows.verify.consulting_calls import Live, call, live_at, make, reset
 from support_flows.verify.consulting_checks import agreement, balance, round_trip, view
+from support_flows.verify.consulting_emails import one_confirmation
 from support_flows.verify.consulting_malformed import malformed
 from support_flows.verify.consulting_roots import (
     ROOTS,
@@ -271,6 +272,7 @@ def explore(
     if check:
         probes(tracker)
         malformed(tracker)
+        one_confirmation(tracker)
     stop = tracker.covered if until_covered else None
     breadth_first(explorer.roots(), explorer.expand, depth, progress, "consulting", tracker, stop)
     if check:

@@ -14,6 +14,7 @@ from support_flows.verify.consulting_calls import Live, live_at
 from support_flows.verify.consulting_roots import BUYER, ROOTS, OrderNode
 from support_flows.verify.explore import Tracker
 from support_flows.verify.model import Counterexample, Step
+from support_flows.verify.policy import catalog
 from support_flows.verify.reference.consulting import (
     RefOrder,
     Refusal,
@@ -117,6 +118,7 @@ def probes(tracker: Tracker) -> None:
             email=BUYER,
             clock=HostClock(root.start),
             outbox=InMemoryOutbox(),
+            catalog=catalog(),
         )
     )
     tracker.produced(outcome.reasons)

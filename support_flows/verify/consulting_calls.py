@@ -15,6 +15,7 @@ from support_flows.outbox import InMemoryOutbox
 from support_flows.verify.common import Actor, HostClock, Outcome, attempt
 from support_flows.verify.consulting_roots import BUYER, ORDER_ID, OrderNode, OrderRoot
 from support_flows.verify.model import Step
+from support_flows.verify.policy import catalog
 
 __all__ = ["Live", "call", "live_at", "make", "replay", "reset"]
 
@@ -44,11 +45,13 @@ def call(
     if root.given:
         terms |= {"hours_per_unit": root.hours_per_unit, "validity_months": root.validity_months}
     if step.call == "start_checkout":
-        return ConsultingOrder.start_checkout(root.org(), actor=_member(a["actor"]), **terms)
+        return ConsultingOrder.start_checkout(
+            root.org(), actor=_member(a["actor"]), **terms, catalog=catalog()
+        )
     if step.call == "from_representative":
         reference = a["sales_reference"]
         return ConsultingOrder.from_representative(
-            root.org(), sales_reference=reference, email=BUYER, **terms
+            root.org(), sales_reference=reference, email=BUYER, **terms, catalog=catalog()
         )
     if order is None:
         raise ValueError(f"{step.call} needs an order")
@@ -95,7 +98,7 @@ def live_at(node: OrderNode, engine: str) -> Live:
     assert node.snapshot is not None
     try:
         order = ConsultingOrder.restore(
-            node.snapshot, node.org, clock=clock, outbox=outbox, engine=engine
+            node.snapshot, node.org, clock=clock, outbox=outbox, engine=engine, catalog=catalog()
         )
     except Exception:  # reported where the snapshot was written; replay instead
         replayed, outbox, clock = replay(node.root, node.steps, engine)

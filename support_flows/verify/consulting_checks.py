@@ -15,6 +15,7 @@ from support_flows.machines.consulting import ConsultingOrder
 from support_flows.outbox import InMemoryOutbox
 from support_flows.values import Organization
 from support_flows.verify.common import Verdict
+from support_flows.verify.policy import catalog
 from support_flows.verify.reference.consulting import RefOrder
 
 __all__ = ["OrderView", "agreement", "balance", "round_trip", "view"]
@@ -65,11 +66,15 @@ def agreement(seen: OrderView, ref: RefOrder, rule: str) -> list[Verdict]:
         ("history", rule, seen.history, ref.history),
     ]
     return [
-        Verdict(
+        Verdict("T8" if rule == "T8" else which, f"agrees with the rules ({what})", True)
+        if got == want
+        else Verdict(
             "T8" if rule == "T8" else which,
             f"agrees with the rules ({what})",
-            got == want,
-            f"the {what} is {_show(got)}; the rules say {_show(want)}" if got != want else "",
+            False,
+            f"the {what} is {_show(got)}; the rules say {_show(want)}",
+            expected=want,
+            actual=got,
         )
         for what, which, got, want in pairs
     ]
@@ -102,7 +107,9 @@ def round_trip(order: ConsultingOrder, org: Organization, clock: Any) -> list[Ve
         what = "with" if history else "without"
         resent = False
         try:
-            again = ConsultingOrder.restore(data, org, clock=clock, outbox=outbox)
+            again = ConsultingOrder.restore(
+                data, org, clock=clock, outbox=outbox, catalog=catalog()
+            )
             kept = seen if history else attrs.evolve(seen, history=())
             message = ""
             if again.snapshot(history=history) != data:

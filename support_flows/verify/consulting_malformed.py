@@ -8,12 +8,15 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+import attrs
+
 from support_flows.machines.consulting import ConsultingOrder
 from support_flows.outbox import InMemoryOutbox
 from support_flows.verify.common import ACTORS, HostClock, Outcome, Verdict, attempt, iso
 from support_flows.verify.consulting_roots import BUYER, ORDER_ID, ROOTS
 from support_flows.verify.explore import Tracker
 from support_flows.verify.model import Counterexample, Step
+from support_flows.verify.policy import catalog
 from support_flows.verify.reference.malformed import (
     HOURS_PER_UNIT,
     SESSION_HOURS,
@@ -63,14 +66,20 @@ def _shown(value: Any) -> Any:
     return value if isinstance(value, bool | int | str | None) else repr(value)
 
 
-def _open(call: str, field: str, value: Any, clock: HostClock, outbox: InMemoryOutbox) -> Any:
+def _open(
+    call: str, field: str, value: Any, clock: HostClock, outbox: InMemoryOutbox, **given: Any
+) -> Any:
     root = ROOTS[0]
-    args: dict[str, Any] = {"units": 1, "order_id": ORDER_ID}
+    args: dict[str, Any] = {"units": 1, "order_id": ORDER_ID, **given}
     if call == "start_checkout":
         args |= {"actor": ACTORS["owner"].member(), field: value}
-        return ConsultingOrder.start_checkout(root.org(), clock=clock, outbox=outbox, **args)
+        return ConsultingOrder.start_checkout(
+            root.org(), clock=clock, outbox=outbox, **args, catalog=catalog()
+        )
     args |= {"sales_reference": "SO-1", "email": BUYER, field: value}
-    return ConsultingOrder.from_representative(root.org(), clock=clock, outbox=outbox, **args)
+    return ConsultingOrder.from_representative(
+        root.org(), clock=clock, outbox=outbox, **args, catalog=catalog()
+    )
 
 
 def _verdict(want: Refusal, outcome: Outcome, unchanged: bool, what: str) -> Verdict:
@@ -106,14 +115,40 @@ def _sessions(tracker: Tracker) -> None:
     """schedule, cancel_session and deliver on a purchased order with one session booked."""
     root = ROOTS[0]
     clock, outbox = HostClock(root.start), InMemoryOutbox()
-    order = _open("from_representative", "units", 2, clock, outbox)
     owner = ACTORS["owner"]
     tomorrow = root.start.add(days=1)
-    order.schedule(start=tomorrow, hours=1, actor=owner.member())
+    terms = {"hours_per_unit": 1, "validity_months": None}  # Atlas's, whatever the policy's
+    made = attempt(
+        functools.partial(_open, "from_representative", "units", 2, clock, outbox, **terms)
+    )
+    order = made.result
+    booked = (
+        made
+        if order is None
+        else attempt(lambda: order.schedule(start=tomorrow, hours=1, actor=owner.member()))
+    )
     opened = (
-        Step(iso(root.start), "from_representative", {"units": 2, "sales_reference": "SO-1"}),
+        Step(
+            iso(root.start),
+            "from_representative",
+            {"units": 2, "sales_reference": "SO-1", **terms},
+        ),
         Step(iso(root.start), "schedule", {"start": iso(tomorrow), "hours": 1, "actor": "owner"}),
     )
+    if booked.result is None:  # the setup the rules accept failed: reported, nothing to try
+        rule = "F1" if order is None else "F4"
+        step = opened[0 if order is None else 1]
+        done = (*opened[: opened.index(step)], attrs.evolve(step, outcome=booked.describe()))
+        verdict = Verdict(
+            rule,
+            "a request the rules accept is accepted",
+            False,
+            f"{step.call} was {booked.describe()}; the rules accept it",
+            expected="accepted",
+            actual=booked.describe(),
+        )
+        tracker.expect(verdict, functools.partial(Counterexample, root.setup(), done))
+        return
     record = order.snapshot()
     tries: list[tuple[str, dict[str, Any], Refusal | None]] = [
         ("schedule", {"start": tomorrow, "hours": h}, quantity(h, SESSION_HOURS, "V4"))

@@ -20,6 +20,7 @@ from support_flows.verify.reference.consulting import (
     DEFAULT_VALIDITY_MONTHS,
     RefOrder,
 )
+from support_flows.verify.reference.terms import current
 
 __all__ = [
     "BUYER",
@@ -51,9 +52,13 @@ class OrderRoot:
     note: str = ""
     given: bool = True
     """False: the order is opened without hours_per_unit and validity_months (F2, F6's
-    defaults); `hours_per_unit` and `validity_months` are then the defaults RULES.md gives."""
+    defaults); `hours_per_unit` and `validity_months` are then the defaults RULES.md gives, and
+    the reference order takes the policy's (K1)."""
 
     def ref(self) -> RefOrder:
+        if not self.given:  # F2, F6 under K1: the policy's defaults
+            terms = current()
+            return RefOrder(self.zone, self.units, terms.hours_per_unit, terms.validity_months)
         return RefOrder(self.zone, self.units, self.hours_per_unit, self.validity_months)
 
     def org(self) -> Organization:

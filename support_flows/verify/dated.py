@@ -4,8 +4,9 @@ and history entries one per line, their instants as wall-clock times in the bill
 A billing period (a `BillingPeriod`, or the explorers' plain tuple `(tier, starts_at, ends_at,
 retroactive)`) reads ``developer  2026-04-01 00:00 -> 2026-05-01 00:00 (UTC)``; a history
 entry (a `HistoryEntry`, or `(at, source, target, requested_by)`) reads
-``2026-04-01 00:00 (UTC)  trial -> developer  by owner``. Anything else is shown as it is, its
-instants dated the same way.
+``2026-04-01 00:00 (UTC)  trial -> developer  by owner``; other tuples in a sequence (an order's
+sessions and history entries) one per line. Anything else is shown as it is, its instants dated
+the same way.
 """
 
 from __future__ import annotations
@@ -97,4 +98,6 @@ def lines(value: Any, zone: str) -> tuple[str, ...]:
             return ("(none)",)
         if all(_period(v) is not None or _entry(v) is not None for v in value):
             return tuple(_line(v, zone) for v in value)
+        if all(isinstance(v, tuple) for v in value):  # an order's sessions or history entries
+            return tuple(_plain(v, zone) for v in value)
     return (_line(value, zone),)

@@ -11,7 +11,6 @@ from typing import Protocol, TypeVar
 from support_flows.errors import Reason
 from support_flows.machines.engine import Compiled
 from support_flows.rules import RULES
-from support_flows.values.policy import ATLAS_POLICY
 from support_flows.verify.both_ways import Seen, decisions
 from support_flows.verify.common import Verdict
 from support_flows.verify.dated import lines
@@ -29,6 +28,9 @@ from support_flows.verify.model import (
     Tally,
     edge_name,
 )
+from support_flows.verify.policy import policy
+from support_flows.verify.scope import scope
+from support_flows.verify.watchdog import stalled
 
 __all__ = ["Node", "Tracker", "breadth_first"]
 
@@ -60,15 +62,16 @@ class Tracker:
     ) -> None:
         self.machine = machine
         self.compiled = compiled
-        self.all_states = compiled.states
-        self.all_edges = tuple(
-            edge_name(e.event, e.source, e.target) for e in compiled.edges_under(ATLAS_POLICY)
-        )
-        self.all_rules = tuple(r for r in RULES if r[0] in sections)
+        self.scope = scope(compiled, policy())
+        self.all_states = self.scope.states
+        self.all_edges = tuple(edge_name(e.event, e.source, e.target) for e in self.scope.edges)
+        self.all_rules = tuple(r for r in RULES if r[0] in sections and self.scope.keeps(r))
         reasons = {c.reason for c in compiled.chart.registry.checks.values()}
         reasons |= {code for r in self.all_rules for code in RULES[r].reasons}
         reasons |= set(extra_reasons)
-        self.all_reasons = tuple(r.value for r in Reason if r in reasons)
+        self.all_reasons = tuple(
+            r.value for r in Reason if r in reasons and self.scope.keeps(r.value)
+        )
         self.states: set[str] = set()
         self.edges: set[str] = set()
         self.reasons: set[str] = set()
@@ -130,7 +133,7 @@ class Tracker:
     def per_rule(self) -> tuple[Decided, ...]:
         """Every rule of the run in order, with its checks' outcomes seen and missing (or, for a
         rule no check cites here, whether it was exercised), then checks citing other rules."""
-        checked = decisions(self.compiled, self.decided)
+        checked = decisions(self.compiled, self.decided, self.scope)
         rows = []
         for rule in self.all_rules:
             own = [d for d in checked if d.rule == rule]
@@ -193,7 +196,7 @@ def breadth_first(
                 last = time.monotonic()
                 done = f"{tracker.sequences} sequences, " if tracker is not None else ""
                 progress(f"{label}: depth {level}/{depth}, {done}{last - started:.0f} s")
-            if stop is not None and stop():
+            if (stop is not None and stop()) or stalled():
                 return
         frontier = following
         if progress is not None:

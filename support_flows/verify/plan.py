@@ -17,6 +17,7 @@ from support_flows.verify.common import HostClock, Recorder, attempt, crashed, r
 from support_flows.verify.explore import Tracker, breadth_first
 from support_flows.verify.model import Counterexample, Step
 from support_flows.verify.plan_answers import answers, applied, probes, reopened, skewed_clock
+from support_flows.verify.plan_bounds import bounds
 from support_flows.verify.plan_calls import ROLE_SETS, Pair, call, open_at, prepared, with_cross_org
 from support_flows.verify.plan_checks import (
     agreement,
@@ -37,7 +38,15 @@ from support_flows.verify.plan_roots import (
     node_key,
     ref_at,
 )
-from support_flows.verify.reference.plan import TIERS, RefPlan, decide, observe, perform
+from support_flows.verify.policy import billing_role
+from support_flows.verify.reference.plan import (
+    TIERS,
+    RefPlan,
+    decide,
+    observe,
+    perform,
+    request_instants,
+)
 from support_flows.verify.restore import plan_restores
 
 __all__ = ["DEPTH", "GENERATED", "GENERATED_DEPTH", "SEED", "PlanExplorer", "explore"]
@@ -50,7 +59,17 @@ GENERATED_DEPTH = 2
 prefix."""
 PAID = ("trial", "developer", "premium")
 FULL = ("owner", "billing-admin")
-OTHERS = tuple(actor.name for actor in ROLE_SETS if actor.name not in FULL)
+"""Under Atlas's policy, the role sets whose accepted requests are explored further: each billing
+role alone (P1). Under another policy, the first two role sets holding one of its billing roles
+alone (`full_role_sets`)."""
+
+
+def full_role_sets() -> tuple[str, ...]:
+    """The role sets explored past an accepted request under the run's policy: at most two, each
+    one of its billing roles alone (Atlas's: FULL)."""
+    alone = [a for a in ROLE_SETS if len(a.org_roles) == 1 and not a.project_roles]
+    return tuple(a.name for a in alone if billing_role(a.org_roles))[:2]
+
 
 Progress = Callable[[str], None]
 
@@ -64,6 +83,8 @@ class PlanExplorer:
         self.members = {actor.name: actor.member() for actor in ROLE_SETS}
         self.args = [actor.as_arg() for actor in ROLE_SETS]
         self.twins: dict[tuple[PlanRoot, bool], tuple[SupportPlan, HostClock]] = {}
+        self.full = full_role_sets()
+        self.others = tuple(a.name for a in ROLE_SETS if a.name not in self.full)
         self.probed: set[Hashable] = set()
         self.turn = 0
         self.decided: set[Hashable] = set()
@@ -124,10 +145,10 @@ class PlanExplorer:
         if alike not in self.decided:
             self.decided.add(alike)
             return self.args
-        return [a for a in self.args if a["id"] in FULL or a["id"] == self._other()]
+        return [a for a in self.args if a["id"] in self.full or a["id"] == self._other()]
 
     def _other(self) -> str:
-        return OTHERS[self.turn % len(OTHERS)]
+        return self.others[self.turn % len(self.others)]
 
     # Rewinding the twin between steps.
 
@@ -156,7 +177,7 @@ class PlanExplorer:
         base.listen(recorder)
         saved = (base.memento(), twin.memento())
         actions = self.actions(node)
-        full = {*FULL, self._other()}
+        full = {*self.full, self._other()}
         for step, at in actions:
             base.rewind(saved[0])
             twin.rewind(saved[1])
@@ -260,7 +281,8 @@ class PlanExplorer:
         self.tracker.exercised(("P17", "P20"))
         found = None if before is None else specific(seen, before, ref, rules, plan.clock.now())
         agrees = agreement(seen, ref, rules)
-        checks = [*agrees, *timeline(seen, ref.tz, ref.trial_end), premium_billed(seen)]
+        bounds = timeline(seen, ref.tz, ref.trial_end, request_instants(ref))
+        checks = [*agrees, *bounds, premium_billed(seen)]
         if found is not None:
             checks = [c if c.ok else attrs.evolve(c, rule=found[0]) for c in checks]
         matches = all(c.ok for c in agrees)
@@ -305,6 +327,7 @@ def explore(
     explorer = PlanExplorer(tracker, check=check)
     if check:
         probes(tracker)
+        bounds(tracker)
     stop = tracker.covered if until_covered else None
     breadth_first(explorer.roots(), explorer.expand, depth, progress, "plan", tracker, stop)
     return tracker

@@ -16,6 +16,7 @@ from support_flows.verify.explore import Tracker
 from support_flows.verify.model import Counterexample, Step
 from support_flows.verify.plan_calls import open_at
 from support_flows.verify.plan_roots import ROOTS, PlanNode
+from support_flows.verify.policy import catalog
 
 __all__ = ["PROBES", "answers", "applied", "on_time", "probes", "reopened", "skewed_clock"]
 
@@ -115,9 +116,14 @@ def skewed_clock(child: PlanNode, owner: Member) -> Verdict:
     that entry."""
     try:
         behind = SupportPlan.restore(
-            child.snapshot, child.org, clock=HostClock(child.now.subtract(hours=1))
+            child.snapshot,
+            child.org,
+            clock=HostClock(child.now.subtract(hours=1)),
+            catalog=catalog(),
         )
-        straight = SupportPlan.restore(child.snapshot, child.org, clock=HostClock(child.now))
+        straight = SupportPlan.restore(
+            child.snapshot, child.org, clock=HostClock(child.now), catalog=catalog()
+        )
     except SupportFlowsError:  # the round trip reports a snapshot its own restore refuses
         return Verdict("T8", "a clock behind the last entry reads as that entry", True)
     same = behind.snapshot() == child.snapshot
@@ -135,7 +141,9 @@ def skewed_clock(child: PlanNode, owner: Member) -> Verdict:
 def reopened(plan: SupportPlan, org: Organization) -> tuple[Outcome, Verdict]:
     """P3's host step: the plan reopened from its snapshot with its organization's cross-org
     flag changed is the same plan (the flag decides requests, never the record)."""
-    outcome = attempt(lambda: SupportPlan.restore(plan.snapshot(), org, clock=plan.clock))
+    outcome = attempt(
+        lambda: SupportPlan.restore(plan.snapshot(), org, clock=plan.clock, catalog=catalog())
+    )
     same = outcome.result is not None and outcome.result.snapshot() == plan.snapshot()
     return outcome, Verdict(
         "P3",
@@ -156,7 +164,7 @@ class _NaiveClock:
 
 
 def _read_with_naive_clock() -> Any:
-    return SupportPlan(ROOTS[0].org(), clock=_NaiveClock()).state
+    return SupportPlan(ROOTS[0].org(), clock=_NaiveClock(), catalog=catalog()).state
 
 
 def _unknown_zone() -> Any:

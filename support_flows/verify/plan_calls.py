@@ -14,6 +14,7 @@ from support_flows.values import Member, Organization
 from support_flows.verify.common import Actor, HostClock, Outcome, Recorder, Verdict, attempt
 from support_flows.verify.model import Step, edge_name
 from support_flows.verify.plan_roots import CROSS_ORG, PlanNode, PlanRoot
+from support_flows.verify.policy import catalog
 
 __all__ = ["ROLE_SETS", "Pair", "call", "open_at", "prepared", "replay", "with_cross_org"]
 
@@ -70,12 +71,14 @@ def replay(
     """The plan after `steps` from `root`, refusals included (they change nothing)."""
     clock = HostClock(root.start)
     org = root.org()
-    plan = SupportPlan(org, clock=clock, engine=engine)
+    plan = SupportPlan(org, clock=clock, engine=engine, catalog=catalog())
     for step in steps:
         clock.at = instant(pendulum.parse(step.at))
         if step.call == CROSS_ORG:
             org = with_cross_org(org, step.args["cross_org_billing"])
-            plan = SupportPlan.restore(plan.snapshot(), org, clock=clock, engine=engine)
+            plan = SupportPlan.restore(
+                plan.snapshot(), org, clock=clock, engine=engine, catalog=catalog()
+            )
         else:
             attempt(functools.partial(call, plan, step))
     return plan, clock
@@ -84,7 +87,7 @@ def replay(
 def prepared(root: PlanRoot) -> tuple[SupportPlan, tuple[Step, ...]]:
     """The plan after `root`'s prefix, and the prefix with what each step gave and took."""
     clock = HostClock(root.start)
-    plan = SupportPlan(root.org(), clock=clock)
+    plan = SupportPlan(root.org(), clock=clock, catalog=catalog())
     recorder = Recorder()
     plan.listen(recorder)
     done = []
@@ -101,7 +104,9 @@ def open_at(node: PlanNode, engine: str) -> tuple[SupportPlan, HostClock]:
     """The plan of `node` on `engine`, restored from its snapshot (replayed if that fails)."""
     clock = HostClock(node.now)
     try:
-        return SupportPlan.restore(node.snapshot, node.org, clock=clock, engine=engine), clock
+        return SupportPlan.restore(
+            node.snapshot, node.org, clock=clock, engine=engine, catalog=catalog()
+        ), clock
     except Exception:  # reported where the snapshot was written; replay instead
         plan, clock = replay(node.root, node.steps, engine)
         clock.at = node.now

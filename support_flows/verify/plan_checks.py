@@ -17,8 +17,9 @@ import attrs
 from support_flows.machines.plan import SupportPlan
 from support_flows.values import Organization
 from support_flows.verify.common import Verdict
+from support_flows.verify.policy import catalog
 from support_flows.verify.reference.calendar import is_month_start
-from support_flows.verify.reference.plan import ENTITLED, RefPlan, billing
+from support_flows.verify.reference.plan import RefPlan, billing, entitled
 
 __all__ = [
     "PlanView",
@@ -89,63 +90,54 @@ def agreement(seen: PlanView, ref: RefPlan, rules: Sequence[str]) -> list[Verdic
     if billing_rule == rule and "P15" in rules:
         billing_rule = "P15"
 
-    def differs(what: str, got: Any, want: Any) -> str:
-        return f"{what} is {_show(got)}; the rules say {_show(want)}"
+    def agrees(rule: str, what: str, part: str, got: Any, want: Any) -> Verdict:
+        """One part of the plan against the reference; when they differ, both beside the
+        message (printed as dated lines: periods and history entries one a line)."""
+        if got == want:
+            return Verdict(rule, f"{name} ({part})", True)
+        message = f"{what} is {_show(got)}; the rules say {_show(want)}"
+        return Verdict(rule, f"{name} ({part})", False, message, expected=want, actual=got)
 
+    entitled_to = entitled(seen.state)
     return [
-        Verdict(
-            rule,
-            f"{name} (state)",
-            seen.state == ref.state,
-            differs("the state", seen.state, ref.state) if seen.state != ref.state else "",
-        ),
-        Verdict(
-            trial_rule,
-            f"{name} (trial)",
-            seen.trial == ref.trial,
-            differs("the trial", seen.trial, ref.trial) if seen.trial != ref.trial else "",
-        ),
-        Verdict(
-            pending_rule,
-            f"{name} (pending change)",
-            seen.pending == pending,
-            differs("the pending change", seen.pending, pending) if seen.pending != pending else "",
-        ),
-        Verdict(
-            billing_rule,
-            f"{name} (billing timeline)",
-            seen.billing == expected,
-            differs("the billing timeline", seen.billing, expected)
-            if seen.billing != expected
-            else "",
-        ),
+        agrees(rule, "the state", "state", seen.state, ref.state),
+        agrees(trial_rule, "the trial", "trial", seen.trial, ref.trial),
+        agrees(pending_rule, "the pending change", "pending change", seen.pending, pending),
+        agrees(billing_rule, "the billing timeline", "billing timeline", seen.billing, expected),
         Verdict(
             "P17",
             "entitlements follow the state",
-            seen.entitlements == ENTITLED[seen.state],
-            differs(
-                f"the entitlements in {seen.state}",
-                sorted(seen.entitlements),
-                sorted(ENTITLED[seen.state]),
-            )
-            if seen.entitlements != ENTITLED[seen.state]
-            else "",
+            seen.entitlements == entitled_to,
+            ""
+            if seen.entitlements == entitled_to
+            else f"the entitlements in {seen.state} are {_show(sorted(seen.entitlements))}; "
+            f"the rules say {_show(sorted(entitled_to))}",
+            expected=None if seen.entitlements == entitled_to else tuple(sorted(entitled_to)),
+            actual=None if seen.entitlements == entitled_to else tuple(sorted(seen.entitlements)),
         ),
         Verdict(
             "P10",
             "history keeps every request and applied change",
             seen.history == ref.history,
-            differs("the history", seen.history, ref.history)
-            if seen.history != ref.history
-            else "",
+            ""
+            if seen.history == ref.history
+            else f"the history is {_show(seen.history)}; the rules say {_show(ref.history)}",
+            expected=None if seen.history == ref.history else ref.history,
+            actual=None if seen.history == ref.history else seen.history,
         ),
     ]
 
 
-def timeline(seen: PlanView, tz: str, trial_end: dt.datetime | None) -> list[Verdict]:
+def timeline(
+    seen: PlanView,
+    tz: str,
+    trial_end: dt.datetime | None,
+    requests: frozenset[dt.datetime] = frozenset(),
+) -> list[Verdict]:
     """P20: periods ordered, not overlapping, of positive length; and its first invariant: every
-    boundary is a month start but for a trial's end, a retroactive or catch-up start, and the
-    premium start P8 moves up to a trial's end (both the trial's end)."""
+    boundary is a month start but for a trial's end, a retroactive or catch-up start, the
+    premium start P8 moves up to a trial's end (both the trial's end), and under K1's
+    `immediately` the instants of the `requests` it governs."""
     periods = seen.billing
     shape = ""
     for tier, starts, ends, _ in periods:
@@ -161,6 +153,7 @@ def timeline(seen: PlanView, tz: str, trial_end: dt.datetime | None) -> list[Ver
     exceptions = {p[1] for p in periods if p[3]}
     if trial_end is not None:
         exceptions.add(trial_end)
+    exceptions |= requests
     bounds = [b for p in periods for b in (p[1], p[2]) if b is not None]
     strays = [b for b in bounds if b not in exceptions and not is_month_start(b, tz)]
     return [
@@ -235,6 +228,8 @@ def premium_billed(seen: PlanView) -> Verdict:
     gap by, a premium billing period (the pending change's effective instant ends the last)."""
     billed = [(p[1], p[2]) for p in seen.billing if p[0] == "premium"]
     for begins, ends in _in_premium(seen):
+        if ends == begins:  # in force for no time (K1: changed at the instant it began)
+            continue
         if not any(
             (ends is None or starts <= ends) and (stops is None or stops > begins)
             for starts, stops in billed
@@ -258,7 +253,7 @@ def round_trip(plan: SupportPlan, org: Organization, clock: Any) -> list[Verdict
         data = plan.snapshot(history=history)
         what = "with" if history else "without"
         try:
-            again = SupportPlan.restore(data, org, clock=clock)
+            again = SupportPlan.restore(data, org, clock=clock, catalog=catalog())
             read = view(again)
             kept = seen if history else attrs.evolve(seen, history=())
             message = ""

@@ -20,6 +20,7 @@ from support_flows.values import Organization, Project
 from support_flows.verify.model import Counterexample, Setup, Step
 from support_flows.verify.reference.calendar import add_wall_days, next_month_start
 from support_flows.verify.reference.plan import RefPlan, decide, due, observe, perform
+from support_flows.verify.reference.terms import current
 
 __all__ = [
     "CROSS_ORG",
@@ -166,15 +167,17 @@ def node_key(root: PlanRoot, snapshot: dict[str, Any], ref: RefPlan, now: Any) -
 
 def moves(ref: RefPlan, now: pendulum.DateTime) -> list[tuple[pendulum.DateTime, str]]:
     """Instants worth moving the clock to: just before and at the next month start and whatever
-    comes due (the trial's end, the pending change); around 90 days after the plan ended (P15)."""
+    comes due (the trial's end, the pending change); around the policy's retroactive cap (90
+    days under Atlas's) after the plan ended (P15)."""
     marks: list[tuple[Any, str, tuple[int, ...]]] = [
         (ref.month_after(now), "the 1st of next month", (-1, 0))
     ]
     if (at := due(ref)) is not None:
         marks.append((at, "the trial's end" if ref.trial else "the pending change", (-1, 0)))
-    if ref.state == "cancelled" and ref.last_end is not None:
-        ninety = add_wall_days(ref.last_end[1], 90, ref.tz)
-        marks.append((ninety, "90 days after the plan ended", (-1, 0, 1)))
+    days = current().retroactive_days  # P15's cap, under K1
+    if ref.state == "cancelled" and ref.last_end is not None and days:
+        cap = add_wall_days(ref.last_end[1], days, ref.tz)
+        marks.append((cap, f"{days} days after the plan ended", (-1, 0, 1)))
     found: dict[pendulum.DateTime, str] = {}
     for at, what, offsets in marks:
         for offset in offsets:

@@ -29,6 +29,7 @@ from support_flows.verify.consulting_roots import OrderNode
 from support_flows.verify.explore import Tracker
 from support_flows.verify.model import Step
 from support_flows.verify.plan_roots import PlanNode
+from support_flows.verify.policy import catalog
 from support_flows.verify.reference.judge import (
     Judgement,
     anonymous,
@@ -114,7 +115,7 @@ def plan_restores(tracker: Tracker, node: PlanNode) -> None:
         )
 
     def restore(data: Any) -> Any:
-        return SupportPlan.restore(data, org, clock=HostClock(node.now))
+        return SupportPlan.restore(data, org, clock=HostClock(node.now), catalog=catalog())
 
     for record, text in zip(records, texts, strict=True):
         _check(tracker, node, record, text, judge, restore)
@@ -130,7 +131,9 @@ def order_restores(tracker: Tracker, node: OrderNode) -> None:
 
     def restore(data: Any) -> Any:
         clock = HostClock(node.now)
-        return ConsultingOrder.restore(data, org, clock=clock, outbox=InMemoryOutbox())
+        return ConsultingOrder.restore(
+            data, org, clock=clock, outbox=InMemoryOutbox(), catalog=catalog()
+        )
 
     for record, text in zip(records, texts, strict=True):
         judge = partial(_order_judge, org_id=org.org_id, tz=tz, seen=seen, origin=record)
@@ -151,7 +154,8 @@ def _check(
 ) -> None:
     seed = f"{SEED}:{text}"
     tracker.exercised(("V2",))
-    for mutant in mutants(record, random.Random(seed), MUTANTS, VOCABULARIES):
+    alone = record["history"] is None  # with a history, the replay settles the sharp ones
+    for mutant in mutants(record, random.Random(seed), MUTANTS, VOCABULARIES, sharp=alone):
         judged = judge(mutant)
         tally(tracker)[judged.verdict] += 1
         if judged.verdict == "unknown":

@@ -15,6 +15,8 @@ from typing import Any
 
 import attrs
 
+from support_flows.verify.reference.calendar import is_month_start, same_wall_time
+
 __all__ = ["Mutant", "mutants"]
 
 Path = tuple[str | int, ...]
@@ -233,16 +235,76 @@ def _mover(n: int, shift: dt.timedelta) -> Callable[[Any], None]:
     return move
 
 
+def _sharp(record: dict[str, Any]) -> list[tuple[str, Callable[[Any], None]]]:
+    """Changes that only a check of the record alone can refuse, made wherever they apply: the
+    pending change a month late, or to premium (P9); the open premium period billed from the
+    instant premium came into force (P5, T4); a request recorded after a change took effect
+    with P12's flag still standing; a month-start boundary moved, wherever the record holds it,
+    to the other pass of its wall time (a midnight the clocks repeat: P20, T3)."""
+    found: list[tuple[str, Callable[[Any], None]]] = []
+    pending = record.get("pending")
+    if isinstance(pending, dict):
+        at = _instant(pending.get("effective_at"))
+        if at is not None:
+            later = _shifted(at, dt.timedelta(), 1)
+            path = ("pending", "effective_at")
+            found.append(
+                (f"$.pending.effective_at a month later: {later}", partial(_set, path, later))
+            )
+        if pending.get("target") != "premium":
+            found.append(
+                ("$.pending.target -> 'premium'", partial(_set, ("pending", "target"), "premium"))
+            )
+    periods = record.get("periods") or []
+    last = periods[-1] if periods else None
+    since = record.get("since")
+    if (
+        record.get("state") == "premium"
+        and isinstance(last, dict)
+        and last.get("ends_at") is None
+        and not last.get("retroactive")
+        and since is not None
+        and last.get("starts_at") != since
+    ):
+        opened: Path = ("periods", len(periods) - 1, "starts_at")
+        found.append((f"{_show(opened)} -> since, {since}", partial(_set, opened, since)))
+    recorded = _instant(record.get("recorded_at"))
+    if record.get("last_change_applied") is True and recorded is not None:
+        later = _write(recorded + SHIFTS["+1 hour"])
+        after = partial(_set, ("recorded_at",), later)
+        found.append((f"$.recorded_at an hour after the change took effect: {later}", after))
+    tz = str(record.get("billing_timezone"))
+    boundaries = {p.get(k) for p in periods for k in ("starts_at", "ends_at")} - {None}
+    for text in sorted(boundaries):
+        at = _instant(text)
+        if at is None or not is_month_start(at, tz):
+            continue
+        for other in same_wall_time(at, tz):
+            moved = _write(other)
+            shown = f"every {text} -> {moved} (the other pass of its wall time in {tz})"
+            found.append((shown, partial(_replace_instant, text, moved)))
+    return found
+
+
+def _replace_instant(old: str, new: str, record: Any) -> None:
+    for path, value in list(_leaves(record)):
+        if path and value == old:
+            _set(path, new, record)
+
+
 def mutants(
     record: dict[str, Any],
     rng: random.Random,
     count: int,
     vocabularies: tuple[frozenset[str], ...],
+    *,
+    sharp: bool = False,
 ) -> list[Mutant]:
     """`count` mutants of `record` drawn by `rng`: first a change with a meaning, then changes
-    of values or structure drawn from all the record's values (each value equally likely)."""
+    of values or structure drawn from all the record's values (each value equally likely);
+    with `sharp`, also every change `_sharp` makes of it."""
     leaves = list(_leaves(record))
-    picked = [rng.choice(_meaningful(record, leaves))]
+    picked = [rng.choice(_meaningful(record, leaves)), *(_sharp(record) if sharp else ())]
     for n in rng.sample(range(1, len(leaves)), min(count - 1, len(leaves) - 1)):
         path, value = leaves[n]
         edits = _structural(path, value) if rng.random() < 0.25 else []

@@ -12,7 +12,13 @@ import datetime as dt
 import zoneinfo
 from functools import cache, lru_cache
 
-__all__ = ["add_wall_days", "add_wall_months_clamped", "is_month_start", "next_month_start"]
+__all__ = [
+    "add_wall_days",
+    "add_wall_months_clamped",
+    "is_month_start",
+    "next_month_start",
+    "same_wall_time",
+]
 
 UTC = dt.UTC
 MICROSECOND = dt.timedelta(microseconds=1)
@@ -47,6 +53,13 @@ def _instants_showing(wall: dt.datetime, zone: zoneinfo.ZoneInfo) -> list[dt.dat
         if _wall(utc, zone) == wall:
             found.add(utc)
     return sorted(found)
+
+
+def same_wall_time(moment: dt.datetime, tz: str) -> list[dt.datetime]:
+    """The other instants at which a clock in `tz` shows the wall time it shows at `moment`: the
+    other pass of a repeated hour, or none."""
+    zone, at = _zone(tz), _utc(moment)
+    return [other for other in _instants_showing(_wall(at, zone), zone) if other != at]
 
 
 def _offsets_across(

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 
+from support_flows.verify.reference.terms import current
+
 __all__ = [
     "CASE_STATES",
     "DEFAULT_SEVERITY",
@@ -31,7 +33,8 @@ DEFAULT_SEVERITY = "S3"
 SCOPES = ("organization", "project")
 
 CASE_STATES = frozenset({"trial", "developer", "premium"})
-"""P17/C2: the plan states whose entitlements include support cases."""
+"""P17/C2: the plan states whose entitlements include support cases under Atlas's policy (a
+policy's `case_states` replace them, K1)."""
 
 FLOW: Mapping[tuple[str, str], str] = {
     ("start", "choose_organization"): "organization_chosen",
@@ -47,6 +50,11 @@ Support, then submit. Any other step is V3's event_not_allowed."""
 
 def _owner(org_roles: Collection[str]) -> bool:
     return "ORG_OWNER" in org_roles
+
+
+def _opens_org_cases(org_roles: Collection[str]) -> bool:
+    """C3 under K1: a role of the policy's `org_case_roles`."""
+    return bool(current().org_case_roles & set(org_roles))
 
 
 def _in_some_project(
@@ -66,7 +74,7 @@ def expected_case(
     `project_id`, in the fixed order target, role, projects, plan."""
     reasons: list[Refusal] = []
     if project_id is None:
-        if not _owner(org_roles):
+        if not _opens_org_cases(org_roles):
             reasons.append(("org_owner_required", "C3"))
     else:
         exists = project_id in projects
@@ -77,7 +85,7 @@ def expected_case(
             reasons.append(("project_role_required", "C5"))
     if not projects:
         reasons.append(("org_has_no_projects", "C4"))
-    if plan_state not in CASE_STATES:
+    if plan_state not in current().case_states:
         reasons.append(("plan_excludes_cases", "C2"))
     return tuple(reasons)
 
@@ -95,11 +103,12 @@ def expected_channel(
     if channel != "support_case":
         return ()
     reasons: list[Refusal] = []
-    if not (_owner(org_roles) or _in_some_project(project_roles, projects)):
+    in_some = _owner(org_roles) or _in_some_project(project_roles, projects)
+    if not (in_some or _opens_org_cases(org_roles)):
         reasons.append(("project_role_required", "C5"))
     if not projects:
         reasons.append(("org_has_no_projects", "C4"))
-    if plan_state not in CASE_STATES:
+    if plan_state not in current().case_states:
         reasons.append(("plan_excludes_cases", "C2"))
     return tuple(reasons)
 

@@ -13,6 +13,7 @@ from collections.abc import Collection, Mapping
 import attrs
 
 from support_flows.verify.reference.calendar import add_wall_months_clamped
+from support_flows.verify.reference.terms import current
 
 __all__ = [
     "DEFAULT_HOURS_PER_UNIT",
@@ -33,6 +34,7 @@ Refusal = tuple[str, str]
 """(reason code, rule id)."""
 
 BILLING_ROLES = frozenset({"ORG_OWNER", "ORG_BILLING_ADMIN"})
+"""F1's roles under Atlas's policy (a policy's `billing_roles` replace them, K1)."""
 ACTIVE = ("purchased", "scheduled")
 DEFAULT_HOURS_PER_UNIT = 1
 """F2: an order's hours per unit when none is given."""
@@ -140,7 +142,7 @@ def open_console(
     after it); it waits in checkout, its units not yet usable but counted as available (F7
     holds at every step)."""
     reasons: list[Refusal] = []
-    if not BILLING_ROLES & set(org_roles):
+    if not current().billing_roles & set(org_roles):
         reasons.append(("billing_role_required", "F1"))
     if not has_email:
         reasons.append(("buyer_email_required", "F3"))

@@ -7,7 +7,9 @@ from __future__ import annotations
 import datetime as dt
 
 __all__ = [
+    "FIRST_INSTANT",
     "HOURS_PER_UNIT",
+    "LAST_INSTANT",
     "SESSION_HOURS",
     "UNITS",
     "VALIDITY_MONTHS",
@@ -16,6 +18,7 @@ __all__ = [
     "aware",
     "email",
     "identifier",
+    "outside",
     "quantity",
 ]
 
@@ -27,6 +30,9 @@ HOURS_PER_UNIT = (1, 1_000)
 VALIDITY_MONTHS = (1, 120)
 SESSION_HOURS = (1, 10_000)
 IDENTIFIER_LENGTH = 200
+FIRST_INSTANT = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+LAST_INSTANT = dt.datetime(2999, 12, 31, 23, 59, 59, 999_999, tzinfo=dt.UTC)
+"""V4: the first and the last instant the product holds (the years 1970-2999, in UTC)."""
 WRONG_TYPE: Refusal = ("invalid_value", "V5")
 """V5: a value of the wrong type (None, a number, an organization where a member is expected)."""
 
@@ -65,3 +71,9 @@ def email(value: object) -> Refusal | None:
 def aware(value: dt.datetime) -> Refusal | None:
     """T1: an instant without a timezone is refused."""
     return ("naive_datetime", "T1") if value.utcoffset() is None else None
+
+
+def outside(at: dt.datetime) -> bool:
+    """V4: whether an instant, given or computed, is outside the years 1970-2999 (refused
+    `invalid_value`); the year is the instant's own, in UTC, whatever offset it is read at."""
+    return not FIRST_INSTANT <= at <= LAST_INSTANT

@@ -15,6 +15,7 @@ from collections.abc import Collection
 import attrs
 
 from support_flows.verify.reference.calendar import add_wall_days, is_month_start, next_month_start
+from support_flows.verify.reference.terms import current
 
 __all__ = [
     "ENTITLED",
@@ -28,9 +29,11 @@ __all__ = [
     "billing",
     "decide",
     "due",
+    "entitled",
     "meaning",
     "observe",
     "perform",
+    "request_instants",
 ]
 
 TIERS = ("basic", "developer", "premium", "enterprise")
@@ -49,11 +52,13 @@ ENTITLED = {
     "developer": frozenset({"chat", "developer_resources", "support_case"}),
     "premium": frozenset({"chat", "developer_resources", "support_case"}),
 }
-"""P17, restated."""
+"""P17, restated (Atlas's case states)."""
 
-TRIAL_DAYS = 30
-RETROACTIVE_DAYS = 90
-BILLING_ROLES = frozenset({"ORG_OWNER", "ORG_BILLING_ADMIN"})  # P1, as RULES.md names them
+
+def entitled(state: str) -> frozenset[str]:
+    """P17 under K1: a state of the policy's `case_states` has cases besides the basic two."""
+    return ENTITLED["trial"] if state in current().case_states else ENTITLED["basic"]
+
 
 Refusal = tuple[str, str]
 """(reason code, rule id)."""
@@ -141,7 +146,7 @@ def _change_applies(ref: RefPlan, at: dt.datetime) -> tuple[RefPlan, tuple[str, 
     assert ref.pending is not None
     change = ref.pending
     rules = ("P9", "P14", "P16", "T7", *applied_rules(ref))
-    points = (*_caught_up(ref, change.effective_at), Point(at, _billed(change.target)))
+    points = (*_until(_caught_up(ref, at), at), Point(at, _billed(change.target)))
     ended = (ref.state, at) if change.target == "cancelled" else ref.last_end
     ref = attrs.evolve(
         ref,
@@ -183,7 +188,7 @@ def decide(
 ) -> tuple[Refusal, ...]:
     """Every reason the request is refused, in rule order (P1, P2, P3, P11, P12, P13)."""
     reasons: list[Refusal] = []
-    if not BILLING_ROLES & set(org_roles):
+    if not current().billing_roles & set(org_roles):
         reasons.append(("billing_role_required", "P1"))
     if request == "revoke_pending":
         if ref.pending is None:
@@ -210,25 +215,31 @@ def perform(
     """An accepted request (decide() found nothing): the plan after it, and the rules it applied."""
     chosen = "basic" if request == "cancel" else tier
     what = "revoke" if request == "revoke_pending" else meaning(ref, chosen or "")
+    terms = current()
     month_after = ref.month_after(now)
+    billed_from = now if terms.upgrade_now else month_after  # K1's upgrade_billing
+    later = () if terms.upgrade_now else ("T3",)
     source = ref.state
     rules: tuple[str, ...]
-    if what == "subscribe" and chosen == "developer":
-        ends = add_wall_days(now, TRIAL_DAYS, ref.tz)
+    if what == "subscribe" and chosen == "developer" and terms.has_trial:
+        ends = add_wall_days(now, terms.trial_days, ref.tz)
         ref = attrs.evolve(ref, state="trial", trial=(now, ends), since=now, trial_end=ends)
         rules = ("P4", "T5")
     elif what == "subscribe":
-        points = (*ref.points, Point(month_after, "premium"))
-        ref = attrs.evolve(ref, state="premium", since=now, points=points)
-        rules = ("P5", "T3")
+        assert chosen is not None
+        points = (*ref.points, Point(billed_from, chosen))
+        ref = attrs.evolve(ref, state=chosen, since=now, points=points)
+        rules = ("P5", *later)
     elif what == "upgrade" and ref.trial is not None:
-        points = (*ref.points, Point(min(month_after, ref.trial[1]), "premium"))
+        points = (*ref.points, Point(min(billed_from, ref.trial[1]), "premium"))
         ref = attrs.evolve(ref, state="premium", trial=None, since=now, points=points)
-        rules = ("P8", "T3")
+        rules = ("P8", *later)
     elif what == "upgrade":
-        points = (*ref.points, Point(month_after, "premium"))
+        points = (*ref.points, Point(billed_from, "premium"))
         ref = attrs.evolve(ref, state="premium", pending=None, since=now, points=points)
-        rules = ("P8", "T3")
+        rules = ("P8", *later)
+    elif what in ("cancel", "downgrade") and ref.trial is None and terms.changes_now:
+        ref, rules = _change_now(ref, "cancelled" if what == "cancel" else "developer", now)
     elif what == "cancel" and ref.trial is not None:
         ended = ("trial", now)
         ref = attrs.evolve(ref, state="cancelled", trial=None, since=now, last_end=ended)
@@ -262,11 +273,39 @@ def _reactivate(ref: RefPlan, tier: str, now: dt.datetime) -> tuple[RefPlan, tup
         point = Point(ref.month_after(now), "premium")
         rules: tuple[str, ...] = ("P15", "T3")
     else:
-        floor = add_wall_days(now, -RETROACTIVE_DAYS, ref.tz)
+        floor = add_wall_days(now, -current().retroactive_days, ref.tz)
         point = Point(max(ended, floor), tier, retroactive=True)
         rules = ("P15",)
     points = (*ref.points, point)
     return attrs.evolve(ref, state=tier, since=now, points=points), rules
+
+
+def _change_now(ref: RefPlan, target: str, now: dt.datetime) -> tuple[RefPlan, tuple[str, ...]]:
+    """P9 under K1's `immediately`: the change is in force at the request, billed as one that
+    came due then (P21's catch-up for a tier never billed); nothing stays pending."""
+    asked = attrs.evolve(ref, pending=RefPending(target, now, now, ""))
+    caught = applied_rules(asked)
+    return _change_applies(asked, now)[0], ("P9", *caught)
+
+
+def request_instants(ref: RefPlan) -> frozenset[dt.datetime]:
+    """K1: under `immediately`, the instants of the requests whose billing starts or whose change
+    takes effect at the request, which P20's first invariant also allows as boundaries."""
+    terms = current()
+    found = set()
+    for at, source, target, by in ref.history:
+        if by is None or source == target:
+            continue
+        upgrade = target in RANK and source in ("basic", "trial", "developer")
+        if (terms.upgrade_now and upgrade) or (terms.changes_now and not upgrade):
+            found.add(at)
+    return frozenset(found)
+
+
+def _until(points: tuple[Point, ...], effective: dt.datetime) -> tuple[Point, ...]:
+    """P9: a change that takes effect ends whatever billing was scheduled after its instant (under
+    K1's `immediately`, a premium billing due at the 1st of next month)."""
+    return tuple(p for p in points if p.at <= effective)
 
 
 def _caught_up(ref: RefPlan, effective: dt.datetime) -> tuple[Point, ...]:
@@ -294,8 +333,11 @@ def billing(ref: RefPlan) -> tuple[RefPeriod, ...]:
     if ref.trial is not None:
         points.append(Point(ref.trial[1], "developer"))
     if ref.pending is not None:
-        points = list(_caught_up(attrs.evolve(ref, points=tuple(points)), ref.pending.effective_at))
-        points.append(Point(ref.pending.effective_at, _billed(ref.pending.target)))
+        effective = ref.pending.effective_at
+        points = list(
+            _until(_caught_up(attrs.evolve(ref, points=tuple(points)), effective), effective)
+        )
+        points.append(Point(effective, _billed(ref.pending.target)))
     points.sort(key=lambda p: p.at)
     periods = []
     for index, here in enumerate(points):

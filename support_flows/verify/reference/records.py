@@ -21,7 +21,7 @@ from support_flows.verify.reference.calendar import (
     is_month_start,
     next_month_start,
 )
-from support_flows.verify.reference.plan import TRIAL_DAYS
+from support_flows.verify.reference.terms import current
 
 __all__ = ["UNKNOWN", "UNWRITABLE", "WRITABLE", "Judgement", "instant", "order_breaks"]
 __all__ += ["plan_breaks", "whose"]
@@ -78,20 +78,22 @@ def plan_breaks(r: Mapping[str, Any], tz: str) -> tuple[str, str] | None:
         _pending,
         _periods,
         _boundaries,
+        _premium_billed,
         _plan_recorded,
     )
     return next((found for check in checks if (found := check(r, tz))), None)
 
 
 POLICY = "atlas"
-"""The one version of the catalog the reference models: Atlas's (K)."""
+"""Atlas's version id: what a version-2 record (written before policies) was decided under
+(K4). The catalog a run models holds one version, `current().version`."""
 
 
 def _policies(r: Mapping[str, Any], _: str) -> tuple[str, str] | None:
     """K4: every trial, pending change and history entry names a version of the catalog."""
     named = [part["policy"] for part in (r["trial"], r["pending"]) if part is not None]
     named += [entry["policy"] for entry in r["history"] or ()]
-    unknown = sorted({version for version in named if version != POLICY})
+    unknown = sorted({version for version in named if version != current().version})
     if unknown:
         return "K4", f"names policy version {unknown[0]!r}, which the catalog lacks"
     return None
@@ -117,7 +119,9 @@ def _trial(r: Mapping[str, Any], tz: str) -> tuple[str, str] | None:
     begins, ends = instant(trial["started_at"]), instant(trial["ends_at"])
     if started != begins:
         return "P4", f"the trial began {trial['started_at']}, the record says {started}"
-    if ends != add_wall_days(begins, TRIAL_DAYS, tz):
+    if not current().has_trial:
+        return "T5", f"a trial from {trial['started_at']} under a policy that offers none"
+    if ends != add_wall_days(begins, current().trial_days, tz):
         return "T5", f"a trial from {trial['started_at']} ending {trial['ends_at']}"
     return None
 
@@ -126,6 +130,8 @@ def _pending(r: Mapping[str, Any], tz: str) -> tuple[str, str] | None:
     pending = r["pending"]
     if pending is None:
         return None
+    if current().changes_now:
+        return "P9", f"a change pending from {pending['requested_at']}: none waits (K1)"
     effective = next_month_start(instant(pending["requested_at"]), tz)
     if instant(pending["effective_at"]) != effective:
         return "P9", (
@@ -149,14 +155,32 @@ def _periods(r: Mapping[str, Any], _: str) -> tuple[str, str] | None:
 def _boundaries(r: Mapping[str, Any], tz: str) -> tuple[str, str] | None:
     """P20's first invariant: a boundary off a month start is a trial's end or a retroactive
     (P15) or catch-up (P21) start."""
+    terms = current()
+    if terms.upgrade_now or terms.changes_now:
+        return None  # K1: request instants are boundaries too; a record alone does not show them
     allowed = {instant(p["starts_at"]) for p in r["periods"] if p["retroactive"]}
     if (began := _maybe(r["trial_started_at"])) is not None:
-        allowed.add(add_wall_days(began, TRIAL_DAYS, tz))
+        allowed.add(add_wall_days(began, terms.trial_days, tz))
     for p in r["periods"]:
         for text in (p["starts_at"], p["ends_at"]):
             at = _maybe(text)
             if at is not None and at not in allowed and not is_month_start(at, tz):
                 return "P20", f"the boundary {text} is not a month start in {tz}"
+    return None
+
+
+def _premium_billed(r: Mapping[str, Any], _: str) -> tuple[str, str] | None:
+    """P5, P8, P15: premium in force since an instant is billed from an instant after it (T3's
+    next 1st after it, or the end of the trial it upgraded, which had not come), unless the
+    period is retroactive (P15, P21): never from that instant itself."""
+    last = r["periods"][-1] if r["periods"] else None
+    if current().upgrade_now:
+        return None  # K1: premium billed from the request instant
+    if r["state"] != "premium" or last is None or r["since"] is None:
+        return None
+    opened = last["tier"] == "premium" and last["ends_at"] is None and not last["retroactive"]
+    if opened and instant(last["starts_at"]) == instant(r["since"]):
+        return "P5", f"premium in force since {r['since']} is billed from that instant itself"
     return None
 
 
@@ -171,6 +195,10 @@ def _plan_recorded(r: Mapping[str, Any], _: str) -> tuple[str, str] | None:
     known = [at for at in held if at is not None]
     if known and (recorded is None or recorded < max(known)):
         return "V2", f"recorded_at {r['recorded_at']} before {max(known).isoformat()}"
+    if r["last_change_applied"] and recorded != _maybe(r["since"]):
+        # P12: the flag stands while no request came after the change, which took effect at
+        # `since`; so that change is the latest entry, and recorded_at is its instant (T8).
+        return "P12", f"recorded_at {r['recorded_at']} after the change that took effect"
     due = [instant(r["pending"]["effective_at"])] if r["pending"] is not None else []
     due += [instant(r["trial"]["ends_at"])] if r["trial"] is not None else []
     if recorded is not None and due and recorded > min(due):

@@ -12,7 +12,6 @@ from typing import Any
 import attrs
 
 from support_flows.verify.reference.plan import (
-    BILLING_ROLES,
     RefPlan,
     billing,
     decide,
@@ -20,7 +19,8 @@ from support_flows.verify.reference.plan import (
     observe,
     perform,
 )
-from support_flows.verify.reference.records import POLICY, instant
+from support_flows.verify.reference.records import instant
+from support_flows.verify.reference.terms import current
 
 __all__ = ["ClockEvents", "derived_plan", "replay_plan"]
 
@@ -63,7 +63,7 @@ def replay_plan(
             continue
         tier = entry["tier"]
         request = "revoke_pending" if tier is None else "change"
-        if decide(ref, request, BILLING_ROLES, tier):
+        if decide(ref, request, current().billing_roles, tier):
             return f"history[{n}] holds a request the rules refuse in state {ref.state!r}"
         event = names.revoke if tier is None else meaning(ref, tier)
         ref, _ = perform(ref, request, entry["requested_by"], tier, at)
@@ -106,7 +106,7 @@ def _entry(
         "requested_by": by,
         "tier": tier,
         "effective_at": _iso(effective),
-        "policy": POLICY,
+        "policy": current().version,
     }
 
 
@@ -123,12 +123,12 @@ def derived_plan(ref: RefPlan, written: list[Entry]) -> dict[str, Any]:
             "effective_at": _iso(p.effective_at),
             "requested_at": _iso(p.requested_at),
             "requested_by": p.requested_by,
-            "policy": POLICY,
+            "policy": current().version,
         }
     trial = None if ref.trial is None else {"started_at": _iso(ref.trial[0])}
     if trial is not None and ref.trial is not None:
         trial["ends_at"] = _iso(ref.trial[1])
-        trial["policy"] = POLICY
+        trial["policy"] = current().version
     last_plan = None
     if ref.last_end is not None:
         last_plan = {"state": ref.last_end[0], "ended_at": _iso(ref.last_end[1])}

@@ -19,6 +19,7 @@ from support_flows.verify.reference.consulting import (
     schedule,
 )
 from support_flows.verify.reference.records import instant
+from support_flows.verify.reference.terms import current
 
 __all__ = ["derived_order", "replay_order"]
 
@@ -62,7 +63,7 @@ def _step(
     action, actor = e["action"], e["actor"]
     refused: tuple[Any, ...] = ()
     if action == "checkout" and ref.state == "new":
-        ref, refused = open_console(ref, OWNER, actor, at)
+        ref, refused = open_console(ref, tuple(current().billing_roles), actor, at)
     elif action == "purchase" and ref.state == "new":
         ref, refused = open_representative(ref, r["sales_reference"] or "", at)
     elif action == "purchase" and ref.state == "checkout":
