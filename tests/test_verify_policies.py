@@ -4,7 +4,6 @@ and not under Atlas's; coverage counts what exists under the policy."""
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 from collections.abc import Callable
@@ -43,45 +42,15 @@ def _rules(report: verify.Report) -> set[str]:
     return {v.rule for v in report.violations}
 
 
-def _downgraded_at_once(finding: verify.Finding) -> bool:
-    """The library bug `test_k6_library_restores_a_premium_downgraded_at_the_instant_it_began`
-    pins: premium chosen, then developer at the same instant, under immediate changes."""
-    changes = [
-        (s.at, s.args.get("tier")) for s in finding.counterexample.steps if s.call == "change"
-    ]
-    return any(
-        first[1] == "premium" and second == (first[0], "developer")
-        for first, second in itertools.pairwise(changes)
-    )
-
-
-def _premium_billed_from_since(finding: verify.Finding) -> bool:
-    """The library bug `test_k6_library_refuses_premium_billed_from_its_own_start` pins."""
-    return finding.rule == "P5" and "is billed from that instant itself" in finding.message
-
-
-def _unknown(report: verify.Report, policy: sf.Policy) -> list[verify.Finding]:
-    """The findings that are not the two library bugs pinned below (found by this test under
-    immediate changes; they stay pinned, strict, until the library is fixed)."""
-    if not policy.changes_now:
-        return list(report.violations)
-    return [
-        v
-        for v in report.violations
-        if not (_downgraded_at_once(v) or _premium_billed_from_since(v))
-    ]
-
-
 @settings(max_examples=EXAMPLES, deadline=None)
 @given(policy=policies(effective_from=None), machine=st.sampled_from(sorted(DEPTHS)))
 def test_k6_policies_from_the_whole_k1_space_verify_without_violation(
     policy: sf.Policy, machine: str
 ) -> None:
     """K6: a bounded verification of any policy K1 allows finds the library agreeing with the
-    reference, which reads the same K1 values from the policy's data (but for the two library
-    bugs pinned below)."""
+    reference, which reads the same K1 values from the policy's data."""
     report = verify.run(machine, depth=DEPTHS[machine], policy=policy)
-    assert not _unknown(report, policy), report.describe()
+    assert not report.violations, report.describe()
 
 
 NOW_POLICY = sf.Policy(version="now", change_timing="immediately")
@@ -93,10 +62,10 @@ def _plan(clock: Any) -> sf.SupportPlan:
     return sf.SupportPlan(ORG, clock=clock, catalog=sf.Catalog([NOW_POLICY]))
 
 
-@pytest.mark.xfail(strict=True, reason="library bug found by K6: restore refuses its own record")
 def test_k6_library_restores_a_premium_downgraded_at_the_instant_it_began() -> None:
-    """V2 under K1's immediate changes: premium chosen and downgraded at the same instant bills
-    developer first (premium's catch-up has no length, P20); restore must take that record."""
+    """V2 under K1's immediate changes (found by the K6 property test): premium chosen and
+    downgraded at the same instant bills developer first (premium's catch-up has no length,
+    P20); restore must take that record."""
     clock = sf.FrozenClock(pendulum.datetime(2026, 3, 14, 10, tz="UTC"))
     plan = _plan(clock)
     plan.change("premium", actor=OWNER)
@@ -107,9 +76,6 @@ def test_k6_library_restores_a_premium_downgraded_at_the_instant_it_began() -> N
     assert again.snapshot() == plan.snapshot()
 
 
-@pytest.mark.xfail(
-    strict=True, reason="library bug found by K6: restore takes an unwritable record"
-)
 def test_k6_library_refuses_premium_billed_from_its_own_start() -> None:
     """V2, P5 under K1's immediate changes (upgrade billing at the 1st): premium is never billed
     from the instant it came into force unless retroactively; restore must refuse that record."""

@@ -98,9 +98,7 @@ def billed_since(r: PlanSnapshot, tz: str, terms: Terms) -> str | None:
         or (
             _retroactive(r, tz, terms)
             if r.periods[-1].retroactive
-            else None
-            if not terms.month_starts_only
-            else _premium_billed(r, tz, trial_end)
+            else (None if terms.upgrades_at_request else _premium_billed(r, tz, trial_end))
             if r.state is _PREMIUM
             else _developer_billed(r, tz, trial_end, terms)
         )
@@ -140,7 +138,10 @@ def _first_billing(
     if r.last_plan is not None:
         return None
     started, first = r.trial_started_at, r.periods[0]
-    if started is None and first.tier is not _PREMIUM_TIER and not terms.without_trial:
+    # Developer first: subscribed without a trial (K1), or after a premium downgraded at the
+    # instant it began, whose catch-up had no length (K1's immediate changes, P20).
+    free_first = terms.without_trial or terms.changes_at_request
+    if started is None and first.tier is not _PREMIUM_TIER and not free_first:
         return (
             f"{_period_name(0, first)} is the first billing, but without a trial the "
             "first plan billed is premium (P4, P5)"
@@ -230,6 +231,10 @@ def _developer_billed(
         and r.last_plan is None
         and is_next_month_start(periods[0].starts_at, since, tz)
     ):
+        return None
+    if not terms.month_starts_only:
+        # A request instant may be a boundary (K1): developer billed from its own start, after
+        # a downgrade in force at the request or subscribed and billed at once.
         return None
     if periods[-1].starts_at == since:
         if len(periods) == 1 and since == trial_end and not r.last_change_applied:

@@ -25,6 +25,8 @@ class Terms:
     month_starts_only: bool
     changes_at_request: bool
     """Some version makes downgrades and cancels take effect at the request (K1)."""
+    upgrades_at_request: bool
+    """Some version bills a higher tier from the request instant (K1)."""
     without_trial: bool
     """Some version offers no trial: developer may be subscribed from basic directly (K1)."""
     by_id: Mapping[str, Policy]
@@ -45,6 +47,7 @@ def _terms(catalog: Catalog) -> Terms:
         tuple(sorted({p.retroactive_days for p in catalog})),
         not any(p.bills_upgrade_now or p.changes_now for p in catalog),
         any(p.changes_now for p in catalog),
+        any(p.bills_upgrade_now for p in catalog),
         any(p.trial_days == 0 for p in catalog),
         {p.version: p for p in catalog},
     )
