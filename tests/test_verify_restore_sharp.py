@@ -113,16 +113,50 @@ def test_p20_a_boundary_at_the_second_pass_of_a_repeated_midnight_is_unwritable(
 def test_p12_a_request_recorded_after_a_change_took_effect_is_unwritable() -> None:
     """P12/T8: while the flag says a change took effect and no request came after it, that
     change is the latest entry: recorded_at an hour later is a record the reference refuses."""
+    premium = {
+        "tier": "premium",
+        "starts_at": "2026-03-01T00:00:00+00:00",
+        "ends_at": "2026-04-01T00:00:00+00:00",
+        "retroactive": False,
+    }
+    developer = {**premium, "tier": "developer", "starts_at": premium["ends_at"], "ends_at": None}
     applied = _record(
         state="developer",
         since="2026-04-01T00:00:00+00:00",
         recorded_at="2026-04-01T00:00:00+00:00",
         last_change_applied=True,
+        periods=[premium, developer],
     )
     sharp = _sharp(applied)
     later = [m for c, m in sharp.items() if c.startswith("$.recorded_at an hour after")]
     assert [m["recorded_at"] for m in later] == ["2026-04-01T01:00:00+00:00"]
     assert _judged(later[0])[1] == "P12"
+
+
+def test_p9_a_cancel_asked_before_the_state_began_is_unwritable() -> None:
+    """P9: a pending cancel of the premium plan in force since Mar 10, moved to a microsecond
+    before Mar 10 (the same month, so the same effective 1st), is refused by the reference."""
+    pending = {
+        "target": "cancelled",
+        "effective_at": "2026-04-01T00:00:00+00:00",
+        "requested_at": "2026-03-12T00:00:00+00:00",
+        "requested_by": "owner",
+    }
+    record = _record(
+        since="2026-03-10T00:00:00+00:00",
+        recorded_at="2026-03-12T00:00:00+00:00",
+        pending=pending,
+    )
+    sharp = _sharp(record)
+    before = [m for c, m in sharp.items() if c.startswith("$.pending.requested_at before since")]
+    assert [m["pending"]["requested_at"] for m in before] == ["2026-03-09T23:59:59.999999+00:00"]
+    assert _judged(before[0]) == ("unwritable", "P9")
+
+
+def test_p20_the_open_period_billing_the_other_paid_tier_is_unwritable() -> None:
+    """P20: premium in force billed by an open developer period is refused by the reference."""
+    swapped = _sharp(_record())["$.periods[0].tier -> 'developer'"]
+    assert _judged(swapped) == ("unwritable", "P20")
 
 
 def _mutation(report: verify.Report, rules: tuple[str, ...], text: str) -> str:

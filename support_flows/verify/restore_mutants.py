@@ -15,7 +15,11 @@ from typing import Any
 
 import attrs
 
-from support_flows.verify.reference.calendar import is_month_start, same_wall_time
+from support_flows.verify.reference.calendar import (
+    is_month_start,
+    next_month_start,
+    same_wall_time,
+)
 
 __all__ = ["Mutant", "mutants"]
 
@@ -237,7 +241,8 @@ def _mover(n: int, shift: dt.timedelta) -> Callable[[Any], None]:
 
 def _sharp(record: dict[str, Any]) -> list[tuple[str, Callable[[Any], None]]]:
     """Changes that only a check of the record alone can refuse, made wherever they apply: the
-    pending change a month late, or to premium (P9); the open premium period billed from the
+    pending change a month late, or to premium, or a cancel asked before the state began (P9);
+    the open period billing the other paid tier (P20); the open premium period billed from the
     instant premium came into force (P5, T4); a request recorded after a change took effect
     with P12's flag still standing; a month-start boundary moved, wherever the record holds it,
     to the other pass of its wall time (a midnight the clocks repeat: P20, T3)."""
@@ -255,6 +260,7 @@ def _sharp(record: dict[str, Any]) -> list[tuple[str, Callable[[Any], None]]]:
             found.append(
                 ("$.pending.target -> 'premium'", partial(_set, ("pending", "target"), "premium"))
             )
+        found += _asked_before(record, pending)
     periods = record.get("periods") or []
     last = periods[-1] if periods else None
     since = record.get("since")
@@ -268,6 +274,10 @@ def _sharp(record: dict[str, Any]) -> list[tuple[str, Callable[[Any], None]]]:
     ):
         opened: Path = ("periods", len(periods) - 1, "starts_at")
         found.append((f"{_show(opened)} -> since, {since}", partial(_set, opened, since)))
+    if isinstance(last, dict) and last.get("ends_at") is None and last.get("tier") in _SWAP:
+        swapped = _SWAP[last["tier"]]
+        where: Path = ("periods", len(periods) - 1, "tier")
+        found.append((f"{_show(where)} -> {swapped!r}", partial(_set, where, swapped)))
     recorded = _instant(record.get("recorded_at"))
     if record.get("last_change_applied") is True and recorded is not None:
         later = _write(recorded + SHIFTS["+1 hour"])
@@ -284,6 +294,28 @@ def _sharp(record: dict[str, Any]) -> list[tuple[str, Callable[[Any], None]]]:
             shown = f"every {text} -> {moved} (the other pass of its wall time in {tz})"
             found.append((shown, partial(_replace_instant, text, moved)))
     return found
+
+
+_SWAP = {"developer": "premium", "premium": "developer"}
+
+
+def _asked_before(
+    record: dict[str, Any], pending: dict[str, Any]
+) -> list[tuple[str, Callable[[Any], None]]]:
+    """A pending cancel asked a microsecond before the state it changes began, where that
+    leaves its effective instant as it was (the 1st after the same month)."""
+    since, effective = _instant(record.get("since")), _instant(pending.get("effective_at"))
+    tz = str(record.get("billing_timezone"))
+    if pending.get("target") != "cancelled" or since is None or effective is None:
+        return []
+    before = since - SHIFTS["+1 µs"]
+    if next_month_start(before, tz) != effective:
+        return []
+    asked = _write(before)
+    return [(f"$.pending.requested_at before since: {asked}", partial(_set, _ASKED, asked))]
+
+
+_ASKED: Path = ("pending", "requested_at")
 
 
 def _replace_instant(old: str, new: str, record: Any) -> None:

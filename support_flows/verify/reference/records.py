@@ -77,6 +77,7 @@ def plan_breaks(r: Mapping[str, Any], tz: str) -> tuple[str, str] | None:
         _pending,
         _periods,
         _boundaries,
+        _open_billing,
         _premium_billed,
         _plan_recorded,
     )
@@ -118,6 +119,21 @@ def _pending(r: Mapping[str, Any], tz: str) -> tuple[str, str] | None:
             f"a change requested {pending['requested_at']} effective {pending['effective_at']}, "
             f"not at the next month start {effective.isoformat()}"
         )
+    since = _maybe(r["since"])
+    if since is not None and instant(pending["requested_at"]) < since:
+        # P8 and P10: entering the state in force ends (or replaces) any change asked before.
+        return "P9", f"a change requested {pending['requested_at']}, before the state began"
+    return None
+
+
+def _open_billing(r: Mapping[str, Any], _: str) -> tuple[str, str] | None:
+    """P5, P6, P9, P20: a paid state is billed by an open period of its own tier (trial and
+    cancelled bill nothing from now on; basic never billed)."""
+    last = r["periods"][-1] if r["periods"] else None
+    opened = last["tier"] if last is not None and last["ends_at"] is None else None
+    want = {"developer": "developer", "premium": "premium"}.get(r["state"])
+    if opened != want:
+        return "P20", f"state {r['state']!r} billed by an open {opened!r} period"
     return None
 
 
