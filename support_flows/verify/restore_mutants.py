@@ -245,7 +245,9 @@ def _sharp(record: dict[str, Any]) -> list[tuple[str, Callable[[Any], None]]]:
     the open period billing the other paid tier (P20); the open premium period billed from the
     instant premium came into force (P5, T4); a request recorded after a change took effect
     with P12's flag still standing; a month-start boundary moved, wherever the record holds it,
-    to the other pass of its wall time (a midnight the clocks repeat: P20, T3)."""
+    to the other pass of its wall time (a midnight the clocks repeat: P20, T3); of an order, a
+    unit expired in checkout (F1), a validity ended with no expiry (F6), a booked session
+    closed by someone (F5)."""
     found: list[tuple[str, Callable[[Any], None]]] = []
     pending = record.get("pending")
     if isinstance(pending, dict):
@@ -278,6 +280,7 @@ def _sharp(record: dict[str, Any]) -> list[tuple[str, Callable[[Any], None]]]:
         swapped = _SWAP[last["tier"]]
         where: Path = ("periods", len(periods) - 1, "tier")
         found.append((f"{_show(where)} -> {swapped!r}", partial(_set, where, swapped)))
+    found += _order_facts(record)
     recorded = _instant(record.get("recorded_at"))
     if record.get("last_change_applied") is True and recorded is not None:
         later = _write(recorded + SHIFTS["+1 hour"])
@@ -297,6 +300,32 @@ def _sharp(record: dict[str, Any]) -> list[tuple[str, Callable[[Any], None]]]:
 
 
 _SWAP = {"developer": "premium", "premium": "developer"}
+
+
+def _order_facts(record: dict[str, Any]) -> list[tuple[str, Callable[[Any], None]]]:
+    """An order in checkout with a unit expired; a validity ended with no expiry; a booked
+    session that says who closed it."""
+    found: list[tuple[str, Callable[[Any], None]]] = []
+    units = record.get("units")
+    if record.get("state") == "checkout" and isinstance(units, dict) and units["available"]:
+        found.append(("$.units: one available unit expired in checkout", _expire_one))
+    ended = record.get("validity_ended") is False and record.get("expires_at") is None
+    if ended and record.get("state") not in (None, "checkout"):
+        found.append(("$.validity_ended: true with no expiry", partial(_set, _ENDED, True)))
+    for n, session in enumerate(record.get("sessions") or ()):
+        if session.get("status") == "scheduled":
+            path: Path = ("sessions", n, "closed_by")
+            by = str(session.get("booked_by"))
+            found.append((f"{_show(path)}: {by!r} on a booked session", partial(_set, path, by)))
+    return found
+
+
+_ENDED: Path = ("validity_ended",)
+
+
+def _expire_one(record: Any) -> None:
+    record["units"]["available"] -= 1
+    record["units"]["expired"] += 1
 
 
 def _asked_before(

@@ -210,6 +210,9 @@ def order_breaks(r: Mapping[str, Any], tz: str) -> tuple[str, str] | None:
         booked[s["status"]] += s["units"]
     if (booked["scheduled"], booked["delivered"]) != (units["scheduled"], units["consumed"]):
         return "F7", f"the sessions book {booked!r}, the balance says {units!r}"
+    told = _order_told(r)
+    if told is not None:
+        return told
     if (r["state"] == "scheduled") != (units["scheduled"] > 0) and r["state"] != "checkout":
         return "V2", f"state {r['state']!r} with {units['scheduled']} units scheduled"
     purchased = _maybe(r["purchased_at"])
@@ -219,6 +222,20 @@ def order_breaks(r: Mapping[str, Any], tz: str) -> tuple[str, str] | None:
     if _maybe(r["expires_at"]) != expires:
         return "F6", f"expires_at {r['expires_at']} for a purchase at {r['purchased_at']}"
     return _order_recorded(r)
+
+
+def _order_told(r: Mapping[str, Any]) -> tuple[str, str] | None:
+    """What an order's facts say of one another: in checkout nothing is bought yet (F1); a
+    validity ends at an expiry (F6); a booked session is not closed (F5)."""
+    units = r["units"]
+    if r["state"] == "checkout" and (r["purchased_at"] or r["sessions"] or units["expired"]):
+        return "F1", "an order in checkout with a purchase, sessions or expired units"
+    if r["validity_ended"] and r["expires_at"] is None:
+        return "F6", "a validity that ended with no expiry"
+    for s in r["sessions"]:
+        if s["status"] == "scheduled" and (s["closed_at"] or s["closed_by"]):
+            return "F5", f"session {s['session_id']!r} is booked but says it was closed"
+    return None
 
 
 def _order_recorded(r: Mapping[str, Any]) -> tuple[str, str] | None:
