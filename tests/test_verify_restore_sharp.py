@@ -225,6 +225,32 @@ def test_f1_a_unit_expired_in_checkout_is_unwritable() -> None:
     assert _order_judged(expired) == ("unwritable", "F1")
 
 
+def test_f1_p9_a_purchase_in_checkout_and_a_paid_plan_never_billed_are_unwritable() -> None:
+    """F1: an order in checkout with a purchase instant; P9: a cancelled developer plan with no
+    billing period ending where it ended. Both sharp mutants are refused by the reference."""
+    units = {"purchased": 2, "available": 2, "scheduled": 0, "consumed": 0, "expired": 0}
+    checkout = _order(state="checkout", purchased_at=None, units=units, sessions=[])
+    bought = _sharp(checkout)["$.purchased_at: the creation instant, in checkout"]
+    assert _order_judged(bought) == ("unwritable", "F1")
+    period = {
+        "tier": "developer",
+        "starts_at": "2026-02-01T00:00:00+00:00",
+        "ends_at": "2026-04-01T00:00:00+00:00",
+        "retroactive": False,
+    }
+    cancelled = _record(
+        state="cancelled",
+        since="2026-04-01T00:00:00+00:00",
+        recorded_at="2026-04-01T00:00:00+00:00",
+        last_change_applied=True,
+        periods=[period],
+        last_plan={"state": "developer", "ended_at": "2026-04-01T00:00:00+00:00"},
+    )
+    unbilled = _sharp(cancelled)["$.periods: none, though a paid plan ended"]
+    assert unbilled["periods"] == []
+    assert _judged(unbilled) == ("unwritable", "P9")
+
+
 def _mutation(report: verify.Report, rules: tuple[str, ...], text: str) -> str:
     found = [
         v.counterexample.steps[-1].args.get("mutation", "")

@@ -245,9 +245,9 @@ def _sharp(record: dict[str, Any]) -> list[tuple[str, Callable[[Any], None]]]:
     the open period billing the other paid tier (P20); the open premium period billed from the
     instant premium came into force (P5, T4); a request recorded after a change took effect
     with P12's flag still standing; a month-start boundary moved, wherever the record holds it,
-    to the other pass of its wall time (a midnight the clocks repeat: P20, T3); of an order, a
-    unit expired in checkout (F1), a validity ended with no expiry (F6), a booked session
-    closed by someone (F5)."""
+    to the other pass of its wall time (a midnight the clocks repeat: P20, T3); a cancelled
+    paid plan never billed (P9); of an order, a purchase or a unit expired in checkout (F1), a
+    validity ended with no expiry (F6), a booked session closed by someone (F5)."""
     found: list[tuple[str, Callable[[Any], None]]] = []
     pending = record.get("pending")
     if isinstance(pending, dict):
@@ -281,6 +281,10 @@ def _sharp(record: dict[str, Any]) -> list[tuple[str, Callable[[Any], None]]]:
         where: Path = ("periods", len(periods) - 1, "tier")
         found.append((f"{_show(where)} -> {swapped!r}", partial(_set, where, swapped)))
     found += _order_facts(record)
+    ended = record.get("last_plan")
+    paid = isinstance(ended, dict) and ended.get("state") in _SWAP
+    if record.get("state") == "cancelled" and paid and periods:
+        found.append(("$.periods: none, though a paid plan ended", partial(_set, _BILLED, [])))
     recorded = _instant(record.get("recorded_at"))
     if record.get("last_change_applied") is True and recorded is not None:
         later = _write(recorded + SHIFTS["+1 hour"])
@@ -309,6 +313,9 @@ def _order_facts(record: dict[str, Any]) -> list[tuple[str, Callable[[Any], None
     units = record.get("units")
     if record.get("state") == "checkout" and isinstance(units, dict) and units["available"]:
         found.append(("$.units: one available unit expired in checkout", _expire_one))
+    if record.get("state") == "checkout" and record.get("created_at") is not None:
+        bought = partial(_set, ("purchased_at",), record["created_at"])
+        found.append(("$.purchased_at: the creation instant, in checkout", bought))
     ended = record.get("validity_ended") is False and record.get("expires_at") is None
     if ended and record.get("state") not in (None, "checkout"):
         found.append(("$.validity_ended: true with no expiry", partial(_set, _ENDED, True)))
@@ -321,6 +328,7 @@ def _order_facts(record: dict[str, Any]) -> list[tuple[str, Callable[[Any], None
 
 
 _ENDED: Path = ("validity_ended",)
+_BILLED: Path = ("periods",)
 
 
 def _expire_one(record: Any) -> None:

@@ -128,7 +128,13 @@ def _pending(r: Mapping[str, Any], tz: str) -> tuple[str, str] | None:
 
 def _open_billing(r: Mapping[str, Any], _: str) -> tuple[str, str] | None:
     """P5, P6, P9, P20: a paid state is billed by an open period of its own tier (trial and
-    cancelled bill nothing from now on; basic never billed)."""
+    cancelled bill nothing from now on; basic never billed); a paid plan cancelled (P9) was
+    billed up to the instant it ended."""
+    ended = r["last_plan"]
+    if r["state"] == "cancelled" and ended is not None and ended["state"] != "trial":
+        stops = {_maybe(p["ends_at"]) for p in r["periods"]}
+        if instant(ended["ended_at"]) not in stops:
+            return "P9", f"the {ended['state']} plan that ended is not billed up to its end"
     last = r["periods"][-1] if r["periods"] else None
     opened = last["tier"] if last is not None and last["ends_at"] is None else None
     want = {"developer": "developer", "premium": "premium"}.get(r["state"])
