@@ -17,8 +17,8 @@ import support_flows.snapshots.plan_periods as plan_periods
 from support_flows import verify
 from support_flows.localtime import in_zone, instant
 from support_flows.verify.reference.calendar import same_wall_time
-from support_flows.verify.reference.judge import judge_plan
-from support_flows.verify.restore import EVENTS, NAMES, VOCABULARIES
+from support_flows.verify.reference.judge import judge_order, judge_plan
+from support_flows.verify.restore import ACTIONS, EVENTS, NAMES, VOCABULARIES
 from support_flows.verify.restore_mutants import mutants
 
 ACCEPTS = "restore refuses every record the library could not have written"
@@ -113,16 +113,142 @@ def test_p20_a_boundary_at_the_second_pass_of_a_repeated_midnight_is_unwritable(
 def test_p12_a_request_recorded_after_a_change_took_effect_is_unwritable() -> None:
     """P12/T8: while the flag says a change took effect and no request came after it, that
     change is the latest entry: recorded_at an hour later is a record the reference refuses."""
+    premium = {
+        "tier": "premium",
+        "starts_at": "2026-03-01T00:00:00+00:00",
+        "ends_at": "2026-04-01T00:00:00+00:00",
+        "retroactive": False,
+    }
+    developer = {**premium, "tier": "developer", "starts_at": premium["ends_at"], "ends_at": None}
     applied = _record(
         state="developer",
         since="2026-04-01T00:00:00+00:00",
         recorded_at="2026-04-01T00:00:00+00:00",
         last_change_applied=True,
+        periods=[premium, developer],
     )
     sharp = _sharp(applied)
     later = [m for c, m in sharp.items() if c.startswith("$.recorded_at an hour after")]
     assert [m["recorded_at"] for m in later] == ["2026-04-01T01:00:00+00:00"]
     assert _judged(later[0])[1] == "P12"
+
+
+def test_p9_a_cancel_asked_before_the_state_began_is_unwritable() -> None:
+    """P9: a pending cancel of the premium plan in force since Mar 10, moved to a microsecond
+    before Mar 10 (the same month, so the same effective 1st), is refused by the reference."""
+    pending = {
+        "target": "cancelled",
+        "effective_at": "2026-04-01T00:00:00+00:00",
+        "requested_at": "2026-03-12T00:00:00+00:00",
+        "requested_by": "owner",
+    }
+    record = _record(
+        since="2026-03-10T00:00:00+00:00",
+        recorded_at="2026-03-12T00:00:00+00:00",
+        pending=pending,
+    )
+    sharp = _sharp(record)
+    before = [m for c, m in sharp.items() if c.startswith("$.pending.requested_at before since")]
+    assert [m["pending"]["requested_at"] for m in before] == ["2026-03-09T23:59:59.999999+00:00"]
+    assert _judged(before[0]) == ("unwritable", "P9")
+
+
+def test_p20_the_open_period_billing_the_other_paid_tier_is_unwritable() -> None:
+    """P20: premium in force billed by an open developer period is refused by the reference."""
+    swapped = _sharp(_record())["$.periods[0].tier -> 'developer'"]
+    assert _judged(swapped) == ("unwritable", "P20")
+
+
+def _order(**fields: Any) -> dict[str, Any]:
+    """A console order of 2 units bought on 2024-01-31, one session booked, no history."""
+    record: dict[str, Any] = {
+        "kind": "consulting_order",
+        "version": 2,
+        "order_id": "co-1",
+        "org_id": "org-1",
+        "billing_timezone": "UTC",
+        "state": "scheduled",
+        "channel": "console",
+        "buyer_email": "owner@example.com",
+        "requested_by": "owner",
+        "sales_reference": None,
+        "hours_per_unit": 1,
+        "validity_months": None,
+        "created_at": "2024-01-31T10:00:00+00:00",
+        "purchased_at": "2024-01-31T10:00:00+00:00",
+        "expires_at": None,
+        "validity_ended": False,
+        "recorded_at": "2024-01-31T10:00:00+00:00",
+        "units": {"purchased": 2, "available": 1, "scheduled": 1, "consumed": 0, "expired": 0},
+        "sessions": [
+            {
+                "session_id": "s-1",
+                "start": "2024-02-01T10:00:00+00:00",
+                "hours": 1,
+                "units": 1,
+                "status": "scheduled",
+                "booked_at": "2024-01-31T10:00:00+00:00",
+                "booked_by": "owner",
+                "closed_at": None,
+                "closed_by": None,
+            }
+        ],
+        "history": None,
+    }
+    return {**record, **fields}
+
+
+def _order_judged(record: dict[str, Any]) -> tuple[str, str]:
+    judged = judge_order(
+        record, org_id="org-1", tz="UTC", actions=ACTIONS, seen=(), origin=_order()
+    )
+    return judged.verdict, judged.rule
+
+
+def test_f5_f6_a_closed_booking_or_a_validity_ended_without_expiry_is_unwritable() -> None:
+    """F5/F6: a booked session that says who closed it, and a validity that ended with no
+    expiry, are sharp mutants of an order the reference refuses."""
+    sharp = _sharp(_order())
+    assert _order_judged(sharp["$.sessions[0].closed_by: 'owner' on a booked session"]) == (
+        "unwritable",
+        "F5",
+    )
+    assert _order_judged(sharp["$.validity_ended: true with no expiry"]) == ("unwritable", "F6")
+
+
+def test_f1_a_unit_expired_in_checkout_is_unwritable() -> None:
+    """F1: an order in checkout has bought nothing, so none of its units expired."""
+    units = {"purchased": 2, "available": 2, "scheduled": 0, "consumed": 0, "expired": 0}
+    checkout = _order(state="checkout", purchased_at=None, units=units, sessions=[])
+    expired = _sharp(checkout)["$.units: one available unit expired in checkout"]
+    assert expired["units"]["expired"] == 1
+    assert _order_judged(expired) == ("unwritable", "F1")
+
+
+def test_f1_p9_a_purchase_in_checkout_and_a_paid_plan_never_billed_are_unwritable() -> None:
+    """F1: an order in checkout with a purchase instant; P9: a cancelled developer plan with no
+    billing period ending where it ended. Both sharp mutants are refused by the reference."""
+    units = {"purchased": 2, "available": 2, "scheduled": 0, "consumed": 0, "expired": 0}
+    checkout = _order(state="checkout", purchased_at=None, units=units, sessions=[])
+    bought = _sharp(checkout)["$.purchased_at: the creation instant, in checkout"]
+    assert _order_judged(bought) == ("unwritable", "F1")
+    period = {
+        "tier": "developer",
+        "starts_at": "2026-02-01T00:00:00+00:00",
+        "ends_at": "2026-04-01T00:00:00+00:00",
+        "retroactive": False,
+    }
+    cancelled = _record(
+        state="cancelled",
+        since="2026-04-01T00:00:00+00:00",
+        recorded_at="2026-04-01T00:00:00+00:00",
+        last_change_applied=True,
+        periods=[period],
+        last_plan={"state": "developer", "ended_at": "2026-04-01T00:00:00+00:00"},
+    )
+    unbilled = _sharp(cancelled)["$.periods: none, though a paid plan ended"]
+    assert unbilled["periods"] == []
+    assert _judged(unbilled) == ("unwritable", "P9")
 
 
 def _mutation(report: verify.Report, rules: tuple[str, ...], text: str) -> str:

@@ -42,6 +42,9 @@ def test_t7_a_month_start_search_that_never_ends_is_a_finding(
         return searched(day, tz_name)
 
     monkeypatch.setattr(localtime, "_day_starts", forever)
+    for cached in vars(localtime).values():  # answers remembered before the bug was planted
+        if hasattr(cached, "cache_clear"):
+            cached.cache_clear()
     monkeypatch.setattr("support_flows.verify.watchdog.LIMIT", 1)
     report = verify.run("plan", depth=1)
     crashed = [v for v in report.violations if "Stalled" in v.message]

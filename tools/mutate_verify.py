@@ -127,6 +127,46 @@ EQUIVALENT: dict[str, str] = {
     "support_flows/guards/consulting.py:135 drop clause: f.start is None or f.hours is None or "
     "f.expires_at is None -> drop the or clause `f.start is None`": "as for line 127: "
     "session_after_expiry guards schedule alone, whose facts always hold a start",
+    "support_flows/snapshots/strict.py:157 drop check: type(found) is not str or found != name "
+    "-> drop the or clause `type(found) is not str`": "a `found` that is not a str is never "
+    "equal to the str `name`, so `found != name` alone raises the same refusal",
+    # Message only: RULES.md fixes whether a call is refused and with what reason and rule (for
+    # restore, V2's invalid_snapshot), never a message's wording; these change the wording only.
+    "support_flows/guards/plan.py:101 negate: f.tier.value if f.tier is not None else "
+    "'a paid plan' -> f.tier.value if not f.tier is not None else 'a paid plan'": "message "
+    "only: P3's check runs on requests that choose a tier, so its refusal (cross_org_billing, "
+    "P3) stands and only its wording says 'a paid plan' instead of the tier",
+    "support_flows/snapshots/plan_checks.py:61 drop check: r.trial_started_at is not None or "
+    "last_plan is not None o... -> drop the or clause `r.pending`": "message only: a basic "
+    "record with a pending change is still refused invalid_snapshot (V2), by `_pending`'s "
+    "first check (no pending change outside developer or premium), which the message then names",
+    "support_flows/snapshots/consulting.py:136 drop check: r.purchased_at is not None or "
+    "r.sessions or r.units.expired -> drop the or clause `r.units.expired`": "message only: an "
+    "order in checkout with expired units is still refused invalid_snapshot (V2) by "
+    "`_purchase`, which refuses expired units without an ended validity and an ended validity "
+    "in checkout",
+    "support_flows/snapshots/strict.py:30 negate: if member is not None -> if not member is not "
+    "None": "message only: cattrs' detailed converter runs only to name the field of a record "
+    "the generated codec has already refused, and every way through `_refusal` refuses it "
+    "invalid_snapshot (V2); the mutant changes which problem the message names",
+    "support_flows/snapshots/strict.py:42 negate: if type(value) is not kind -> if not "
+    "type(value) is not kind": "message only: as for line 30, the detailed converter only "
+    "words a refusal already made",
+    "support_flows/snapshots/strict.py:59 negate: if type(value) is not list -> if not "
+    "type(value) is not list": "message only: as for line 30, the detailed converter only "
+    "words a refusal already made",
+    "support_flows/snapshots/strict.py:89 negate: f\"missing {', '.join(missing)}\" if missing "
+    'else f"extra {... -> f"missing {\', \'.join(missing)}" if not missing else f"ext...': (
+        "message only: the wording of the detailed converter's refusal (missing or extra fields)"
+    ),
+    "support_flows/snapshots/strict.py:186 negate: if type(written) is dict and type(derived) "
+    "is dict -> if not (type(written) is dict and type(derived) is dict)": "message only: "
+    "`differs` runs only on a record already found unequal to what its history replays to; the "
+    "mutant compares the two whole and still finds them different, naming `$`, not the field",
+    "support_flows/snapshots/strict.py:197 negate: if len(written) == len(derived) -> if not "
+    "len(written) == len(derived)": "message only: `differs` runs only on a record already "
+    "found unequal to its replay, which holds its history; the mutant takes that history, "
+    "equal in length, for a difference, so a refusal is still made, naming another path",
     "support_flows/localtime.py:189 fold: fold=0 -> fold=1": "the two sides of `==` are naive "
     "datetimes, and Python ignores `fold` when it compares naive datetimes (PEP 495)",
     "support_flows/localtime.py:207 min/max: min(earlier, later) -> max(earlier, later)": "in "
@@ -574,6 +614,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"\nscore: caught {caught} / ({len(ordered)} - {equivalent} equivalent) = {share}; "
         + ", ".join(f"{v} {c}" for v, c in verdicts.items())
     )
+    wording = sum(EQUIVALENT.get(o.described, "").startswith("message only") for o in ordered)
+    if wording:
+        strict = f"{100 * caught / (counted + wording):.1f}%"
+        print(
+            f"  ({wording} of the equivalent change a message's wording only; counted as missed: "
+            f"{caught} / {counted + wording} = {strict})"
+        )
     for o in missed:
         print(f"  {o.verdict}: {o.described}  {o.detail}".rstrip())
     if ordered:

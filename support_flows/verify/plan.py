@@ -48,6 +48,7 @@ from support_flows.verify.reference.plan import (
     request_instants,
 )
 from support_flows.verify.restore import plan_restores
+from support_flows.verify.watchdog import stalled
 
 __all__ = ["DEPTH", "GENERATED", "GENERATED_DEPTH", "SEED", "PlanExplorer", "explore"]
 
@@ -327,7 +328,8 @@ def explore(
     explorer = PlanExplorer(tracker, check=check)
     if check:
         probes(tracker)
-        bounds(tracker)
     stop = tracker.covered if until_covered else None
     breadth_first(explorer.roots(), explorer.expand, depth, progress, "plan", tracker, stop)
+    if check and not stalled():  # after the exploration: its counterexamples come first
+        bounds(tracker)
     return tracker

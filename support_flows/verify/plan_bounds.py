@@ -13,13 +13,14 @@ import datetime as dt
 import functools
 from typing import Any
 
+import attrs
 import pendulum
 
 from support_flows.machines.plan import SupportPlan
-from support_flows.verify.common import HostClock, Outcome, Verdict, attempt
+from support_flows.verify.common import HostClock, Outcome, Verdict, attempt, crashed
 from support_flows.verify.explore import Tracker
 from support_flows.verify.model import Counterexample, Step
-from support_flows.verify.plan_checks import agreement, view
+from support_flows.verify.plan_checks import agreement, specific, view
 from support_flows.verify.plan_roots import PlanRoot, iso, utc
 from support_flows.verify.policy import catalog, payer
 from support_flows.verify.reference.malformed import FIRST_INSTANT, LAST_INSTANT, outside
@@ -89,7 +90,11 @@ def bounds(tracker: Tracker) -> None:
             args = {} if tier is None else {"tier": tier, "actor": payer().as_arg()}
             step = Step(iso(at), name, args, note=what, outcome=outcome.describe())
             where = functools.partial(Counterexample, root.setup(), (step,))
-            tracker.expect_all(_judged(plan, at, name, tier, outcome), where)
+            try:
+                verdicts = _judged(plan, at, name, tier, outcome)
+            except Exception as error:  # a read that crashes after the call: reported (T7)
+                verdicts = [crashed(error, "T7")]
+            tracker.expect_all(verdicts, where)
             tracker.produced(outcome.reasons)
 
 
@@ -118,7 +123,12 @@ def _judged(
     )
     if not answered.ok or name != "change":
         return [answered]
-    return [answered, *agreement(view(plan), ref, rules)]
+    seen = view(plan)
+    checks = agreement(seen, ref, rules)
+    found = specific(seen, RefPlan("UTC", False), ref, rules, at)
+    if found is not None:  # a calendar rule (T3, T4, T5) explains it: named first, as explored
+        checks = [c if c.ok else attrs.evolve(c, rule=found[0]) for c in checks]
+    return [answered, *checks]
 
 
 def _refused(plan: SupportPlan, outcome: Outcome, beyond: dt.datetime) -> Verdict:

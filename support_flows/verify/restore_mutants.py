@@ -15,7 +15,11 @@ from typing import Any
 
 import attrs
 
-from support_flows.verify.reference.calendar import is_month_start, same_wall_time
+from support_flows.verify.reference.calendar import (
+    is_month_start,
+    next_month_start,
+    same_wall_time,
+)
 
 __all__ = ["Mutant", "mutants"]
 
@@ -237,10 +241,13 @@ def _mover(n: int, shift: dt.timedelta) -> Callable[[Any], None]:
 
 def _sharp(record: dict[str, Any]) -> list[tuple[str, Callable[[Any], None]]]:
     """Changes that only a check of the record alone can refuse, made wherever they apply: the
-    pending change a month late, or to premium (P9); the open premium period billed from the
+    pending change a month late, or to premium, or a cancel asked before the state began (P9);
+    the open period billing the other paid tier (P20); the open premium period billed from the
     instant premium came into force (P5, T4); a request recorded after a change took effect
     with P12's flag still standing; a month-start boundary moved, wherever the record holds it,
-    to the other pass of its wall time (a midnight the clocks repeat: P20, T3)."""
+    to the other pass of its wall time (a midnight the clocks repeat: P20, T3); a cancelled
+    paid plan never billed (P9); of an order, a purchase or a unit expired in checkout (F1), a
+    validity ended with no expiry (F6), a booked session closed by someone (F5)."""
     found: list[tuple[str, Callable[[Any], None]]] = []
     pending = record.get("pending")
     if isinstance(pending, dict):
@@ -255,6 +262,7 @@ def _sharp(record: dict[str, Any]) -> list[tuple[str, Callable[[Any], None]]]:
             found.append(
                 ("$.pending.target -> 'premium'", partial(_set, ("pending", "target"), "premium"))
             )
+        found += _asked_before(record, pending)
     periods = record.get("periods") or []
     last = periods[-1] if periods else None
     since = record.get("since")
@@ -268,6 +276,15 @@ def _sharp(record: dict[str, Any]) -> list[tuple[str, Callable[[Any], None]]]:
     ):
         opened: Path = ("periods", len(periods) - 1, "starts_at")
         found.append((f"{_show(opened)} -> since, {since}", partial(_set, opened, since)))
+    if isinstance(last, dict) and last.get("ends_at") is None and last.get("tier") in _SWAP:
+        swapped = _SWAP[last["tier"]]
+        where: Path = ("periods", len(periods) - 1, "tier")
+        found.append((f"{_show(where)} -> {swapped!r}", partial(_set, where, swapped)))
+    found += _order_facts(record)
+    ended = record.get("last_plan")
+    paid = isinstance(ended, dict) and ended.get("state") in _SWAP
+    if record.get("state") == "cancelled" and paid and periods:
+        found.append(("$.periods: none, though a paid plan ended", partial(_set, _BILLED, [])))
     recorded = _instant(record.get("recorded_at"))
     if record.get("last_change_applied") is True and recorded is not None:
         later = _write(recorded + SHIFTS["+1 hour"])
@@ -284,6 +301,58 @@ def _sharp(record: dict[str, Any]) -> list[tuple[str, Callable[[Any], None]]]:
             shown = f"every {text} -> {moved} (the other pass of its wall time in {tz})"
             found.append((shown, partial(_replace_instant, text, moved)))
     return found
+
+
+_SWAP = {"developer": "premium", "premium": "developer"}
+
+
+def _order_facts(record: dict[str, Any]) -> list[tuple[str, Callable[[Any], None]]]:
+    """An order in checkout with a unit expired; a validity ended with no expiry; a booked
+    session that says who closed it."""
+    found: list[tuple[str, Callable[[Any], None]]] = []
+    units = record.get("units")
+    if record.get("state") == "checkout" and isinstance(units, dict) and units["available"]:
+        found.append(("$.units: one available unit expired in checkout", _expire_one))
+    if record.get("state") == "checkout" and record.get("created_at") is not None:
+        bought = partial(_set, ("purchased_at",), record["created_at"])
+        found.append(("$.purchased_at: the creation instant, in checkout", bought))
+    ended = record.get("validity_ended") is False and record.get("expires_at") is None
+    if ended and record.get("state") not in (None, "checkout"):
+        found.append(("$.validity_ended: true with no expiry", partial(_set, _ENDED, True)))
+    for n, session in enumerate(record.get("sessions") or ()):
+        if session.get("status") == "scheduled":
+            path: Path = ("sessions", n, "closed_by")
+            by = str(session.get("booked_by"))
+            found.append((f"{_show(path)}: {by!r} on a booked session", partial(_set, path, by)))
+    return found
+
+
+_ENDED: Path = ("validity_ended",)
+_BILLED: Path = ("periods",)
+
+
+def _expire_one(record: Any) -> None:
+    record["units"]["available"] -= 1
+    record["units"]["expired"] += 1
+
+
+def _asked_before(
+    record: dict[str, Any], pending: dict[str, Any]
+) -> list[tuple[str, Callable[[Any], None]]]:
+    """A pending cancel asked a microsecond before the state it changes began, where that
+    leaves its effective instant as it was (the 1st after the same month)."""
+    since, effective = _instant(record.get("since")), _instant(pending.get("effective_at"))
+    tz = str(record.get("billing_timezone"))
+    if pending.get("target") != "cancelled" or since is None or effective is None:
+        return []
+    before = since - SHIFTS["+1 µs"]
+    if next_month_start(before, tz) != effective:
+        return []
+    asked = _write(before)
+    return [(f"$.pending.requested_at before since: {asked}", partial(_set, _ASKED, asked))]
+
+
+_ASKED: Path = ("pending", "requested_at")
 
 
 def _replace_instant(old: str, new: str, record: Any) -> None:

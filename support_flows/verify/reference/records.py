@@ -78,6 +78,7 @@ def plan_breaks(r: Mapping[str, Any], tz: str) -> tuple[str, str] | None:
         _pending,
         _periods,
         _boundaries,
+        _open_billing,
         _premium_billed,
         _plan_recorded,
     )
@@ -138,6 +139,27 @@ def _pending(r: Mapping[str, Any], tz: str) -> tuple[str, str] | None:
             f"a change requested {pending['requested_at']} effective {pending['effective_at']}, "
             f"not at the next month start {effective.isoformat()}"
         )
+    since = _maybe(r["since"])
+    if since is not None and instant(pending["requested_at"]) < since:
+        # P8 and P10: entering the state in force ends (or replaces) any change asked before.
+        return "P9", f"a change requested {pending['requested_at']}, before the state began"
+    return None
+
+
+def _open_billing(r: Mapping[str, Any], _: str) -> tuple[str, str] | None:
+    """P5, P6, P9, P20: a paid state is billed by an open period of its own tier (trial and
+    cancelled bill nothing from now on; basic never billed); a paid plan cancelled (P9) was
+    billed up to the instant it ended."""
+    ended = r["last_plan"]
+    if r["state"] == "cancelled" and ended is not None and ended["state"] != "trial":
+        stops = {_maybe(p["ends_at"]) for p in r["periods"]}
+        if instant(ended["ended_at"]) not in stops:
+            return "P9", f"the {ended['state']} plan that ended is not billed up to its end"
+    last = r["periods"][-1] if r["periods"] else None
+    opened = last["tier"] if last is not None and last["ends_at"] is None else None
+    want = {"developer": "developer", "premium": "premium"}.get(r["state"])
+    if opened != want:
+        return "P20", f"state {r['state']!r} billed by an open {opened!r} period"
     return None
 
 
@@ -219,6 +241,9 @@ def order_breaks(r: Mapping[str, Any], tz: str) -> tuple[str, str] | None:
         booked[s["status"]] += s["units"]
     if (booked["scheduled"], booked["delivered"]) != (units["scheduled"], units["consumed"]):
         return "F7", f"the sessions book {booked!r}, the balance says {units!r}"
+    told = _order_told(r)
+    if told is not None:
+        return told
     if (r["state"] == "scheduled") != (units["scheduled"] > 0) and r["state"] != "checkout":
         return "V2", f"state {r['state']!r} with {units['scheduled']} units scheduled"
     purchased = _maybe(r["purchased_at"])
@@ -228,6 +253,20 @@ def order_breaks(r: Mapping[str, Any], tz: str) -> tuple[str, str] | None:
     if _maybe(r["expires_at"]) != expires:
         return "F6", f"expires_at {r['expires_at']} for a purchase at {r['purchased_at']}"
     return _order_recorded(r)
+
+
+def _order_told(r: Mapping[str, Any]) -> tuple[str, str] | None:
+    """What an order's facts say of one another: in checkout nothing is bought yet (F1); a
+    validity ends at an expiry (F6); a booked session is not closed (F5)."""
+    units = r["units"]
+    if r["state"] == "checkout" and (r["purchased_at"] or r["sessions"] or units["expired"]):
+        return "F1", "an order in checkout with a purchase, sessions or expired units"
+    if r["validity_ended"] and r["expires_at"] is None:
+        return "F6", "a validity that ended with no expiry"
+    for s in r["sessions"]:
+        if s["status"] == "scheduled" and (s["closed_at"] or s["closed_by"]):
+            return "F5", f"session {s['session_id']!r} is booked but says it was closed"
+    return None
 
 
 def _order_recorded(r: Mapping[str, Any]) -> tuple[str, str] | None:
