@@ -163,7 +163,8 @@ def _order(**fields: Any) -> dict[str, Any]:
     """A console order of 2 units bought on 2024-01-31, one session booked, no history."""
     record: dict[str, Any] = {
         "kind": "consulting_order",
-        "version": 2,
+        "version": 3,
+        "policy": "atlas",
         "order_id": "co-1",
         "org_id": "org-1",
         "billing_timezone": "UTC",
@@ -264,7 +265,7 @@ def _mutation(report: verify.Report, rules: tuple[str, ...], text: str) -> str:
 def test_p9_a_restore_without_its_pending_check_is_found(monkeypatch: pytest.MonkeyPatch) -> None:
     """P9: with the record-alone check of the pending change switched off, a pending change a
     month late is accepted: found as P9."""
-    monkeypatch.setattr(plan_checks, "_pending", lambda r, tz: None)
+    monkeypatch.setattr(plan_checks, "_pending", lambda r, tz, terms: None)
     report = verify.run("plan", depth=3)
     assert "a month later" in _mutation(report, ("P9",), "$.pending")
 

@@ -120,11 +120,11 @@ EQUIVALENT: dict[str, str] = {
     "support_flows/localtime.py:247 boundary: s > at -> s >= at": "each s begins the 1st of the "
     "month after the one `at` shows locally, so s shows that 1st and `at` an earlier date: they "
     "are never the same instant",
-    "support_flows/guards/consulting.py:127 drop clause: f.start is None or f.start > f.now -> "
+    "support_flows/guards/consulting.py:129 drop clause: f.start is None or f.start > f.now -> "
     "drop the or clause `f.start is None`": "session_in_past guards schedule alone, whose facts "
     "always hold a start: the call makes it an instant first (None is refused, T1), and a "
     "replayed booking takes it from the booked session's record",
-    "support_flows/guards/consulting.py:135 drop clause: f.start is None or f.hours is None or "
+    "support_flows/guards/consulting.py:137 drop clause: f.start is None or f.hours is None or "
     "f.expires_at is None -> drop the or clause `f.start is None`": "as for line 127: "
     "session_after_expiry guards schedule alone, whose facts always hold a start",
     "support_flows/snapshots/strict.py:157 drop check: type(found) is not str or found != name "
@@ -132,15 +132,15 @@ EQUIVALENT: dict[str, str] = {
     "equal to the str `name`, so `found != name` alone raises the same refusal",
     # Message only: RULES.md fixes whether a call is refused and with what reason and rule (for
     # restore, V2's invalid_snapshot), never a message's wording; these change the wording only.
-    "support_flows/guards/plan.py:101 negate: f.tier.value if f.tier is not None else "
+    "support_flows/guards/plan.py:103 negate: f.tier.value if f.tier is not None else "
     "'a paid plan' -> f.tier.value if not f.tier is not None else 'a paid plan'": "message "
     "only: P3's check runs on requests that choose a tier, so its refusal (cross_org_billing, "
     "P3) stands and only its wording says 'a paid plan' instead of the tier",
-    "support_flows/snapshots/plan_checks.py:61 drop check: r.trial_started_at is not None or "
+    "support_flows/snapshots/plan_checks.py:62 drop check: r.trial_started_at is not None or "
     "last_plan is not None o... -> drop the or clause `r.pending`": "message only: a basic "
     "record with a pending change is still refused invalid_snapshot (V2), by `_pending`'s "
     "first check (no pending change outside developer or premium), which the message then names",
-    "support_flows/snapshots/consulting.py:136 drop check: r.purchased_at is not None or "
+    "support_flows/snapshots/consulting.py:189 drop check: r.purchased_at is not None or "
     "r.sessions or r.units.expired -> drop the or clause `r.units.expired`": "message only: an "
     "order in checkout with expired units is still refused invalid_snapshot (V2) by "
     "`_purchase`, which refuses expired units without an ended validity and an ended validity "
