@@ -451,3 +451,22 @@ def test_k4_every_record_a_policy_writes_restores_equal(
             snap = plan.snapshot(history=history)
             again = sf.SupportPlan.restore(snap, org, clock=clock, catalog=versions)
             assert again.snapshot(history=history) == snap
+
+
+def test_k3_a_retroactive_start_takes_the_terms_of_the_reactivation_instant() -> None:
+    """K3 (P15): a premium plan cancelled under atlas and reactivated as developer a microsecond
+    before a version with retroactive_days 0 is billed back to its end; reactivated exactly at
+    that version's instant, it is billed from the request, still flagged retroactive."""
+    versions = catalog(retroactive_days=0)
+    for at, starts, version in (
+        (SWITCH.subtract(microseconds=1), utc(2026, 12, 1), "atlas"),
+        (SWITCH, SWITCH, "2027"),
+    ):
+        plan, clock = plan_at(utc(2026, 11, 10), versions)
+        plan.change("premium", OWNER)
+        plan.cancel(OWNER)
+        clock.set(at)
+        assert plan.state is sf.PlanState.CANCELLED
+        plan.change("developer", OWNER)
+        assert plan.history[-1].policy == version
+        assert plan.billing[-1] == sf.BillingPeriod(sf.Tier.DEVELOPER, starts, None, True)
