@@ -153,7 +153,10 @@ def _open_billing(r: Mapping[str, Any], _: str) -> tuple[str, str] | None:
     ended = r["last_plan"]
     if r["state"] == "cancelled" and ended is not None and ended["state"] != "trial":
         stops = {_maybe(p["ends_at"]) for p in r["periods"]}
-        if instant(ended["ended_at"]) not in stops:
+        end = instant(ended["ended_at"])
+        # K1's immediate changes: a plan cancelled the instant it began was billed for no time.
+        for_no_time = current().changes_now and all(s is not None and s <= end for s in stops)
+        if end not in stops and not for_no_time:
             return "P9", f"the {ended['state']} plan that ended is not billed up to its end"
     last = r["periods"][-1] if r["periods"] else None
     opened = last["tier"] if last is not None and last["ends_at"] is None else None
