@@ -72,8 +72,17 @@ def test_k1_plan_rules_run_green_under_a_14_day_trial_without_retroactive_billin
     assert {days for _, days in _Seen.trials} <= {13, 14, 15}  # wall days across a DST change
     assert _Seen.states >= {"trial", "premium", "cancelled"}
     billed_back = [(at, p) for at, p in _Seen.reactivations if p.retroactive]
-    assert billed_back, "no reactivation billed under P15's retroactive rule was drawn"
     assert all(p.starts_at == at for at, p in billed_back)
+    # The same rule on one plan, whether or not the run happened to reactivate one (P15).
+    reader = sf.Member("u-r", org_roles={sf.Role.ORG_BILLING_READ_ONLY})
+    clock = sf.FrozenClock(pendulum.datetime(2026, 3, 14, tz="UTC"))
+    org = sf.Organization("org-1", projects=(sf.Project("p-1"),))
+    plan = sf.SupportPlan(org, clock=clock, catalog=_ShortTrialPlans.catalog)
+    plan.change("premium", reader)
+    plan.cancel(reader)
+    clock.set(pendulum.datetime(2026, 5, 20, tz="UTC"))
+    plan.change("developer", reader)
+    assert plan.billing[-1] == sf.BillingPeriod(sf.Tier.DEVELOPER, clock.now(), None, True)
 
 
 ATLAS_THEN_SHORT = sf.Catalog(
