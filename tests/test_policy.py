@@ -609,5 +609,6 @@ def test_k2_toml_an_unreadable_file_is_invalid_value(
 )
 def test_k2_toml_refusals_name_the_version_and_the_field(text: str, named: str) -> None:
     """A malformed catalog text is refused whole with `invalid_value`, naming the version and
-    the field (or the table, or what is not TOML), never a raw Python error."""
-    refused(lambda: Catalog.from_toml(text), named)
+    the field (or the table, or what is not TOML), under rule K2 even where the value breaks a
+    K1 bound, never a raw Python error."""
+    assert refused(lambda: Catalog.from_toml(text), named).rule == "K2"

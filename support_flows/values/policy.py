@@ -425,15 +425,21 @@ def _version(table: object, position: int, inherited: dict[str, Any]) -> Policy:
         )
     if "id" not in table:
         raise invalid(Reason.INVALID_VALUE, "K2", f"version {position + 1} has no id")
-    values = dict(inherited)
-    values.update({k: v for k, v in table.items() if k != "id"})
+    try:
+        return _policy(name, {**inherited, **{k: v for k, v in table.items() if k != "id"}})
+    except InvalidInput as error:
+        raise invalid(Reason.INVALID_VALUE, "K2", error.reasons[0].message) from None
+
+
+def _policy(name: object, values: dict[str, Any]) -> Policy:
     if values.get("validity_months") == "none":
         values["validity_months"] = None
-    if type(values.get("effective_from")) in (dt.date, dt.time):
+    effective = values.get("effective_from")
+    if type(effective) in (dt.date, dt.time):
         raise _refuse(
             name,
             "effective_from",
-            f"must be a date and time with an offset, got {describe(values['effective_from'])}",
+            f"must be a date and time with an offset, got {describe(effective)}",
         )
     return Policy(version=name, **values)
 
