@@ -380,7 +380,7 @@ BAD_FILES = {
     ),
     "out-of-range": (
         "[[version]]\nid = 'atlas'\ntrial_days = 400\n",
-        "error: [invalid_value, K1] --policy: policy 'atlas': trial_days must be",
+        "error: [invalid_value, K2] --policy: policy 'atlas': trial_days must be",
     ),
 }
 

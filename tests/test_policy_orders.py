@@ -364,6 +364,92 @@ def test_k4_a_version_3_snapshot_needs_its_policy() -> None:
     assert "policy" in error.message
 
 
+def test_k4_every_history_entry_names_the_version_that_decided_it() -> None:
+    """A checkout opened a microsecond before the boundary is recorded under atlas; its
+    confirmation and a session booked after the boundary, each under the version in force at
+    its instant (2027)."""
+    clock = sf.FrozenClock(JUST_BEFORE)
+    order = sf.ConsultingOrder.start_checkout(
+        ORG, units=2, actor=OWNER, clock=clock, outbox=sf.InMemoryOutbox(), catalog=CATALOG
+    )
+    clock.set(BOUNDARY)
+    order.confirm()
+    admin = sf.Member("u-admin", org_roles={sf.Role.ORG_BILLING_ADMIN}, email="a@example.com")
+    order.schedule(start=BOUNDARY.add(days=2), hours=1, actor=admin)
+    history = order.snapshot()["history"]
+    assert [(e["action"], e["policy"]) for e in history] == [
+        ("checkout", "atlas"),
+        ("purchase", "2027"),
+        ("schedule", "2027"),
+    ]
+    again = sf.ConsultingOrder.restore(
+        order.snapshot(), ORG, clock=clock, outbox=sf.InMemoryOutbox(), catalog=CATALOG
+    )
+    assert again.snapshot() == order.snapshot()
+
+
+def test_k4_the_expiry_names_the_version_that_set_the_validity() -> None:
+    """The expiry the clock applies after a new version took effect is recorded under the
+    version that opened the order and gave it its validity (K3), not the one in force then."""
+    early = sf.Policy(version="early", validity_months=1)
+    catalog = sf.Catalog([early, sf.Policy(version="late", effective_from=BOUNDARY)])
+    order, clock = represented(at=JUST_BEFORE, catalog=catalog)
+    clock.set(BOUNDARY.add(months=2))
+    assert order.state == "expired"
+    history = order.snapshot()["history"]
+    assert [(e["action"], e["policy"]) for e in history] == [
+        ("purchase", "early"),
+        ("expire", "early"),
+    ]
+    again = sf.ConsultingOrder.restore(
+        order.snapshot(), ORG, clock=clock, outbox=sf.InMemoryOutbox(), catalog=catalog
+    )
+    assert again.snapshot() == order.snapshot()
+
+
+@pytest.mark.parametrize(("entry", "version"), [(0, "2027"), (1, "2028"), (1, "")])
+def test_k4_restore_refuses_a_history_entry_naming_another_version(
+    entry: int, version: str
+) -> None:
+    """An entry naming a version the catalog lacks, or an opening entry naming another version
+    than the order's, is refused invalid_snapshot naming the entry (K4)."""
+    order, clock = represented(at=JUST_BEFORE, catalog=CATALOG)
+    order.schedule(start=JUST_BEFORE.add(days=1), hours=1, actor=OWNER)
+    data = order.snapshot()
+    data["history"][entry]["policy"] = version
+    error = refusal(
+        lambda: sf.ConsultingOrder.restore(
+            data, ORG, clock=clock, outbox=sf.InMemoryOutbox(), catalog=CATALOG
+        )
+    )
+    assert error.code == "invalid_snapshot"
+    assert f"history entry {entry}" in error.message
+    assert "K4" in error.message
+
+
+def test_k4_version_3_entries_without_versions_read_as_the_orders() -> None:
+    """A version-3 snapshot whose history entries all omit their version (the first release
+    of policies wrote them so) restores with the order's version in each; one that omits some
+    and names others is refused."""
+    order, clock = represented(at=BOUNDARY, catalog=CATALOG)
+    order.schedule(start=BOUNDARY.add(days=1), hours=2, actor=OWNER)
+    written = order.snapshot()
+    bare = copy.deepcopy(written)
+    for event in bare["history"]:
+        del event["policy"]
+    again = sf.ConsultingOrder.restore(
+        bare, ORG, clock=clock, outbox=sf.InMemoryOutbox(), catalog=CATALOG
+    )
+    assert again.snapshot() == written
+    del written["history"][1]["policy"]
+    error = refusal(
+        lambda: sf.ConsultingOrder.restore(
+            written, ORG, clock=clock, outbox=sf.InMemoryOutbox(), catalog=CATALOG
+        )
+    )
+    assert error.code == "invalid_snapshot"
+
+
 def test_k4_version_2_snapshot_reads_as_decided_under_atlas() -> None:
     """What the library wrote before policies restores as the same order decided by Atlas's
     policy, and is written back as version 3 with nothing else changed."""
@@ -372,7 +458,8 @@ def test_k4_version_2_snapshot_reads_as_decided_under_atlas() -> None:
     order = sf.ConsultingOrder.restore(data, PARIS, clock=clock, outbox=sf.InMemoryOutbox())
     assert data == LEGACY
     written = order.snapshot()
-    assert written == {**LEGACY, "version": 3, "policy": "atlas"}
+    history = [{**event, "policy": "atlas"} for event in LEGACY["history"]]
+    assert written == {**LEGACY, "version": 3, "policy": "atlas", "history": history}
     assert (order.policy, order.hours_per_unit, order.validity_months) == ("atlas", 1, 12)
     assert order.schedule(start=clock.now().add(days=1), hours=2, actor=OWNER).units == 2
 
@@ -425,7 +512,8 @@ def test_k4_only_versions_2_and_3_are_read(version: object) -> None:
 
 def test_k4_version_2_snapshot_naming_a_policy_is_refused() -> None:
     """Version 2 had no policy field: a version-2 snapshot carrying one is not one the library
-    wrote, and is refused for its version."""
+    wrote, and is refused, naming what is not as version 3 has it (its entries name no policy)
+    or its version."""
     data = {**LEGACY, "policy": "atlas"}
     error = refusal(
         lambda: sf.ConsultingOrder.restore(
@@ -433,6 +521,13 @@ def test_k4_version_2_snapshot_naming_a_policy_is_refused() -> None:
         )
     )
     assert error.code == "invalid_snapshot"
+    assert "missing policy @ $.history" in error.message
+    data["history"] = [{**event, "policy": "atlas"} for event in LEGACY["history"]]
+    error = refusal(
+        lambda: sf.ConsultingOrder.restore(
+            data, PARIS, clock=sf.FrozenClock(START), outbox=sf.InMemoryOutbox()
+        )
+    )
     assert "version 2" in error.message
 
 

@@ -502,7 +502,7 @@ def test_u1_k4_rollover_policy_file_decides_under_that_catalog(db_url: str, tmp_
         (None, "error: [invalid_value, K2] --policy: catalog: cannot read"),
         ("[[version]\nid = 'x'", "error: [invalid_value, K2] --policy: catalog: not TOML"),
         ("[[version]]\nid = 'atlas'\ntrial_weeks = 2\n", "error: [invalid_value, K2] --policy:"),
-        ("[[version]]\nid = 'atlas'\ntrial_days = 400\n", "error: [invalid_value, K1] --policy:"),
+        ("[[version]]\nid = 'atlas'\ntrial_days = 400\n", "error: [invalid_value, K2] --policy:"),
         (
             "[[version]]\nid = 'atlas'\n[[version]]\nid = 'atlas'\n"
             "effective_from = 2027-01-01T00:00:00Z\n",

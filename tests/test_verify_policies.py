@@ -198,7 +198,7 @@ def test_k6_verify_policy_file_reports_each_version_as_its_own_policy(tmp_path: 
 
 
 @pytest.mark.parametrize(
-    ("text", "rule"), [("not toml [", "K2"), ('[[version]]\nid = "x"\ntrial_days = 400\n', "K1")]
+    ("text", "rule"), [("not toml [", "K2"), ('[[version]]\nid = "x"\ntrial_days = 400\n', "K2")]
 )
 def test_k6_verify_refuses_a_bad_policy_file_in_one_line(
     tmp_path: Path, text: str, rule: str

@@ -140,7 +140,7 @@ EQUIVALENT: dict[str, str] = {
     "last_plan is not None o... -> drop the or clause `r.pending`": "message only: a basic "
     "record with a pending change is still refused invalid_snapshot (V2), by `_pending`'s "
     "first check (no pending change outside developer or premium), which the message then names",
-    "support_flows/snapshots/consulting.py:189 drop check: r.purchased_at is not None or "
+    "support_flows/snapshots/consulting.py:207 drop check: r.purchased_at is not None or "
     "r.sessions or r.units.expired -> drop the or clause `r.units.expired`": "message only: an "
     "order in checkout with expired units is still refused invalid_snapshot (V2) by "
     "`_purchase`, which refuses expired units without an ended validity and an ended validity "
@@ -214,10 +214,11 @@ PER_AREA = 20
 
 
 def shares(sizes: dict[str, int], n: int) -> dict[str, int]:
-    """How many of `n` mutants each area gives: the floor (`PER_AREA` when n >= 100), then
-    the rest in proportion to what each area has left, largest remainders first."""
+    """How many of `n` mutants each area gives: the floor (`PER_AREA` when n >= 100, else one
+    each when there are as many as areas), then the rest in proportion to what each area has
+    left, largest remainders first."""
     n = min(n, sum(sizes.values()))
-    floor = PER_AREA if n >= 100 else 0
+    floor = PER_AREA if n >= 100 else int(n >= len(sizes))
     given = {a: min(size, floor) for a, size in sizes.items()}
     while (rest := n - sum(given.values())) > 0:
         left = {a: sizes[a] - given[a] for a in sizes if sizes[a] > given[a]}

@@ -397,6 +397,7 @@ class ConsultingOrder(ObjectBase[OrderBook]):
 
     def _facts(self, request: str, now: pendulum.DateTime, **more: Any) -> OrderFacts:
         b = self._book
+        policy = more.pop("policy", None) or self._policy_at(now)
         return OrderFacts(
             self._org,
             more.pop("actor", None),
@@ -407,7 +408,7 @@ class ConsultingOrder(ObjectBase[OrderBook]):
             b.terms.hours_per_unit,
             b.expires_at,
             b.validity_ended,
-            policy=self._policy_at(now),
+            policy=policy,
             **more,
         )
 
@@ -420,9 +421,10 @@ class ConsultingOrder(ObjectBase[OrderBook]):
         if not book.expiry_due(now):
             return ()
         assert book.expires_at is not None
-        self._engine.run(
-            book, ConsultingEvent.EXPIRE, self._facts(ConsultingEvent.EXPIRE, book.expires_at)
-        )
+        # The expiry applies the validity the opening version gave the order: its terms (K3).
+        opening = self._catalog[book.terms.policy]
+        expire = ConsultingEvent.EXPIRE
+        self._engine.run(book, expire, self._facts(expire, book.expires_at, policy=opening))
         return (book.history[-1],)
 
     def _step(self, request: str, now: pendulum.DateTime, **more: Any) -> None:

@@ -188,7 +188,7 @@ class OrderBook:
         )
 
     def _log(self, f: OrderFacts, what: OrderAction, units: int, session: str | None) -> None:
-        self._append(OrderEvent(f.now, what, units, session, f.actor_id))
+        self._append(OrderEvent(f.now, what, units, session, f.actor_id, f.policy.version))
 
     def _append(self, event: OrderEvent) -> None:
         self.history.append(event)
@@ -205,7 +205,9 @@ class OrderBook:
         self.purchased_at = facts.now
         self.expires_at = expiry_for(facts.now, self.terms.validity_months, self.terms.timezone)
         actor = self.terms.requested_by
-        self._append(OrderEvent(facts.now, OrderAction.PURCHASE, self.units.purchased, None, actor))
+        purchased = self.units.purchased
+        version = facts.policy.version
+        self._append(OrderEvent(facts.now, OrderAction.PURCHASE, purchased, None, actor, version))
 
     @action("F3", "one confirmation email, queued once the purchase is complete")
     def send_confirmation(self, facts: OrderFacts) -> None:

@@ -66,7 +66,6 @@ def derive(r: OrderSnapshot, org: Organization, catalog: Catalog) -> OrderBook |
         r.created_at,
         r.policy,
     )
-    opening = catalog[r.policy]
     book = OrderBook(terms, UnitBalance.bought(r.units.purchased))
     sessions = {s.session_id: s for s in r.sessions}
     engine = _ENGINE
@@ -75,6 +74,16 @@ def derive(r: OrderSnapshot, org: Organization, catalog: Catalog) -> OrderBook |
         if previous is not None and event.at < previous:
             return f"{_name(n, event)} comes before the one preceding it"
         previous = event.at
+        if event.policy not in catalog:
+            return (
+                f"{_name(n, event)} names policy version {describe(event.policy)}, which the "
+                f"catalog lacks (it holds {', '.join(catalog.ids)}; K4)"
+            )
+        if n == 0 and event.policy != r.policy:
+            return (
+                f"{_name(n, event)} opens the order under policy version {event.policy!r}, but the "
+                f"order names {r.policy!r} (K4)"
+            )
         if event.action is OrderAction.EXPIRE:
             continue  # the clock applied it: the replay applies the expiry before each request
         if event.actor is not None and not is_identifier(event.actor):
@@ -85,7 +94,7 @@ def derive(r: OrderSnapshot, org: Organization, catalog: Catalog) -> OrderBook |
             request, more = _request(book, event, sessions)
             if not request:
                 return f"{_name(n, event)} {more['problem']}"
-            policy = opening if book.state == "new" else catalog.at(event.at)
+            policy = catalog[event.policy]
             engine.run(book, request, _facts(book, org, request, event.at, policy, **more))
         except SupportFlowsError as error:
             refused = f"[{error.code}] {error.message}"
@@ -165,7 +174,7 @@ def _expire_until(
         at = book.expires_at
         assert at is not None
         expire = ConsultingEvent.EXPIRE
-        engine.run(book, expire, _facts(book, org, expire, at, catalog.at(at)))
+        engine.run(book, expire, _facts(book, org, expire, at, catalog[book.terms.policy]))
         book.commit()
 
 

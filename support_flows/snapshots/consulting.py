@@ -74,13 +74,16 @@ class OrderChannel(enum.StrEnum):
 
 @attrs.frozen
 class OrderEvent(Record):
-    """One entry of an order's history: what happened, when, to how many units, by whom."""
+    """One entry of an order's history: what happened, when, to how many units, by whom, and
+    the catalog version that decided it (K4): the request's, or for the expiry the clock applied,
+    the version that opened the order and set its validity."""
 
     at: pendulum.DateTime
     action: OrderAction
     units: int
     session_id: str | None
     actor: str | None
+    policy: str = "atlas"
 
 
 @attrs.frozen(slots=False)  # read once per restore; a dict class is built faster
@@ -115,20 +118,35 @@ class OrderSnapshot:
 
 
 def upgraded(data: object) -> object:
-    """A version-2 order snapshot read as version 3 under `LEGACY_POLICY` (the same fields, with
-    ``policy`` added); anything else as it is, for the strict reading to accept or refuse. A
-    version-2 snapshot that already names a policy is not one that library wrote: left as it is,
-    it is refused for its version."""
-    if (
-        type(data) is dict
-        and type(data.get("version")) is int
-        and data["version"] == _LEGACY_VERSION
-        and type(data.get("kind")) is str
-        and data["kind"] == KIND
-        and "policy" not in data
-    ):
-        return {**data, "version": SNAPSHOT_VERSION, "policy": LEGACY_POLICY}
-    return data
+    """An order snapshot of an earlier format read as the version-3 one the same order writes
+    now; anything else as it is, for the strict reading to accept or refuse.
+
+    A version-2 snapshot (before policies: neither it nor an entry of its history names one) was
+    decided under `LEGACY_POLICY`, every entry too. A version-3 snapshot whose history entries all
+    omit their version, as the first release of policies wrote them, holds the order's own
+    version in each (K4). A snapshot that names some versions and omits others is neither: left
+    as it is, it is refused."""
+    if type(data) is not dict or type(data.get("kind")) is not str or data["kind"] != KIND:
+        return data
+    version = data.get("version")
+    history = data.get("history")
+    events = history if type(history) is list else []
+    if any(type(event) is dict and "policy" in event for event in events):
+        return data
+    if type(version) is int and version == _LEGACY_VERSION and "policy" not in data:
+        decided = LEGACY_POLICY
+    elif type(version) is int and version == SNAPSHOT_VERSION and type(data.get("policy")) is str:
+        decided = data["policy"]
+        if not events:
+            return data
+    else:
+        return data
+    found = {**data, "version": SNAPSHOT_VERSION, "policy": decided}
+    if type(history) is list:
+        found["history"] = [
+            {**event, "policy": decided} if type(event) is dict else event for event in history
+        ]
+    return found
 
 
 def _within(value: int | None, what: str) -> bool:

@@ -431,7 +431,7 @@ def _version(table: object, position: int, inherited: dict[str, Any]) -> Policy:
         raise invalid(Reason.INVALID_VALUE, "K2", error.reasons[0].message) from None
 
 
-def _policy(name: object, values: dict[str, Any]) -> Policy:
+def _policy(name: Any, values: dict[str, Any]) -> Policy:
     if values.get("validity_months") == "none":
         values["validity_months"] = None
     effective = values.get("effective_from")

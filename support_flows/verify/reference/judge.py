@@ -61,10 +61,11 @@ def anonymous(record: Any) -> str:
 
 def as_version_3(record: Any) -> Any:
     """K4: a version-2 plan record (before policies: no part of it names one) is the version-3
-    record whose trial, pending change and history entries were decided under `atlas`."""
-    if not isinstance(record, dict) or record.get("version") != 2:
-        return record
-    if record.get("kind") != "support_plan":
+    record whose trial, pending change and history entries were decided under `atlas`; an order
+    record as `order_as_version_3` reads it."""
+    if not isinstance(record, dict) or record.get("kind") == "consulting_order":
+        return order_as_version_3(record)
+    if record.get("version") != 2 or record.get("kind") != "support_plan":
         return record
     parts = [record.get("trial"), record.get("pending"), *(record.get("history") or ())]
     if any(isinstance(part, dict) and "policy" in part for part in parts):
@@ -76,6 +77,30 @@ def as_version_3(record: Any) -> Any:
     if isinstance(found.get("history"), list):
         found["history"] = [
             dict(e, policy=POLICY) if isinstance(e, dict) else e for e in found["history"]
+        ]
+    return found
+
+
+def order_as_version_3(record: Any) -> Any:
+    """K4: a version-2 order record (naming no policy) was decided under `atlas`, every entry of
+    its history too; a version-3 one whose history entries all omit theirs (as the first release
+    of policies wrote them) holds the order's own version in each."""
+    if not isinstance(record, dict) or record.get("kind") != "consulting_order":
+        return record
+    events = record.get("history")
+    events = events if isinstance(events, list) else []
+    if any(isinstance(e, dict) and "policy" in e for e in events):
+        return record
+    if record.get("version") == 2 and "policy" not in record:
+        version = POLICY
+    elif record.get("version") == ORDER_VERSION and isinstance(record.get("policy"), str):
+        version = record["policy"]
+    else:
+        return record
+    found = dict(record, version=ORDER_VERSION, policy=version)
+    if isinstance(record.get("history"), list):
+        found["history"] = [
+            dict(e, policy=version) if isinstance(e, dict) else e for e in record["history"]
         ]
     return found
 
@@ -137,6 +162,7 @@ def judge_order(
     facts no history gives (channel, buyer, terms) are those of `origin`, a record the library
     wrote. Without `replay` a history is not replayed, and what it alone would settle is
     unknown."""
+    record = order_as_version_3(record)
     face = _face(record, order_shape(actions), "consulting_order", ORDER_VERSION, org_id, tz)
     if face is not None:
         return face

@@ -233,6 +233,10 @@ def _plan_recorded(r: Mapping[str, Any], _: str) -> tuple[str, str] | None:
 
 def order_breaks(r: Mapping[str, Any], tz: str) -> tuple[str, str] | None:
     """(rule, why) of the first rule an order record breaks on its face, or None."""
+    named = [r["policy"], *(event["policy"] for event in r["history"] or ())]
+    unknown = sorted({version for version in named if version != current().version})
+    if unknown:
+        return "K4", f"names policy version {unknown[0]!r}, which the catalog lacks"
     units = r["units"]
     counts = [units[k] for k in ("available", "scheduled", "consumed", "expired")]
     if min(counts) < 0 or sum(counts) != units["purchased"] or units["purchased"] < 1:

@@ -86,6 +86,7 @@ def derived_order(ref: RefOrder, r: Mapping[str, Any]) -> dict[str, Any]:
     """The facts of order record `r` that its history determines, as the snapshot writes them."""
     history = [
         {"at": _iso(at), "action": what, "units": units, "session_id": sid, "actor": actor}
+        | {"policy": current().version}
         for at, what, units, sid, actor in ref.history
     ]
     booked = {e["session_id"]: e for e in history if e["action"] == "schedule"}

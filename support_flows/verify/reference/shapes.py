@@ -82,7 +82,7 @@ def order_shape(actions: frozenset[str]) -> dict[str, Spec]:
         "history": (
             [
                 {"at": "instant", "action": actions, "units": "int"}
-                | {"session_id": "str?", "actor": "str?"}
+                | {"session_id": "str?", "actor": "str?", "policy": "str"}
             ],
             None,
         ),
