@@ -231,6 +231,28 @@ def test_k1_immediately_a_cancel_during_billing_ends_it_at_the_request() -> None
     assert plan.billing[-1] == sf.BillingPeriod(sf.Tier.DEVELOPER, utc(2027, 1, 20, 12), None, True)
 
 
+@pytest.mark.parametrize("zone", ["UTC", NEW_YORK, "Pacific/Kiritimati"])
+def test_k1_immediately_during_a_trial_p7_then_p6_and_p9_at_its_end(zone: str) -> None:
+    """K1 (P7, P6, P9): under change_timing immediately, a cancel a microsecond before the
+    trial's end is P7's (nothing billed); exactly at its end the trial has converted (P6) and the
+    cancel is in force at once, developer billed for no time; a trial ending in New York's DST
+    gap (begun 2027-02-28 02:30, 14 wall days) ends an hour later, as T5 says."""
+    versions = catalog(change_timing="immediately", trial_days=14)
+    begun = pendulum.datetime(2027, 2, 28, 2, 30, tz=zone)
+    for delta, events in ((-1, ["subscribe", "cancel"]), (0, ["subscribe", "end_trial", "cancel"])):
+        plan, clock = plan_at(begun, versions, zone)
+        plan.change("developer", OWNER)
+        assert plan.trial is not None
+        end = plan.trial.ends_at
+        clock.set(end.add(microseconds=delta))
+        plan.cancel(OWNER)
+        assert (plan.state, plan.billing, plan.pending) == (sf.PlanState.CANCELLED, (), None)
+        assert [h.event for h in plan.history] == events
+        assert {h.policy for h in plan.history} == {"2027"}
+    if zone == NEW_YORK:
+        assert end == pendulum.datetime(2027, 3, 14, 3, 30, tz=zone)
+
+
 def test_k3_a_pending_change_from_before_immediately_still_applies_on_the_1st() -> None:
     """K3: a cancel pending under atlas keeps its 1st-of-month instant after a version with
     immediate changes begins, and can still be revoked."""
