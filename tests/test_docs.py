@@ -7,12 +7,12 @@ import html
 import re
 import subprocess
 import sys
-import unittest
 from collections.abc import Iterator
 from pathlib import Path
 
 import click
 import pytest
+from snippets import run_defined_tests
 
 from support_flows import diagrams
 from support_flows.cli import main
@@ -182,25 +182,3 @@ def test_page_python_blocks_run(page: Path) -> None:
     for number, block in enumerate(BLOCK.findall(page.read_text(encoding="utf-8")), start=1):
         exec(compile(block, f"{page.relative_to(ROOT)} python block {number}", "exec"), namespace)
     run_defined_tests(namespace)
-
-
-def run_defined_tests(namespace: dict[str, object]) -> None:
-    """Run the tests a snippet defined, as pytest would collect them from a module."""
-    for name, value in namespace.items():
-        if name.startswith("test_") and callable(value):
-            value()
-        elif isinstance(value, type) and issubclass(value, unittest.TestCase):
-            if not name.startswith("Test"):
-                continue
-            suite = unittest.defaultTestLoader.loadTestsFromTestCase(value)
-            result = unittest.TextTestRunner(stream=_Null(), verbosity=0).run(suite)
-            assert result.wasSuccessful(), f"{name}: {result.failures + result.errors}"
-            assert result.testsRun > 0, f"{name} ran no test"
-
-
-class _Null:
-    def write(self, _: str) -> None:
-        pass
-
-    def flush(self) -> None:
-        pass
