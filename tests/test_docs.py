@@ -84,6 +84,30 @@ def test_site_builds_strictly(site: Path) -> None:
         assert (site / "reference" / module / "index.html").is_file(), module
 
 
+def test_site_cites_no_file_readers_lack(site: Path) -> None:
+    """Docstrings cite the specification as RULES.md, which is not in the repository: every page
+    of the site links the rules catalog instead."""
+    for page in site.rglob("*.html"):
+        assert "RULES.md" not in page.read_text(encoding="utf-8"), page.relative_to(site)
+    store = (site / "reference" / "store" / "index.html").read_text(encoding="utf-8")
+    assert '<a href="../../rules/">rules</a> S1' in store
+
+
+def test_api_reference_documents_the_public_names(site: Path) -> None:
+    """Every name of `support_flows.__all__` has its entry in the API reference, and an attrs
+    value class lists its fields."""
+    import support_flows as sf
+
+    page = (site / "reference" / "support_flows" / "index.html").read_text(encoding="utf-8")
+    for name in sf.__all__:
+        assert f'id="support_flows.{name}"' in page, name
+    organization = sections(site / "reference" / "support_flows" / "index.html")[
+        "support_flows.Organization"
+    ]
+    for field in ("org_id", "projects", "billing_timezone", "cross_org_billing"):
+        assert f"<code>{field}</code>" in organization, field
+
+
 def test_cli_reference_documents_every_command_and_option(site: Path) -> None:
     """U1's command line: the reference has a section per click command (the lazily registered
     ones too), with its usage, its help and every option's flags and help, as click has them."""

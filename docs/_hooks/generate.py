@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import itertools
+import re
 
 import click
 import griffe
@@ -21,11 +22,13 @@ from support_flows.cli import main
 from support_flows.errors import HTTP_STATUS
 from support_flows.rules import RULES, SECTIONS, Rule, Source, rules_for
 
-__all__ = ["on_config", "on_files", "on_page_markdown"]
+__all__ = ["on_config", "on_files", "on_page_content", "on_page_markdown"]
 
 RULES_MARKER = "<!-- generated: rules catalog -->"
 DIAGRAMS_MARKER = "<!-- generated: diagrams -->"
 STATUS_MARKER = "<!-- generated: http statuses -->"
+SPEC = re.compile(r"RULES\.md")
+SPEC_BEFORE_IDS = re.compile(r"RULES\.md(?= [A-Z]\d| [A-Z][,)])")
 CHART_TITLES = {
     "plan": "The support plan",
     "case": "Opening a support case",
@@ -82,6 +85,14 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
         to_root = "../" * page.file.src_uri.count("/")
         markdown = markdown.replace(STATUS_MARKER, statuses_markdown(f"{to_root}rules.md"))
     return markdown
+
+
+def on_page_content(content: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    """Docstrings cite the specification as "RULES.md", a file readers do not have: link each
+    citation to the rules catalog, which ships the same rules."""
+    catalog = "../" * page.url.count("/") + "rules/"
+    content = SPEC_BEFORE_IDS.sub(f'<a href="{catalog}">rules</a>', content)
+    return SPEC.sub(f'<a href="{catalog}">the rules catalog</a>', content)
 
 
 # The rules catalog -----------------------------------------------------------------------------
