@@ -54,14 +54,11 @@ def _load_commands(command: click.Command, ctx: click.Context) -> None:
 
 
 def _as_plain_text(command: click.Command) -> None:
-    """mkdocs-click reads help as Markdown; click's help is plain text, where `<chart>.svg`
-    means a file name, not an HTML tag: escape what Markdown would swallow (once, however often
-    MkDocs reloads its configuration)."""
+    """mkdocs-click renders a command's help as Markdown (its options as click prints them, in a
+    code block); the help is plain text, where `<chart>.svg` is a file name, not an HTML tag:
+    escape what Markdown would swallow (once, however often MkDocs reloads its configuration)."""
     if command.help:
         command.help = html.escape(html.unescape(command.help), quote=False)
-    for param in command.params:
-        if isinstance(param, click.Option) and param.help:
-            param.help = html.escape(html.unescape(param.help), quote=False)
 
 
 def on_files(files: Files, config: MkDocsConfig) -> Files:
