@@ -1,6 +1,6 @@
 """A small host service on support_flows and its store: plans, cases and Flex Consulting over HTTP.
 
-Run it (with the ``examples`` extra and any ASGI server, e.g. ``pip install uvicorn``):
+Run it with uvicorn (in the ``examples`` extra) or any ASGI server, from the repository root:
 
     cd examples && uvicorn --factory host_app.app:demo_app
 
