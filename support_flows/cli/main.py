@@ -3,9 +3,11 @@
 Exit statuses (RULES.md U1, `support_flows.cli.errors`): 0 done (or allowed), 1 refused (or a
 verification found a violation or an uncovered part), 2 malformed input or usage, 3 the
 environment failed; every failure prints one line ``error: [code, rule] message`` on stderr.
-`explain` and `timeline` live in `support_flows.cli.requests`, the group in
-`support_flows.cli.group`; other modules add their commands by being importable (see
-`OPTIONAL_COMMANDS`).
+`explain` and `timeline` live in `support_flows.cli.requests` (the explain subcommands in
+`support_flows.cli.explain`, loaded when listed or run), the group in `support_flows.cli.group`;
+other modules add their commands by being importable (see `OPTIONAL_COMMANDS`). Listing the
+commands (``--help``) imports none of the machines, the store, the verifier or the diagrams:
+each command imports what it runs.
 """
 
 from __future__ import annotations

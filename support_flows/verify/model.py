@@ -11,6 +11,8 @@ import attrs
 from support_flows.verify.findings import Counterexample, Finding, Setup, Step
 
 __all__ = [
+    "MACHINES",
+    "STRICT_BOTH_WAYS",
     "Counterexample",
     "Coverage",
     "Decided",
@@ -117,6 +119,9 @@ class Coverage:
         allowed" (what U1 asks for when the report is strict about both ways)."""
         return tuple(f"decision {item}" for item in self.outcomes.missing)
 
+
+MACHINES = ("plan", "case", "consulting")
+"""The machines the verifier explores, by the names `run` takes."""
 
 STRICT_BOTH_WAYS = True
 """Whether a check's outcome never seen keeps a report from being ok by default (see `Report`):
