@@ -29,7 +29,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
@@ -41,6 +41,7 @@ HERE = Path(__file__).resolve().parent
 HOST = "127.0.0.1"
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 LEVELS = (1, 16)
+LIBRARY, FLOOR, AGAINST = "library (examples/host_app)", "floor (bare FastAPI)", "--against's app"
 MOST = max(LEVELS)
 
 
@@ -88,14 +89,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(factory: str, url: str, orgs: int) -> Iterator[str]:
-    """uvicorn serving `factory` (in benchmarks/host_apps.py) on 127.0.0.1; yields its base URL."""
+def serve(factory: str, url: str, orgs: int, checkout: Path = ROOT) -> Iterator[str]:
+    """uvicorn serving `factory` (in benchmarks/host_apps.py) on 127.0.0.1, with the library and
+    examples of `checkout`; yields its base URL."""
     port = free_port()
     env = {
         **os.environ,
         "BENCH_HOST_DB": url,
         "BENCH_HOST_ORGS": str(orgs),
-        "PYTHONPATH": os.pathsep.join([str(ROOT), str(HERE)]),
+        "BENCH_HOST_CHECKOUT": str(checkout),
+        "PYTHONPATH": os.pathsep.join([str(checkout), str(HERE)]),
     }
     command = [sys.executable, "-m", "uvicorn", "--factory", f"host_apps:{factory}"]
     command += ["--host", HOST, "--port", str(port), "--workers", "1", "--no-access-log"]
@@ -163,16 +166,26 @@ def main() -> None:
     parser.add_argument(
         "--postgres", default=os.environ.get("SUPPORT_FLOWS_TEST_POSTGRES", DEFAULT_PG)
     )
+    parser.add_argument(
+        "--against",
+        type=Path,
+        default=None,
+        help="Another checkout (say the main branch): its host app is served and timed too.",
+    )
     options = parser.parse_args()
     levels = LEVELS
     best: dict[tuple[str, int], tuple[float, list[float]]] = {}
     with database(options.postgres) as url:
         seed(url, options.orgs)
-        with (
-            serve("library_app", url, options.orgs) as library,
-            serve("floor_app", url, options.orgs) as floor,
-        ):
-            apps = {"library (examples/host_app)": library, "floor (bare FastAPI)": floor}
+        with ExitStack() as servers:
+            apps = {
+                LIBRARY: servers.enter_context(serve("library_app", url, options.orgs)),
+                FLOOR: servers.enter_context(serve("floor_app", url, options.orgs)),
+            }
+            if options.against is not None:
+                apps[AGAINST] = servers.enter_context(
+                    serve("library_app", url, options.orgs, options.against)
+                )
             for base in apps.values():  # warm both: imports, pools, caches
                 asyncio.run(drive(base, MOST, 2 * options.orgs, options.orgs))
             for _ in range(options.rounds):
@@ -190,8 +203,8 @@ def main() -> None:
     )
     print(f"{'':30} {'conns':>5} {'writes/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'ratio':>6}")
     for level in levels:
-        floor_rate = best["floor (bare FastAPI)", level][0]
-        for name in ("library (examples/host_app)", "floor (bare FastAPI)"):
+        floor_rate = best[FLOOR, level][0]
+        for name in (n for n in (LIBRARY, AGAINST, FLOOR) if (n, level) in best):
             rate, latencies = best[name, level]
             cuts = statistics.quantiles(latencies, n=100)
             print(

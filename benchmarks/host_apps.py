@@ -1,8 +1,8 @@
 """The two apps benchmarks/bench_host.py serves with uvicorn, on the PostgreSQL database named by
 ``$BENCH_HOST_DB``, each with ``$BENCH_HOST_ORGS`` organizations owned by u-owner:
 
-- `library_app`: examples/host_app as it is (FastAPI, the store a dependency, sync handlers in
-  FastAPI's thread pool);
+- `library_app`: examples/host_app as it is, of ``$BENCH_HOST_CHECKOUT`` (default this one):
+  FastAPI, the store a dependency, sync handlers in FastAPI's thread pool;
 - `floor_app`: bare FastAPI doing the same I/O by hand with psycopg, one transaction per write:
   lock and read the plan's row, insert the idempotency key with the answer (a replay reads it
   back), update the row with its new snapshot and revision, insert the new history as audit
@@ -29,8 +29,9 @@ from fastapi.responses import JSONResponse
 import support_flows as sf
 from support_flows.store import Store, plan_view
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
-from host_app.app import Directory, create_app
+CHECKOUT = Path(os.environ.get("BENCH_HOST_CHECKOUT") or Path(__file__).resolve().parent.parent)
+sys.path.insert(0, str(CHECKOUT / "examples"))
+from host_app.app import Directory, create_app  # noqa: E402
 
 __all__ = ["OWNER", "floor_app", "library_app", "organizations", "seed_floor"]
 

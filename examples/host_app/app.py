@@ -40,8 +40,9 @@ UserIn = Annotated[str | None, Header(alias="X-User-Id")]
 KeyIn = Annotated[str | None, Header(alias="Idempotency-Key")]
 
 
-def store_of(request: Request) -> Store:
-    """The store the app was created with: the handlers' dependency."""
+async def store_of(request: Request) -> Store:
+    """The store the app was created with: the handlers' dependency (async: it does no I/O, so
+    FastAPI resolves it on the event loop instead of sending it to the thread pool)."""
     store: Store = request.app.state.store
     return store
 
