@@ -20,7 +20,12 @@ import support_flows
 import support_flows.review.verify_cache as verify_cache
 from support_flows.cli import main
 from support_flows.review import verification
-from support_flows.review.verify_cache import VerifyCache, fingerprint, source_files
+from support_flows.review.verify_cache import (
+    VerifyCache,
+    default_directory,
+    fingerprint,
+    source_files,
+)
 from support_flows.values.policy import ATLAS_POLICY, Policy
 
 PACKAGE = Path(support_flows.__file__).parent
@@ -244,3 +249,15 @@ def test_review_command_reuses_and_says_so_on_the_page(runs: list[str], tmp_path
     both = CliRunner().invoke(main, [*args, "--no-cache"])
     assert both.exit_code == 2
     assert "--no-cache" in both.stderr
+
+
+def test_the_default_directory_is_the_user_cache(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Without --cache-dir results go to $XDG_CACHE_HOME/support-flows/verify, else to
+    ~/.cache/support-flows/verify."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert VerifyCache().directory == tmp_path / "xdg" / "support-flows" / "verify"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert default_directory() == tmp_path / "home" / ".cache" / "support-flows" / "verify"

@@ -55,8 +55,14 @@ FORMAT = 1
 
 
 def default_directory() -> Path:
-    """``$XDG_CACHE_HOME/support-flows/verify``, else ``~/.cache/support-flows/verify``."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    """``$XDG_CACHE_HOME/support-flows/verify``, else ``~/.cache/support-flows/verify`` (the
+    system's temporary directory when there is no home to find)."""
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except RuntimeError:
+            base = tempfile.gettempdir()
     return Path(base) / "support-flows" / "verify"
 
 
