@@ -27,7 +27,7 @@ import click
 
 from support_flows.cli.errors import REFUSED, VERIFICATION_FAILED, Failure
 from support_flows.errors import SupportFlowsError
-from support_flows.verify.model import MACHINES, STRICT_BOTH_WAYS
+from support_flows.verify.defaults import MACHINES, STRICT_BOTH_WAYS
 
 if TYPE_CHECKING:
     from support_flows.values.policy import Policy

@@ -16,10 +16,9 @@ from typing import TYPE_CHECKING
 from support_flows.lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from support_flows.verify.defaults import MACHINES, STRICT_BOTH_WAYS
     from support_flows.verify.findings import GENERIC_RULES
     from support_flows.verify.model import (
-        MACHINES,
-        STRICT_BOTH_WAYS,
         Counterexample,
         Coverage,
         Decided,
@@ -54,10 +53,9 @@ __all__ = [
 __getattr__, __dir__ = lazy_exports(
     __name__,
     {
+        "support_flows.verify.defaults": ("MACHINES", "STRICT_BOTH_WAYS"),
         "support_flows.verify.findings": ("GENERIC_RULES",),
         "support_flows.verify.model": (
-            "MACHINES",
-            "STRICT_BOTH_WAYS",
             "Counterexample",
             "Coverage",
             "Decided",

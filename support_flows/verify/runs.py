@@ -13,8 +13,9 @@ from support_flows.machines.engine import tracing
 from support_flows.values.policy import ATLAS_POLICY, Policy
 from support_flows.verify import case, consulting, plan
 from support_flows.verify.both_ways import BothWays
+from support_flows.verify.defaults import MACHINES, STRICT_BOTH_WAYS
 from support_flows.verify.explore import Tracker
-from support_flows.verify.model import MACHINES, STRICT_BOTH_WAYS, Path, Report
+from support_flows.verify.model import Path, Report
 from support_flows.verify.policy import under
 from support_flows.verify.watchdog import watching
 
