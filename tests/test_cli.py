@@ -250,15 +250,16 @@ def test_optional_command_missing_its_extra_says_so_when_run(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """U1: a module that needs a package its extra brings (not installed) gives a stand-in
-    command that exits 3 (the environment) with one line naming the package; a missing module
-    of our own is raised, never hidden."""
+    command that exits 3 (the environment) with one line naming the package, the extra and its
+    pip command; a missing module of our own is raised, never hidden."""
     monkeypatch.setattr(importlib, "import_module", _importing("sqlalchemy"))
     group = click.Group("i")
     cli.register_optional(group, (("support_flows.store.cli", "rollover"),))
     result = CliRunner().invoke(group, ["rollover", "--db", "sqlite://"])
     assert result.exit_code == 3
-    assert result.stderr.startswith("error: [environment_failed, U1] rollover is unavailable")
+    assert result.stderr.startswith("error: [environment_failed, U1] rollover needs the")
     assert "'sqlalchemy'" in result.stderr
+    assert "pip install 'support-flows[store]'" in result.stderr
     assert len(result.stderr.splitlines()) == 1
 
     monkeypatch.setattr(importlib, "import_module", _importing("support_flows.store.gone"))

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
 with warnings.catch_warnings():  # starlette asks for httpx2; httpx is what FastAPI documents
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
-from host_app.app import Directory, create_app
+from host_app.app import Directory, create_app, store_of
 
 pytest_plugins = ["store_helpers"]
 
@@ -405,3 +405,23 @@ def test_s6_a_store_that_fails_is_answered_503(tmp_path: Path) -> None:
         )
         coded(client.get("/orgs/org-1/audit"), 503, "store_unavailable")
     store.close()
+
+
+def test_the_store_is_a_dependency_a_host_can_override() -> None:
+    """The handlers reach the store through FastAPI's dependency `store_of`: overriding it sends
+    every request to the other store, and the one the app was created with sees none."""
+    client, store, clock = make_client()
+    other = Store("sqlite://")
+    client.app.dependency_overrides[store_of] = lambda: other  # type: ignore[attr-defined]
+    with client:
+        answer = client.post(
+            "/orgs/org-1/plan/change", json={"tier": "developer"}, headers=AS_OWNER
+        )
+        assert answer.status_code == 200, answer.text
+        assert client.get("/orgs/org-1/plan").json()["state"] == "trial"
+    assert other.plan("org-1", ORG, clock=clock).state == "trial"
+    with pytest.raises(sf.Refused) as absent:
+        store.plan("org-1", ORG, clock=clock)
+    assert absent.value.code == sf.Reason.NOT_FOUND
+    store.close()
+    other.close()

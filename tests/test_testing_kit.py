@@ -219,7 +219,7 @@ def test_importing_the_kit_without_hypothesis_names_the_test_extra() -> None:
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
-    assert 'pip install "support-flows[test]"' in result.stdout
+    assert "pip install 'support-flows[test]'" in result.stdout
 
 
 def test_the_host_example_passes_under_pytest() -> None:

@@ -4,6 +4,12 @@ Run it with uvicorn (in the ``examples`` extra) or any ASGI server, from the rep
 
     cd examples && uvicorn --factory host_app.app:demo_app
 
+The store is a FastAPI dependency (`store_of`, the one `create_app` was given; a test or another
+deployment overrides it with ``app.dependency_overrides[store_of]``). The handlers are plain
+``def`` functions: FastAPI runs each in its thread pool, so a request waiting on the database
+never blocks the event loop, and the store (a pool of connections, each plan and order locked
+per call) is shared safely across those threads.
+
 Every refusal and every malformed request is answered with a coded JSON error,
 ``{"error": error.to_dict()}``, under the status `sf.http_status` gives; never a 500. Writing
 requests take an ``Idempotency-Key`` header: a retried request gets the first answer back (with
@@ -13,11 +19,12 @@ requests take an ``Idempotency-Key`` header: a retried request gets the first an
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
 import attrs
-from fastapi import Body, FastAPI, Header, Request
+from fastapi import Body, Depends, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
@@ -25,12 +32,22 @@ from starlette.exceptions import HTTPException
 import support_flows as sf
 from support_flows.store import Outcome, Store, order_view, plan_view
 
-__all__ = ["Directory", "create_app", "demo_app"]
+__all__ = ["Directory", "create_app", "demo_app", "store_of"]
 
 Payload = dict[str, Any] | None
 BodyIn = Annotated[Payload, Body()]
 UserIn = Annotated[str | None, Header(alias="X-User-Id")]
 KeyIn = Annotated[str | None, Header(alias="Idempotency-Key")]
+
+
+async def store_of(request: Request) -> Store:
+    """The store the app was created with: the handlers' dependency (async: it does no I/O, so
+    FastAPI resolves it on the event loop instead of sending it to the thread pool)."""
+    store: Store = request.app.state.store
+    return store
+
+
+StoreIn = Annotated[Store, Depends(store_of)]
 
 
 @attrs.frozen
@@ -86,6 +103,7 @@ def _answer(outcome: Outcome, status: int = 200) -> JSONResponse:
 def create_app(store: Store, clock: sf.Clock, directory: Directory) -> FastAPI:
     """The service, on `store`, reading time from `clock`."""
     app = FastAPI(title="support_flows host example")
+    app.state.store = store
 
     @app.exception_handler(sf.SupportFlowsError)
     async def refused(_: Request, error: Exception) -> JSONResponse:
@@ -112,6 +130,7 @@ def create_app(store: Store, clock: sf.Clock, directory: Directory) -> FastAPI:
         return org, directory.member(org, user)
 
     def plan_command(
+        store: Store,
         org_id: str,
         user: str | None,
         key: str | None,
@@ -132,6 +151,7 @@ def create_app(store: Store, clock: sf.Clock, directory: Directory) -> FastAPI:
         return _answer(outcome)
 
     def order_command(
+        store: Store,
         org_id: str,
         order_id: str,
         user: str | None,
@@ -152,7 +172,7 @@ def create_app(store: Store, clock: sf.Clock, directory: Directory) -> FastAPI:
         )
         return _answer(outcome, status)
 
-    def current_plan(org: sf.Organization) -> sf.SupportPlan:
+    def current_plan(store: Store, org: sf.Organization) -> sf.SupportPlan:
         try:
             return store.plan(org.org_id, org, clock=clock)
         except sf.Refused as error:
@@ -161,11 +181,12 @@ def create_app(store: Store, clock: sf.Clock, directory: Directory) -> FastAPI:
             return sf.SupportPlan(org, clock=clock)  # never stored yet: Basic (P4)
 
     @app.get("/orgs/{org_id}/plan")
-    def get_plan(org_id: str) -> dict[str, Any]:
-        return plan_view(current_plan(directory.organization(org_id)))
+    def get_plan(org_id: str, store: StoreIn) -> dict[str, Any]:
+        return plan_view(current_plan(store, directory.organization(org_id)))
 
     @app.post("/orgs/{org_id}/plan/change")
     def change_plan(
+        store: StoreIn,
         org_id: str,
         request: Request,
         body: BodyIn = None,
@@ -173,10 +194,11 @@ def create_app(store: Store, clock: sf.Clock, directory: Directory) -> FastAPI:
         key: KeyIn = None,
     ) -> JSONResponse:
         (tier,) = _fields(body, ("tier",))
-        return plan_command(org_id, user, key, request, body, lambda p, a: p.change(tier, a))
+        return plan_command(store, org_id, user, key, request, body, lambda p, a: p.change(tier, a))
 
     @app.post("/orgs/{org_id}/plan/cancel")
     def cancel_plan(
+        store: StoreIn,
         org_id: str,
         request: Request,
         body: BodyIn = None,
@@ -184,10 +206,11 @@ def create_app(store: Store, clock: sf.Clock, directory: Directory) -> FastAPI:
         key: KeyIn = None,
     ) -> JSONResponse:
         _fields(body, ())
-        return plan_command(org_id, user, key, request, body, lambda p, a: p.cancel(a))
+        return plan_command(store, org_id, user, key, request, body, lambda p, a: p.cancel(a))
 
     @app.post("/orgs/{org_id}/plan/preview")
     def preview_change(
+        store: StoreIn,
         org_id: str,
         body: BodyIn = None,
         user: UserIn = None,
@@ -195,12 +218,14 @@ def create_app(store: Store, clock: sf.Clock, directory: Directory) -> FastAPI:
         """The billing timeline the change would give, applied to a copy: nothing is saved."""
         (tier,) = _fields(body, ("tier",))
         org, actor = who(org_id, user)
-        copy = sf.SupportPlan.restore(current_plan(org).snapshot(history=False), org, clock=clock)
+        stored = current_plan(store, org).snapshot(history=False)
+        copy = sf.SupportPlan.restore(stored, org, clock=clock)
         copy.change(tier, actor)
         return {"billing": [p.to_dict() for p in copy.billing]}
 
     @app.post("/orgs/{org_id}/cases", status_code=201)
     def open_case(
+        store: StoreIn,
         org_id: str,
         body: BodyIn = None,
         user: UserIn = None,
@@ -211,7 +236,7 @@ def create_app(store: Store, clock: sf.Clock, directory: Directory) -> FastAPI:
         org, actor = who(org_id, user)
         case = sf.open_case(
             org,
-            current_plan(org).state,
+            current_plan(store, org).state,
             actor,
             scope=scope,
             project_id=project_id,
@@ -223,6 +248,7 @@ def create_app(store: Store, clock: sf.Clock, directory: Directory) -> FastAPI:
 
     @app.post("/orgs/{org_id}/orders")
     def buy(
+        store: StoreIn,
         org_id: str,
         body: BodyIn = None,
         user: UserIn = None,
@@ -244,12 +270,13 @@ def create_app(store: Store, clock: sf.Clock, directory: Directory) -> FastAPI:
         return _answer(outcome, 201)
 
     @app.get("/orgs/{org_id}/orders/{order_id}")
-    def get_order(org_id: str, order_id: str) -> dict[str, Any]:
+    def get_order(org_id: str, order_id: str, store: StoreIn) -> dict[str, Any]:
         org = directory.organization(org_id)
         return order_view(store.order(order_id, org, clock=clock))
 
     @app.post("/orgs/{org_id}/orders/{order_id}/confirm")
     def confirm(
+        store: StoreIn,
         org_id: str,
         order_id: str,
         request: Request,
@@ -267,10 +294,11 @@ def create_app(store: Store, clock: sf.Clock, directory: Directory) -> FastAPI:
             order.confirm()
             return order_view(order)
 
-        return order_command(org_id, order_id, user, key, request, body, act)
+        return order_command(store, org_id, order_id, user, key, request, body, act)
 
     @app.post("/orgs/{org_id}/orders/{order_id}/sessions", status_code=201)
     def schedule(
+        store: StoreIn,
         org_id: str,
         order_id: str,
         request: Request,
@@ -281,6 +309,7 @@ def create_app(store: Store, clock: sf.Clock, directory: Directory) -> FastAPI:
         start, hours = _fields(body, ("start", "hours"))
         begins = sf.parse_instant(start)
         return order_command(
+            store,
             org_id,
             order_id,
             user,
@@ -293,6 +322,7 @@ def create_app(store: Store, clock: sf.Clock, directory: Directory) -> FastAPI:
 
     @app.post("/orgs/{org_id}/orders/{order_id}/sessions/{session_id}/deliver")
     def deliver(
+        store: StoreIn,
         org_id: str,
         order_id: str,
         session_id: str,
@@ -303,6 +333,7 @@ def create_app(store: Store, clock: sf.Clock, directory: Directory) -> FastAPI:
     ) -> JSONResponse:
         _fields(body, ())
         return order_command(
+            store,
             org_id,
             order_id,
             user,
@@ -313,16 +344,18 @@ def create_app(store: Store, clock: sf.Clock, directory: Directory) -> FastAPI:
         )
 
     @app.get("/orgs/{org_id}/audit")
-    def audit(org_id: str) -> list[dict[str, Any]]:
+    def audit(org_id: str, store: StoreIn) -> list[dict[str, Any]]:
         directory.organization(org_id)
         return [entry.to_dict() for entry in store.audit(org_id)]
 
     return app
 
 
-def demo_app() -> FastAPI:
-    """The service on an in-memory store, with one organization and its owner (u-owner)."""
+def demo_app(url: str | None = None) -> FastAPI:
+    """The service with one organization and its owner (u-owner), on the store at `url`, else
+    ``$SUPPORT_FLOWS_DB``, else an in-memory SQLite store."""
     org = sf.Organization("org-1", projects=(sf.Project("p-1"),))
     owner = sf.Member("u-owner", org_roles={sf.Role.ORG_OWNER}, email="owner@example.com")
     directory = Directory({"org-1": org}, {("org-1", "u-owner"): owner})
-    return create_app(Store("sqlite://"), sf.SystemClock(), directory)
+    store = Store(url or os.environ.get("SUPPORT_FLOWS_DB") or "sqlite://")
+    return create_app(store, sf.SystemClock(), directory)

@@ -16,6 +16,7 @@ from typing import IO, Any
 import click
 
 from support_flows.errors import InvalidInput, SupportFlowsError, Unavailable, error_for
+from support_flows.extras import LayoutEngineMissing, MissingExtra
 
 __all__ = [
     "ENVIRONMENT_FAILED",
@@ -88,8 +89,6 @@ def _third_party(module: str | None) -> bool:
 def failure(error: Exception) -> Failure | None:
     """The `Failure` a command's exception is, or None for click's own exits (help, version,
     a requested status) and a closed pipe, which click handles."""
-    from support_flows.diagrams import LayoutEngineMissing
-
     if isinstance(error, click.exceptions.Exit | click.Abort):
         return None
     if isinstance(error, Failure):
@@ -105,13 +104,9 @@ def failure(error: Exception) -> Failure | None:
     if isinstance(error, click.ClickException):
         return Failure("invalid_value", "U1", error.format_message(), MALFORMED)
     if isinstance(error, ModuleNotFoundError) and _third_party(error.name):
-        return Failure(
-            ENVIRONMENT_FAILED,
-            "U1",
-            f"this command needs the package {error.name!r}, which is not installed "
-            "(install the support-flows extra that has it)",
-            UNAVAILABLE,
-        )
+        if not isinstance(error, MissingExtra):
+            error = MissingExtra("this command", str(error.name))
+        return Failure(error.code, error.rule, error.message, UNAVAILABLE)
     if isinstance(error, OSError):
         return None if error.errno == errno.EPIPE else _environment(error)
     return Failure(

@@ -8,7 +8,8 @@ from typing import Any
 
 import click
 
-from support_flows.cli.errors import ENVIRONMENT_FAILED, UNAVAILABLE, Failure, failure
+from support_flows.cli.errors import UNAVAILABLE, Failure, failure
+from support_flows.extras import MissingExtra
 
 __all__ = ["Main", "load_optional"]
 
@@ -59,24 +60,20 @@ def _is_absent(error: ModuleNotFoundError, module: str) -> bool:
     return error.name in {".".join(parts[:n]) for n in range(1, len(parts) + 1)}
 
 
-def _unavailable(name: str, module_name: str, missing: str) -> click.Command:
-    """A stand-in for a command whose module needs a package that is not installed."""
-    why = f"{module_name} needs the package {missing!r}, which is not installed"
+def _unavailable(name: str, missing: str) -> click.Command:
+    """A stand-in for a command whose module needs a package that is not installed: run, it
+    fails as every missing extra does (`MissingExtra`, U1)."""
+    error = MissingExtra(name, missing)
 
     def refuse(**_: object) -> None:
-        raise Failure(
-            ENVIRONMENT_FAILED,
-            "U1",
-            f"{name} is unavailable: {why} (install the extra that has it)",
-            UNAVAILABLE,
-        )
+        raise Failure(error.code, error.rule, error.message, UNAVAILABLE)
 
     return click.Command(
         name,
         callback=refuse,
         params=[click.Argument(["args"], nargs=-1, type=click.UNPROCESSED)],
         context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
-        help=f"(unavailable: {why})",
+        help=f"(unavailable: {error.message})",
     )
 
 
@@ -94,7 +91,7 @@ def load_optional(module_name: str, attribute: str) -> click.Command | None:
             return None
         missing = error.name or ""
         if missing and missing.partition(".")[0] != __name__.partition(".")[0]:
-            return _unavailable(attribute, module_name, missing)
+            return _unavailable(attribute, missing)
         raise
     command: click.Command = getattr(module, attribute)
     return command

@@ -3,9 +3,11 @@
 Exit statuses (RULES.md U1, `support_flows.cli.errors`): 0 done (or allowed), 1 refused (or a
 verification found a violation or an uncovered part), 2 malformed input or usage, 3 the
 environment failed; every failure prints one line ``error: [code, rule] message`` on stderr.
-`explain` and `timeline` live in `support_flows.cli.requests`, the group in
-`support_flows.cli.group`; other modules add their commands by being importable (see
-`OPTIONAL_COMMANDS`).
+`explain` and `timeline` live in `support_flows.cli.requests` (the explain subcommands in
+`support_flows.cli.explain`, loaded when listed or run), the group in `support_flows.cli.group`;
+other modules add their commands by being importable (see `OPTIONAL_COMMANDS`). Listing the
+commands (``--help``) imports none of the machines, the store, the verifier or the diagrams:
+each command imports what it runs.
 """
 
 from __future__ import annotations
@@ -95,6 +97,21 @@ def diagram(chart: str, fmt: str, output: Path | None, policy_file: Path | None)
 )
 @click.option("--no-verify", is_flag=True, help="Leave the verifier out.")
 @click.option(
+    "--fresh",
+    is_flag=True,
+    help="Run the verifier even when the cache holds its result for this code and policy "
+    "(the new result is stored).",
+)
+@click.option("--no-cache", is_flag=True, help="Neither read nor store a cached verification.")
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where verification results are kept, by the fingerprint of the code and policy they "
+    "verified (default: $XDG_CACHE_HOME/support-flows/verify, else "
+    "~/.cache/support-flows/verify).",
+)
+@click.option(
     "--policy",
     "policy_file",
     type=click.Path(path_type=Path),
@@ -119,20 +136,31 @@ def review(
     directory: Path,
     verify_depth: int | None,
     no_verify: bool,
+    fresh: bool,
+    no_cache: bool,
+    cache_dir: Path | None,
     policy_file: Path | None,
     propose: str | None,
     db: str | None,
 ) -> None:
     """Write the product review pack: one offline page, each chart as SVG and Mermaid; with
-    --propose, opened by the review of a change (K5)."""
+    --propose, opened by the review of a change (K5). The verifier's result is reused while
+    the code and policy it verified are unchanged (the page says when it was computed and for
+    which fingerprint)."""
     from support_flows.review import VERIFY_DEPTH, build
     from support_flows.review.proposal import catalog_from
+    from support_flows.review.verify_cache import VerifyCache
     from support_flows.values.policy import ATLAS
 
     if db is not None and propose is None:
         raise click.UsageError("--db counts what a proposal changes: give --propose too")
     catalog = ATLAS if policy_file is None else catalog_from(policy_file)
     depth = None if no_verify else (verify_depth or VERIFY_DEPTH)
+    if no_cache and (fresh or cache_dir is not None):
+        raise click.UsageError("--no-cache uses no cache: leave out --fresh and --cache-dir")
+    cache = None
+    if not no_cache:
+        cache = VerifyCache(fresh=fresh) if cache_dir is None else VerifyCache(cache_dir, fresh)
     store = None
     if db is not None:
         from support_flows.store import Store
@@ -146,6 +174,7 @@ def review(
             catalog=catalog,
             propose=propose,
             store=store,
+            cache=cache,
         )
     finally:
         if store is not None:

@@ -21,13 +21,17 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from support_flows.cli.errors import REFUSED, VERIFICATION_FAILED, Failure
 from support_flows.errors import SupportFlowsError
-from support_flows.values.policy import Catalog, Policy
-from support_flows.verify import MACHINES, STRICT_BOTH_WAYS, Report, run
+from support_flows.verify.defaults import MACHINES, STRICT_BOTH_WAYS
+
+if TYPE_CHECKING:
+    from support_flows.values.policy import Policy
+    from support_flows.verify.model import Report
 
 __all__ = ["verify"]
 
@@ -47,6 +51,14 @@ class _Progress:
             click.echo(f"verify {line}", err=True)
 
 
+def run(machine: str, **options: Any) -> Report:
+    """`support_flows.verify.run`, imported when the command runs: listing the commands does not
+    load the explorers."""
+    from support_flows.verify.runs import run as explore
+
+    return explore(machine, **options)
+
+
 def _shown(progress: bool | None) -> bool:
     return sys.stderr.isatty() if progress is None else progress
 
@@ -55,6 +67,8 @@ def _policies(
     _ctx: click.Context, _param: click.Parameter, value: str | None
 ) -> tuple[Policy, ...]:
     """--policy FILE: the versions of the TOML catalog it states (K2); none without it."""
+    from support_flows.values.policy import Catalog
+
     if value is None:
         return ()
     try:

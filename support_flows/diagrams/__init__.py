@@ -16,7 +16,8 @@ import sysconfig
 from pathlib import Path
 
 from support_flows.diagrams.graph import CHARTS, Graph, Node, Transition, graph_of
-from support_flows.errors import Reason, SupportFlowsError, Violation
+from support_flows.errors import Reason, Violation
+from support_flows.extras import LayoutEngineMissing, needs
 from support_flows.inputs import choice
 from support_flows.values.policy import Policy
 
@@ -46,10 +47,6 @@ RANKDIR = {"plan": "TB"}
 CHANGED = "#ad1457"
 CHANGED_NAME = "magenta"
 CHANGED_LEAD = "CHANGED"
-
-
-class LayoutEngineMissing(SupportFlowsError, RuntimeError):
-    """SVG or PNG was asked for, but no layout engine is installed."""
 
 
 def layout_engine() -> Path | None:
@@ -276,12 +273,7 @@ def to_dot(graph: Graph) -> str:
 
 def _missing(fmt: str) -> LayoutEngineMissing:
     return LayoutEngineMissing(
-        Violation(
-            Reason.INVALID_VALUE,
-            "V1",
-            f"{fmt.upper()} needs the {ENGINE} layout engine, which is not installed: "
-            f"pip install 'support-flows[{EXTRA}]' (Mermaid and DOT work without it)",
-        )
+        Violation(Reason.INVALID_VALUE, "V1", needs(f"{fmt.upper()} output", ENGINE, EXTRA))
     )
 
 

@@ -23,6 +23,7 @@ from support_flows.review.markup import inline_svg
 from support_flows.review.policy_runs import only
 from support_flows.review.proposal import proposal_of, same_terms
 from support_flows.review.scenarios import PLAN_STORIES, order_example, plan_example
+from support_flows.review.verify_cache import Cached, VerifyCache, fingerprint, stamp
 from support_flows.values.policy import ATLAS, ATLAS_POLICY, Catalog, Policy
 
 __all__ = ["VERIFY_DEPTH", "Pack", "build", "verification", "verifier"]
@@ -68,10 +69,15 @@ def _takes_policy(verify: Any) -> bool:
 
 
 def verification(
-    depth: int, progress: Progress = lambda line: None, policy: Policy | None = None
+    depth: int,
+    progress: Progress = lambda line: None,
+    policy: Policy | None = None,
+    cache: VerifyCache | None = None,
 ) -> tuple[list[Mapping[str, Any]], str]:
-    """Each machine's verifier report as a dict, and a line saying what ran (or why not).
-    With a `policy` other than Atlas's, the verifier checks it when it takes one (K6)."""
+    """Each machine's verifier report as a dict, and a line saying what ran (or why not), when
+    and for which code (its fingerprint). With a `policy` other than Atlas's, the verifier
+    checks it when it takes one (K6). With a `cache`, a result stored for the same fingerprint
+    is reused, and a whole new one stored (`review.verify_cache`)."""
     verify = verifier()
     if verify is None:
         return [], "The verifier (support_flows.verify) is not installed in this build."
@@ -85,6 +91,14 @@ def verification(
             )
         more["policy"] = policy
         given = f", policy=<version {policy.version!r}>"
+    key, inputs = fingerprint(more.get("policy", ATLAS_POLICY), depth)
+    ran = f"support_flows.verify.run(machine, depth={depth}{given}) for every machine."
+    found = None if cache is None else cache.load(key)
+    if found is not None:
+        for machine in CHARTS:
+            progress(f"verify {machine} (depth {depth}): reused, computed {found.computed_at}")
+        return list(found.reports), f"{ran} {stamp(found, 'reused from the verification cache')}"
+    computed_at = SystemClock().now().replace(microsecond=0)
     reports: list[Mapping[str, Any]] = []
     for machine in CHARTS:
         began = time.perf_counter()
@@ -97,7 +111,18 @@ def verification(
         else:
             reports.append({"machine": machine, "report": repr(data)})
         progress(f"verify {machine} (depth {depth}): {time.perf_counter() - began:.1f} s")
-    return reports, f"support_flows.verify.run(machine, depth={depth}{given}) for every machine."
+    stored = None
+    if cache is not None and not any("error" in report for report in reports):
+        stored = cache.store(key, reports, inputs, computed_at)
+    done = stored or Cached(key, computed_at.isoformat(), tuple(reports), inputs)
+    how = (
+        "computed for this pack (no verification cache)"
+        if cache is None
+        else "computed for this pack and stored for reuse"
+        if stored
+        else "computed for this pack, not stored (a run failed or the cache is not writable)"
+    )
+    return reports, f"{ran} {stamp(done, how)}"
 
 
 def build(
@@ -109,6 +134,7 @@ def build(
     propose: str | None = None,
     store: Any | None = None,
     now: dt.datetime | None = None,
+    cache: VerifyCache | None = None,
 ) -> Pack:
     """Write the review pack into `directory` (created if needed); `verify_depth` None skips the
     verifier. Raises `LayoutEngineMissing` when the ``diagrams`` extra is not installed.
@@ -117,7 +143,8 @@ def build(
     system clock's by default). With `propose` (a TOML file whose last version is the proposal,
     or a version id of `catalog`) the page opens with what that version changes (K5); with
     `store` too (anything with ``plans()`` and ``orders()``, as `Store`), how many of its
-    records it would treat differently at their next request, read-only."""
+    records it would treat differently at their next request, read-only. With `cache` the
+    verification is reused while its fingerprint is unchanged (`review.verify_cache`)."""
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     moment = pendulum.instance(now) if now is not None else SystemClock().now()
@@ -158,7 +185,7 @@ def build(
     worked.append(order_example() if under is None else order_example(under))
     step(f"timeline: {worked[-1].title}")
     if verify_depth:
-        reports, note = verification(verify_depth, step, policy)
+        reports, note = verification(verify_depth, step, policy, cache)
     else:
         reports, note = [], "The verifier was not run for this pack (--no-verify)."
     index = out / "index.html"

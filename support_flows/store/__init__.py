@@ -14,15 +14,23 @@ it loads or creates is decided under it, and `plans()` / `orders()` walk the sto
 read-only for a review (K5).
 """
 
-from support_flows.store.jobs import relay, rollover
-from support_flows.store.key_rows import KEY_RETENTION
-from support_flows.store.mail import JsonLinesOutbox
-from support_flows.store.records import AuditEntry, Outcome, QueuedEmail, RolloverReport
-from support_flows.store.schema import LATEST as SCHEMA_VERSION
-from support_flows.store.schema import SchemaError
-from support_flows.store.store import Store
-from support_flows.store.views import order_view, plan_view
-from support_flows.store.walk import StoredRecord
+from typing import TYPE_CHECKING
+
+from support_flows.extras import require
+from support_flows.lazy import lazy_exports
+
+require("support_flows.store", "sqlalchemy")
+
+if TYPE_CHECKING:
+    from support_flows.store.jobs import relay, rollover
+    from support_flows.store.key_rows import KEY_RETENTION
+    from support_flows.store.mail import JsonLinesOutbox
+    from support_flows.store.records import AuditEntry, Outcome, QueuedEmail, RolloverReport
+    from support_flows.store.schema import LATEST as SCHEMA_VERSION
+    from support_flows.store.schema import SchemaError
+    from support_flows.store.store import Store
+    from support_flows.store.views import order_view, plan_view
+    from support_flows.store.walk import StoredRecord
 
 __all__ = [
     "KEY_RETENTION",
@@ -40,3 +48,19 @@ __all__ = [
     "relay",
     "rollover",
 ]
+
+# Imported when first read (PEP 562): the command line lists the store's commands without
+# SQLAlchemy; `import support_flows.store` without it is one MissingExtra naming the extra.
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "support_flows.store.jobs": ("relay", "rollover"),
+        "support_flows.store.key_rows": ("KEY_RETENTION",),
+        "support_flows.store.mail": ("JsonLinesOutbox",),
+        "support_flows.store.records": ("AuditEntry", "Outcome", "QueuedEmail", "RolloverReport"),
+        "support_flows.store.schema": ("LATEST as SCHEMA_VERSION", "SchemaError"),
+        "support_flows.store.store": ("Store",),
+        "support_flows.store.views": ("order_view", "plan_view"),
+        "support_flows.store.walk": ("StoredRecord",),
+    },
+)

@@ -12,21 +12,19 @@ import inspect
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from support_flows.cli.errors import MALFORMED, REFUSED, Failure
 from support_flows.cli.group import Main
-from support_flows.clock import SystemClock
 from support_flows.errors import SupportFlowsError, describe
-from support_flows.localtime import parse_instant
-from support_flows.outbox import Outbox
-from support_flows.store import batches, jobs
-from support_flows.store.database import Database
-from support_flows.store.mail import JsonLinesOutbox
-from support_flows.store.schema import migrate
-from support_flows.values.policy import ATLAS, Catalog
+
+if TYPE_CHECKING:
+    from support_flows.outbox import Outbox
+    from support_flows.values.policy import Catalog
+
+# The store itself (SQLAlchemy) is imported inside the commands: listing them stays fast.
 
 __all__ = ["main", "outbox", "rollover"]
 
@@ -34,6 +32,8 @@ _DB_HELP = "Database URL: sqlite:///FILE or postgresql://USER@HOST/DB."
 
 
 def _instant(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
+    from support_flows.localtime import parse_instant
+
     if value is None:
         return None
     try:
@@ -44,12 +44,27 @@ def _instant(_ctx: click.Context, _param: click.Parameter, value: str | None) ->
 
 def _catalog(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Catalog:
     """--policy FILE: the TOML catalog it states (K2); Atlas's policy without it."""
+    from support_flows.values.policy import ATLAS, Catalog
+
     if value is None:
         return ATLAS
     try:
         return Catalog.from_toml(Path(value))
     except SupportFlowsError as error:
         raise Failure.of(error, "--policy: ") from None
+
+
+class _BatchSize:
+    """The store's batch size as the option's default: read when a rollover runs or its help is
+    shown, not when the commands are listed."""
+
+    def __call__(self) -> int:
+        from support_flows.store.batches import BATCH_SIZE
+
+        return BATCH_SIZE
+
+    def __str__(self) -> str:
+        return str(self())
 
 
 @click.command("rollover")
@@ -68,7 +83,7 @@ def _catalog(_ctx: click.Context, _param: click.Parameter, value: str | None) ->
     help="Worker processes (PostgreSQL; SQLite uses one).",
 )
 @click.option(
-    "--batch-size", type=click.IntRange(1, 100_000), default=batches.BATCH_SIZE, show_default=True
+    "--batch-size", type=click.IntRange(1, 100_000), default=_BatchSize(), show_default=True
 )
 @click.option(
     "--policy",
@@ -85,6 +100,11 @@ def rollover(url: str, until: Any, workers: int, batch_size: int, catalog: Catal
     Safe to interrupt and rerun: nothing is applied twice. A record naming a version the
     catalog lacks is left as it is and reported (K4).
     """
+    from support_flows.clock import SystemClock
+    from support_flows.store import batches, jobs
+    from support_flows.store.database import Database
+    from support_flows.store.schema import migrate
+
     if sys.stdout.isatty():
         db = Database(url)
         try:
@@ -152,6 +172,8 @@ def _made(target: str, factory: Callable[[], object]) -> object:
 def _load_outbox(target: str | None) -> Outbox:
     """--outbox MODULE:NAME: an outbox object, or a class or factory that makes one with no
     argument (S3)."""
+    from support_flows.store.mail import JsonLinesOutbox
+
     if target is None:
         return JsonLinesOutbox()
     module, _, name = target.partition(":")
@@ -181,6 +203,8 @@ def _load_outbox(target: str | None) -> Outbox:
 @click.option("--limit", type=click.IntRange(1), default=None, help="Send at most this many.")
 def relay(url: str, target: str | None, limit: int | None) -> None:
     """Deliver queued emails, each under its stable message id, and mark them sent."""
+    from support_flows.store import jobs
+
     chosen = _load_outbox(target)
     sent = jobs.relay(url, chosen, limit=limit)
     click.echo(f"relayed {sent} email{'s' if sent != 1 else ''}", err=target is None)

@@ -19,13 +19,12 @@ RULES.md, and checks the invariants after every step. Needs the ``test`` extra (
 
 from __future__ import annotations
 
+from support_flows.extras import MissingExtra
+
 try:
     import hypothesis.stateful  # noqa: F401  (checked here, before the modules that use it)
-except ImportError as error:  # pragma: no cover - exercised in a subprocess by the tests
-    raise ImportError(
-        "support_flows.testing needs hypothesis, which comes with the test extra: "
-        'pip install "support-flows[test]"'
-    ) from error
+except ImportError:  # pragma: no cover - exercised in a subprocess by the tests
+    raise MissingExtra("support_flows.testing", "hypothesis") from None
 
 from support_flows.testing.actions import Action, case_steps, order_actions, plan_actions
 from support_flows.testing.case import CaseRules

@@ -14,9 +14,9 @@ from support_flows.rules import RULES
 from support_flows.verify.both_ways import Seen, decisions
 from support_flows.verify.common import Verdict
 from support_flows.verify.dated import lines
+from support_flows.verify.defaults import STRICT_BOTH_WAYS
 from support_flows.verify.findings import merged, ranked
 from support_flows.verify.model import (
-    STRICT_BOTH_WAYS,
     Counterexample,
     Coverage,
     Decided,

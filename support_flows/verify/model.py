@@ -8,6 +8,7 @@ from typing import Any
 
 import attrs
 
+from support_flows.verify.defaults import STRICT_BOTH_WAYS
 from support_flows.verify.findings import Counterexample, Finding, Setup, Step
 
 __all__ = [
@@ -116,11 +117,6 @@ class Coverage:
         """Each check's outcome never seen, as "decision P3 cross_org_billing on upgrade:
         allowed" (what U1 asks for when the report is strict about both ways)."""
         return tuple(f"decision {item}" for item in self.outcomes.missing)
-
-
-STRICT_BOTH_WAYS = True
-"""Whether a check's outcome never seen keeps a report from being ok by default (see `Report`):
-a rule counts as covered only once it has decided both ways where it can (U1: exit 1)."""
 
 
 @attrs.frozen
