@@ -37,7 +37,10 @@ class Terms:
 
     def trial_ends(self, started: pendulum.DateTime, tz: str) -> tuple[pendulum.DateTime, ...]:
         """Where a trial that began at `started` may have ended (T5 under each version)."""
-        return tuple(add_wall_days(started, days, tz) for days in self.trial_days if days > 0)
+        lengths = self.trial_days
+        if len(lengths) == 1:  # one trial length, as under Atlas's catalog: no generator
+            return (add_wall_days(started, lengths[0], tz),) if lengths[0] else ()
+        return tuple(add_wall_days(started, days, tz) for days in lengths if days > 0)
 
 
 def _terms(catalog: Catalog) -> Terms:
