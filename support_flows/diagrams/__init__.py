@@ -36,13 +36,15 @@ ENGINE = "graphviz-pure"
 EXTRA = "diagrams"
 
 CURRENT = "#ffd54f"
-CURRENT_LINE = "#c25e00"
+CURRENT_LINE = "#a34f00"
 NODE_FILL = "#eef3fb"
 NODE_LINE = "#4a6fa5"
 FINAL_FILL = "#e8f5e9"
 EDGE = "#5b6b7f"
-MUTED = "#6b7785"
-RANKDIR = {"plan": "TB"}
+MUTED = "#55606e"
+SMALLEST = 11
+"""The smallest font size of a diagram, in points: a diagram drawn no smaller than one CSS pixel
+per point (as the review page lays them out at 1400 px) shows every label at 11 px or more."""
 CHANGED = "#ad1457"
 CHANGED_NAME = "magenta"
 CHANGED_LEAD = "CHANGED"
@@ -219,7 +221,7 @@ def _node_label(graph: Graph, node: Node, inside: list[Transition]) -> str:
             for t in inside
         )
         cells.append(
-            f'<tr><td><font point-size="10.5"><table border="0" cellborder="0" '
+            f'<tr><td><font point-size="{SMALLEST}"><table border="0" cellborder="0" '
             f'cellspacing="0" cellpadding="0">{body}</table></font></td></tr>'
         )
     return (
@@ -235,11 +237,11 @@ def to_dot(graph: Graph) -> str:
     title = graph.title if h is None else f"{graph.title}: {h.caption}"
     out = [
         f"digraph {_quote(graph.name)} {{",
-        f"  graph [rankdir={RANKDIR.get(graph.name, 'LR')}, fontname=Helvetica, fontsize=16, "
+        "  graph [rankdir=TB, fontname=Helvetica, fontsize=16, "
         f"labelloc=t, label={_quote(title)}, id={_quote(graph.name + '-diagram')}, pad=0.3, "
         "nodesep=0.5, ranksep=0.8, bgcolor=white];",
         "  node [shape=plain, fontname=Helvetica];",
-        f'  edge [fontname=Helvetica, fontsize=10.5, color="{EDGE}", fontcolor="#222222"];',
+        f'  edge [fontname=Helvetica, fontsize={SMALLEST}, color="{EDGE}", fontcolor="#222222"];',
     ]
     for n in graph.nodes:
         inside = [t for t in graph.transitions if t.internal and t.source == n.id]
