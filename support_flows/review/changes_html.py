@@ -9,6 +9,7 @@ from html import escape
 
 from support_flows.diagrams.graph import Transition
 from support_flows.review.changes import EdgeChange, FieldChange, shown
+from support_flows.review.markdown import inline
 from support_flows.review.markup import cell, table
 from support_flows.review.picture import draw
 from support_flows.review.proposal import Proposal
@@ -37,7 +38,7 @@ def _when(p: Proposal) -> str:
 def _rules(f: FieldChange) -> str:
     return "<br>".join(
         f'<a class="rule" href="#rule-{escape(r.id)}">{escape(r.id)}</a> '
-        f"<b>{escape(r.title)}</b>: {escape(r.statement)}"
+        f"<b>{inline(r.title)}</b>: {inline(r.statement)}"
         for r in f.rules
     )
 
@@ -109,12 +110,14 @@ def _compared(c: Compared, p: Proposal) -> str:
     summary = (
         f"{c.changed} of {len(c.differs)} steps differ" if c.changed else "every step is the same"
     )
+    drawn_before = draw(b.picture, f"{b.title} under {p.current.version}")
+    drawn_after = draw(a.picture, f"{a.title} under {p.proposed.version}")
     return (
         f'<section class="compared" id="compare-{escape(b.slug)}"><h4>{escape(b.title)}: '
         f"{escape(summary)}</h4><div class='pair'>"
-        f"<figure>{draw(b.picture)}<figcaption>Under {escape(p.current.version)} "
+        f"<figure>{drawn_before}<figcaption>Under {escape(p.current.version)} "
         "(in force now).</figcaption></figure>"
-        f"<figure>{draw(a.picture)}<figcaption>Under {escape(p.proposed.version)} "
+        f"<figure>{drawn_after}<figcaption>Under {escape(p.proposed.version)} "
         "(proposed).</figcaption></figure></div>"
         f"{table(headers, rows, 'worked compared')}</section>"
     )

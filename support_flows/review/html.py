@@ -4,25 +4,29 @@ verifier's reports."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
 from support_flows import __name__ as _package
-from support_flows.diagrams.graph import Graph, Transition
+from support_flows.diagrams.graph import Graph, Transition, compiled
 from support_flows.errors import Reason
+from support_flows.review.markdown import inline
 from support_flows.review.markup import cell, table
-from support_flows.review.picture import draw
+from support_flows.review.picture import Picture, draw
+from support_flows.review.requests import request_table
 from support_flows.review.scenarios import Worked
 from support_flows.review.verification import shortfalls, verification_section
-from support_flows.rules import RULES, SECTIONS, Rule, rules_for
+from support_flows.rules import RULES, SECTIONS, Rule, Source, rules_for
 from support_flows.values.plan import ENTITLEMENTS
+from support_flows.values.policy import ATLAS, Catalog
 
 __all__ = ["page", "shortfalls"]
 
 CSS = """
 :root { --ink:#1f2933; --muted:#5f6b7a; --line:#d9e2ec; --accent:#2f5d9e; --soft:#f5f8fc;
-        --ok:#1b7f3b; --bad:#b3261e; --warn:#c25e00; }
+        --ok:#1b7f3b; --bad:#b3261e; --warn:#a34f00; }
 * { box-sizing: border-box; }
 body { margin:0; font:15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial,
        sans-serif; color:var(--ink); background:#fff; }
@@ -32,6 +36,7 @@ header p { margin:0; opacity:.9; max-width:980px; }
 nav { position:sticky; top:0; z-index:2; background:#fff; border-bottom:1px solid var(--line);
       padding:8px 40px; display:flex; flex-wrap:wrap; gap:6px 18px; font-size:14px; }
 nav a { color:var(--accent); text-decoration:none; }
+a { color:var(--accent); }
 main { padding:8px 40px 60px; max-width:1500px; }
 h2 { margin:38px 0 8px; font-size:23px; border-bottom:2px solid var(--line); padding-bottom:4px; }
 h3 { margin:28px 0 6px; font-size:18px; }
@@ -65,13 +70,28 @@ code, .code { font-family:ui-monospace, "SFMono-Regular", Menlo, Consolas, monos
         margin:0 4px 2px 0; font-size:12px; background:var(--soft); }
 .reason { font-family:ui-monospace, Menlo, Consolas, monospace; font-size:12px; color:var(--bad); }
 .cmd { background:#0f1720; color:#e6edf3; padding:8px 12px; border-radius:8px; overflow-x:auto;
-       white-space:pre-wrap; word-break:break-all; }
+       font-family:ui-monospace, Menlo, Consolas, monospace; font-size:13px; }
+.cmd .arg { white-space:nowrap; }
+.wide { overflow-x:auto; }
+figure.picture svg { max-width:none; }
+.plain-words { border-left:4px solid var(--accent); background:var(--soft); padding:8px 14px;
+               margin:0 0 14px; max-width:1000px; }
+dl.sources { display:grid; grid-template-columns:max-content 1fr; gap:2px 14px; margin:8px 0 14px; }
+dl.sources dt { font-weight:600; } dl.sources dd { margin:0; }
+table.requests td.allowed { color:var(--ok); }
+table.requests td.refused { background:#fdecea; }
+a.full-size { font-weight:600; }
+@media (max-width: 640px) {
+  header { padding:18px 14px 14px; } header h1 { font-size:22px; }
+  nav { padding:8px 14px; } main { padding:8px 14px 40px; }
+}
 .note { color:var(--muted); font-size:13px; }
 svg.timeline text { font-family:system-ui, Helvetica, Arial, sans-serif; }
 svg.timeline .ticklabel { font-size:11px; fill:#52606d; }
 svg.timeline .tick { stroke:#cbd2d9; stroke-width:1; }
-svg.timeline .guide { stroke:#c25e00; stroke-width:1.4; stroke-dasharray:5 4; }
-svg.timeline .guidelabel { font-size:11px; fill:#c25e00; }
+svg.timeline .guide { stroke:#a34f00; stroke-width:1.4; stroke-dasharray:5 4; }
+svg.timeline .guidelabel { font-size:11px; fill:#a34f00; }
+svg.timeline .callout { stroke:#455a64; stroke-width:1; }
 svg.timeline .lanelabel { font-size:12.5px; font-weight:600; fill:#1f2933; }
 svg.timeline .barlabel { font-size:11px; fill:#102a43; }
 svg.timeline .legend { font-size:11px; fill:#52606d; }
@@ -79,7 +99,7 @@ svg.timeline .markline { stroke:#243b53; stroke-width:1; stroke-dasharray:2 3; }
 svg.timeline .mark circle { fill:#243b53; }
 svg.timeline .mark.refused circle { fill:#b3261e; }
 svg.timeline .mark.refused .markline { stroke:#b3261e; }
-svg.timeline .marknumber { font-size:10px; font-weight:700; fill:#fff; }
+svg.timeline .marknumber { font-size:11px; font-weight:700; fill:#fff; }
 """
 
 
@@ -112,7 +132,7 @@ def transitionstable(graph: Graph) -> str:
         "Refused with (reason, rule)",
         "Effective-date policy",
     )
-    return table(headers, rows, "transitions")
+    return table(headers, rows, "transitions", label=f"Transitions of the {graph.title} chart")
 
 
 def entitlementstable() -> str:
@@ -121,36 +141,121 @@ def entitlementstable() -> str:
         f"<tr>{cell(state.value)}{cell(', '.join(sorted(c.value for c in channels)))}</tr>"
         for state, channels in ENTITLEMENTS.items()
     ]
-    return table(("Plan state", "Entitled to (P17)"), rows)
+    return table(("Plan state", "Entitled to (P17)"), rows, label="Entitlements of each plan state")
+
+
+def _rule_link(rule_id: str) -> str:
+    return f'<a class="rule" href="#rule-{escape(rule_id)}">{escape(rule_id)}</a>'
+
+
+def without_arrow(name: str) -> str:
+    """The refusals a chart gives where a state has no arrow for the request at all."""
+    found = {
+        g.reason.value: g.rules
+        for group in compiled(name).refusals_without_edge
+        for g in group
+        if g.reason is not Reason.EVENT_NOT_ALLOWED
+    }
+    if not found:
+        return ""
+    items = ", ".join(
+        f'<span class="reason">{escape(code)}</span> ({", ".join(map(_rule_link, rules))})'
+        for code, rules in found.items()
+    )
+    return (
+        "<p class='note'>Refusals no arrow carries (the state has no arrow for the request, "
+        f"so the chart explains the refusal instead): {items}.</p>"
+    )
+
+
+def requests_part(catalog: Catalog) -> str:
+    """The plan's every request in every state, as `check` answers an Organization Owner."""
+    return (
+        "<h3>Every request in every state</h3><p class='lede'>What the library answers an "
+        "Organization Owner making each request from each state (asked of "
+        "<code>SupportPlan.check</code>, on a plan brought to that state). A green cell names "
+        "the arrow the request takes; a red one the refusals with their rules. Choosing the "
+        "plan in force is how a host revokes a pending change (P11): with a change pending it "
+        "takes the revoke arrow, with none it is refused <span class='reason'>already_on_plan"
+        '</span>, which is why that refusal is listed under "Revoke the pending change" '
+        "above. Enterprise is never self-serve (P2), and there is nothing to cancel on Basic "
+        f"or Cancelled (P13): neither has an arrow.</p>{request_table(catalog)}"
+    )
+
+
+def _source_cell(r: Rule) -> str:
+    sources = " + ".join(
+        f'<abbr title="{escape(s.meaning)}">{escape(s.value)}</abbr>' for s in r.sources
+    )
+    note = f" ({inline(r.source_note)})" if r.source_note else ""
+    return f"<td>{sources}{note}</td>"
 
 
 def _rule_row(r: Rule) -> str:
-    sources = " + ".join(s.value for s in r.sources)
-    if r.source_note:
-        sources += f" ({r.source_note})"
     reasons = "<br>".join(f'<span class="reason">{escape(c.value)}</span>' for c in r.reasons)
     return (
         f'<tr id="rule-{escape(r.id)}"><td><span class="rule">{escape(r.id)}</span></td>'
-        f"<td><b>{escape(r.title)}</b><br>{escape(r.statement)}</td>"
-        f"{cell(sources)}<td>{reasons or '-'}</td></tr>"
+        f"<td><b>{inline(r.title)}</b><br>{inline(r.statement)}</td>"
+        f"{_source_cell(r)}<td>{reasons or '-'}</td></tr>"
+    )
+
+
+def _gaps(section: str) -> str:
+    """A note on the numbers a section skips: ids are never renumbered."""
+    numbers = sorted(int(r.id[1:]) for r in RULES.values() if r.section == section)
+    missing = [f"{section}{n}" for n in range(numbers[0], numbers[-1]) if n not in numbers]
+    if not missing:
+        return ""
+    named = " or ".join(missing) if len(missing) <= 2 else ", ".join(missing)
+    return (
+        f"<p class='note'>There is no {escape(named)}: the specification does not assign "
+        f"{'that number' if len(missing) == 1 else 'those numbers'}, and rule ids are never "
+        "renumbered, since refusals, tests and stored records cite them.</p>"
+    )
+
+
+def sources_part() -> str:
+    """What each value of the Source column means."""
+    items = "".join(f"<dt>{escape(s.value)}</dt><dd>{escape(s.meaning)}</dd>" for s in Source)
+    return (
+        "<p class='lede'>Each rule restates the specification in the package's words; the "
+        f"Source column says where it comes from:</p><dl class='sources'>{items}</dl>"
     )
 
 
 def rules_section() -> str:
     """The rules catalog, section by section, with sources and the reasons each can produce."""
-    parts = []
+    parts = [sources_part()]
     for section, title in SECTIONS.items():
         rows = [_rule_row(r) for r in RULES.values() if r.section == section]
-        parts.append(f"<h3>{escape(section)}: {escape(title)}</h3>")
-        parts.append(table(("Rule", "Statement", "Source", "Reasons"), rows, "rules"))
+        parts.append(f'<h3 id="rules-{escape(section)}">{escape(section)}: {escape(title)}</h3>')
+        parts.append(_gaps(section))
+        parts.append(
+            table(("Rule", "Statement", "Source", "Reasons"), rows, "rules", label=f"Rules {title}")
+        )
     reason_rows = [
         f"<tr><td class='reason'>{escape(code.value)}</td>"
         f"<td>{', '.join(escape(r.id) for r in rules_for(code)) or '-'}</td></tr>"
         for code in Reason
     ]
     parts.append("<h3>Refusal reasons and the rules that produce them</h3>")
-    parts.append(table(("Reason code", "Rules"), reason_rows, "reasons"))
+    parts.append(table(("Reason code", "Rules"), reason_rows, "reasons", label="Refusal reasons"))
     return "".join(parts)
+
+
+def command_bar(command: str, name: str) -> str:
+    """A shell command on a dark bar that wraps between arguments, never inside one; a region
+    named `name`, reachable by keyboard where it scrolls."""
+    args = " ".join(f'<span class="arg">{escape(a)}</span>' for a in ("$", *command.split()))
+    label = escape(name, quote=True)
+    return f'<div class="cmd" tabindex="0" role="region" aria-label="{label}">{args}</div>'
+
+
+def _picture(picture: Picture, name: str, caption: str) -> str:
+    return (
+        f'<figure class="picture" tabindex="0">{draw(picture, name)}'
+        f"<figcaption>{escape(caption)}</figcaption></figure>"
+    )
 
 
 def worked_section(w: Worked) -> str:
@@ -161,13 +266,67 @@ def worked_section(w: Worked) -> str:
         refused = any(cell.startswith("refused") for cell in row)
         cls = ' class="refused"' if refused else ""
         rows.append(f"<tr{cls}>{''.join(cell(c, 'pre') for c in row)}</tr>")
-    command = f'<div class="cmd">$ {escape(w.command)}</div>' if w.command else ""
+    command = command_bar(w.command, f"The command that reruns {w.title}") if w.command else ""
+    picture = _picture(
+        w.picture,
+        f"Timeline of {w.title}",
+        f"Time axis ticked at the 1st of each month in {w.picture.tz}; numbered marks are the "
+        "steps of the table.",
+    )
+    if w.zoom is not None:
+        picture += _picture(w.zoom, f"Closer view of {w.title}", w.zoom_caption)
+    note = f'<p class="plain-words">{escape(w.note)}</p>' if w.note else ""
     return (
         f'<section class="worked" id="{escape(w.slug)}"><h3>{escape(w.title)}</h3>'
         f'<p class="lede">{escape(w.story)}</p><p>Rules shown: {chips}</p>{command}'
-        f"<figure>{draw(w.picture)}<figcaption>Time axis ticked at the 1st of each month in "
-        f"{escape(w.picture.tz)}; numbered marks are the steps of the table.</figcaption></figure>"
-        f"{table(w.headers, rows, 'worked')}</section>"
+        f"{picture}{note}{table(w.headers, rows, 'worked', label=f'Steps of {w.title}')}</section>"
+    )
+
+
+_CITED = re.compile(r"\(RULES\.md ([A-Z])[^)]*\)")
+
+
+def _lede(doc: str) -> str:
+    """A chart's docstring for the page: its citation of the specification a link to the rules
+    below."""
+    out, at = [], 0
+    for found in _CITED.finditer(doc):
+        out.append(escape(doc[at : found.start()]))
+        section = found.group(1)
+        out.append(f'(rules <a href="#rules-{section}">{escape(section)}</a> below)')
+        at = found.end()
+    out.append(escape(doc[at:]))
+    return "".join(out)
+
+
+def _caption(graph: Graph) -> str:
+    parts = ["Boxes are states"]
+    if any(n.final for n in graph.nodes):
+        parts[0] += " (a double border marks a final one: nothing leaves it)"
+    parts[0] += "."
+    if any(t.internal for t in graph.transitions):
+        parts.append("Requests that keep the state are listed inside its box.")
+    parts.append(
+        "Each arrow reads: event [when it applies], effective-date policy (rule), and in grey "
+        "the refusals that can stop it (reason code, rule)."
+    )
+    return " ".join(parts)
+
+
+def chart_section(graph: Graph, svg: str, doc: str, catalog: Catalog) -> str:
+    """One chart: what it is, its diagram with links to the full-size files, its transitions."""
+    name = escape(graph.name)
+    extra = entitlementstable() + requests_part(catalog) if graph.name == "plan" else ""
+    files = (
+        f'<a class="full-size" href="{name}.svg">{name}.svg</a> (the diagram full size: open '
+        f'it to zoom and scroll), <a href="{name}.mmd">{name}.mmd</a> (its Mermaid source)'
+    )
+    return (
+        f'<section class="chart" id="{name}"><h2>{escape(graph.title)}</h2>'
+        f'<p class="lede">{_lede(doc)} Files: {files}.</p>'
+        f'<figure class="diagram">{svg}<figcaption>{escape(_caption(graph))} '
+        f'<a href="{name}.svg">Open {name}.svg full size</a>.</figcaption></figure>'
+        f"<h3>Transitions</h3>{transitionstable(graph)}{without_arrow(graph.name)}{extra}</section>"
     )
 
 
@@ -183,9 +342,11 @@ def page(
     version: str,
     changes: str = "",
     extra_css: str = "",
+    catalog: Catalog = ATLAS,
 ) -> str:
     """The whole review page. `charts` holds (graph, inline SVG, chart docstring) per chart;
-    `changes`, when given, opens it (K5), styled by `extra_css`."""
+    `changes`, when given, opens it (K5), styled by `extra_css`; `catalog` decides the plan's
+    requests shown in every state."""
     transitions = sum(len(g.transitions) for g, _, _ in charts)
     violations = sum(len(r.get("violations") or ()) for r in reports)
     failed = [str(r.get("machine", "?")) for r in reports if r.get("error")]
@@ -225,19 +386,7 @@ def page(
             '<a href="#verification">Verification</a>'
         )
     )
-    chart_parts = []
-    for graph, svg, doc in charts:
-        extra = entitlementstable() if graph.name == "plan" else ""
-        chart_parts.append(
-            f'<section class="chart" id="{graph.name}"><h2>{escape(graph.title)}</h2>'
-            f'<p class="lede">{escape(doc)} Files: <code>{graph.name}.svg</code>, '
-            f"<code>{graph.name}.mmd</code>.</p>"
-            f'<figure class="diagram">{svg}<figcaption>Boxes are states (a double border marks '
-            "a final one); requests that keep the state are listed inside its box. Each arrow "
-            "reads: event [when it applies], effective-date policy (rule), and in grey the "
-            "refusals that can stop it (reason code, rule).</figcaption></figure>"
-            f"<h3>Transitions</h3>{transitionstable(graph)}{extra}</section>"
-        )
+    chart_parts = [chart_section(g, svg, doc, catalog) for g, svg, doc in charts]
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -246,7 +395,8 @@ def page(
         f"timeline on this page is generated by {escape(_package)} {escape(version)} from the "
         "charts, guard registries and rules catalog that run in production: what you read "
         "here is what the code does.</p></header>"
-        f"<nav>{nav}</nav><main><div class='cards'>{cards}</div>{falls_short}{changes}"
+        f"<nav>{nav}</nav>"
+        f"<main><div class='cards'>{cards}</div>{falls_short}{changes}"
         f"{''.join(chart_parts)}"
         '<section id="timelines"><h2>Worked timelines</h2><p class="lede">Each example runs '
         "the library on a frozen clock. The picture puts what the organization is entitled to "
