@@ -166,8 +166,8 @@ def _rows(t: Transition, lead: str = "", colour: str = "") -> str:
             "</font></td></tr>"
         )
     lines = [t.title] if len(t.title) <= 40 or not t.when else [t.words, f"[{', '.join(t.when)}]"]
-    title = '<br align="left"/>'.join(_html(line) for line in lines)
-    rows.append(f'<tr><td align="left"><b>{title}</b><br align="left"/></td></tr>')
+    # One row per line: lines of bold text in one cell are set too close to one another.
+    rows += [f'<tr><td align="left"><b>{_html(line)}</b></td></tr>' for line in lines]
     for policy in t.policies:
         text = '<br align="left"/>'.join(_html(line) for line in _wrap(str(policy)))
         rows.append(f'<tr><td align="left">{text}<br align="left"/></td></tr>')
@@ -192,14 +192,15 @@ def _edge_label(t: Transition, lead: str = "", colour: str = "") -> str:
 
 def _legend(name: str) -> str:
     """A key for the changed edges: their colour, their line and the word on their label."""
-    text = (
-        f'<font color="{CHANGED}"><b>{CHANGED_LEAD}</b></font>: a bold dashed {CHANGED_NAME} '
-        "arrow<br/>whose label, guards or existence<br/>differ from the version in force"
+    lines = (
+        f'<font color="{CHANGED}"><b>{CHANGED_LEAD}</b></font>: a bold dashed {CHANGED_NAME} arrow',
+        "whose label, guards or existence",
+        "differ from the version in force",
     )
     return (
         f"  {_quote(name + '__legend')} [id={_quote(name + '-legend')}, label=<"
-        f'<table border="1" cellborder="0" cellspacing="0" cellpadding="6" color="{CHANGED}">'
-        f"<tr><td>{text}</td></tr></table>>];"
+        f'<table border="1" cellborder="0" cellspacing="0" cellpadding="3" color="{CHANGED}">'
+        f"{''.join(f'<tr><td>{line}</td></tr>' for line in lines)}</table>>];"
     )
 
 
