@@ -81,9 +81,8 @@
     const sizes = [...svg.querySelectorAll('text')].map(
       (t) => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a);
     const section = svg.closest('section');
-    const links = section
-      ? [...section.querySelectorAll('a.full-size')].map((a) => a.getAttribute('href'))
-      : [];
+    const links = [...svg.closest('figure').querySelectorAll('a.full-size')].map(
+      (a) => a.getAttribute('href'));
     const box = svg.getBoundingClientRect();
     return {
       kind: svg.classList.contains('timeline') ? 'timeline' : 'diagram',
@@ -95,11 +94,16 @@
     };
   });
 
-  // Labels of a timeline: its texts (a mark's number stands for its circle) and mark circles.
+  // Labels of a picture: its texts (a mark's number stands for its circle) and mark circles.
+  // A diagram is checked where it is read on the page: drawn at a readable size.
   const overlap = (a, b) => a.left < b.right - 0.5 && b.left < a.right - 0.5 &&
     a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5;
+  const readable = (svg) => Math.min(...[...svg.querySelectorAll('text')].map(
+    (t) => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a)) >= 11;
   const collisions = [];
-  for (const svg of document.querySelectorAll('svg.timeline')) {
+  const drawn = [...document.querySelectorAll('svg.timeline, svg.diagram')].filter(
+    (svg) => svg.classList.contains('timeline') || readable(svg));
+  for (const svg of drawn) {
     const labels = [
       ...[...svg.querySelectorAll('text:not(.marknumber)')].map((t) => [t.textContent, t]),
       ...[...svg.querySelectorAll('.mark circle')].map((c) => [

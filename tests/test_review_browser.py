@@ -52,10 +52,27 @@ def axe_source() -> str | None:
     return path.read_text(encoding="utf-8") if path.is_file() else None
 
 
+PROPOSAL = Path(__file__).resolve().parent.parent / "examples" / "policies" / "proposal-2027.toml"
+PAGES = ("atlas", "proposal")
+"""The pack of the policy in force, and the review of the example proposal (K5)."""
+SEEN = [(which, width) for which in PAGES for width in WIDTHS]
+
+
 @pytest.fixture(scope="module")
-def page(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The review pack's page, built once."""
-    return review.build(tmp_path_factory.mktemp("pack"), verify_depth=None).index
+def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Each page, built once: the pack, and the proposal's (14-day trials, immediate changes)."""
+    return {
+        "atlas": review.build(tmp_path_factory.mktemp("pack"), verify_depth=None).index,
+        "proposal": review.build(
+            tmp_path_factory.mktemp("proposal"), verify_depth=None, propose=str(PROPOSAL)
+        ).index,
+    }
+
+
+@pytest.fixture(scope="module")
+def page(pages: dict[str, Path]) -> Path:
+    """The review pack's page."""
+    return pages["atlas"]
 
 
 def _axe(browser: Browser, source: str) -> list[dict[str, Any]]:
@@ -77,13 +94,13 @@ def _axe(browser: Browser, source: str) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def seen(page: Path) -> dict[int, dict[str, Any]]:
-    """What the page shows at each width: errors, requests, text, measurements, axe's
+def seen(pages: dict[str, Path]) -> dict[tuple[str, int], dict[str, Any]]:
+    """What each page shows at each width: errors, requests, text, measurements, axe's
     violations (None without axe-core), each from one Chromium opened at that width."""
     _need("chromium", chromium(), "apt-get install chromium")
     source = axe_source()
     found = {}
-    for width in WIDTHS:
+    for which, width in SEEN:
         with Browser(width=width, height=900, timeout=50) as browser:
             browser.call(
                 "Emulation.setDeviceMetricsOverride",
@@ -92,13 +109,15 @@ def seen(page: Path) -> dict[int, dict[str, Any]]:
                 deviceScaleFactor=1,
                 mobile=False,
             )
-            browser.open(page.as_uri())
-            found[width] = {
+            browser.open(pages[which].as_uri())
+            found[which, width] = {
+                "page": pages[which],
                 "errors": browser.errors(),
                 "requested": browser.requested(),
                 "sizes": json.loads(browser.evaluate(SIZES)),
                 "text": browser.evaluate("document.body.innerText"),
                 "scroll_width": browser.evaluate("document.documentElement.scrollWidth"),
+                "first": browser.evaluate("document.querySelector('main section').id"),
                 **json.loads(browser.evaluate(CHECKS)),
                 "axe": None if source is None else _axe(browser, source),
                 "late_errors": browser.errors(),
@@ -108,12 +127,12 @@ def seen(page: Path) -> dict[int, dict[str, Any]]:
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_review_page_renders_in_headless_chromium(
-    page: Path, seen: dict[int, dict[str, Any]], width: int
+    page: Path, seen: dict[tuple[str, int], dict[str, Any]], width: int
 ) -> None:
     """Opened in Chromium the page logs no error and requests nothing but itself; every diagram
     and timeline picture has a non-zero rendered size; its text holds every rule id; nothing
     makes the page wider than the screen."""
-    at = seen[width]
+    at = seen["atlas", width]
     assert at["errors"] == []
     assert at["late_errors"] == []
     assert at["requested"] == [page.as_uri()]
@@ -128,92 +147,87 @@ def test_review_page_renders_in_headless_chromium(
     assert at["scroll_width"] <= width
 
 
-@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize(("which", "width"), SEEN)
 def test_every_diagram_is_readable_or_opens_full_size(
-    page: Path, seen: dict[int, dict[str, Any]], width: int
+    seen: dict[tuple[str, int], dict[str, Any]], which: str, width: int
 ) -> None:
-    """Every diagram's smallest text renders at 11 px or more, or its section links to the
+    """Every diagram's smallest text renders at 11 px or more, or its figure links to its
     full-size file, which exists; at 1400 px every diagram is readable on the page itself, and
     a timeline picture is readable at every width (it scrolls rather than shrinks)."""
-    for picture in seen[width]["pictures"]:
+    at = seen[which, width]
+    for picture in at["pictures"]:
         if picture["smallest"] >= READABLE:
             continue
         assert width != 1400, picture
         assert picture["kind"] == "diagram", picture
-        target = f"{picture['section']}.svg"
-        assert target in picture["links"], picture
-        assert (page.parent / target).is_file()
+        assert picture["links"], picture
+        for target in picture["links"]:
+            assert (at["page"].parent / target).is_file(), target
 
 
-@pytest.mark.parametrize("width", WIDTHS)
-def test_every_picture_has_an_accessible_name(seen: dict[int, dict[str, Any]], width: int) -> None:
+@pytest.mark.parametrize(("which", "width"), SEEN)
+def test_every_picture_has_an_accessible_name(
+    seen: dict[tuple[str, int], dict[str, Any]], which: str, width: int
+) -> None:
     """Every diagram and timeline picture carries a name for assistive technology (WCAG 1.1.1)."""
-    unnamed = [p["id"] for p in seen[width]["pictures"] if not p["name"].strip()]
+    unnamed = [p["id"] for p in seen[which, width]["pictures"] if not p["name"].strip()]
     assert unnamed == []
 
 
-@pytest.mark.parametrize("width", WIDTHS)
-def test_no_serious_or_critical_axe_violations(seen: dict[int, dict[str, Any]], width: int) -> None:
+@pytest.mark.parametrize(("which", "width"), SEEN)
+def test_no_serious_or_critical_axe_violations(
+    seen: dict[tuple[str, int], dict[str, Any]], which: str, width: int
+) -> None:
     """axe-core, injected into the page offline, finds no serious or critical violation."""
-    found = seen[width]["axe"]
+    found = seen[which, width]["axe"]
     _need("axe-core", found is not None, "npm ci --prefix tests/browser")
     serious = [v for v in found if v["impact"] in ("serious", "critical")]
     assert serious == []
 
 
-@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize(("which", "width"), SEEN)
 def test_every_text_has_at_least_4_5_to_1_contrast(
-    seen: dict[int, dict[str, Any]], width: int
+    seen: dict[tuple[str, int], dict[str, Any]], which: str, width: int
 ) -> None:
     """Every text on the page, in HTML and inside the diagrams and pictures, has a contrast of
     4.5:1 or more against what is drawn behind it (WCAG 1.4.3, for large text too)."""
-    assert seen[width]["lowContrast"] == []
+    assert seen[which, width]["lowContrast"] == []
 
 
-@pytest.mark.parametrize("width", WIDTHS)
-def test_no_two_labels_of_a_picture_overlap(seen: dict[int, dict[str, Any]], width: int) -> None:
+@pytest.mark.parametrize(("which", "width"), SEEN)
+def test_no_two_labels_of_a_picture_overlap(
+    seen: dict[tuple[str, int], dict[str, Any]], which: str, width: int
+) -> None:
     """In every timeline picture, no label's rendered box overlaps another label or a mark."""
-    assert seen[width]["collisions"] == []
+    assert seen[which, width]["collisions"] == []
 
 
-@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize(("which", "width"), SEEN)
 def test_command_bars_wrap_only_between_arguments(
-    seen: dict[int, dict[str, Any]], width: int
+    seen: dict[tuple[str, int], dict[str, Any]], which: str, width: int
 ) -> None:
     """A worked example's command line wraps between arguments, never inside a timestamp."""
-    assert seen[width]["brokenArguments"] == []
+    assert seen[which, width]["brokenArguments"] == []
 
 
-PROPOSAL = Path(__file__).resolve().parent.parent / "examples" / "policies" / "proposal-2027.toml"
-
-
-@pytest.fixture(scope="module")
-def proposal_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The review of the example proposal (14-day trials, immediate changes), built once."""
-    return review.build(
-        tmp_path_factory.mktemp("proposal"), verify_depth=None, propose=str(PROPOSAL)
-    ).index
-
-
-def test_k5_proposal_page_renders_in_headless_chromium(proposal_page: Path) -> None:
+@pytest.mark.parametrize("width", WIDTHS)
+def test_k5_proposal_page_renders_in_headless_chromium(
+    seen: dict[tuple[str, int], dict[str, Any]], width: int
+) -> None:
     """The page of a proposal opens in Chromium with no console error, fetching nothing else;
     its "What changes" section is there first; every picture (the proposed diagram and each
-    timeline under both versions included) has a non-zero rendered size."""
-    _need("chromium", chromium(), "apt-get install chromium")
-    with Browser(timeout=55) as browser:
-        browser.open(proposal_page.as_uri())
-        assert browser.errors() == []
-        assert browser.requested() == [proposal_page.as_uri()]
-        sizes = json.loads(browser.evaluate(SIZES))
-        first = browser.evaluate("document.querySelector('main section').id")
-        heading = browser.evaluate("document.querySelector('#changes h2').innerText")
-        marked = browser.evaluate("document.querySelectorAll('#changes tr.changed').length")
-    assert first == "changes"
-    assert heading == "What changes"
-    assert marked > 0
-    kinds = [s["kind"] for s in sizes]
+    timeline under both versions included) has a non-zero rendered size; nothing makes the
+    page wider than the screen."""
+    at = seen["proposal", width]
+    assert at["errors"] == []
+    assert at["late_errors"] == []
+    assert at["requested"] == [at["page"].as_uri()]
+    assert at["first"] == "changes"
+    assert "What changes" in at["text"]
+    kinds = [s["kind"] for s in at["sizes"]]
     assert kinds.count("diagram") == 3 + 1  # the charts, and the proposed plan marked
     assert kinds.count("timeline") == (len(PLAN_STORIES) + 1) * 3 + ZOOMED
-    for size in sizes:
+    for size in at["sizes"]:
         assert size["width"] > 100, size
         assert size["height"] > 50, size
+    assert at["scroll_width"] <= width

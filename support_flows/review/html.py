@@ -325,7 +325,8 @@ def chart_section(graph: Graph, svg: str, doc: str, catalog: Catalog) -> str:
         f'<section class="chart" id="{name}"><h2>{escape(graph.title)}</h2>'
         f'<p class="lede">{_lede(doc)} Files: {files}.</p>'
         f'<figure class="diagram">{svg}<figcaption>{escape(_caption(graph))} '
-        f'<a href="{name}.svg">Open {name}.svg full size</a>.</figcaption></figure>'
+        f'<a class="full-size" href="{name}.svg">Open {name}.svg full size</a>.</figcaption>'
+        "</figure>"
         f"<h3>Transitions</h3>{transitionstable(graph)}{without_arrow(graph.name)}{extra}</section>"
     )
 
