@@ -146,6 +146,21 @@ def test_p2_p13_p11_refusals_no_arrow_carries_are_listed_for_every_state(html: s
     assert rows["basic"][1] == "Subscribe"
 
 
+def test_p11_revoke_row_says_it_is_asked_as_choosing_the_tier_in_force(html: str) -> None:
+    """The plan's transitions table says which host requests take each event: the revoke is
+    asked as revoke_pending or as a change choosing the tier in force (P11), which is why
+    already_on_plan is among its refusals."""
+    plan = _section(html, "plan")
+    found = plan[plan.index('<table class="transitions">') :]
+    revoke = next(
+        row for row in re.findall(r"<tr>(.*?)</tr>", found) if "<code>revoke</code>" in row
+    )
+    assert "asked as <code>revoke_pending</code> or <code>change</code> (the tier in force)" in (
+        revoke
+    )
+    assert "already_on_plan" in revoke
+
+
 def test_pictures_carry_accessible_names(html: str) -> None:
     """Every timeline picture is an image named by its <title> (WCAG 1.1.1), and every inline
     diagram by its aria-label."""

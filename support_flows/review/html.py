@@ -111,6 +111,27 @@ def _refusals(t: Transition) -> str:
     )
 
 
+RELATIONS = {
+    "basic": "basic",
+    "same": "the tier in force",
+    "higher": "a higher tier",
+    "lower": "a lower tier",
+}
+"""A route's relation in words: how the tier a request chooses relates to the one in force."""
+
+
+def _asked(name: str, event: str) -> str:
+    """The host requests that take `event`, as the chart's routes say (P11's choice of the
+    tier in force is a revoke, which is why already_on_plan is one of its refusals)."""
+    asked = [
+        f"<code>{escape(r.request)}</code>"
+        + (f" ({escape(RELATIONS[r.relation])})" if r.relation in RELATIONS else "")
+        for r in compiled(name).routes
+        if r.event == event
+    ]
+    return f"<br><span class='note'>asked as {' or '.join(asked)}</span>" if asked else ""
+
+
 def transitionstable(graph: Graph) -> str:
     """Event, from, to, condition, refusals with rule ids, effective-date policy: every edge."""
     names = {n.id: n.name for n in graph.nodes}
@@ -120,7 +141,8 @@ def transitionstable(graph: Graph) -> str:
         policies = "<br>".join(escape(str(p)) for p in t.policies)
         rows.append(
             "<tr>"
-            f"<td><b>{escape(t.words)}</b><br><code>{escape(t.event)}</code></td>"
+            f"<td><b>{escape(t.words)}</b><br><code>{escape(t.event)}</code>"
+            f"{_asked(graph.name, t.event)}</td>"
             f"{cell(names[t.source])}{cell(target)}{cell(', '.join(t.when) or '-')}"
             f"<td>{_refusals(t) or '-'}</td><td>{policies or '-'}</td></tr>"
         )
