@@ -16,8 +16,8 @@ import pytest
 
 import support_flows
 from support_flows import review
-from support_flows.review.html import command_bar
 from support_flows.review.markdown import inline, plain
+from support_flows.review.worked_html import command_bar
 from support_flows.rules import RULES, Source
 from support_flows.values.policy import ATLAS_POLICY
 
