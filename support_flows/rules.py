@@ -19,16 +19,28 @@ __all__ = ["RULES", "SECTIONS", "Rule", "Source", "rule", "rules_for"]
 
 
 class Source(enum.StrEnum):
-    """Where a rule comes from."""
+    """Where a rule comes from (`meaning` says what each is)."""
 
     SEED = "SEED"
-    """The Atlas "Support" docs page this product models."""
     DOCS = "DOCS"
-    """Newer Atlas docs pages."""
     INDUSTRY = "INDUSTRY"
-    """How billing engines (Kill Bill, Stripe, Chargebee, Lago) behave."""
     DECISION = "DECISION"
-    """Our own product decision where no source speaks; it changes only with a note on the issue."""
+
+    @property
+    def meaning(self) -> str:
+        """What the source is, in a sentence a reader of the catalog needs."""
+        return _SOURCE_MEANINGS[self]
+
+
+_SOURCE_MEANINGS = {
+    Source.SEED: 'The Atlas "Support" docs page this product models (the seed of the rules).',
+    Source.DOCS: "Newer Atlas docs pages.",
+    Source.INDUSTRY: "How billing engines (Kill Bill, Stripe, Chargebee, Lago) behave.",
+    Source.DECISION: (
+        "Our own product decision where no source speaks; it changes only with a note on the "
+        "issue explaining why."
+    ),
+}
 
 
 @attrs.frozen

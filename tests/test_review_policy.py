@@ -17,6 +17,7 @@ from store_helpers import OWNER, db_url, postgres_database, table_rows  # noqa: 
 import support_flows as sf
 from support_flows import review
 from support_flows.review.changes import edge_changes, field_changes
+from support_flows.review.markdown import inline
 from support_flows.review.proposal import proposal_of
 from support_flows.review.side_by_side import compare_worked
 from support_flows.review.stored import impact
@@ -83,7 +84,7 @@ def test_k5_changed_fields_name_their_rules_and_statements(page: str) -> None:
         assert f.name in section
         for r in f.rules:
             assert f"#rule-{r.id}" in section
-            assert r.statement in section
+            assert html.unescape(inline(r.statement)) in section
     assert {r.id for f in fields for r in f.rules} >= {"T5", "P4", "P9", "P21"}
 
 

@@ -263,7 +263,8 @@ def test_the_review_pack_shows_the_decisions_as_an_accessible_table() -> None:
     headers and each rule as a row header, outcomes never seen in their own column."""
     data = _report((P3_UPGRADE, Decided("P4", "", "", ("exercised",), ())), strict=False)
     html = decisions_table(data.to_dict())
-    assert html.startswith('<table class="decisions"><caption')
+    assert html.startswith('<div class="wide" tabindex="0" role="region" aria-label="plan: ')
+    assert '<table class="decisions"><caption' in html
     assert "plan: what each rule was seen to decide, 1 of 2 outcomes of its checks seen" in html
     assert "(those never seen are reported, not failing)" in html
     assert '<th scope="col">Never seen</th>' in html

@@ -37,13 +37,15 @@ ENGINE = "graphviz-pure"
 EXTRA = "diagrams"
 
 CURRENT = "#ffd54f"
-CURRENT_LINE = "#c25e00"
+CURRENT_LINE = "#a34f00"
 NODE_FILL = "#eef3fb"
 NODE_LINE = "#4a6fa5"
 FINAL_FILL = "#e8f5e9"
 EDGE = "#5b6b7f"
-MUTED = "#6b7785"
-RANKDIR = {"plan": "TB"}
+MUTED = "#55606e"
+SMALLEST = 11
+"""The smallest font size of a diagram, in points: a diagram drawn no smaller than one CSS pixel
+per point (as the review page lays them out at 1400 px) shows every label at 11 px or more."""
 CHANGED = "#ad1457"
 CHANGED_NAME = "magenta"
 CHANGED_LEAD = "CHANGED"
@@ -161,8 +163,8 @@ def _rows(t: Transition, lead: str = "", colour: str = "") -> str:
             "</font></td></tr>"
         )
     lines = [t.title] if len(t.title) <= 40 or not t.when else [t.words, f"[{', '.join(t.when)}]"]
-    title = '<br align="left"/>'.join(_html(line) for line in lines)
-    rows.append(f'<tr><td align="left"><b>{title}</b><br align="left"/></td></tr>')
+    # One row per line: lines of bold text in one cell are set too close to one another.
+    rows += [f'<tr><td align="left"><b>{_html(line)}</b></td></tr>' for line in lines]
     for policy in t.policies:
         text = '<br align="left"/>'.join(_html(line) for line in _wrap(str(policy)))
         rows.append(f'<tr><td align="left">{text}<br align="left"/></td></tr>')
@@ -187,14 +189,15 @@ def _edge_label(t: Transition, lead: str = "", colour: str = "") -> str:
 
 def _legend(name: str) -> str:
     """A key for the changed edges: their colour, their line and the word on their label."""
-    text = (
-        f'<font color="{CHANGED}"><b>{CHANGED_LEAD}</b></font>: a bold dashed {CHANGED_NAME} '
-        "arrow<br/>whose label, guards or existence<br/>differ from the version in force"
+    lines = (
+        f'<font color="{CHANGED}"><b>{CHANGED_LEAD}</b></font>: a bold dashed {CHANGED_NAME} arrow',
+        "whose label, guards or existence",
+        "differ from the version in force",
     )
     return (
         f"  {_quote(name + '__legend')} [id={_quote(name + '-legend')}, label=<"
-        f'<table border="1" cellborder="0" cellspacing="0" cellpadding="6" color="{CHANGED}">'
-        f"<tr><td>{text}</td></tr></table>>];"
+        f'<table border="1" cellborder="0" cellspacing="0" cellpadding="3" color="{CHANGED}">'
+        f"{''.join(f'<tr><td>{line}</td></tr>' for line in lines)}</table>>];"
     )
 
 
@@ -216,7 +219,7 @@ def _node_label(graph: Graph, node: Node, inside: list[Transition]) -> str:
             for t in inside
         )
         cells.append(
-            f'<tr><td><font point-size="10.5"><table border="0" cellborder="0" '
+            f'<tr><td><font point-size="{SMALLEST}"><table border="0" cellborder="0" '
             f'cellspacing="0" cellpadding="0">{body}</table></font></td></tr>'
         )
     return (
@@ -232,11 +235,11 @@ def to_dot(graph: Graph) -> str:
     title = graph.title if h is None else f"{graph.title}: {h.caption}"
     out = [
         f"digraph {_quote(graph.name)} {{",
-        f"  graph [rankdir={RANKDIR.get(graph.name, 'LR')}, fontname=Helvetica, fontsize=16, "
+        "  graph [rankdir=TB, fontname=Helvetica, fontsize=16, "
         f"labelloc=t, label={_quote(title)}, id={_quote(graph.name + '-diagram')}, pad=0.3, "
         "nodesep=0.5, ranksep=0.8, bgcolor=white];",
         "  node [shape=plain, fontname=Helvetica];",
-        f'  edge [fontname=Helvetica, fontsize=10.5, color="{EDGE}", fontcolor="#222222"];',
+        f'  edge [fontname=Helvetica, fontsize={SMALLEST}, color="{EDGE}", fontcolor="#222222"];',
     ]
     for n in graph.nodes:
         inside = [t for t in graph.transitions if t.internal and t.source == n.id]

@@ -1,4 +1,4 @@
-"""The support case chart (RULES.md C1-C7): the seed's navigation from choosing the organization to
+"""The support case chart (RULES.md C1-C7): the console path from choosing the organization to
 submitting a case, the draft it fills in, and the opened case (C7)."""
 
 from __future__ import annotations
@@ -110,8 +110,8 @@ ORGANIZATION_CASE = [org_owner_required, org_has_no_projects, plan_excludes_case
 
 
 class CaseChart(BaseChart):
-    """The seed's navigation: choose the organization, then its Support page or a project and
-    Project Support, then submit the case."""
+    """The path through the Atlas console that the Support docs page describes: choose the
+    organization, then its Support page or a project and Project Support, then submit the case."""
 
     registry = CASE
     named_by = CaseEvent

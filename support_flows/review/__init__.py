@@ -175,7 +175,8 @@ def build(
             path.write_text(text, encoding="utf-8")
             files.append(path)
         doc = (compiled(name).chart.__doc__ or "").strip()
-        charts.append((graph, inline_svg(svg, name), " ".join(doc.split())))
+        named = f"Diagram of the {graph.title} chart; the transitions table below lists each arrow"
+        charts.append((graph, inline_svg(svg, name, named), " ".join(doc.split())))
         step(f"diagram {name}: {out / name}.svg, {out / name}.mmd")
     worked = []
     under = None if same_terms(policy, ATLAS_POLICY) else only(policy)
@@ -190,7 +191,8 @@ def build(
         reports, note = [], "The verifier was not run for this pack (--no-verify)."
     index = out / "index.html"
     opened = ("", "") if changes is None else (changes.html, changes.css)
-    index.write_text(page(charts, worked, reports, note, _version(), *opened), encoding="utf-8")
+    shown = page(charts, worked, reports, note, _version(), *opened, catalog=only(policy))
+    index.write_text(shown, encoding="utf-8")
     files.append(index)
     step(f"page: {index}")
     return Pack(index, tuple(files), bool(reports), shortfalls(reports))

@@ -44,7 +44,8 @@ def opening(p: Proposal, out: Path, store: Any | None, step: Callable[[str], Non
         path = out / f"{chart}-proposed.svg"
         path.write_text(svg, encoding="utf-8")
         files.append(path)
-        diagrams.append((graph.title, inline_svg(svg, f"{chart}-proposed")))
+        name = f"Diagram of the {graph.title} chart under {p.proposed.version}, changes marked"
+        diagrams.append((graph.title, inline_svg(svg, f"{chart}-proposed", name), path.name))
     step(f"what changes: {len(fields)} fields, {len(edges)} chart edges")
     compared = compare_worked(p.current, p.proposed)
     step(f"worked timelines under both versions: {sum(c.changed for c in compared)} steps differ")

@@ -9,6 +9,7 @@ from html import escape
 
 from support_flows.diagrams.graph import Transition
 from support_flows.review.changes import EdgeChange, FieldChange, shown
+from support_flows.review.markdown import inline
 from support_flows.review.markup import cell, table
 from support_flows.review.picture import draw
 from support_flows.review.proposal import Proposal
@@ -21,7 +22,6 @@ __all__ = ["CHANGES_CSS", "changes_section"]
 CHANGES_CSS = """
 #changes { border:2px solid #ad1457; border-radius:12px; padding:4px 20px 12px; margin-top:24px; }
 #changes h2 { margin-top:16px; }
-.pair { display:grid; grid-template-columns:repeat(auto-fit,minmax(480px,1fr)); gap:12px; }
 .pair figure { margin:6px 0; }
 tr.changed td { background:#fce4ec; }
 .differs { font-weight:700; color:#ad1457; }
@@ -37,7 +37,7 @@ def _when(p: Proposal) -> str:
 def _rules(f: FieldChange) -> str:
     return "<br>".join(
         f'<a class="rule" href="#rule-{escape(r.id)}">{escape(r.id)}</a> '
-        f"<b>{escape(r.title)}</b>: {escape(r.statement)}"
+        f"<b>{inline(r.title)}</b>: {inline(r.statement)}"
         for r in f.rules
     )
 
@@ -109,14 +109,19 @@ def _compared(c: Compared, p: Proposal) -> str:
     summary = (
         f"{c.changed} of {len(c.differs)} steps differ" if c.changed else "every step is the same"
     )
+    drawn_before = draw(b.picture, f"{b.title} under {p.current.version}")
+    drawn_after = draw(a.picture, f"{a.title} under {p.proposed.version}")
     return (
         f'<section class="compared" id="compare-{escape(b.slug)}"><h4>{escape(b.title)}: '
         f"{escape(summary)}</h4><div class='pair'>"
-        f"<figure>{draw(b.picture)}<figcaption>Under {escape(p.current.version)} "
+        f'<figure class="picture" tabindex="0">{drawn_before}<figcaption>Under '
+        f"{escape(p.current.version)} "
         "(in force now).</figcaption></figure>"
-        f"<figure>{draw(a.picture)}<figcaption>Under {escape(p.proposed.version)} "
+        f'<figure class="picture" tabindex="0">{drawn_after}<figcaption>Under '
+        f"{escape(p.proposed.version)} "
         "(proposed).</figcaption></figure></div>"
-        f"{table(headers, rows, 'worked compared')}</section>"
+        f"{table(headers, rows, 'worked compared', label=f'{b.title} under both versions')}"
+        "</section>"
     )
 
 
@@ -163,18 +168,19 @@ def changes_section(
     p: Proposal,
     fields: Sequence[FieldChange],
     edges: Sequence[EdgeChange],
-    diagrams: Sequence[tuple[str, str]],
+    diagrams: Sequence[tuple[str, str, str]],
     compared: Sequence[Compared],
     impact: Impact | None,
 ) -> str:
-    """The section that opens a review of a change. `diagrams` holds (chart title, inline SVG)
-    of each proposed chart that has a changed edge."""
+    """The section that opens a review of a change. `diagrams` holds (chart title, inline SVG,
+    full-size file name) of each proposed chart that has a changed edge."""
     figures = "".join(
         f'<figure class="diagram">{svg}<figcaption>{escape(title)} under '
         f"{escape(p.proposed.version)}: each edge that differs from {escape(p.current.version)} "
         "is bold, dashed, magenta and labelled CHANGED (the key is in the picture); removed "
-        "edges are listed in the table above.</figcaption></figure>"
-        for title, svg in diagrams
+        f'edges are listed in the table above. <a class="full-size" href="{escape(file)}">'
+        f"Open {escape(file)} full size</a>.</figcaption></figure>"
+        for title, svg, file in diagrams
     )
     changed = sum(c.changed for c in compared)
     return (

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import attrs
 import pendulum
 
 from support_flows.localtime import parse_instant
@@ -92,6 +93,62 @@ def _plan_picture(slug: str, t: PlanTimeline, guides: Sequence[Guide]) -> Pictur
     )
 
 
+def _zoomed(p: Picture, start: pendulum.DateTime, end: pendulum.DateTime) -> Picture:
+    """`p` between `start` and `end`: bars cut to that window (one running on past it keeps
+    its arrow), and the marks and guides inside it."""
+
+    def cut(bar: Bar) -> Bar | None:
+        if bar.start >= end or (bar.end is not None and bar.end <= start):
+            return None
+        runs_on = bar.end is None or bar.end > end
+        return attrs.evolve(bar, start=max(bar.start, start), end=None if runs_on else bar.end)
+
+    lanes = tuple(
+        Lane(lane.label, tuple(c for b in lane.bars if (c := cut(b)) is not None))
+        for lane in p.lanes
+    )
+    return Picture(
+        f"{p.slug}-zoom",
+        p.tz,
+        start,
+        end,
+        lanes,
+        tuple(m for m in p.marks if start <= m.at <= end),
+        tuple(g for g in p.guides if start <= g.at <= end),
+    )
+
+
+def _day(at: pendulum.DateTime, tz: str) -> str:
+    shown = at.in_timezone(tz)
+    return f"{shown:%b} {shown.day}"
+
+
+def _retroactive_note(t: PlanTimeline) -> str:
+    """In plain words, when a reactivation bills the time the organization spent cancelled."""
+    for entry in t.history:
+        if entry.source is not PlanState.CANCELLED or entry.target is entry.source:
+            continue
+        billed = [
+            p
+            for p in t.frames[-1].billing
+            if p.retroactive and p.starts_at < entry.at <= (p.ends_at or entry.at)
+        ]
+        if not billed:
+            continue
+        period = billed[0]
+        weeks = (entry.at - period.starts_at).days // 7
+        cap = t.catalog.at(entry.at).retroactive_days
+        return (
+            f"In plain words: this organization had no paid support from "
+            f"{_day(period.starts_at, t.tz)} to {_day(entry.at, t.tz)}, because its plan was "
+            f"cancelled, and reactivating bills {period.tier.value} for those {weeks} weeks too. "
+            "That is the rule, not a billing error: a reactivation is billed from the moment "
+            f"the last plan ended, at most {cap} days back (P15), so cancelling and coming back "
+            "later costs what staying would have cost."
+        )
+    return ""
+
+
 def _billing_bar(p: BillingPeriod, tz: str) -> Bar:
     return Bar(
         p.starts_at,
@@ -124,6 +181,10 @@ def plan_example(story: PlanStory, catalog: Catalog | None = None, slug: str = "
         timeline = run_under(story.steps, start=story.start, tz=story.tz, catalog=catalog)
     guides = tuple(Guide(parse_instant(at), label) for at, label in story.guides)
     slug = slug or story.slug
+    picture = _plan_picture(slug, timeline, guides)
+    zoom = None
+    if story.zoom:
+        zoom = _zoomed(picture, parse_instant(story.zoom[0]), parse_instant(story.zoom[1]))
     return Worked(
         slug,
         story.title,
@@ -132,5 +193,8 @@ def plan_example(story: PlanStory, catalog: Catalog | None = None, slug: str = "
         story.command,
         PLAN_HEADERS,
         _plan_rows(timeline),
-        _plan_picture(slug, timeline, guides),
+        picture,
+        zoom,
+        story.zoom[2] if story.zoom else "",
+        _retroactive_note(timeline),
     )

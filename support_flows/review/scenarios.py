@@ -80,14 +80,22 @@ PLAN_STORIES = (
             "cancel@2026-06-30T13:30Z",
             "observe@2026-08-10T00:00Z",
         ),
-        (("2026-07-01T00:00Z", "Jul 1 UTC"),),
+        (("2026-07-01T00:00Z", "Jul 1 00:00 UTC"),),
+        (
+            "2026-06-30T06:00Z",
+            "2026-07-01T06:00Z",
+            "The day of the cancel, drawn closer and ticked every six hours of Auckland time: "
+            "the cancel (2) comes after Auckland's midnight of July 1 and before UTC's (the "
+            "dashed line), so in the billing timezone it is already July and the 1st of next "
+            "month is August 1.",
+        ),
     ),
     PlanStory(
         "reactivation",
         "A reactivation with retroactive billing",
         "A developer plan is cancelled at the end of February. Reactivating in April brings "
         "paid support back at once, never with a new trial, and bills developer retroactively "
-        "from the instant the last plan ended (at most 90 days back), without a gap.",
+        "from the instant the last plan ended, without a gap.",
         ("P9", "P15", "P20"),
         "UTC",
         "2026-01-05T08:00Z",

@@ -65,9 +65,16 @@ def verification_section(reports: Sequence[Mapping[str, Any]], note: str) -> str
     if not reports:
         return f"<p>{escape(note)}</p>"
     rows = []
+    # A key this page does not know yet is shown in one more column, only when some report has.
+    more = any(k not in KNOWN for r in reports for k in r)
     for r in reports:
         seconds = r.get("seconds")
         extra = {k: v for k, v in r.items() if k not in KNOWN}
+        other = (
+            f"<td class='note'>{escape(', '.join(f'{k}: {v}' for k, v in extra.items()))}</td>"
+            if more
+            else ""
+        )
         rows.append(
             "<tr>"
             f"{cell(r.get('machine', '?'))}{cell(r.get('sequences', '-'))}"
@@ -78,8 +85,7 @@ def verification_section(reports: Sequence[Mapping[str, Any]], note: str) -> str
             f"{cell(r.get('invariants_checked', '-'))}"
             f"<td>{_violations(r.get('violations'))}</td>"
             f"{cell(f'{seconds:.1f}' if isinstance(seconds, int | float) else '-')}"
-            f"<td class='note'>{escape(', '.join(f'{k}: {v}' for k, v in extra.items()))}</td>"
-            "</tr>"
+            f"{other}</tr>"
         )
     headers = (
         "Machine",
@@ -91,7 +97,7 @@ def verification_section(reports: Sequence[Mapping[str, Any]], note: str) -> str
         "Invariants checked",
         "Violations",
         "Seconds",
-        "Other",
+        *(("More from the verifier",) if more else ()),
     )
     decided = "".join(decisions_table(r) for r in reports)
     if decided:

@@ -24,6 +24,11 @@ class Worked:
     headers: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
     picture: Picture
+    zoom: Picture | None = None
+    """A few days of the same run drawn closer, where the month-wide picture cannot show them."""
+    zoom_caption: str = ""
+    note: str = ""
+    """What the picture means for the customer, in plain words, beside it."""
 
 
 @attrs.frozen
@@ -38,6 +43,8 @@ class PlanStory:
     start: str
     steps: tuple[str, ...]
     guides: tuple[tuple[str, str], ...] = ()
+    zoom: tuple[str, ...] = ()
+    """(start, end, caption): a few days to draw again closer, below the main picture."""
 
     @property
     def command(self) -> str:
