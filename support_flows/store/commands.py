@@ -15,12 +15,12 @@ from support_flows.machines.consulting import FROM_POLICY, ConsultingOrder
 from support_flows.outbox import Outbox
 from support_flows.store import arguments
 from support_flows.store.backend import Backend
-from support_flows.store.key_rows import remember, replay, stored_key
+from support_flows.store.journal import append
+from support_flows.store.key_rows import remember, replay
 from support_flows.store.keys import check_key, jsonable
 from support_flows.store.records import Outcome
 from support_flows.store.refusals import refuse_creation, refused, refused_request, request_of
-from support_flows.store.saving import Conflict, Put, saved, write
-from support_flows.store.schema import audit
+from support_flows.store.saving import Conflict, KeyRow, Put, saved, stored_key, write
 from support_flows.store.spec import HostFailure, Spec, host
 from support_flows.store.tracked import Call, Mailbag, param, track
 from support_flows.store.views import order_view
@@ -35,19 +35,20 @@ def command(
     backend: Backend,
     retries: int,
     spec: Spec,
-    load: Callable[[sa.Connection], Any],
+    load: Callable[[sa.Connection], tuple[Any, KeyRow | None]],
     fn: Callable[[Any], object],
     put: Put,
 ) -> Outcome:
-    """Run `fn` on what `load` loads, in one transaction, up to `retries` more times on a lost
-    race; a malformed request is refused and audited before anything is loaded (S6)."""
+    """Run `fn` on what `load` loads (with its key's row, if the key was used before), in one
+    transaction, up to `retries` more times on a lost race; a malformed request is refused and
+    audited before anything is loaded (S6)."""
     if not callable(fn):
         raise invalid(Reason.INVALID_VALUE, "V5", f"fn must be callable, got {describe(fn)}")
     has_method(spec.clock, "now", "clock")
     malformed = _unholdable_request(spec.request)
     if malformed is not None:
         with backend.db.write() as conn:
-            conn.execute(audit.insert(), [refused_request(backend, spec, malformed)])
+            append(conn, [refused_request(backend, spec, malformed)])
         raise malformed
     last: Refused | None = None
     failure: Exception | None = None
@@ -68,14 +69,13 @@ def command(
 def _run(
     backend: Backend,
     spec: Spec,
-    load: Callable[[sa.Connection], Any],
+    load: Callable[[sa.Connection], tuple[Any, KeyRow | None]],
     fn: Callable[[Any], object],
     put: Put,
 ) -> Outcome:
     error: SupportFlowsError | None = None
     with backend.db.write() as conn:
-        obj = load(conn)
-        stored = stored_key(conn, spec)
+        obj, stored = load(conn)
         if stored is not None:
             return replay(stored, spec, obj, fn)
         try:
@@ -129,7 +129,7 @@ def create(
         error: SupportFlowsError | None = None
         try:
             with backend.db.write() as conn:
-                stored = stored_key(conn, spec)
+                stored = stored_key(conn, spec.org.org_id, spec.key)
                 if stored is not None:
                     return replay(stored, spec, None, None)
                 bag = Mailbag()

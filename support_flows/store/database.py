@@ -1,8 +1,10 @@
 """One database connection for the store: SQLite (a file, or in memory) or PostgreSQL.
 
 Every write runs in a transaction that holds the write lock from its first statement: SQLite's
-``BEGIN IMMEDIATE`` (with a busy timeout, so a second writer waits instead of failing with
-"database is locked"), PostgreSQL's row locks (``SELECT ... FOR UPDATE``) taken by the callers.
+``BEGIN IMMEDIATE`` (with a busy timeout set once per connection, so a second writer waits
+instead of failing with "database is locked"), PostgreSQL's row locks (``SELECT ... FOR
+UPDATE``) taken by the callers. A read is one statement outside any explicit transaction (one
+round trip): SQLite's autocommit, PostgreSQL's through an engine of autocommit connections.
 """
 
 from __future__ import annotations
@@ -109,6 +111,13 @@ class Database:
             self.engine = (
                 _sqlite(self.url, self.in_memory) if self.is_sqlite else _postgres(self.url)
             )
+            self.reader = (
+                _sqlite(self.url, self.in_memory, reader=True)
+                if self.is_sqlite and not self.in_memory
+                else self.engine.execution_options(sf_begin=_NO_BEGIN)
+                if self.is_sqlite
+                else _postgres(self.url, isolation_level="AUTOCOMMIT", pool_size=2)
+            )
         # One in-memory database is one connection: its users take turns.
         self._turns: threading.RLock | None = threading.RLock() if self.in_memory else None
 
@@ -145,11 +154,11 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[sa.Connection]:
-        """A read-only transaction (SQLite: a deferred BEGIN; in WAL it never blocks a writer)."""
-        with self.failures(), self._turn(), self.engine.connect() as conn:
-            conn.execution_options(sf_begin="DEFERRED")
-            with conn.begin():
-                yield conn
+        """A connection for reads, each statement its own snapshot, no explicit transaction
+        (SQLite in WAL: never blocks a writer; PostgreSQL: autocommit). A caller that needs
+        two statements to agree reads them in one statement, or in `write`."""
+        with self.failures(), self._turn(), self.reader.connect() as conn:
+            yield conn
 
     def _turn(self) -> threading.RLock | nullcontext[None]:
         return self._turns if self._turns is not None else nullcontext()
@@ -157,12 +166,21 @@ class Database:
     def dispose(self) -> None:
         with self.failures():
             self.engine.dispose()
+            if self.reader is not self.engine:
+                self.reader.dispose()
 
     def __repr__(self) -> str:
         return f"Database({self.safe_url!r})"
 
 
-def _sqlite(url: str, memory: bool) -> sa.Engine:
+_NO_BEGIN = "none"
+"""The execution option of a SQLite read: its statements run in autocommit, no BEGIN."""
+
+
+def _sqlite(url: str, memory: bool, *, reader: bool = False) -> sa.Engine:
+    """A SQLite engine. A writer's connections wait for no lock themselves (busy timeout 0, set
+    once when each connects): `_begin_immediate` polls for the write lock. A reader's wait up to
+    the busy timeout for the rare lock a WAL reader meets (another connection's recovery)."""
     options: dict[str, Any] = (
         {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
         if memory
@@ -178,14 +196,18 @@ def _sqlite(url: str, memory: bool) -> sa.Engine:
         if not memory:
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
+            if not reader:
+                cursor.execute("PRAGMA busy_timeout = 0")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _begin(conn: sa.Connection) -> None:
-        if conn.get_execution_options().get("sf_begin") == "DEFERRED" or memory:
-            conn.exec_driver_sql("BEGIN DEFERRED" if not memory else "BEGIN IMMEDIATE")
+        if reader or conn.get_execution_options().get("sf_begin") == _NO_BEGIN:
             return
-        _begin_immediate(conn)
+        if memory:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            _begin_immediate(conn)
 
     return engine
 
@@ -195,22 +217,20 @@ def _begin_immediate(conn: sa.Connection) -> None:
 
     SQLite's own busy handler backs off up to 100 ms between tries, so a writer that commits
     and begins again at once keeps the lock from a waiting one for as long as it runs; polling
-    often gives the waiting writer its turn in the gap between two transactions.
+    often gives the waiting writer its turn in the gap between two transactions. A writer's
+    connection has no busy timeout of its own (set once, when it connects), so a taken lock
+    answers at once.
     """
     deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
-    conn.exec_driver_sql("PRAGMA busy_timeout = 0")
-    try:
-        while True:
-            try:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
-                return
-            except sa.exc.OperationalError as error:
-                if "locked" not in str(error) or time.monotonic() > deadline:
-                    raise
-            time.sleep(random.uniform(0.0002, 0.002))
-    finally:
-        conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+    while True:
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        except sa.exc.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+        time.sleep(random.uniform(0.0002, 0.002))
 
 
-def _postgres(url: str) -> sa.Engine:
-    return sa.create_engine(url, pool_size=4, max_overflow=8)
+def _postgres(url: str, **options: Any) -> sa.Engine:
+    return sa.create_engine(url, **({"pool_size": 4, "max_overflow": 8} | options))

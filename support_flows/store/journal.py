@@ -9,11 +9,14 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import pendulum
+import sqlalchemy as sa
 
 from support_flows.errors import SupportFlowsError, describe
 from support_flows.snapshots.consulting import OrderEvent
+from support_flows.store.compiled import Statement, dumps
 from support_flows.store.keys import jsonable
 from support_flows.store.records import micros
+from support_flows.store.schema import audit
 from support_flows.store.tracked import Call, is_request
 from support_flows.values.plan import HistoryEntry
 
@@ -21,6 +24,7 @@ __all__ = [
     "MAX_REASONS",
     "MAX_VALUE_BYTES",
     "Subject",
+    "append",
     "applied_row",
     "audit_rows",
     "bounded",
@@ -34,6 +38,28 @@ MAX_VALUE_BYTES = 1024
 """S4: the most JSON one request parameter (or one refusal message) adds to the audit log."""
 MAX_REASONS = 8
 """A refusal's reasons kept in the audit log; the count of the rest is recorded."""
+
+
+_COLUMNS = (
+    "org_id",
+    "subject",
+    "subject_id",
+    "at",
+    "outcome",
+    "request",
+    "event",
+    "actor",
+    "reason",
+    "idempotency_key",
+    "detail",
+)
+_APPEND = Statement(audit.insert(), _COLUMNS)
+
+
+def append(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Append rows (as `Subject.row` makes them) to the audit log in `conn`'s transaction."""
+    if rows:
+        _APPEND.run_many(conn, [{**row, "detail": dumps(row["detail"])} for row in rows])
 
 
 def _json_size(text: str) -> int:

@@ -11,9 +11,8 @@ from support_flows.clock import Clock
 from support_flows.errors import SupportFlowsError
 from support_flows.inputs import is_identifier
 from support_flows.store.backend import Backend
-from support_flows.store.journal import Subject, bounded, error_detail, refusal_row
+from support_flows.store.journal import Subject, append, bounded, error_detail, refusal_row
 from support_flows.store.key_rows import remember
-from support_flows.store.schema import audit
 from support_flows.store.spec import Spec
 from support_flows.store.tracked import Call, calls
 
@@ -31,7 +30,7 @@ def refused(
     rows = [refusal_row(subject, call, now) for call in made if call.error is not None]
     if not any(call.error is error for call in made):
         rows.append(refused_request(backend, spec, error))
-    conn.execute(audit.insert(), rows)
+    append(conn, rows)
     if spec.key is not None:
         remember(backend, conn, spec, request_of(spec, obj), error, None, None)
 
@@ -68,4 +67,4 @@ def refuse_creation(
         "order", spec.org.org_id, order_id if is_identifier(order_id) else None, spec.key
     )
     call = Call(request, params, actor_id, at, 0, 0, error)
-    conn.execute(audit.insert(), [refusal_row(subject, call, at)])
+    append(conn, [refusal_row(subject, call, at)])

@@ -95,7 +95,7 @@ class Store:
         """The organization's stored plan at its current revision; `not_found` if none (S5)."""
         org = arguments.organization(org_id, org)
         with self._db.read() as conn:
-            return saving.load_plan(self._backend, conn, org, clock, lock=False, create=False)
+            return saving.load_plan(self._backend, conn, org, clock, lock=False, create=False)[0]
 
     def order(
         self, order_id: str, org: Organization, *, clock: Clock, outbox: Outbox | None = None
@@ -108,7 +108,7 @@ class Store:
         org = arguments.organization(None, org)
         named = arguments.name(order_id, "order_id")
         with self._db.read() as conn:
-            return saving.load_order(self._backend, conn, named, org, clock, outbox, lock=False)
+            return saving.load_order(self._backend, conn, named, org, clock, outbox, lock=False)[0]
 
     @staticmethod
     def revision(obj: Stored) -> int:
@@ -197,7 +197,9 @@ class Store:
             backend,
             self._retries,
             spec,
-            lambda conn: saving.load_plan(backend, conn, org, clock, lock=True, create=create),
+            lambda conn: saving.load_plan(
+                backend, conn, org, clock, lock=True, create=create, key=spec.key
+            ),
             fn,
             self._put,
         )
@@ -224,7 +226,9 @@ class Store:
             backend,
             self._retries,
             spec,
-            lambda conn: saving.load_order(backend, conn, named, org, clock, outbox, lock=True),
+            lambda conn: saving.load_order(
+                backend, conn, named, org, clock, outbox, lock=True, key=spec.key
+            ),
             fn,
             self._put,
         )
