@@ -27,7 +27,7 @@ class Statement:
     """A statement built once (one per dialect where they differ, e.g. ``ON CONFLICT``),
     compiled the first time each dialect runs it, then sent with plain parameters."""
 
-    __slots__ = ("_built", "_keys", "_texts")
+    __slots__ = ("_built", "_fixed", "_keys", "_texts")
 
     def __init__(
         self,
@@ -37,6 +37,7 @@ class Statement:
         self._built = built
         self._keys = None if keys is None else list(keys)
         self._texts: dict[str, str] = {}
+        self._fixed: dict[str, dict[str, Any]] = {}
 
     def text(self, dialect: sa.Dialect) -> str:
         """The SQL sent to `dialect`'s driver (compiled once)."""
@@ -47,14 +48,21 @@ class Statement:
             compiled = built.compile(  # type: ignore[attr-defined]
                 dialect=_SQLITE if name == "sqlite" else dialect, column_keys=self._keys
             )
+            # Values the statement itself binds (SQLite's OFFSET 0 after a LIMIT).
+            self._fixed[name] = {k: v for k, v in compiled.params.items() if v is not None}
             found = self._texts[name] = str(compiled)
         return found
 
     def run(self, conn: sa.Connection, params: Mapping[str, Any]) -> Any:
         """Send the statement in `conn`'s transaction; the driver's cursor."""
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        cursor.execute(self.text(conn.dialect), params)
+        cursor.execute(self.text(conn.dialect), self.bound(conn.dialect, params))
         return cursor
+
+    def bound(self, dialect: sa.Dialect, params: Mapping[str, Any]) -> Mapping[str, Any]:
+        """`params` with the values the statement binds itself (after `text`)."""
+        fixed = self._fixed[dialect.name]
+        return {**fixed, **params} if fixed else params
 
     def run_many(self, conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """Send the statement once per row (one round trip for a single row)."""
@@ -62,7 +70,8 @@ class Statement:
             self.run(conn, rows[0])
             return
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        cursor.executemany(self.text(conn.dialect), rows)
+        text = self.text(conn.dialect)
+        cursor.executemany(text, [self.bound(conn.dialect, row) for row in rows])
 
 
 def dumps(value: object) -> str:
@@ -70,6 +79,7 @@ def dumps(value: object) -> str:
     return json.dumps(value)
 
 
-def loads(conn: sa.Connection, value: Any) -> Any:
-    """A JSON column's value as read by the driver: SQLite's text parsed; psycopg parses it."""
-    return json.loads(value) if conn.dialect.name == "sqlite" else value
+def loads(dialect: sa.Dialect, value: Any) -> Any:
+    """A JSON column's value as read by `dialect`'s driver: SQLite's text parsed; psycopg
+    parses it itself."""
+    return json.loads(value) if dialect.name == "sqlite" else value

@@ -13,7 +13,7 @@ import random
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
@@ -29,6 +29,7 @@ from support_flows.errors import (
     describe,
     invalid,
 )
+from support_flows.store.compiled import Statement
 
 __all__ = ["BUSY_TIMEOUT_SECONDS", "DRIVER_ERRORS", "Database", "normalise_url", "safe_url"]
 
@@ -160,6 +161,22 @@ class Database:
         with self.failures(), self._turn(), self.reader.connect() as conn:
             yield conn
 
+    def query_one(self, statement: Statement, params: Mapping[str, Any]) -> Any:
+        """The first row of a one-statement read, or None: sent on a pooled driver connection
+        outside any transaction, as `read` would, without a SQLAlchemy connection around it."""
+        try:
+            with self._turn():
+                driver = self.reader.raw_connection()
+                try:
+                    cursor = driver.cursor()
+                    text = statement.text(self.reader.dialect)
+                    cursor.execute(text, statement.bound(self.reader.dialect, params))
+                    return cursor.fetchone()
+                finally:
+                    driver.close()
+        except DRIVER_ERRORS as error:
+            raise self.unavailable(error) from None
+
     def _turn(self) -> threading.RLock | nullcontext[None]:
         return self._turns if self._turns is not None else nullcontext()
 
@@ -221,12 +238,14 @@ def _begin_immediate(conn: sa.Connection) -> None:
     connection has no busy timeout of its own (set once, when it connects), so a taken lock
     answers at once.
     """
+    driver = conn.connection.dbapi_connection
+    assert driver is not None  # a connection being begun is checked out
     deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
     while True:
         try:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            driver.execute("BEGIN IMMEDIATE")
             return
-        except sa.exc.OperationalError as error:
+        except sqlite3.OperationalError as error:
             if "locked" not in str(error) or time.monotonic() > deadline:
                 raise
         time.sleep(random.uniform(0.0002, 0.002))

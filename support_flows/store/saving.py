@@ -35,7 +35,11 @@ __all__ = [
     "Written",
     "load_order",
     "load_plan",
+    "order_from",
+    "plan_from",
     "put",
+    "read_order",
+    "read_plan",
     "refusal",
     "saved",
     "stored_key",
@@ -129,7 +133,7 @@ def stored_key(conn: sa.Connection, org_id: str, key: str | None) -> KeyRow | No
 def _key_row(conn: sa.Connection, row: Any, at: int) -> KeyRow | None:
     if row is None or row[at] is None:
         return None
-    return KeyRow(row[at], row[at + 1], loads(conn, row[at + 2]), row[at + 3])
+    return KeyRow(row[at], row[at + 1], loads(conn.dialect, row[at + 2]), row[at + 3])
 
 
 def _load(
@@ -159,16 +163,30 @@ def load_plan(
     `invalid_snapshot` if the catalog lacks a version it names or it is not one the library
     wrote (V2, K4)."""
     found = _load(conn, _LOAD_PLAN, org.org_id, org.org_id, key, lock)
-    if found is None:
-        if not create:
-            raise refusal(Reason.NOT_FOUND, "S5", f"no support plan is stored for {org.org_id!r}")
+    if found is None and create:
         plan = SupportPlan(org, clock=clock, catalog=backend.catalog)
         track(plan, clock).loaded = plan.snapshot(history=False)
         return plan, stored_key(conn, org.org_id, key)
-    snapshot = loads(conn, found[1])
+    plan = plan_from(backend, conn.dialect, found, org, clock)
+    return plan, None if key is None else _key_row(conn, found, 2)
+
+
+def read_plan(backend: Backend, org: Organization, clock: Clock) -> SupportPlan:
+    """The organization's stored plan, read in one statement outside any transaction."""
+    found = backend.db.query_one(_LOAD_PLAN[False, False], {"id": org.org_id})
+    return plan_from(backend, backend.db.reader.dialect, found, org, clock)
+
+
+def plan_from(
+    backend: Backend, dialect: sa.Dialect, found: Any, org: Organization, clock: Clock
+) -> SupportPlan:
+    """The plan a row (revision, snapshot) holds, tracked; `not_found` for no row."""
+    if found is None:
+        raise refusal(Reason.NOT_FOUND, "S5", f"no support plan is stored for {org.org_id!r}")
+    snapshot = loads(dialect, found[1])
     plan = SupportPlan.restore(snapshot, org, clock=clock, catalog=backend.catalog)
     _bind(track(plan, clock), found[0], snapshot)
-    return plan, None if key is None else _key_row(conn, found, 2)
+    return plan
 
 
 def load_order(
@@ -185,9 +203,32 @@ def load_order(
     """The stored order, tracked, its emails kept for the outbox table, under the store's
     catalog, with the row of the idempotency `key` as for a plan: `not_found` if none in this
     organization; `invalid_snapshot` as for a plan."""
+    found = _load(conn, _LOAD_ORDER, order_id, org.org_id, key, lock)
+    order = order_from(backend, conn.dialect, found, order_id, org, clock, outbox)
+    return order, None if key is None else _key_row(conn, found, 3)
+
+
+def read_order(
+    backend: Backend, order_id: str, org: Organization, clock: Clock, outbox: Outbox | None
+) -> ConsultingOrder:
+    """The stored order, read in one statement outside any transaction."""
+    found = backend.db.query_one(_LOAD_ORDER[False, False], {"id": order_id})
+    return order_from(backend, backend.db.reader.dialect, found, order_id, org, clock, outbox)
+
+
+def order_from(
+    backend: Backend,
+    dialect: sa.Dialect,
+    found: Any,
+    order_id: str,
+    org: Organization,
+    clock: Clock,
+    outbox: Outbox | None,
+) -> ConsultingOrder:
+    """The order a row (revision, snapshot, org_id) holds, tracked; `not_found` for no row or
+    another organization's."""
     if outbox is not None:
         has_method(outbox, "send", "outbox")
-    found = _load(conn, _LOAD_ORDER, order_id, org.org_id, key, lock)
     if found is None or found[2] != org.org_id:
         raise refusal(
             Reason.NOT_FOUND,
@@ -195,12 +236,12 @@ def load_order(
             f"no consulting order {order_id!r} is stored for {org.org_id!r}",
         )
     bag = Mailbag()
-    snapshot = loads(conn, found[1])
+    snapshot = loads(dialect, found[1])
     order = ConsultingOrder.restore(snapshot, org, clock=clock, outbox=bag, catalog=backend.catalog)
     t = track(order, clock, bag)
     _bind(t, found[0], snapshot)
     t.deliver = outbox
-    return order, None if key is None else _key_row(conn, found, 3)
+    return order
 
 
 def write(backend: Backend, conn: sa.Connection, obj: Stored, key: str | None, put: Put) -> Written:
