@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, overload
 
 import sqlalchemy as sa
 
@@ -30,6 +30,9 @@ from support_flows.values import Member, Organization
 from support_flows.values.policy import ATLAS, Catalog
 
 __all__ = ["KEY_RETENTION", "Store"]
+
+_ONE: Any = object()
+"""No second organization argument: the call names the organization once (the id is its own)."""
 
 
 class Store:
@@ -91,11 +94,20 @@ class Store:
 
     # -- loading and saving ----------------------------------------------------------------
 
-    def plan(self, org_id: str, org: Organization, *, clock: Clock) -> SupportPlan:
-        """The organization's stored plan at its current revision; `not_found` if none (S5)."""
-        org = arguments.organization(org_id, org)
-        with self._db.read() as conn:
-            return saving.load_plan(self._backend, conn, org, clock, lock=False, create=False)[0]
+    @overload
+    def plan(self, org: Organization, /, *, clock: Clock) -> SupportPlan: ...
+
+    @overload
+    def plan(self, org_id: str, org: Organization, /, *, clock: Clock) -> SupportPlan: ...
+
+    def plan(self, first: object, second: object = _ONE, /, *, clock: Clock) -> SupportPlan:
+        """The organization's stored plan at its current revision; `not_found` if none (S5).
+
+        ``store.plan(org, clock=clock)``: the id is the organization's own. The older form
+        ``store.plan(org_id, org, clock=clock)`` still works (the id must name `org`).
+        """
+        org = arguments.organization(*((None, first) if second is _ONE else (first, second)))
+        return saving.read_plan(self._backend, org, clock)
 
     def order(
         self, order_id: str, org: Organization, *, clock: Clock, outbox: Outbox | None = None
@@ -107,8 +119,7 @@ class Store:
         """
         org = arguments.organization(None, org)
         named = arguments.name(order_id, "order_id")
-        with self._db.read() as conn:
-            return saving.load_order(self._backend, conn, named, org, clock, outbox, lock=False)[0]
+        return saving.read_order(self._backend, named, org, clock, outbox)
 
     @staticmethod
     def revision(obj: Stored) -> int:
@@ -165,10 +176,10 @@ class Store:
 
     def update(
         self,
-        org_id: str,
+        org_id: str | Organization,
         fn: Callable[[SupportPlan], object],
         *,
-        org: Organization,
+        org: Organization | object = _ONE,
         clock: Clock,
         idempotency_key: str | None = None,
         request: object = None,
@@ -188,8 +199,11 @@ class Store:
         `request` (e.g. the HTTP method, path and body) or, by default, the calls `fn` makes; a
         request holding a value no database holds (NaN, an infinity, text with NUL, nesting
         deeper than 64 levels) is refused as malformed input before `fn` runs, and recorded (S6).
+
+        ``store.update(org, fn, clock=clock)`` takes the id from the organization; the older
+        ``store.update(org_id, fn, org=org, clock=clock)`` still works (the id must name `org`).
         """
-        org = arguments.organization(org_id, org)
+        org = arguments.organization(*((None, org_id) if org is _ONE else (org_id, org)))
         arguments.flag(create, "create", "S5")
         spec = Spec("plan", org, org.org_id, check_key(idempotency_key), request, clock)
         backend = self._backend
