@@ -23,7 +23,7 @@ from support_flows.clock import SystemClock
 from support_flows.errors import InvalidInput, Reason, SupportFlowsError, describe, invalid
 from support_flows.localtime import instant
 from support_flows.store.arguments import callback
-from support_flows.store.compiled import Statement, dumps, loads
+from support_flows.store.compiled import Statement, Tx, dumps, loads
 from support_flows.store.database import Database
 from support_flows.store.due import due_at, policy_of
 from support_flows.store.journal import Subject, append, applied_row
@@ -158,13 +158,14 @@ def _drain(
     while True:
         try:
             with db.write() as conn:
+                tx = Tx.of(conn)
                 rows = _due(conn, statements["due"], table, id_column, cutoff, batch_size, bad)
                 if not rows:
                     return
                 updates, entries, applied, refused = _apply(kind, rows, until, catalog)
                 if updates:
-                    _write_back(conn, statements["update"], table, updates)
-                append(conn, entries)
+                    _write_back(tx, statements["update"], table, updates)
+                append(tx, entries)
         except _Lost:
             continue
         bad.extend(refused)
@@ -198,20 +199,18 @@ def _due(
         if conn.dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         return [(r[0], r[1], r[2]) for r in conn.execute(query)]
-    found = due.run(conn, {"cutoff": cutoff, "size": size}).fetchall()
+    found = due.run(Tx.of(conn), {"cutoff": cutoff, "size": size}).fetchall()
     return [(r[0], r[1], loads(conn.dialect, r[2])) for r in found]
 
 
-def _write_back(
-    conn: sa.Connection, update: Statement, table: sa.Table, updates: list[dict[str, Any]]
-) -> None:
+def _write_back(tx: Tx, update: Statement, table: sa.Table, updates: list[dict[str, Any]]) -> None:
     """Save a batch's rows under their revision check: on PostgreSQL by COPY into a temporary
     table and one ``UPDATE ... FROM`` it; on SQLite (no round trips) one prepared update per
     row. `_Lost` if any row moved (it cannot while locked)."""
-    driver: Any = conn.connection.dbapi_connection
-    if conn.dialect.name != "postgresql":
+    driver: Any = tx.driver
+    if tx.dialect.name != "postgresql":
         before = driver.total_changes
-        update.run_many(conn, updates)
+        update.run_many(tx, updates)
         if driver.total_changes - before != len(updates):
             raise _Lost
         return

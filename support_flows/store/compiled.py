@@ -4,8 +4,9 @@ dialect, and sent through the transaction's own driver cursor.
 SQLAlchemy's performance guide puts a statement's cost in building it, computing its cache key
 and processing its parameters and rows; a store request sends five of them, so those costs made
 most of a request. Here each statement is built and compiled once; a call binds plain values
-(JSON columns as text, written by `dumps`, read back by `loads`) and reads plain tuples. The
-connection, its transaction, the pool and every other statement stay SQLAlchemy's.
+(JSON columns as text, written by `dumps`, read back by `loads`) and reads plain tuples, in a
+transaction on a connection from SQLAlchemy's pool (`Tx`). The engine, its pool, the dialects,
+the schema and its migrations, and every other statement stay SQLAlchemy's.
 """
 
 from __future__ import annotations
@@ -17,10 +18,42 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.sqlite import pysqlite
 
-__all__ = ["Statement", "dumps", "loads"]
+__all__ = ["Statement", "Tx", "dumps", "loads"]
 
 _SQLITE = pysqlite.dialect(paramstyle="named")
 """SQLite's dialect with named parameters, so every statement binds a mapping on both backends."""
+
+
+class Tx:
+    """A transaction's driver connection and its dialect: what statements are sent on.
+
+    `Database.transaction` opens one on a pooled connection, without a SQLAlchemy `Connection`
+    around it; `Tx.of` wraps a `Connection`'s own transaction.
+    """
+
+    __slots__ = ("dialect", "driver")
+
+    def __init__(self, dialect: sa.Dialect, driver: Any) -> None:
+        self.dialect = dialect
+        self.driver = driver
+
+    @classmethod
+    def of(cls, conn: sa.Connection) -> Tx:
+        return cls(conn.dialect, conn.connection.dbapi_connection)
+
+    def execute(self, statement: sa.Executable) -> Any:
+        """Compile and send a Core statement that binds only its own values (for the rare
+        statement not worth building once); the driver's cursor."""
+        dialect = _SQLITE if self.dialect.name == "sqlite" else self.dialect
+        compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
+        params = compiled.construct_params()
+        for name, bind in compiled.binds.items():
+            process = bind.type.bind_processor(dialect)
+            if process is not None and name in params:
+                params[name] = process(params[name])
+        cursor = self.driver.cursor()
+        cursor.execute(str(compiled), params)
+        return cursor
 
 
 class Statement:
@@ -53,10 +86,10 @@ class Statement:
             found = self._texts[name] = str(compiled)
         return found
 
-    def run(self, conn: sa.Connection, params: Mapping[str, Any]) -> Any:
-        """Send the statement in `conn`'s transaction; the driver's cursor."""
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        cursor.execute(self.text(conn.dialect), self.bound(conn.dialect, params))
+    def run(self, tx: Tx, params: Mapping[str, Any]) -> Any:
+        """Send the statement in the transaction `tx`; the driver's cursor."""
+        cursor = tx.driver.cursor()
+        cursor.execute(self.text(tx.dialect), self.bound(tx.dialect, params))
         return cursor
 
     def bound(self, dialect: sa.Dialect, params: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -64,14 +97,13 @@ class Statement:
         fixed = self._fixed[dialect.name]
         return {**fixed, **params} if fixed else params
 
-    def run_many(self, conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    def run_many(self, tx: Tx, rows: Sequence[Mapping[str, Any]]) -> None:
         """Send the statement once per row (one round trip for a single row)."""
         if len(rows) == 1:
-            self.run(conn, rows[0])
+            self.run(tx, rows[0])
             return
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        text = self.text(conn.dialect)
-        cursor.executemany(text, [self.bound(conn.dialect, row) for row in rows])
+        text = self.text(tx.dialect)
+        tx.driver.cursor().executemany(text, [self.bound(tx.dialect, row) for row in rows])
 
 
 def dumps(value: object) -> str:

@@ -29,9 +29,16 @@ from support_flows.errors import (
     describe,
     invalid,
 )
-from support_flows.store.compiled import Statement
+from support_flows.store.compiled import Statement, Tx
 
-__all__ = ["BUSY_TIMEOUT_SECONDS", "DRIVER_ERRORS", "Database", "normalise_url", "safe_url"]
+__all__ = [
+    "BUSY_TIMEOUT_SECONDS",
+    "DRIVER_ERRORS",
+    "Database",
+    "Transaction",
+    "normalise_url",
+    "safe_url",
+]
 
 BUSY_TIMEOUT_SECONDS = 60.0
 """How long a SQLite writer waits for another's transaction before giving up."""
@@ -98,6 +105,9 @@ def normalise_url(url: object) -> str:
 class Database:
     """The engine, which database it is, and transactions for reading and writing.
 
+    Every use of a pooled connection ends what it began (a write commits or rolls back, a read
+    runs outside any transaction), so the pool returns connections without a reset of its own.
+
     Whatever the driver raises while connecting, reading or writing (an unreachable server, a
     file that cannot be opened or created, a read-only or full disk) leaves as `Unavailable`
     (`store_unavailable`, S6), naming the URL without its password.
@@ -161,6 +171,11 @@ class Database:
         with self.failures(), self._turn(), self.reader.connect() as conn:
             yield conn
 
+    def transaction(self) -> Transaction:
+        """A write transaction on a pooled driver connection, as `write` takes it (SQLite:
+        BEGIN IMMEDIATE), for statements built once: ``with db.transaction() as tx``."""
+        return Transaction(self)
+
     def query_one(self, statement: Statement, params: Mapping[str, Any]) -> Any:
         """The first row of a one-statement read, or None: sent on a pooled driver connection
         outside any transaction, as `read` would, without a SQLAlchemy connection around it."""
@@ -190,6 +205,63 @@ class Database:
         return f"Database({self.safe_url!r})"
 
 
+class Transaction:
+    """`Database.transaction`: commits when its block ends, rolls back when it raises; a
+    driver error, entering, inside or committing, leaves as `Unavailable` (S6), and the
+    connection it broke is dropped from the pool."""
+
+    __slots__ = ("_db", "_pooled")
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._pooled: Any = None
+
+    def __enter__(self) -> Tx:
+        db = self._db
+        if db._turns is not None:
+            db._turns.acquire()
+        try:
+            self._pooled = db.engine.raw_connection()
+            driver = self._pooled.dbapi_connection
+            if db.is_sqlite:
+                _take_write_lock(driver, db.in_memory)
+            return Tx(db.engine.dialect, driver)
+        except BaseException as error:
+            self._release(error)
+            if isinstance(error, DRIVER_ERRORS):
+                raise db.unavailable(error) from None
+            raise
+
+    def __exit__(self, kind: object, error: BaseException | None, _trace: object) -> None:
+        pooled = self._pooled
+        try:
+            if error is None:
+                pooled.dbapi_connection.commit()
+            else:
+                pooled.dbapi_connection.rollback()
+        except DRIVER_ERRORS as failed:
+            self._release(failed)
+            if error is None or isinstance(error, DRIVER_ERRORS):
+                raise self._db.unavailable(failed) from None
+            return  # the block's own exception goes on
+        self._release(error)
+        if isinstance(error, DRIVER_ERRORS):
+            raise self._db.unavailable(error) from None
+
+    def _release(self, error: BaseException | None) -> None:
+        pooled, self._pooled = self._pooled, None
+        try:
+            if pooled is not None:
+                if isinstance(error, DRIVER_ERRORS):
+                    pooled.invalidate()
+                pooled.close()
+        except DRIVER_ERRORS:
+            pass  # closing a connection already broken
+        finally:
+            if self._db._turns is not None:
+                self._db._turns.release()
+
+
 _NO_BEGIN = "none"
 """The execution option of a SQLite read: its statements run in autocommit, no BEGIN."""
 
@@ -203,7 +275,7 @@ def _sqlite(url: str, memory: bool, *, reader: bool = False) -> sa.Engine:
         if memory
         else {"connect_args": {"timeout": BUSY_TIMEOUT_SECONDS}}
     )
-    engine = sa.create_engine(url, **options)
+    engine = sa.create_engine(url, pool_reset_on_return=None, **options)
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi: Any, _record: Any) -> None:
@@ -230,6 +302,12 @@ def _sqlite(url: str, memory: bool, *, reader: bool = False) -> sa.Engine:
 
 
 def _begin_immediate(conn: sa.Connection) -> None:
+    driver = conn.connection.dbapi_connection
+    assert driver is not None  # a connection being begun is checked out
+    _take_write_lock(driver, memory=False)
+
+
+def _take_write_lock(driver: Any, memory: bool) -> None:
     """Take SQLite's write lock, polling for it every millisecond or so until the busy timeout.
 
     SQLite's own busy handler backs off up to 100 ms between tries, so a writer that commits
@@ -238,8 +316,9 @@ def _begin_immediate(conn: sa.Connection) -> None:
     connection has no busy timeout of its own (set once, when it connects), so a taken lock
     answers at once.
     """
-    driver = conn.connection.dbapi_connection
-    assert driver is not None  # a connection being begun is checked out
+    if memory:  # one connection, which its users take turns with
+        driver.execute("BEGIN IMMEDIATE")
+        return
     deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
     while True:
         try:
@@ -252,4 +331,6 @@ def _begin_immediate(conn: sa.Connection) -> None:
 
 
 def _postgres(url: str, **options: Any) -> sa.Engine:
-    return sa.create_engine(url, **({"pool_size": 4, "max_overflow": 8} | options))
+    return sa.create_engine(
+        url, **({"pool_size": 4, "max_overflow": 8, "pool_reset_on_return": None} | options)
+    )

@@ -9,11 +9,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import pendulum
-import sqlalchemy as sa
 
 from support_flows.errors import SupportFlowsError, describe
 from support_flows.snapshots.consulting import OrderEvent
-from support_flows.store.compiled import Statement, dumps
+from support_flows.store.compiled import Statement, Tx, dumps
 from support_flows.store.keys import jsonable
 from support_flows.store.records import micros
 from support_flows.store.schema import audit
@@ -56,10 +55,10 @@ _COLUMNS = (
 _APPEND = Statement(audit.insert(), _COLUMNS)
 
 
-def append(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Append rows (as `Subject.row` makes them) to the audit log in `conn`'s transaction."""
+def append(tx: Tx, rows: Sequence[dict[str, Any]]) -> None:
+    """Append rows (as `Subject.row` makes them) to the audit log in the transaction `tx`."""
     if rows:
-        _APPEND.run_many(conn, [{**row, "detail": dumps(row["detail"])} for row in rows])
+        _APPEND.run_many(tx, [{**row, "detail": dumps(row["detail"])} for row in rows])
 
 
 def _json_size(text: str) -> int:

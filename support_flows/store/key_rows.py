@@ -7,14 +7,13 @@ import contextlib
 import datetime as dt
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from support_flows.errors import Reason, SupportFlowsError
 from support_flows.localtime import instant
 from support_flows.store import arguments
 from support_flows.store.backend import Backend
-from support_flows.store.compiled import Statement, dumps
+from support_flows.store.compiled import Statement, Tx, dumps
 from support_flows.store.keys import error_from, error_record, fingerprint
 from support_flows.store.records import Outcome, micros
 from support_flows.store.saving import Conflict, KeyRow, refusal
@@ -58,7 +57,7 @@ def replay(stored: KeyRow, spec: Spec, obj: Any, fn: Any) -> Outcome:
 
 def remember(
     backend: Backend,
-    conn: sa.Connection,
+    tx: Tx,
     spec: Spec,
     request: object,
     error: SupportFlowsError | None,
@@ -67,7 +66,7 @@ def remember(
 ) -> None:
     """Store the key's first outcome; `Conflict` if a concurrent request stored it first."""
     done = _REMEMBER.run(
-        conn,
+        tx,
         {
             "org_id": spec.org.org_id,
             "key": spec.key,

@@ -10,12 +10,14 @@ from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from support_flows.clock import Clock
 from support_flows.errors import describe
 from support_flows.inputs import has_method
 from support_flows.outbox import Email, Outbox
 from support_flows.store.arguments import count_limit
+from support_flows.store.compiled import Statement, Tx
 from support_flows.store.database import Database
 from support_flows.store.records import QueuedEmail, micros
 from support_flows.store.schema import outbox as table
@@ -52,9 +54,27 @@ def message_id(order_id: str, kind: str) -> str:
     return f"sf-{uuid.uuid5(_NAMESPACE, f'{order_id}/{kind}')}"
 
 
+_QUEUE = Statement(
+    {
+        name: insert(table).on_conflict_do_nothing().returning(table.c.id)
+        for name, insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
+    },
+    [
+        "message_id",
+        "org_id",
+        "order_id",
+        "kind",
+        "recipient",
+        "subject",
+        "body",
+        "queued_at",
+        "attempts",
+    ],
+)
+
+
 def queue(
-    conn: sa.Connection,
-    insert: Any,
+    tx: Tx,
     org_id: str,
     order_id: str,
     emails: Iterable[tuple[str, Email]],
@@ -65,23 +85,21 @@ def queue(
     queued = []
     for kind, email in emails:
         mid = message_id(order_id, kind)
-        done = conn.execute(
-            insert(table)
-            .values(
-                message_id=mid,
-                org_id=org_id,
-                order_id=order_id,
-                kind=kind,
-                recipient=email.to,
-                subject=email.subject,
-                body=email.body,
-                queued_at=micros(clock.now()),
-                attempts=0,
-            )
-            .on_conflict_do_nothing()
-            .returning(table.c.id)
+        done = _QUEUE.run(
+            tx,
+            {
+                "message_id": mid,
+                "org_id": org_id,
+                "order_id": order_id,
+                "kind": kind,
+                "recipient": email.to,
+                "subject": email.subject,
+                "body": email.body,
+                "queued_at": micros(clock.now()),
+                "attempts": 0,
+            },
         )
-        if done.first() is not None:
+        if done.fetchone() is not None:
             queued.append(mid)
     return queued
 

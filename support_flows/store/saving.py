@@ -21,7 +21,7 @@ from support_flows.outbox import Outbox
 from support_flows.snapshots.consulting import OrderAction, OrderEvent
 from support_flows.store import mail
 from support_flows.store.backend import Backend
-from support_flows.store.compiled import Statement, dumps, loads
+from support_flows.store.compiled import Statement, Tx, dumps, loads
 from support_flows.store.due import due_at, policy_of
 from support_flows.store.journal import Subject, append, audit_rows
 from support_flows.store.schema import idempotency, orders, plans
@@ -46,8 +46,8 @@ __all__ = [
     "write",
 ]
 
-Put = Callable[[sa.Connection, bool, str, int, Any], int]
-"""How a save writes its row: (connection, a plan?, its id, the revision it was loaded at, the
+Put = Callable[[Tx, bool, str, int, Any], int]
+"""How a save writes its row: (transaction, a plan?, its id, the revision it was loaded at, the
 snapshot) -> the new revision. A store passes `put` bound to its backend."""
 
 
@@ -123,21 +123,21 @@ _KEY = Statement(
 )
 
 
-def stored_key(conn: sa.Connection, org_id: str, key: str | None) -> KeyRow | None:
+def stored_key(tx: Tx, org_id: str, key: str | None) -> KeyRow | None:
     """The row of an idempotency key, if it was used before (None without a key)."""
     if key is None:
         return None
-    return _key_row(conn, _KEY.run(conn, {"org_id": org_id, "key": key}).fetchone(), 0)
+    return _key_row(tx, _KEY.run(tx, {"org_id": org_id, "key": key}).fetchone(), 0)
 
 
-def _key_row(conn: sa.Connection, row: Any, at: int) -> KeyRow | None:
+def _key_row(tx: Tx, row: Any, at: int) -> KeyRow | None:
     if row is None or row[at] is None:
         return None
-    return KeyRow(row[at], row[at + 1], loads(conn.dialect, row[at + 2]), row[at + 3])
+    return KeyRow(row[at], row[at + 1], loads(tx.dialect, row[at + 2]), row[at + 3])
 
 
 def _load(
-    conn: sa.Connection,
+    tx: Tx,
     statements: dict[tuple[bool, bool], Statement],
     subject_id: str,
     org_id: str,
@@ -145,12 +145,12 @@ def _load(
     lock: bool,
 ) -> Any:
     params = {"id": subject_id} if key is None else {"id": subject_id, "org_id": org_id, "key": key}
-    return statements[lock, key is not None].run(conn, params).fetchone()
+    return statements[lock, key is not None].run(tx, params).fetchone()
 
 
 def load_plan(
     backend: Backend,
-    conn: sa.Connection,
+    tx: Tx,
     org: Organization,
     clock: Clock,
     *,
@@ -162,13 +162,13 @@ def load_plan(
     catalog, with the row of the idempotency `key` if it was used before: `not_found` if none;
     `invalid_snapshot` if the catalog lacks a version it names or it is not one the library
     wrote (V2, K4)."""
-    found = _load(conn, _LOAD_PLAN, org.org_id, org.org_id, key, lock)
+    found = _load(tx, _LOAD_PLAN, org.org_id, org.org_id, key, lock)
     if found is None and create:
         plan = SupportPlan(org, clock=clock, catalog=backend.catalog)
         track(plan, clock).loaded = plan.snapshot(history=False)
-        return plan, stored_key(conn, org.org_id, key)
-    plan = plan_from(backend, conn.dialect, found, org, clock)
-    return plan, None if key is None else _key_row(conn, found, 2)
+        return plan, stored_key(tx, org.org_id, key)
+    plan = plan_from(backend, tx.dialect, found, org, clock)
+    return plan, None if key is None else _key_row(tx, found, 2)
 
 
 def read_plan(backend: Backend, org: Organization, clock: Clock) -> SupportPlan:
@@ -191,7 +191,7 @@ def plan_from(
 
 def load_order(
     backend: Backend,
-    conn: sa.Connection,
+    tx: Tx,
     order_id: str,
     org: Organization,
     clock: Clock,
@@ -203,9 +203,9 @@ def load_order(
     """The stored order, tracked, its emails kept for the outbox table, under the store's
     catalog, with the row of the idempotency `key` as for a plan: `not_found` if none in this
     organization; `invalid_snapshot` as for a plan."""
-    found = _load(conn, _LOAD_ORDER, order_id, org.org_id, key, lock)
-    order = order_from(backend, conn.dialect, found, order_id, org, clock, outbox)
-    return order, None if key is None else _key_row(conn, found, 3)
+    found = _load(tx, _LOAD_ORDER, order_id, org.org_id, key, lock)
+    order = order_from(backend, tx.dialect, found, order_id, org, clock, outbox)
+    return order, None if key is None else _key_row(tx, found, 3)
 
 
 def read_order(
@@ -244,7 +244,7 @@ def order_from(
     return order
 
 
-def write(backend: Backend, conn: sa.Connection, obj: Stored, key: str | None, put: Put) -> Written:
+def write(backend: Backend, tx: Tx, obj: Stored, key: str | None, put: Put) -> Written:
     """Write `obj` (through `put`) if it changed, its audit rows, and its purchase email;
     `Conflict` if it was saved by someone else since it was loaded."""
     t = tracking(obj)
@@ -257,8 +257,8 @@ def write(backend: Backend, conn: sa.Connection, obj: Stored, key: str | None, p
     rows = list(audit_rows(subject, history, emitted, () if t is None else t.calls, backend.now()))
     revision = 0 if t is None else t.revision
     if t is None or t.loaded != snapshot:
-        revision = put(conn, plan, subject_id, revision, snapshot)
-    append(conn, rows)
+        revision = put(tx, plan, subject_id, revision, snapshot)
+    append(tx, rows)
     queued: list[str] = []
     if t is not None and t.mail is not None and t.mail.emails:
         purchased = any(
@@ -267,7 +267,7 @@ def write(backend: Backend, conn: sa.Connection, obj: Stored, key: str | None, p
         )
         if purchased:
             emails = [(mail.PURCHASE, t.mail.emails[-1])]
-            queued = mail.queue(conn, backend.insert, org_id, subject_id, emails, backend.clock)
+            queued = mail.queue(tx, org_id, subject_id, emails, backend.clock)
     return Written(revision, len(history), snapshot, tuple(queued))
 
 
@@ -290,11 +290,15 @@ def _rows(table: sa.Table, *extra: str) -> tuple[Statement, Statement]:
 
 _PLAN_ROWS = _rows(plans)
 _ORDER_ROWS = _rows(orders, "org_id")
+_PLAN_EXISTS = Statement(sa.select(plans.c.org_id).where(plans.c.org_id == sa.bindparam("id")))
+_ORDER_EXISTS = Statement(
+    sa.select(orders.c.order_id).where(orders.c.order_id == sa.bindparam("id"))
+)
 
 
 def put(
     backend: Backend,
-    conn: sa.Connection,
+    tx: Tx,
     plan: bool,
     subject_id: str,
     revision: int,
@@ -315,7 +319,7 @@ def put(
         values[id_column.name] = subject_id
         if not plan:
             values["org_id"] = snapshot["org_id"]
-        if insert.run(conn, values).fetchone() is None:
+        if insert.run(tx, values).fetchone() is None:
             raise Conflict(
                 refusal(
                     Reason.STALE_REVISION,
@@ -326,9 +330,9 @@ def put(
         return revision + 1
     changes = {f"v_{name}": value for name, value in values.items()}
     changes["b_id"], changes["b_revision"] = subject_id, revision
-    if update.run(conn, changes).rowcount:
+    if update.run(tx, changes).rowcount:
         return revision + 1
-    if conn.execute(sa.select(id_column).where(id_column == subject_id)).first() is None:
+    if (_PLAN_EXISTS if plan else _ORDER_EXISTS).run(tx, {"id": subject_id}).fetchone() is None:
         raise refusal(Reason.NOT_FOUND, "S5", f"{what} is no longer stored")
     raise Conflict(
         refusal(

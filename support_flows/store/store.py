@@ -8,8 +8,6 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from typing import Any, overload
 
-import sqlalchemy as sa
-
 from support_flows.clock import Clock, SystemClock
 from support_flows.errors import Reason, describe, invalid
 from support_flows.inputs import has_method, of_type
@@ -18,6 +16,7 @@ from support_flows.machines.plan import SupportPlan
 from support_flows.outbox import Outbox
 from support_flows.store import arguments, audit_log, batches, commands, key_rows, mail, saving
 from support_flows.store.backend import Backend
+from support_flows.store.compiled import Tx
 from support_flows.store.database import Database
 from support_flows.store.key_rows import KEY_RETENTION
 from support_flows.store.keys import check_key
@@ -68,7 +67,6 @@ class Store:
             raise
         self._retries = retries
         self._backend = Backend.of(self._db, SystemClock(), self._catalog)
-        self._insert: Any = self._backend.insert
 
     @property
     def catalog(self) -> Catalog:
@@ -146,8 +144,8 @@ class Store:
             )
         self._same_catalog(obj)
         try:
-            with self._db.write() as conn:
-                written = saving.write(self._backend, conn, obj, None, self._put)
+            with self._db.transaction() as tx:
+                written = saving.write(self._backend, tx, obj, None, self._put)
         except saving.Conflict as conflict:
             raise conflict.error from None
         saving.saved(self._backend, obj, written)
@@ -166,11 +164,9 @@ class Store:
                 "create it with catalog=store.catalog",
             )
 
-    def _put(
-        self, conn: sa.Connection, plan: bool, subject_id: str, revision: int, snapshot: Any
-    ) -> int:
+    def _put(self, tx: Tx, plan: bool, subject_id: str, revision: int, snapshot: Any) -> int:
         """Every save's row write (`saving.Put`): insert, or update under the revision check."""
-        return saving.put(self._backend, conn, plan, subject_id, revision, snapshot)
+        return saving.put(self._backend, tx, plan, subject_id, revision, snapshot)
 
     # -- commands --------------------------------------------------------------------------
 
@@ -211,8 +207,8 @@ class Store:
             backend,
             self._retries,
             spec,
-            lambda conn: saving.load_plan(
-                backend, conn, org, clock, lock=True, create=create, key=spec.key
+            lambda tx: saving.load_plan(
+                backend, tx, org, clock, lock=True, create=create, key=spec.key
             ),
             fn,
             self._put,
@@ -240,8 +236,8 @@ class Store:
             backend,
             self._retries,
             spec,
-            lambda conn: saving.load_order(
-                backend, conn, named, org, clock, outbox, lock=True, key=spec.key
+            lambda tx: saving.load_order(
+                backend, tx, named, org, clock, outbox, lock=True, key=spec.key
             ),
             fn,
             self._put,
