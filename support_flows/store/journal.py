@@ -77,12 +77,24 @@ def _cut(text: str, size: int) -> str:
     return text[:low]
 
 
+_SHORT_TEXT = (MAX_VALUE_BYTES - 2) // 12
+"""Characters of text whose JSON never exceeds `MAX_VALUE_BYTES` (at most 12 bytes each: an
+escaped surrogate pair)."""
+
+
+def _short(value: object) -> bool:
+    """A whole number, or text without NUL, whose JSON surely fits (a user id, a tier)."""
+    if type(value) is str:
+        return len(value) <= _SHORT_TEXT and "\x00" not in value
+    return type(value) is int and -(2**63) < value < 2**63
+
+
 def bounded(value: object) -> Any:
     """A request parameter as the audit log keeps it (S4): the value itself when its JSON takes
     at most `MAX_VALUE_BYTES` and a database holds it; otherwise ``{"shortened": the start of
     its text, "length": its full length in characters}`` (a string's own length, else its
     text's). A value no database holds (NaN, text with NUL) is kept as its repr."""
-    if value is None or type(value) is bool:
+    if value is None or type(value) is bool or _short(value):
         return value
     try:
         data = jsonable(value, strict=False, what="a parameter")
