@@ -2,17 +2,18 @@
 
     python benchmarks/bench_store.py [--backends sqlite,postgresql] [--requests 300]
         [--rounds 5] [--orgs 20000] [--workers 1,2,4] [--memory-orgs 10000,40000]
-        [--no-requests] [--no-rollover]
+        [--repeat 2] [--no-requests] [--no-rollover]
 
 Requests: a write (`store.update` with an idempotency key: a pending downgrade, then its
 revocation) and a read (`store.plan(...).to_dict()`) beside a hand-written floor that sends the
 statements a correct store needs through the driver itself, and beside the same statements
 through SQLAlchemy Core built once (see `store_floors.py`); the three take turns, round after
-round, and each figure is the median round's microseconds per request. The rollover: N plans
+round, and each figure is the best round's microseconds per request. The rollover: N plans
 with a pending change in five billing zones, brought up to date by `rollover` with 1, 2 and 4
 workers beside a set-based floor (COPY into a temporary table and one ``UPDATE ... FROM`` per
 batch on PostgreSQL; on SQLite the faster of ``UPDATE ... FROM`` a temporary table and
-``executemany``), and the job's peak memory (its process and its workers) at growing counts.
+``executemany``), each run `--repeat` times in turn and the best rate of each kept, and the
+job's peak memory at growing counts.
 
 Every timed result is checked: each write's revision, each read's dict, and afterwards every
 row, audit entry and idempotency key the run should have left. A plain script: it prints
@@ -27,7 +28,6 @@ import json
 import os
 import resource
 import secrets
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -207,7 +207,7 @@ def requests(url: str, count: int, rounds: int) -> dict[str, dict[str, float]]:
             view = store.plan(org.org_id, org, clock=clock).to_dict()
         views.append({**view, "org_id": None})
     assert views[0] == views[1] == views[2], views
-    return {n: {k: statistics.median(v) for k, v in times[n].items()} for n in names}
+    return {n: {k: min(v) for k, v in times[n].items()} for n in names}
 
 
 # -- the rollover -------------------------------------------------------------------------------
@@ -302,34 +302,39 @@ def run_job(url: str, workers: int) -> None:
 
 
 def rollovers(
-    databases: Databases, count: int, workers: list[int], memory: list[int]
+    databases: Databases, count: int, workers: list[int], memory: list[int], repeat: int
 ) -> Iterator[str]:
+    """Rows of the rollover table: each measurement `repeat` times, the library and the floor
+    taking turns, the best rate of each (the machine is shared: its worst moments say nothing
+    about the code)."""
     sqlite = databases.backend == "sqlite"
     for n in workers:
-        url = databases.fresh()
-        populate(url, count)
-        report = job(url, n)
-        assert report["plans"] == count, report
-        assert report["applied"] == count, report
-        check_rolled(url, count)
-        floors = []
-        for set_based in (True, False) if sqlite else (True,):
+        library_rate = 0.0
+        floors: dict[str, float] = {}
+        for _ in range(repeat):
             url = databases.fresh()
             populate(url, count)
-            seconds, saved = rollover_floor(
-                url, UNTIL, 1 if sqlite else n, BATCH_SIZE, set_based=set_based
-            )
-            assert saved == count, (saved, count)
+            report = job(url, n)
+            assert report["plans"] == count, report
+            assert report["applied"] == count, report
             check_rolled(url, count)
-            floors.append((seconds, "UPDATE ... FROM" if set_based else "executemany"))
-        floor, how = min(floors)
-        library_rate, floor_rate = count / report["seconds"], count / floor
-        label = f"rollover, {n} worker{'s' if n > 1 else ''}" + (
-            " (runs 1)" if sqlite and n > 1 else ""
-        )
+            library_rate = max(library_rate, count / report["seconds"])
+            for set_based in (True, False) if sqlite else (True,):
+                url = databases.fresh()
+                populate(url, count)
+                seconds, saved = rollover_floor(
+                    url, UNTIL, 1 if sqlite else n, BATCH_SIZE, set_based=set_based
+                )
+                assert saved == count, (saved, count)
+                check_rolled(url, count)
+                how = "UPDATE ... FROM" if set_based else "executemany"
+                floors[how] = max(floors.get(how, 0.0), count / seconds)
+        how, floor_rate = max(floors.items(), key=lambda item: item[1])
+        label = f"rollover, {n} worker{'s' if n > 1 else ''}"
+        label += " (runs 1)" if sqlite and n > 1 else ""
         yield (
             f"{databases.backend:<11} {label:<34} {library_rate:>11,.0f} {floor_rate:>11,.0f} "
-            f"{library_rate / floor_rate:>7.2f}   orgs/s; floor {how}"
+            f"{library_rate / floor_rate:>7.2f}   orgs/s, best of {repeat}; floor {how}"
         )
     for size in memory:
         url = databases.fresh()
@@ -351,6 +356,7 @@ def main() -> None:
     parser.add_argument("--orgs", type=int, default=20_000, help="organizations per rollover")
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--memory-orgs", default="10000,40000")
+    parser.add_argument("--repeat", type=int, default=2, help="rollover runs, best taken")
     parser.add_argument("--no-requests", action="store_true")
     parser.add_argument("--no-rollover", action="store_true")
     parser.add_argument("--job", help=argparse.SUPPRESS)
@@ -383,7 +389,7 @@ def main() -> None:
                             flush=True,
                         )
                 if not args.no_rollover:
-                    for line in rollovers(databases, args.orgs, workers, memory):
+                    for line in rollovers(databases, args.orgs, workers, memory, args.repeat):
                         print(line, flush=True)
             finally:
                 databases.drop()
