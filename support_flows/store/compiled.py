@@ -16,9 +16,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.sqlite import pysqlite
 
-__all__ = ["Statement", "Tx", "dumps", "loads"]
+__all__ = ["Statement", "Tx", "dumps", "insert_new", "loads"]
 
 _SQLITE = pysqlite.dialect(paramstyle="named")
 """SQLite's dialect with named parameters, so every statement binds a mapping on both backends."""
@@ -104,6 +105,18 @@ class Statement:
             return
         text = self.text(tx.dialect)
         tx.driver.cursor().executemany(text, [self.bound(tx.dialect, row) for row in rows])
+
+
+def insert_new(table: sa.Table, returning: sa.Column[Any], keys: Sequence[str]) -> Statement:
+    """An INSERT of `keys` that does nothing when the row's key is taken (``ON CONFLICT DO
+    NOTHING``, one statement per dialect), returning `returning` of the row it inserted."""
+    return Statement(
+        {
+            "sqlite": sqlite.insert(table).on_conflict_do_nothing().returning(returning),
+            "postgresql": postgresql.insert(table).on_conflict_do_nothing().returning(returning),
+        },
+        keys,
+    )
 
 
 def dumps(value: object) -> str:

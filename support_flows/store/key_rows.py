@@ -7,13 +7,11 @@ import contextlib
 import datetime as dt
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
-
 from support_flows.errors import Reason, SupportFlowsError
 from support_flows.localtime import instant
 from support_flows.store import arguments
 from support_flows.store.backend import Backend
-from support_flows.store.compiled import Statement, Tx, dumps
+from support_flows.store.compiled import Tx, dumps, insert_new
 from support_flows.store.keys import error_from, error_record, fingerprint
 from support_flows.store.records import Outcome, micros
 from support_flows.store.saving import Conflict, KeyRow, refusal
@@ -27,13 +25,7 @@ KEY_RETENTION = dt.timedelta(hours=24)
 """S2: idempotency keys are kept at least this long."""
 
 
-_REMEMBER = Statement(
-    {
-        name: insert(idempotency).on_conflict_do_nothing().returning(idempotency.c.key)
-        for name, insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
-    },
-    [c.name for c in idempotency.columns],
-)
+_REMEMBER = insert_new(idempotency, idempotency.c.key, [c.name for c in idempotency.columns])
 
 
 def replay(stored: KeyRow, spec: Spec, obj: Any, fn: Any) -> Outcome:

@@ -10,14 +10,13 @@ from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from support_flows.clock import Clock
 from support_flows.errors import describe
 from support_flows.inputs import has_method
 from support_flows.outbox import Email, Outbox
 from support_flows.store.arguments import count_limit
-from support_flows.store.compiled import Statement, Tx
+from support_flows.store.compiled import Tx, insert_new
 from support_flows.store.database import Database
 from support_flows.store.records import QueuedEmail, micros
 from support_flows.store.schema import outbox as table
@@ -54,11 +53,9 @@ def message_id(order_id: str, kind: str) -> str:
     return f"sf-{uuid.uuid5(_NAMESPACE, f'{order_id}/{kind}')}"
 
 
-_QUEUE = Statement(
-    {
-        name: insert(table).on_conflict_do_nothing().returning(table.c.id)
-        for name, insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
-    },
+_QUEUE = insert_new(
+    table,
+    table.c.id,
     [
         "message_id",
         "org_id",

@@ -9,7 +9,6 @@ from typing import Any, NamedTuple
 
 import attrs
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from support_flows.clock import Clock
 from support_flows.errors import Reason, Refused, Violation
@@ -21,7 +20,7 @@ from support_flows.outbox import Outbox
 from support_flows.snapshots.consulting import OrderAction, OrderEvent
 from support_flows.store import mail
 from support_flows.store.backend import Backend
-from support_flows.store.compiled import Statement, Tx, dumps, loads
+from support_flows.store.compiled import Statement, Tx, dumps, insert_new, loads
 from support_flows.store.due import due_at, policy_of
 from support_flows.store.journal import Subject, append, audit_rows
 from support_flows.store.schema import idempotency, orders, plans
@@ -276,16 +275,12 @@ def _rows(table: sa.Table, *extra: str) -> tuple[Statement, Statement]:
     revision check, built once."""
     key = table.primary_key.columns[0]
     columns = ["revision", "state", "due_at", "policy", "snapshot"]
-    inserts = {
-        name: insert(table).on_conflict_do_nothing().returning(key)
-        for name, insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
-    }
     update = (
         table.update()
         .where(key == sa.bindparam("b_id"), table.c.revision == sa.bindparam("b_revision"))
         .values({name: sa.bindparam(f"v_{name}") for name in columns})
     )
-    return Statement(inserts, [key.name, *extra, *columns]), Statement(update)
+    return insert_new(table, key, [key.name, *extra, *columns]), Statement(update)
 
 
 _PLAN_ROWS = _rows(plans)
