@@ -174,7 +174,7 @@ class Database:
     def transaction(self) -> Transaction:
         """A write transaction on a pooled driver connection, as `write` takes it (SQLite:
         BEGIN IMMEDIATE), for statements built once: ``with db.transaction() as tx``."""
-        return Transaction(self)
+        return Transaction(self, self._turns)
 
     def query_one(self, statement: Statement, params: Mapping[str, Any]) -> Any:
         """The first row of a one-statement read, or None: sent on a pooled driver connection
@@ -210,16 +210,17 @@ class Transaction:
     driver error, entering, inside or committing, leaves as `Unavailable` (S6), and the
     connection it broke is dropped from the pool."""
 
-    __slots__ = ("_db", "_pooled")
+    __slots__ = ("_db", "_pooled", "_turns")
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, turns: threading.RLock | None) -> None:
         self._db = db
+        self._turns = turns
         self._pooled: Any = None
 
     def __enter__(self) -> Tx:
         db = self._db
-        if db._turns is not None:
-            db._turns.acquire()
+        if self._turns is not None:
+            self._turns.acquire()
         try:
             self._pooled = db.engine.raw_connection()
             driver = self._pooled.dbapi_connection
@@ -258,8 +259,8 @@ class Transaction:
         except DRIVER_ERRORS:
             pass  # closing a connection already broken
         finally:
-            if self._db._turns is not None:
-                self._db._turns.release()
+            if self._turns is not None:
+                self._turns.release()
 
 
 _NO_BEGIN = "none"
