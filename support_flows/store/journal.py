@@ -55,9 +55,17 @@ _COLUMNS = (
 _APPEND = Statement(audit.insert(), _COLUMNS)
 
 
+_COPY = f"COPY {audit.name} ({', '.join(_COLUMNS)}) FROM STDIN"
+
+
 def append(tx: Tx, rows: Sequence[dict[str, Any]]) -> None:
-    """Append rows (as `Subject.row` makes them) to the audit log in the transaction `tx`."""
-    if rows:
+    """Append rows (as `Subject.row` makes them) to the audit log in the transaction `tx`: many
+    rows on PostgreSQL by COPY (a rollover batch's), else by INSERT."""
+    if len(rows) > 1 and tx.dialect.name == "postgresql":
+        with tx.driver.cursor().copy(_COPY) as copy:
+            for row in rows:
+                copy.write_row([*(row[c] for c in _COLUMNS[:-1]), dumps(row["detail"])])
+    elif rows:
         _APPEND.run_many(tx, [{**row, "detail": dumps(row["detail"])} for row in rows])
 
 
