@@ -1,14 +1,15 @@
 """The store against its floors, in one run, on SQLite (a file in WAL) and PostgreSQL.
 
-    python benchmarks/bench_store.py [--backends sqlite,postgresql] [--requests 300]
-        [--rounds 5] [--orgs 20000] [--workers 1,2,4] [--memory-orgs 10000,40000]
+    python benchmarks/bench_store.py [--backends sqlite,postgresql] [--requests 50]
+        [--rounds 30] [--orgs 20000] [--workers 1,2,4] [--memory-orgs 10000,40000]
         [--repeat 2] [--no-requests] [--no-rollover]
 
 Requests: a write (`store.update` with an idempotency key: a pending downgrade, then its
 revocation) and a read (`store.plan(...).to_dict()`) beside a hand-written floor that sends the
 statements a correct store needs through the driver itself, and beside the same statements
 through SQLAlchemy Core built once (see `store_floors.py`); the three take turns, round after
-round, and each figure is the best round's microseconds per request. The rollover: N plans
+round, and each figure is the best round's microseconds per request (many short rounds: on a
+shared machine each implementation meets some quiet ones). The rollover: N plans
 with a pending change in five billing zones, brought up to date by `rollover` with 1, 2 and 4
 workers beside a set-based floor (COPY into a temporary table and one ``UPDATE ... FROM`` per
 batch on PostgreSQL; on SQLite the faster of ``UPDATE ... FROM`` a temporary table and
@@ -351,8 +352,8 @@ def rollovers(
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--backends", default="sqlite,postgresql")
-    parser.add_argument("--requests", type=int, default=300, help="requests per round")
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--requests", type=int, default=50, help="requests per round")
+    parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--orgs", type=int, default=20_000, help="organizations per rollover")
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--memory-orgs", default="10000,40000")
