@@ -443,6 +443,14 @@ def _worker(url: str, until: str, batch: int, set_based: bool, results: Any) -> 
         results.put(_postgres_floor(url, at, batch))
 
 
+def _timed_worker(url: str, until: str, batch: int, set_based: bool, results: Any) -> None:
+    """One floor worker in a process of its own, timed from its first batch."""
+    box = _Box()
+    started = time.perf_counter()
+    _worker(url, until, batch, set_based, box)
+    results.put((time.perf_counter() - started, box.value))
+
+
 class _Box:
     """A one-value queue for the floor run in this process."""
 
@@ -455,17 +463,23 @@ class _Box:
 def rollover_floor(
     url: str, until: pendulum.DateTime, workers: int, batch: int, *, set_based: bool = True
 ) -> tuple[float, int]:
-    """Seconds and records saved by the set-based floor with `workers` spawned processes
-    (counted from before they start, as the library's rollover counts its own)."""
+    """Seconds and records saved by the set-based floor with `workers` spawned processes,
+    counted as the library's rollover counts its own: one worker in a fresh process of its own,
+    from its first batch (as the job's own report does, in the job's fresh process); several
+    from before they start."""
     import multiprocessing
 
-    if workers == 1:
-        queue: Any = _Box()
-        started = time.perf_counter()
-        _worker(url, until.isoformat(), batch, set_based, queue)
-        return time.perf_counter() - started, queue.value
     context = multiprocessing.get_context("spawn")
     results: Any = context.Queue()
+    if workers == 1:
+        alone = context.Process(
+            target=_timed_worker, args=(url, until.isoformat(), batch, set_based, results)
+        )
+        alone.start()
+        seconds, saved = results.get()
+        alone.join()
+        assert alone.exitcode == 0, alone.exitcode
+        return float(seconds), int(saved)
     started = time.perf_counter()
     processes = [
         context.Process(target=_worker, args=(url, until.isoformat(), batch, set_based, results))
