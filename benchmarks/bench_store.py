@@ -1,93 +1,66 @@
-"""The month-start job on a real database: organizations per second, SQLite and PostgreSQL.
+"""The store against its floors, in one run, on SQLite (a file in WAL) and PostgreSQL.
 
-    python benchmarks/bench_store.py [--orgs 100000] [--backends sqlite,postgresql]
+    python benchmarks/bench_store.py [--backends sqlite,postgresql] [--requests 50]
+        [--rounds 30] [--orgs 20000] [--workers 1,2,4] [--memory-orgs 10000,40000]
+        [--repeat 2] [--no-requests] [--no-rollover]
 
-Stores N organizations' plans, each with a pending downgrade or cancel, in five billing zones,
-then runs `support-flows rollover` (as a command, the way a scheduler would) with 1 and 2
-workers, and beside it the same work done plan by plan through `store.update` (on a sample of
-`--update-sample` organizations, the rate extrapolated). Prints one table: seconds,
-organizations per second, and the job's peak memory (RSS of the command's main process).
-A plain script: it prints figures, no test fails on a timing.
+Requests: a write (`store.update` with an idempotency key: a pending downgrade, then its
+revocation) and a read (`store.plan(...).to_dict()`) beside a hand-written floor that sends the
+statements a correct store needs through the driver itself, and beside the same statements
+through SQLAlchemy Core built once (see `store_floors.py`); the three take turns, round after
+round, and each figure is the best round's microseconds per request (many short rounds: on a
+shared machine each implementation meets some quiet ones). The rollover: N plans
+with a pending change in five billing zones, brought up to date by `rollover` with 1, 2 and 4
+workers beside a set-based floor (COPY into a temporary table and one ``UPDATE ... FROM`` per
+batch on PostgreSQL; on SQLite the faster of ``UPDATE ... FROM`` a temporary table and
+``executemany``), each run `--repeat` times in turn and the best rate of each kept, and the
+job's peak memory at growing counts.
+
+Every timed result is checked: each write's revision, each read's dict, and afterwards every
+row, audit entry and idempotency key the run should have left. A plain script: it prints
+figures and ratios; no test fails on a timing.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import json
 import os
-import re
+import resource
 import secrets
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pendulum
 import sqlalchemy as sa
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from store_floors import OWNER, CoreRequests, DriverRequests, rollover_floor, toggle
+
 import support_flows as sf
 from support_flows.store import Store
+from support_flows.store.batches import BATCH_SIZE
 from support_flows.store.database import normalise_url
-from support_flows.store.due import due_at
+from support_flows.store.due import due_at, policy_of
+from support_flows.store.records import micros
 from support_flows.store.schema import plans
 
 ZONES = ("UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Pacific/Auckland")
 START = pendulum.datetime(2026, 3, 14, 10, tz="UTC")
 UNTIL = pendulum.datetime(2026, 4, 2, tz="UTC")
-OWNER = sf.Member("u-owner", org_roles={sf.Role.ORG_OWNER}, email="owner@example.com")
 POSTGRES = os.environ.get("SUPPORT_FLOWS_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1/test")
 
 
-def templates() -> list[dict[str, object]]:
-    """One history-less snapshot per zone and kind of pending change (downgrade, cancel)."""
-    found = []
-    for zone in ZONES:
-        for downgrade in (True, False):
-            org = sf.Organization("template", billing_timezone=zone)
-            plan = sf.SupportPlan(org, clock=sf.FrozenClock(START))
-            plan.change("premium", actor=OWNER)
-            if downgrade:
-                plan.change("developer", actor=OWNER)
-            else:
-                plan.cancel(actor=OWNER)
-            found.append(plan.snapshot(history=False))
-    return found
-
-
-def rows(count: int) -> Iterator[dict[str, object]]:
-    shapes = templates()
-    for n in range(count):
-        snapshot = copy.deepcopy(shapes[n % len(shapes)])
-        snapshot["org_id"] = f"org-{n}"
-        yield {
-            "org_id": f"org-{n}",
-            "revision": 1,
-            "state": "premium",
-            "due_at": due_at(snapshot),
-            "snapshot": snapshot,
-        }
-
-
-def populate(url: str, count: int) -> None:
-    """`count` plans, written in batches (the benchmark measures the job, not this)."""
-    Store(url).close()  # creates the tables
-    engine = sa.create_engine(normalise_url(url))
-    batch: list[dict[str, object]] = []
-    with engine.begin() as conn:
-        for row in rows(count):
-            batch.append(row)
-            if len(batch) == 5_000:
-                conn.execute(plans.insert(), batch)
-                batch = []
-        if batch:
-            conn.execute(plans.insert(), batch)
-    engine.dispose()
-
-
-class Database:
-    """A fresh database per measurement: a SQLite file, or a PostgreSQL schema."""
+class Databases:
+    """A fresh database per measurement: a SQLite file, or a PostgreSQL schema (dropped at the
+    end)."""
 
     def __init__(self, backend: str, folder: Path) -> None:
         self.backend = backend
@@ -97,7 +70,7 @@ class Database:
     def fresh(self) -> str:
         if self.backend == "sqlite":
             return f"sqlite:///{self.folder / (secrets.token_hex(4) + '.db')}"
-        schema = f"bench_{secrets.token_hex(4)}"
+        schema = f"speed_store_bench_{secrets.token_hex(4)}"
         engine = sa.create_engine(normalise_url(POSTGRES))
         with engine.begin() as conn:
             conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
@@ -115,77 +88,310 @@ class Database:
         engine.dispose()
 
 
-def job(url: str, workers: int) -> tuple[float, int, float]:
-    """Run the rollover command; its own seconds, plans saved, and peak RSS (MiB)."""
-    command = [
-        sys.executable,
-        "-m",
-        "support_flows.store",
-        "rollover",
-        "--db",
-        url,
-        "--until",
-        UNTIL.isoformat(),
-        "--workers",
-        str(workers),
-    ]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(process.pid, 0)
-    output = process.stdout.read() if process.stdout else ""
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode:
-        raise SystemExit(f"rollover failed: {output}")
-    found = re.search(r": (\d+) plans .*, ([\d.]+) s \(", output)
-    assert found, output
-    return float(found.group(2)), int(found.group(1)), usage.ru_maxrss / 1024
+def scalar(url: str, sql: str, **params: Any) -> Any:
+    engine = sa.create_engine(normalise_url(url))
+    try:
+        with engine.connect() as conn:
+            return conn.execute(sa.text(sql), params).scalar_one()
+    finally:
+        engine.dispose()
 
 
-def per_update(url: str, sample: int) -> float:
-    """Seconds for `sample` organizations, each loaded, applied and saved by `store.update`."""
-    store = Store(url)
-    clock = sf.FrozenClock(UNTIL)
+# -- requests -----------------------------------------------------------------------------------
+
+
+class Library:
+    """The store itself: `store.update` with a key, `store.plan(...).to_dict()`."""
+
+    def __init__(self, url: str, org: sf.Organization, clock: sf.FrozenClock) -> None:
+        self.store = Store(url)
+        self.org, self.clock = org, clock
+
+    def write(self, key: str) -> int:
+        outcome = self.store.update(
+            self.org.org_id, toggle, org=self.org, clock=self.clock, idempotency_key=key
+        )
+        assert not outcome.replayed
+        return int(outcome.revision)
+
+    def read(self) -> dict[str, Any]:
+        return self.store.plan(self.org.org_id, self.org, clock=self.clock).to_dict()
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def _seed(url: str, orgs: list[sf.Organization], clock: sf.FrozenClock) -> None:
+    """Each organization on premium, stored at revision 1."""
+    with Store(url) as store:
+        for org in orgs:
+            plan = sf.SupportPlan(org, clock=clock)
+            plan.change("premium", actor=OWNER)
+            store.save(plan)
+
+
+def _timed(fn: Callable[[], None], count: int) -> float:
     started = time.perf_counter()
-    for n in range(sample):
-        org = sf.Organization(f"org-{n}", billing_timezone=ZONES[(n % 10) // 2])
-        store.update(org.org_id, lambda plan: plan.apply_due(), org=org, clock=clock)
-    seconds = time.perf_counter() - started
-    store.close()
-    return seconds
+    for _ in range(count):
+        fn()
+    return (time.perf_counter() - started) / count * 1e6
+
+
+def requests(url: str, count: int, rounds: int) -> dict[str, dict[str, float]]:
+    """Median microseconds per write and per read of the library, the driver floor and Core."""
+    clock = sf.FrozenClock(START)
+    names = ("library", "floor", "core")
+    orgs = {n: sf.Organization(f"bench-{n}", billing_timezone="Europe/Berlin") for n in names}
+    _seed(url, list(orgs.values()), clock)
+    audited = {
+        n: scalar(url, "SELECT count(*) FROM sf_audit WHERE org_id = :o", o=o.org_id)
+        for n, o in orgs.items()
+    }
+    kinds: dict[str, Any] = {"library": Library, "floor": DriverRequests, "core": CoreRequests}
+    made = {n: kinds[n](url, orgs[n], clock) for n in names}
+    revision = dict.fromkeys(names, 1)
+    times: dict[str, dict[str, list[float]]] = {n: {"write": [], "read": []} for n in names}
+
+    def writer(name: str) -> Callable[[], None]:
+        def one() -> None:
+            revision[name] += 1
+            got = made[name].write(f"{name}-{revision[name]}")
+            assert got == revision[name], (name, got, revision[name])
+
+        return one
+
+    for n in names:  # warm up: caches, prepared statements, pools
+        for _ in range(max(10, count // 10)):
+            writer(n)()
+    for r in range(rounds):
+        order = names[r % 3 :] + names[: r % 3]
+        for n in order:
+            times[n]["write"].append(_timed(writer(n), count))
+    reader_org = orgs["library"]
+    readers = {
+        "library": made["library"],
+        "floor": DriverRequests(url, reader_org, clock),
+        "core": CoreRequests(url, reader_org, clock),
+    }
+    with Store(url) as store:
+        stored = store.plan(reader_org.org_id, reader_org, clock=clock).snapshot(history=False)
+    expected = sf.SupportPlan.restore(stored, reader_org, clock=clock).to_dict()
+
+    def reader(name: str) -> Callable[[], None]:
+        def one() -> None:
+            assert readers[name].read() == expected, name
+
+        return one
+
+    for n in names:
+        for _ in range(max(10, count // 10)):
+            reader(n)()
+    for r in range(rounds):
+        order = names[r % 3 :] + names[: r % 3]
+        for n in order:
+            times[n]["read"].append(_timed(reader(n), count))
+    for n in ("floor", "core"):
+        readers[n].close()
+    for thing in made.values():
+        thing.close()
+    # Every write left its row, its audit entry and its key; all three ended in the same state.
+    views = []
+    for n, org in orgs.items():
+        writes = revision[n] - 1
+        stored = scalar(url, "SELECT revision FROM sf_plans WHERE org_id = :o", o=org.org_id)
+        assert stored == revision[n], (n, stored, revision[n])
+        audits = scalar(url, "SELECT count(*) FROM sf_audit WHERE org_id = :o", o=org.org_id)
+        assert audits - audited[n] == writes, (n, audits - audited[n], writes)
+        keys = scalar(url, "SELECT count(*) FROM sf_idempotency WHERE org_id = :o", o=org.org_id)
+        assert keys == writes, (n, keys, writes)
+        with Store(url) as store:
+            view = store.plan(org.org_id, org, clock=clock).to_dict()
+        views.append({**view, "org_id": None})
+    assert views[0] == views[1] == views[2], views
+    return {n: {k: min(v) for k, v in times[n].items()} for n in names}
+
+
+# -- the rollover -------------------------------------------------------------------------------
+
+
+def templates() -> list[dict[str, Any]]:
+    """One history-less snapshot per zone and kind of pending change (downgrade, cancel)."""
+    found = []
+    for zone in ZONES:
+        for downgrade in (True, False):
+            org = sf.Organization("template", billing_timezone=zone)
+            plan = sf.SupportPlan(org, clock=sf.FrozenClock(START))
+            plan.change("premium", actor=OWNER)
+            if downgrade:
+                plan.change("developer", actor=OWNER)
+            else:
+                plan.cancel(actor=OWNER)
+            found.append(plan.snapshot(history=False))
+    return found
+
+
+def rows(count: int) -> Iterator[dict[str, Any]]:
+    shapes = templates()
+    for n in range(count):
+        snapshot = copy.deepcopy(shapes[n % len(shapes)])
+        snapshot["org_id"] = f"org-{n:07d}"
+        yield {
+            "org_id": snapshot["org_id"],
+            "revision": 1,
+            "state": "premium",
+            "due_at": due_at(snapshot),
+            "policy": policy_of(snapshot),
+            "snapshot": snapshot,
+        }
+
+
+def populate(url: str, count: int) -> None:
+    """`count` plans, written in batches (the benchmark measures the job, not this)."""
+    Store(url).close()  # creates the tables
+    engine = sa.create_engine(normalise_url(url))
+    batch: list[dict[str, Any]] = []
+    with engine.begin() as conn:
+        for row in rows(count):
+            batch.append(row)
+            if len(batch) == 5_000:
+                conn.execute(plans.insert(), batch)
+                batch = []
+        if batch:
+            conn.execute(plans.insert(), batch)
+    engine.dispose()
+
+
+def check_rolled(url: str, count: int) -> None:
+    """Every plan brought up to date once: nothing due, revision 2, one applied audit row each."""
+    cutoff = micros(UNTIL)
+    assert scalar(url, "SELECT count(*) FROM sf_plans WHERE due_at <= :c", c=cutoff) == 0
+    assert scalar(url, "SELECT count(*) FROM sf_plans WHERE revision = 2") == count
+    moved = "SELECT count(*) FROM sf_plans WHERE state IN ('developer', 'cancelled')"
+    assert scalar(url, moved) == count
+    applied = "SELECT count(DISTINCT org_id) FROM sf_audit WHERE outcome = 'applied'"
+    assert scalar(url, applied) == count
+    assert scalar(url, "SELECT count(*) FROM sf_audit WHERE outcome = 'applied'") == count
+
+
+def job(url: str, workers: int) -> dict[str, Any]:
+    """The library's rollover in a process of its own: its report and its peak memory."""
+    command = [sys.executable, __file__, "--job", url, "--job-workers", str(workers)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise SystemExit(f"rollover failed: {done.stderr.strip()}")
+    return dict(json.loads(done.stdout))
+
+
+def run_job(url: str, workers: int) -> None:
+    """(In the job's process.) Run the rollover; print its report and peak RSS as JSON."""
+    from support_flows.store import rollover
+
+    report = rollover(url, until=UNTIL, workers=workers)
+    mine = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(
+        json.dumps(
+            {
+                "seconds": report.seconds,
+                "plans": report.plans,
+                "applied": report.applied,
+                "rss": mine,
+                "worker_rss": children,
+            }
+        )
+    )
+
+
+def rollovers(
+    databases: Databases, count: int, workers: list[int], memory: list[int], repeat: int
+) -> Iterator[str]:
+    """Rows of the rollover table: each measurement `repeat` times, the library and the floor
+    taking turns, the best rate of each (the machine is shared: its worst moments say nothing
+    about the code)."""
+    sqlite = databases.backend == "sqlite"
+    for n in workers:
+        library_rate = 0.0
+        floors: dict[str, float] = {}
+        for _ in range(repeat):
+            url = databases.fresh()
+            populate(url, count)
+            report = job(url, n)
+            assert report["plans"] == count, report
+            assert report["applied"] == count, report
+            check_rolled(url, count)
+            library_rate = max(library_rate, count / report["seconds"])
+            for set_based in (True, False) if sqlite else (True,):
+                url = databases.fresh()
+                populate(url, count)
+                seconds, saved = rollover_floor(
+                    url, UNTIL, 1 if sqlite else n, BATCH_SIZE, set_based=set_based
+                )
+                assert saved == count, (saved, count)
+                check_rolled(url, count)
+                how = "UPDATE ... FROM" if set_based else "executemany"
+                floors[how] = max(floors.get(how, 0.0), count / seconds)
+        how, floor_rate = max(floors.items(), key=lambda item: item[1])
+        label = f"rollover, {n} worker{'s' if n > 1 else ''}"
+        label += " (runs 1)" if sqlite and n > 1 else ""
+        yield (
+            f"{databases.backend:<11} {label:<34} {library_rate:>11,.0f} {floor_rate:>11,.0f} "
+            f"{library_rate / floor_rate:>7.2f}   orgs/s, best of {repeat}; floor {how}"
+        )
+    for size in memory:
+        url = databases.fresh()
+        populate(url, size)
+        report = job(url, 1)
+        assert report["plans"] == size, report
+        check_rolled(url, size)
+        yield (
+            f"{databases.backend:<11} {f'rollover peak memory, {size:,} orgs':<34} "
+            f"{report['rss']:>9.0f} MiB  ({size / report['seconds']:,.0f} orgs/s)"
+        )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--orgs", type=int, default=100_000)
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--backends", default="sqlite,postgresql")
-    parser.add_argument("--update-sample", type=int, default=5_000)
+    parser.add_argument("--requests", type=int, default=50, help="requests per round")
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--orgs", type=int, default=20_000, help="organizations per rollover")
+    parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument("--memory-orgs", default="10000,40000")
+    parser.add_argument("--repeat", type=int, default=2, help="rollover runs, best taken")
+    parser.add_argument("--no-requests", action="store_true")
+    parser.add_argument("--no-rollover", action="store_true")
+    parser.add_argument("--job", help=argparse.SUPPRESS)
+    parser.add_argument("--job-workers", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    sample = min(args.orgs, args.update_sample)
-    print(f"rollover of {args.orgs:,} organizations (pending downgrades and cancels, 5 zones)")
-    print(f"{'database':<11} {'path':<36} {'seconds':>9} {'orgs/s':>9} {'peak MiB':>9}")
+    if args.job:
+        run_job(args.job, args.job_workers)
+        return
+    workers = [int(w) for w in args.workers.split(",")]
+    memory = [int(m) for m in args.memory_orgs.split(",") if m]
+    print(f"support_flows from {Path(sf.__file__).parent}")
+    print(
+        f"{'database':<11} {'measurement':<34} {'library':>11} {'floor':>11} {'ratio':>7}"
+        f"   {'core':>9} {'core/floor':>10}"
+    )
     with tempfile.TemporaryDirectory() as folder:
         for backend in args.backends.split(","):
-            databases = Database(backend, Path(folder))
+            databases = Databases(backend, Path(folder))
             try:
-                for workers in (1, 2):
-                    url = databases.fresh()
-                    populate(url, args.orgs)
-                    seconds, saved, rss = job(url, workers)
-                    assert saved == args.orgs, (saved, args.orgs)
-                    label = f"rollover, {workers} worker{'s' if workers > 1 else ''}"
-                    if backend == "sqlite" and workers > 1:
-                        label += " (SQLite: runs 1)"
-                    print(
-                        f"{backend:<11} {label:<36} {seconds:>9.2f} "
-                        f"{args.orgs / seconds:>9,.0f} {rss:>9.0f}"
-                    )
-                url = databases.fresh()
-                populate(url, sample)
-                seconds = per_update(url, sample)
-                label = f"store.update per plan ({sample:,} run)"
-                print(
-                    f"{backend:<11} {label:<36} {seconds * args.orgs / sample:>9.2f} "
-                    f"{sample / seconds:>9,.0f} {'':>9}"
-                )
+                if not args.no_requests:
+                    found = requests(databases.fresh(), args.requests, args.rounds)
+                    for kind, label in (
+                        ("write", "write store.update (µs)"),
+                        ("read", "read store.plan().to_dict() (µs)"),
+                    ):
+                        lib, floor, core = (found[n][kind] for n in ("library", "floor", "core"))
+                        print(
+                            f"{backend:<11} {label:<34} {lib:>11,.0f} {floor:>11,.0f} "
+                            f"{lib / floor:>7.2f}   {core:>9,.0f} {core / floor:>10.2f}",
+                            flush=True,
+                        )
+                if not args.no_rollover:
+                    for line in rollovers(databases, args.orgs, workers, memory, args.repeat):
+                        print(line, flush=True)
             finally:
                 databases.drop()
 

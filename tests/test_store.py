@@ -302,6 +302,7 @@ def test_s3_a_restored_old_copy_confirmed_after_the_original_queues_no_second_em
 def test_s3_the_outbox_holds_one_email_per_purchase_whatever_writes_it(store: Store) -> None:
     """The unique (order, kind) constraint: queuing the purchase email again queues nothing."""
     from support_flows.store import mail
+    from support_flows.store.compiled import Tx
     from support_flows.store.database import Database
 
     c = clock()
@@ -311,8 +312,7 @@ def test_s3_the_outbox_holds_one_email_per_purchase_whatever_writes_it(store: St
     db = Database(store.url)
     with db.write() as conn:
         again = mail.queue(
-            conn,
-            store._insert,
+            Tx.of(conn),
             ORG.org_id,
             "co-1",
             [(mail.PURCHASE, sf.Email("b@example.com", "again", "again"))],

@@ -140,9 +140,8 @@ def create_app(store: Store, clock: sf.Clock, directory: Directory) -> FastAPI:
     ) -> JSONResponse:
         org, actor = who(org_id, user)
         outcome = store.update(
-            org_id,
+            org,
             lambda plan: (act(plan, actor), plan_view(plan))[1],
-            org=org,
             clock=clock,
             idempotency_key=key,
             request=[request.method, request.url.path, actor.user_id, body],
@@ -174,7 +173,7 @@ def create_app(store: Store, clock: sf.Clock, directory: Directory) -> FastAPI:
 
     def current_plan(store: Store, org: sf.Organization) -> sf.SupportPlan:
         try:
-            return store.plan(org.org_id, org, clock=clock)
+            return store.plan(org, clock=clock)
         except sf.Refused as error:
             if error.code != sf.Reason.NOT_FOUND:
                 raise

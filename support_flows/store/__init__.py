@@ -6,8 +6,8 @@ reached, opened or written raises `support_flows.Unavailable` (S6), never a driv
 
     store = Store("sqlite:///support.db")      # or sqlite:// (memory), postgresql://...
     store.save(sf.SupportPlan(org, clock=clock))
-    store.update("org-1", lambda plan: plan.cancel(actor=owner), org=org, clock=clock,
-                 idempotency_key="k-1")
+    store.update(org, lambda plan: plan.cancel(actor=owner), clock=clock, idempotency_key="k-1")
+    store.plan(org, clock=clock)                # the stored plan at its revision
 
 A store is opened with its catalog (`Store(url, catalog=sf.ATLAS)`, K4): every plan and order
 it loads or creates is decided under it, and `plans()` / `orders()` walk the stored records

@@ -23,11 +23,12 @@ from support_flows.clock import SystemClock
 from support_flows.errors import InvalidInput, Reason, SupportFlowsError, describe, invalid
 from support_flows.localtime import instant
 from support_flows.store.arguments import callback
+from support_flows.store.compiled import Statement, Tx, dumps, loads
 from support_flows.store.database import Database
 from support_flows.store.due import due_at, policy_of
-from support_flows.store.journal import Subject, applied_row
+from support_flows.store.journal import Subject, append, applied_row
 from support_flows.store.records import RolloverReport, micros
-from support_flows.store.schema import audit, orders, plans
+from support_flows.store.schema import orders, plans
 from support_flows.values import Organization
 from support_flows.values.policy import ATLAS, Catalog
 
@@ -116,6 +117,30 @@ def _organization(snapshot: object) -> Organization | None:
         return None
 
 
+def _statements(table: sa.Table, id_column: sa.Column[Any]) -> dict[str, Statement]:
+    """A kind's batch statements, built once: the due rows (locked and skipped when locked on
+    PostgreSQL), and the row update under the revision check (for SQLite's executemany)."""
+    due = (
+        sa.select(id_column, table.c.revision, table.c.snapshot)
+        .where(table.c.due_at <= sa.bindparam("cutoff"))
+        .order_by(table.c.due_at)
+        .limit(sa.bindparam("size"))
+    )
+    update = (
+        table.update()
+        .where(id_column == sa.bindparam("b_id"), table.c.revision == sa.bindparam("b_rev"))
+        .values({name: sa.bindparam(f"v_{name}") for name in _WRITTEN})
+    )
+    return {
+        "due": Statement({"sqlite": due, "postgresql": due.with_for_update(skip_locked=True)}),
+        "update": Statement(update),
+    }
+
+
+_WRITTEN = ("revision", "state", "due_at", "policy", "snapshot")
+_STATEMENTS = {kind: _statements(table, id_column) for kind, table, id_column in _KINDS}
+
+
 def _drain(
     db: Database,
     kind: str,
@@ -129,40 +154,18 @@ def _drain(
 ) -> None:
     cutoff = micros(until)
     bad: list[str] = []
-    update = (
-        table.update()
-        .where(id_column == sa.bindparam("b_id"), table.c.revision == sa.bindparam("b_rev"))
-        .values(
-            revision=sa.bindparam("b_new"),
-            state=sa.bindparam("b_state"),
-            due_at=sa.bindparam("b_due"),
-            policy=sa.bindparam("b_policy"),
-            snapshot=sa.bindparam("b_snapshot", type_=table.c.snapshot.type),
-        )
-    )
+    statements = _STATEMENTS[kind]
     while True:
-        query = (
-            sa.select(id_column, table.c.revision, table.c.snapshot)
-            .where(table.c.due_at <= cutoff)
-            .order_by(table.c.due_at)
-            .limit(batch_size)
-        )
-        if bad:
-            query = query.where(id_column.not_in(bad))
-        if db.is_postgres:
-            query = query.with_for_update(skip_locked=True)
         try:
             with db.write() as conn:
-                rows = conn.execute(query).all()
+                tx = Tx.of(conn)
+                rows = _due(conn, statements["due"], table, id_column, cutoff, batch_size, bad)
                 if not rows:
                     return
                 updates, entries, applied, refused = _apply(kind, rows, until, catalog)
                 if updates:
-                    done = conn.execute(update, updates)
-                    if done.rowcount != len(updates):
-                        raise _Lost
-                if entries:
-                    conn.execute(audit.insert(), entries)
+                    _write_back(tx, statements["update"], table, updates)
+                append(tx, entries)
         except _Lost:
             continue
         bad.extend(refused)
@@ -176,6 +179,61 @@ def _drain(
             progress(len(rows))
 
 
+def _due(
+    conn: sa.Connection,
+    due: Statement,
+    table: sa.Table,
+    id_column: sa.Column[Any],
+    cutoff: int,
+    size: int,
+    bad: list[str],
+) -> list[tuple[Any, int, Any]]:
+    """A batch of due rows: (id, revision, snapshot), oldest due first, skipping `bad`."""
+    if bad:  # records refused earlier in this run (rare): the query names them
+        query = (
+            sa.select(id_column, table.c.revision, table.c.snapshot)
+            .where(table.c.due_at <= cutoff, id_column.not_in(bad))
+            .order_by(table.c.due_at)
+            .limit(size)
+        )
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        return [(r[0], r[1], r[2]) for r in conn.execute(query)]
+    found = due.run(Tx.of(conn), {"cutoff": cutoff, "size": size}).fetchall()
+    return [(r[0], r[1], loads(conn.dialect, r[2])) for r in found]
+
+
+def _write_back(tx: Tx, update: Statement, table: sa.Table, updates: list[dict[str, Any]]) -> None:
+    """Save a batch's rows under their revision check: on PostgreSQL by COPY into a temporary
+    table and one ``UPDATE ... FROM`` it; on SQLite (no round trips) one prepared update per
+    row. `_Lost` if any row moved (it cannot while locked)."""
+    driver: Any = tx.driver
+    if tx.dialect.name != "postgresql":
+        before = driver.total_changes
+        update.run_many(tx, updates)
+        if driver.total_changes - before != len(updates):
+            raise _Lost
+        return
+    cursor = driver.cursor()
+    cursor.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS sf_rollover_batch (b_id VARCHAR(200), b_rev INTEGER, "
+        "v_revision INTEGER, v_state VARCHAR(32), v_due_at BIGINT, v_policy VARCHAR(200), "
+        "v_snapshot JSON) ON COMMIT DELETE ROWS"
+    )
+    columns = ("b_id", "b_rev", *(f"v_{name}" for name in _WRITTEN))
+    with cursor.copy(f"COPY sf_rollover_batch ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in updates:
+            copy.write_row([row[c] for c in columns])
+    key = table.primary_key.columns[0].name
+    cursor.execute(
+        f"UPDATE {table.name} AS t SET "
+        + ", ".join(f"{name} = b.v_{name}" for name in _WRITTEN)
+        + f" FROM sf_rollover_batch AS b WHERE t.{key} = b.b_id AND t.revision = b.b_rev"
+    )
+    if cursor.rowcount != len(updates):
+        raise _Lost
+
+
 def _apply(
     kind: str, rows: Sequence[Any], until: pendulum.DateTime, catalog: Catalog
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int, list[str]]:
@@ -184,7 +242,7 @@ def _apply(
     refused: list[str] = []
     good: list[tuple[Any, Organization]] = []
     for row in rows:
-        org = _organization(row.snapshot)
+        org = _organization(row[2])
         if org is None:
             refused.append(row[0])
         else:
@@ -192,7 +250,7 @@ def _apply(
     updates: list[dict[str, Any]] = []
     entries: list[dict[str, Any]] = []
     applied = 0
-    records = ((row.snapshot, org) for row, org in good)
+    records = ((row[2], org) for row, org in good)
     results = bulk.apply_due(records, until=until, catalog=catalog)
     for (row, org), result in zip(good, results, strict=True):
         if isinstance(result, InvalidInput):
@@ -205,12 +263,12 @@ def _apply(
         updates.append(
             {
                 "b_id": row[0],
-                "b_rev": row.revision,
-                "b_new": row.revision + 1,
-                "b_state": snapshot["state"],
-                "b_due": due_at(snapshot),
-                "b_policy": policy_of(snapshot),
-                "b_snapshot": snapshot,
+                "b_rev": row[1],
+                "v_revision": row[1] + 1,
+                "v_state": snapshot["state"],
+                "v_due_at": due_at(snapshot),
+                "v_policy": policy_of(snapshot),
+                "v_snapshot": dumps(snapshot),
             }
         )
     return updates, entries, applied, refused

@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import sqlalchemy as sa
-
 from support_flows.clock import Clock
 from support_flows.errors import InvalidInput, Reason, Refused, SupportFlowsError, describe, invalid
 from support_flows.inputs import has_method
@@ -15,12 +13,13 @@ from support_flows.machines.consulting import FROM_POLICY, ConsultingOrder
 from support_flows.outbox import Outbox
 from support_flows.store import arguments
 from support_flows.store.backend import Backend
-from support_flows.store.key_rows import remember, replay, stored_key
+from support_flows.store.compiled import Tx
+from support_flows.store.journal import append
+from support_flows.store.key_rows import remember, replay
 from support_flows.store.keys import check_key, jsonable
 from support_flows.store.records import Outcome
 from support_flows.store.refusals import refuse_creation, refused, refused_request, request_of
-from support_flows.store.saving import Conflict, Put, saved, write
-from support_flows.store.schema import audit
+from support_flows.store.saving import Conflict, KeyRow, Put, saved, stored_key, write
 from support_flows.store.spec import HostFailure, Spec, host
 from support_flows.store.tracked import Call, Mailbag, param, track
 from support_flows.store.views import order_view
@@ -35,19 +34,20 @@ def command(
     backend: Backend,
     retries: int,
     spec: Spec,
-    load: Callable[[sa.Connection], Any],
+    load: Callable[[Tx], tuple[Any, KeyRow | None]],
     fn: Callable[[Any], object],
     put: Put,
 ) -> Outcome:
-    """Run `fn` on what `load` loads, in one transaction, up to `retries` more times on a lost
-    race; a malformed request is refused and audited before anything is loaded (S6)."""
+    """Run `fn` on what `load` loads (with its key's row, if the key was used before), in one
+    transaction, up to `retries` more times on a lost race; a malformed request is refused and
+    audited before anything is loaded (S6)."""
     if not callable(fn):
         raise invalid(Reason.INVALID_VALUE, "V5", f"fn must be callable, got {describe(fn)}")
     has_method(spec.clock, "now", "clock")
     malformed = _unholdable_request(spec.request)
     if malformed is not None:
-        with backend.db.write() as conn:
-            conn.execute(audit.insert(), [refused_request(backend, spec, malformed)])
+        with backend.db.transaction() as tx:
+            append(tx, [refused_request(backend, spec, malformed)])
         raise malformed
     last: Refused | None = None
     failure: Exception | None = None
@@ -68,26 +68,25 @@ def command(
 def _run(
     backend: Backend,
     spec: Spec,
-    load: Callable[[sa.Connection], Any],
+    load: Callable[[Tx], tuple[Any, KeyRow | None]],
     fn: Callable[[Any], object],
     put: Put,
 ) -> Outcome:
     error: SupportFlowsError | None = None
-    with backend.db.write() as conn:
-        obj = load(conn)
-        stored = stored_key(conn, spec)
+    with backend.db.transaction() as tx:
+        obj, stored = load(tx)
         if stored is not None:
             return replay(stored, spec, obj, fn)
         try:
             result = jsonable(host(fn, obj))
         except SupportFlowsError as refusal:
             error = refusal
-            refused(backend, conn, spec, obj, refusal)
+            refused(backend, tx, spec, obj, refusal)
         else:
-            written = write(backend, conn, obj, spec.key, put)
+            written = write(backend, tx, obj, spec.key, put)
             if spec.key is not None:
                 request = request_of(spec, obj)
-                remember(backend, conn, spec, request, None, result, written.revision)
+                remember(backend, tx, spec, request, None, result, written.revision)
     if error is not None:
         raise error
     saved(backend, obj, written)
@@ -120,16 +119,16 @@ def create(
     given = {name: value for name, value in raw.items() if value is not FROM_POLICY}
     malformed = arguments.malformed(given, _OPTIONAL)
     if malformed is not None:  # S6: refused before any statement, then audited
-        with backend.db.write() as conn:
-            refuse_creation(backend, conn, spec, request, params, actor_id, clock, malformed)
+        with backend.db.transaction() as tx:
+            refuse_creation(backend, tx, spec, request, params, actor_id, clock, malformed)
         raise malformed
     last: Refused | None = None
     failure: Exception | None = None
     for _ in range(retries + 1):
         error: SupportFlowsError | None = None
         try:
-            with backend.db.write() as conn:
-                stored = stored_key(conn, spec)
+            with backend.db.transaction() as tx:
+                stored = stored_key(tx, spec.org.org_id, spec.key)
                 if stored is not None:
                     return replay(stored, spec, None, None)
                 bag = Mailbag()
@@ -137,18 +136,18 @@ def create(
                     order = host(build, bag)
                 except SupportFlowsError as refusal:
                     error = refusal
-                    refuse_creation(backend, conn, spec, request, params, actor_id, clock, error)
+                    refuse_creation(backend, tx, spec, request, params, actor_id, clock, error)
                     if spec.key is not None:
-                        remember(backend, conn, spec, spec.request, error, None, None)
+                        remember(backend, tx, spec, spec.request, error, None, None)
                 else:
                     history = order.history
                     t = track(order, clock, bag)
                     t.calls.append(Call(request, params, actor_id, history[-1].at, 0, len(history)))
                     t.deliver = outbox
-                    written = write(backend, conn, order, spec.key, put)
+                    written = write(backend, tx, order, spec.key, put)
                     result = jsonable(order_view(order))
                     if spec.key is not None:
-                        remember(backend, conn, spec, spec.request, None, result, written.revision)
+                        remember(backend, tx, spec, spec.request, None, result, written.revision)
         except Conflict as conflict:
             last = conflict.error
             continue

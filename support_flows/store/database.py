@@ -1,8 +1,10 @@
 """One database connection for the store: SQLite (a file, or in memory) or PostgreSQL.
 
 Every write runs in a transaction that holds the write lock from its first statement: SQLite's
-``BEGIN IMMEDIATE`` (with a busy timeout, so a second writer waits instead of failing with
-"database is locked"), PostgreSQL's row locks (``SELECT ... FOR UPDATE``) taken by the callers.
+``BEGIN IMMEDIATE`` (with a busy timeout set once per connection, so a second writer waits
+instead of failing with "database is locked"), PostgreSQL's row locks (``SELECT ... FOR
+UPDATE``) taken by the callers. A read is one statement outside any explicit transaction (one
+round trip): SQLite's autocommit, PostgreSQL's through an engine of autocommit connections.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import random
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
@@ -27,8 +29,16 @@ from support_flows.errors import (
     describe,
     invalid,
 )
+from support_flows.store.compiled import Statement, Tx
 
-__all__ = ["BUSY_TIMEOUT_SECONDS", "DRIVER_ERRORS", "Database", "normalise_url", "safe_url"]
+__all__ = [
+    "BUSY_TIMEOUT_SECONDS",
+    "DRIVER_ERRORS",
+    "Database",
+    "Transaction",
+    "normalise_url",
+    "safe_url",
+]
 
 BUSY_TIMEOUT_SECONDS = 60.0
 """How long a SQLite writer waits for another's transaction before giving up."""
@@ -95,6 +105,9 @@ def normalise_url(url: object) -> str:
 class Database:
     """The engine, which database it is, and transactions for reading and writing.
 
+    Every use of a pooled connection ends what it began (a write commits or rolls back, a read
+    runs outside any transaction), so the pool returns connections without a reset of its own.
+
     Whatever the driver raises while connecting, reading or writing (an unreachable server, a
     file that cannot be opened or created, a read-only or full disk) leaves as `Unavailable`
     (`store_unavailable`, S6), naming the URL without its password.
@@ -108,6 +121,13 @@ class Database:
         with self.failures():
             self.engine = (
                 _sqlite(self.url, self.in_memory) if self.is_sqlite else _postgres(self.url)
+            )
+            self.reader = (
+                _sqlite(self.url, self.in_memory, reader=True)
+                if self.is_sqlite and not self.in_memory
+                else self.engine.execution_options(sf_begin=_NO_BEGIN)
+                if self.is_sqlite
+                else _postgres(self.url, isolation_level="AUTOCOMMIT", pool_size=2)
             )
         # One in-memory database is one connection: its users take turns.
         self._turns: threading.RLock | None = threading.RLock() if self.in_memory else None
@@ -145,11 +165,32 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[sa.Connection]:
-        """A read-only transaction (SQLite: a deferred BEGIN; in WAL it never blocks a writer)."""
-        with self.failures(), self._turn(), self.engine.connect() as conn:
-            conn.execution_options(sf_begin="DEFERRED")
-            with conn.begin():
-                yield conn
+        """A connection for reads, each statement its own snapshot, no explicit transaction
+        (SQLite in WAL: never blocks a writer; PostgreSQL: autocommit). A caller that needs
+        two statements to agree reads them in one statement, or in `write`."""
+        with self.failures(), self._turn(), self.reader.connect() as conn:
+            yield conn
+
+    def transaction(self) -> Transaction:
+        """A write transaction on a pooled driver connection, as `write` takes it (SQLite:
+        BEGIN IMMEDIATE), for statements built once: ``with db.transaction() as tx``."""
+        return Transaction(self, self._turns)
+
+    def query_one(self, statement: Statement, params: Mapping[str, Any]) -> Any:
+        """The first row of a one-statement read, or None: sent on a pooled driver connection
+        outside any transaction, as `read` would, without a SQLAlchemy connection around it."""
+        try:
+            with self._turn():
+                driver = self.reader.raw_connection()
+                try:
+                    cursor = driver.cursor()
+                    text = statement.text(self.reader.dialect)
+                    cursor.execute(text, statement.bound(self.reader.dialect, params))
+                    return cursor.fetchone()
+                finally:
+                    driver.close()
+        except DRIVER_ERRORS as error:
+            raise self.unavailable(error) from None
 
     def _turn(self) -> threading.RLock | nullcontext[None]:
         return self._turns if self._turns is not None else nullcontext()
@@ -157,18 +198,85 @@ class Database:
     def dispose(self) -> None:
         with self.failures():
             self.engine.dispose()
+            if self.reader is not self.engine:
+                self.reader.dispose()
 
     def __repr__(self) -> str:
         return f"Database({self.safe_url!r})"
 
 
-def _sqlite(url: str, memory: bool) -> sa.Engine:
+class Transaction:
+    """`Database.transaction`: commits when its block ends, rolls back when it raises; a
+    driver error, entering, inside or committing, leaves as `Unavailable` (S6), and the
+    connection it broke is dropped from the pool."""
+
+    __slots__ = ("_db", "_pooled", "_turns")
+
+    def __init__(self, db: Database, turns: threading.RLock | None) -> None:
+        self._db = db
+        self._turns = turns
+        self._pooled: Any = None
+
+    def __enter__(self) -> Tx:
+        db = self._db
+        if self._turns is not None:
+            self._turns.acquire()
+        try:
+            self._pooled = db.engine.raw_connection()
+            driver = self._pooled.dbapi_connection
+            if db.is_sqlite:
+                _take_write_lock(driver, db.in_memory)
+            return Tx(db.engine.dialect, driver)
+        except BaseException as error:
+            self._release(error)
+            if isinstance(error, DRIVER_ERRORS):
+                raise db.unavailable(error) from None
+            raise
+
+    def __exit__(self, kind: object, error: BaseException | None, _trace: object) -> None:
+        pooled = self._pooled
+        try:
+            if error is None:
+                pooled.dbapi_connection.commit()
+            else:
+                pooled.dbapi_connection.rollback()
+        except DRIVER_ERRORS as failed:
+            self._release(failed)
+            if error is None or isinstance(error, DRIVER_ERRORS):
+                raise self._db.unavailable(failed) from None
+            return  # the block's own exception goes on
+        self._release(error)
+        if isinstance(error, DRIVER_ERRORS):
+            raise self._db.unavailable(error) from None
+
+    def _release(self, error: BaseException | None) -> None:
+        pooled, self._pooled = self._pooled, None
+        try:
+            if pooled is not None:
+                if isinstance(error, DRIVER_ERRORS):
+                    pooled.invalidate()
+                pooled.close()
+        except DRIVER_ERRORS:
+            pass  # closing a connection already broken
+        finally:
+            if self._turns is not None:
+                self._turns.release()
+
+
+_NO_BEGIN = "none"
+"""The execution option of a SQLite read: its statements run in autocommit, no BEGIN."""
+
+
+def _sqlite(url: str, memory: bool, *, reader: bool = False) -> sa.Engine:
+    """A SQLite engine. A writer's connections wait for no lock themselves (busy timeout 0, set
+    once when each connects): `_begin_immediate` polls for the write lock. A reader's wait up to
+    the busy timeout for the rare lock a WAL reader meets (another connection's recovery)."""
     options: dict[str, Any] = (
         {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
         if memory
         else {"connect_args": {"timeout": BUSY_TIMEOUT_SECONDS}}
     )
-    engine = sa.create_engine(url, **options)
+    engine = sa.create_engine(url, pool_reset_on_return=None, **options)
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi: Any, _record: Any) -> None:
@@ -178,39 +286,52 @@ def _sqlite(url: str, memory: bool) -> sa.Engine:
         if not memory:
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
+            if not reader:
+                cursor.execute("PRAGMA busy_timeout = 0")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _begin(conn: sa.Connection) -> None:
-        if conn.get_execution_options().get("sf_begin") == "DEFERRED" or memory:
-            conn.exec_driver_sql("BEGIN DEFERRED" if not memory else "BEGIN IMMEDIATE")
+        if reader or conn.get_execution_options().get("sf_begin") == _NO_BEGIN:
             return
-        _begin_immediate(conn)
+        if memory:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            _begin_immediate(conn)
 
     return engine
 
 
 def _begin_immediate(conn: sa.Connection) -> None:
+    driver = conn.connection.dbapi_connection
+    assert driver is not None  # a connection being begun is checked out
+    _take_write_lock(driver, memory=False)
+
+
+def _take_write_lock(driver: Any, memory: bool) -> None:
     """Take SQLite's write lock, polling for it every millisecond or so until the busy timeout.
 
     SQLite's own busy handler backs off up to 100 ms between tries, so a writer that commits
     and begins again at once keeps the lock from a waiting one for as long as it runs; polling
-    often gives the waiting writer its turn in the gap between two transactions.
+    often gives the waiting writer its turn in the gap between two transactions. A writer's
+    connection has no busy timeout of its own (set once, when it connects), so a taken lock
+    answers at once.
     """
+    if memory:  # one connection, which its users take turns with
+        driver.execute("BEGIN IMMEDIATE")
+        return
     deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
-    conn.exec_driver_sql("PRAGMA busy_timeout = 0")
-    try:
-        while True:
-            try:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
-                return
-            except sa.exc.OperationalError as error:
-                if "locked" not in str(error) or time.monotonic() > deadline:
-                    raise
-            time.sleep(random.uniform(0.0002, 0.002))
-    finally:
-        conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+    while True:
+        try:
+            driver.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+        time.sleep(random.uniform(0.0002, 0.002))
 
 
-def _postgres(url: str) -> sa.Engine:
-    return sa.create_engine(url, pool_size=4, max_overflow=8)
+def _postgres(url: str, **options: Any) -> sa.Engine:
+    return sa.create_engine(
+        url, **({"pool_size": 4, "max_overflow": 8, "pool_reset_on_return": None} | options)
+    )

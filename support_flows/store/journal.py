@@ -12,8 +12,10 @@ import pendulum
 
 from support_flows.errors import SupportFlowsError, describe
 from support_flows.snapshots.consulting import OrderEvent
+from support_flows.store.compiled import Statement, Tx, dumps
 from support_flows.store.keys import jsonable
 from support_flows.store.records import micros
+from support_flows.store.schema import audit
 from support_flows.store.tracked import Call, is_request
 from support_flows.values.plan import HistoryEntry
 
@@ -21,6 +23,7 @@ __all__ = [
     "MAX_REASONS",
     "MAX_VALUE_BYTES",
     "Subject",
+    "append",
     "applied_row",
     "audit_rows",
     "bounded",
@@ -34,6 +37,36 @@ MAX_VALUE_BYTES = 1024
 """S4: the most JSON one request parameter (or one refusal message) adds to the audit log."""
 MAX_REASONS = 8
 """A refusal's reasons kept in the audit log; the count of the rest is recorded."""
+
+
+_COLUMNS = (
+    "org_id",
+    "subject",
+    "subject_id",
+    "at",
+    "outcome",
+    "request",
+    "event",
+    "actor",
+    "reason",
+    "idempotency_key",
+    "detail",
+)
+_APPEND = Statement(audit.insert(), _COLUMNS)
+
+
+_COPY = f"COPY {audit.name} ({', '.join(_COLUMNS)}) FROM STDIN"
+
+
+def append(tx: Tx, rows: Sequence[dict[str, Any]]) -> None:
+    """Append rows (as `Subject.row` makes them) to the audit log in the transaction `tx`: many
+    rows on PostgreSQL by COPY (a rollover batch's), else by INSERT."""
+    if len(rows) > 1 and tx.dialect.name == "postgresql":
+        with tx.driver.cursor().copy(_COPY) as copy:
+            for row in rows:
+                copy.write_row([*(row[c] for c in _COLUMNS[:-1]), dumps(row["detail"])])
+    elif rows:
+        _APPEND.run_many(tx, [{**row, "detail": dumps(row["detail"])} for row in rows])
 
 
 def _json_size(text: str) -> int:
@@ -52,12 +85,24 @@ def _cut(text: str, size: int) -> str:
     return text[:low]
 
 
+_SHORT_TEXT = (MAX_VALUE_BYTES - 2) // 12
+"""Characters of text whose JSON never exceeds `MAX_VALUE_BYTES` (at most 12 bytes each: an
+escaped surrogate pair)."""
+
+
+def _short(value: object) -> bool:
+    """A whole number, or text without NUL, whose JSON surely fits (a user id, a tier)."""
+    if type(value) is str:
+        return len(value) <= _SHORT_TEXT and "\x00" not in value
+    return type(value) is int and -(2**63) < value < 2**63
+
+
 def bounded(value: object) -> Any:
     """A request parameter as the audit log keeps it (S4): the value itself when its JSON takes
     at most `MAX_VALUE_BYTES` and a database holds it; otherwise ``{"shortened": the start of
     its text, "length": its full length in characters}`` (a string's own length, else its
     text's). A value no database holds (NaN, text with NUL) is kept as its repr."""
-    if value is None or type(value) is bool:
+    if value is None or type(value) is bool or _short(value):
         return value
     try:
         data = jsonable(value, strict=False, what="a parameter")

@@ -7,37 +7,28 @@ import contextlib
 import datetime as dt
 from typing import Any
 
-import sqlalchemy as sa
-
 from support_flows.errors import Reason, SupportFlowsError
 from support_flows.localtime import instant
 from support_flows.store import arguments
 from support_flows.store.backend import Backend
+from support_flows.store.compiled import Tx, dumps, insert_new
 from support_flows.store.keys import error_from, error_record, fingerprint
 from support_flows.store.records import Outcome, micros
-from support_flows.store.saving import Conflict, refusal
+from support_flows.store.saving import Conflict, KeyRow, refusal
 from support_flows.store.schema import idempotency
 from support_flows.store.spec import Spec, host
 from support_flows.store.tracked import calls
 
-__all__ = ["KEY_RETENTION", "prune", "remember", "replay", "stored_key"]
+__all__ = ["KEY_RETENTION", "prune", "remember", "replay"]
 
 KEY_RETENTION = dt.timedelta(hours=24)
 """S2: idempotency keys are kept at least this long."""
 
 
-def stored_key(conn: sa.Connection, spec: Spec) -> Any:
-    """The row of the command's key, if it was used before (None without a key)."""
-    if spec.key is None:
-        return None
-    return conn.execute(
-        sa.select(idempotency).where(
-            idempotency.c.org_id == spec.org.org_id, idempotency.c.key == spec.key
-        )
-    ).first()
+_REMEMBER = insert_new(idempotency, idempotency.c.key, [c.name for c in idempotency.columns])
 
 
-def replay(stored: Any, spec: Spec, obj: Any, fn: Any) -> Outcome:
+def replay(stored: KeyRow, spec: Spec, obj: Any, fn: Any) -> Outcome:
     """The first outcome of a key, if this is the same request; nothing is written."""
     request = spec.request
     if request is None:  # the request is the calls `fn` makes: make them on a copy
@@ -58,7 +49,7 @@ def replay(stored: Any, spec: Spec, obj: Any, fn: Any) -> Outcome:
 
 def remember(
     backend: Backend,
-    conn: sa.Connection,
+    tx: Tx,
     spec: Spec,
     request: object,
     error: SupportFlowsError | None,
@@ -66,21 +57,19 @@ def remember(
     revision: int | None,
 ) -> None:
     """Store the key's first outcome; `Conflict` if a concurrent request stored it first."""
-    done = conn.execute(
-        backend.insert(idempotency)
-        .values(
-            org_id=spec.org.org_id,
-            key=spec.key,
-            fingerprint=fingerprint(spec.kind, spec.subject_id, request),
-            outcome="refused" if error is not None else "accepted",
-            response={"error": error_record(error)} if error else {"result": result},
-            revision=revision or None,
-            created_at=micros(backend.now()),
-        )
-        .on_conflict_do_nothing()
-        .returning(idempotency.c.key)
+    done = _REMEMBER.run(
+        tx,
+        {
+            "org_id": spec.org.org_id,
+            "key": spec.key,
+            "fingerprint": fingerprint(spec.kind, spec.subject_id, request),
+            "outcome": "refused" if error is not None else "accepted",
+            "response": dumps({"error": error_record(error)} if error else {"result": result}),
+            "revision": revision or None,
+            "created_at": micros(backend.now()),
+        },
     )
-    if done.first() is None:  # the same key committed meanwhile: retry, which replays it
+    if done.fetchone() is None:  # the same key committed meanwhile: retry, which replays it
         raise Conflict(
             refusal(
                 Reason.STALE_REVISION,

@@ -58,12 +58,26 @@ def fingerprint(kind: str, subject_id: str | None, request: object) -> str:
     """A hash of what was asked: the subject and the request (given, or the calls made)."""
     if isinstance(request, Sequence) and request and isinstance(request[0], Call):
         request = [[c.request, dict(c.params)] for c in request]
+        if not all(_plain(v) for _, params in request for v in params.values()):
+            request = jsonable(request, strict=False, what="the request")
+    else:
+        request = jsonable(request, strict=False, what="the request")
     text = json.dumps(
-        [kind, subject_id, jsonable(request, strict=False, what="the request")],
+        [kind, subject_id, request],
         sort_keys=True,
         separators=(",", ":"),
     )
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _plain(value: object) -> bool:
+    """A value `jsonable` would give back as it is (None, a bool, a 64-bit whole number, text
+    without NUL): a call's parameters usually are."""
+    if value is None or type(value) is bool:
+        return True
+    if type(value) is str:
+        return "\x00" not in value
+    return type(value) is int and -_INT_LIMIT < value < _INT_LIMIT
 
 
 def jsonable(value: object, *, strict: bool = True, what: str = "the command's result") -> Any:

@@ -16,6 +16,7 @@ from support_flows.errors import describe
 from support_flows.inputs import has_method
 from support_flows.outbox import Email, Outbox
 from support_flows.store.arguments import count_limit
+from support_flows.store.compiled import Tx, insert_new
 from support_flows.store.database import Database
 from support_flows.store.records import QueuedEmail, micros
 from support_flows.store.schema import outbox as table
@@ -52,9 +53,25 @@ def message_id(order_id: str, kind: str) -> str:
     return f"sf-{uuid.uuid5(_NAMESPACE, f'{order_id}/{kind}')}"
 
 
+_QUEUE = insert_new(
+    table,
+    table.c.id,
+    [
+        "message_id",
+        "org_id",
+        "order_id",
+        "kind",
+        "recipient",
+        "subject",
+        "body",
+        "queued_at",
+        "attempts",
+    ],
+)
+
+
 def queue(
-    conn: sa.Connection,
-    insert: Any,
+    tx: Tx,
     org_id: str,
     order_id: str,
     emails: Iterable[tuple[str, Email]],
@@ -65,23 +82,21 @@ def queue(
     queued = []
     for kind, email in emails:
         mid = message_id(order_id, kind)
-        done = conn.execute(
-            insert(table)
-            .values(
-                message_id=mid,
-                org_id=org_id,
-                order_id=order_id,
-                kind=kind,
-                recipient=email.to,
-                subject=email.subject,
-                body=email.body,
-                queued_at=micros(clock.now()),
-                attempts=0,
-            )
-            .on_conflict_do_nothing()
-            .returning(table.c.id)
+        done = _QUEUE.run(
+            tx,
+            {
+                "message_id": mid,
+                "org_id": org_id,
+                "order_id": order_id,
+                "kind": kind,
+                "recipient": email.to,
+                "subject": email.subject,
+                "body": email.body,
+                "queued_at": micros(clock.now()),
+                "attempts": 0,
+            },
         )
-        if done.first() is not None:
+        if done.fetchone() is not None:
             queued.append(mid)
     return queued
 

@@ -5,24 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
-
 from support_flows.clock import Clock
 from support_flows.errors import SupportFlowsError
 from support_flows.inputs import is_identifier
 from support_flows.store.backend import Backend
-from support_flows.store.journal import Subject, bounded, error_detail, refusal_row
+from support_flows.store.compiled import Tx
+from support_flows.store.journal import Subject, append, bounded, error_detail, refusal_row
 from support_flows.store.key_rows import remember
-from support_flows.store.schema import audit
 from support_flows.store.spec import Spec
 from support_flows.store.tracked import Call, calls
 
 __all__ = ["refuse_creation", "refused", "refused_request", "request_of"]
 
 
-def refused(
-    backend: Backend, conn: sa.Connection, spec: Spec, obj: Any, error: SupportFlowsError
-) -> None:
+def refused(backend: Backend, tx: Tx, spec: Spec, obj: Any, error: SupportFlowsError) -> None:
     """A command `fn` refused: nothing it did is saved; its refused calls, and the refusal
     itself when the host's code raised it, go to the audit log (S4), with the key (S2)."""
     made: list[Call] = calls(obj)
@@ -31,9 +27,9 @@ def refused(
     rows = [refusal_row(subject, call, now) for call in made if call.error is not None]
     if not any(call.error is error for call in made):
         rows.append(refused_request(backend, spec, error))
-    conn.execute(audit.insert(), rows)
+    append(tx, rows)
     if spec.key is not None:
-        remember(backend, conn, spec, request_of(spec, obj), error, None, None)
+        remember(backend, tx, spec, request_of(spec, obj), error, None, None)
 
 
 def refused_request(backend: Backend, spec: Spec, error: SupportFlowsError) -> dict[str, Any]:
@@ -53,7 +49,7 @@ def request_of(spec: Spec, obj: Any) -> object:
 
 def refuse_creation(
     backend: Backend,
-    conn: sa.Connection,
+    tx: Tx,
     spec: Spec,
     request: str,
     params: dict[str, Any],
@@ -68,4 +64,4 @@ def refuse_creation(
         "order", spec.org.org_id, order_id if is_identifier(order_id) else None, spec.key
     )
     call = Call(request, params, actor_id, at, 0, 0, error)
-    conn.execute(audit.insert(), [refusal_row(subject, call, at)])
+    append(tx, [refusal_row(subject, call, at)])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 import sqlalchemy as sa
@@ -20,26 +20,33 @@ from support_flows.outbox import Outbox
 from support_flows.snapshots.consulting import OrderAction, OrderEvent
 from support_flows.store import mail
 from support_flows.store.backend import Backend
+from support_flows.store.compiled import Statement, Tx, dumps, insert_new, loads
 from support_flows.store.due import due_at, policy_of
-from support_flows.store.journal import Subject, audit_rows
-from support_flows.store.schema import audit, orders, plans
+from support_flows.store.journal import Subject, append, audit_rows
+from support_flows.store.schema import idempotency, orders, plans
 from support_flows.store.tracked import Mailbag, Stored, Tracking, track, tracking
 from support_flows.values import Organization
 
 __all__ = [
     "Conflict",
+    "KeyRow",
     "Put",
     "Written",
     "load_order",
     "load_plan",
+    "order_from",
+    "plan_from",
     "put",
+    "read_order",
+    "read_plan",
     "refusal",
     "saved",
+    "stored_key",
     "write",
 ]
 
-Put = Callable[[sa.Connection, bool, str, int, Any], int]
-"""How a save writes its row: (connection, a plan?, its id, the revision it was loaded at, the
+Put = Callable[[Tx, bool, str, int, Any], int]
+"""How a save writes its row: (transaction, a plan?, its id, the revision it was loaded at, the
 snapshot) -> the new revision. A store passes `put` bound to its backend."""
 
 
@@ -65,69 +72,178 @@ def refusal(code: Reason, rule: str, message: str) -> Refused:
     return Refused(Violation(code, rule, message))
 
 
+class KeyRow(NamedTuple):
+    """An idempotency key's first outcome, as stored (S2)."""
+
+    fingerprint: str
+    outcome: str
+    response: Any
+    revision: int | None
+
+
+_KEY_COLUMNS = (
+    idempotency.c.fingerprint,
+    idempotency.c.outcome,
+    idempotency.c.response,
+    idempotency.c.revision,
+)
+
+
+def _loads(table: sa.Table, *columns: sa.Column[Any]) -> dict[tuple[bool, bool], Statement]:
+    """The row's load, built once: (locked?, with the key's row?) -> statement. A key's row is
+    read in the same statement (an outer join), so a command costs no round trip for it."""
+    key = table.primary_key.columns[0]
+    found: dict[tuple[bool, bool], Statement] = {}
+    for keyed in (False, True):
+        query = sa.select(*columns, *(_KEY_COLUMNS if keyed else ())).where(
+            key == sa.bindparam("id")
+        )
+        if keyed:
+            query = query.select_from(
+                table.outerjoin(
+                    idempotency,
+                    sa.and_(
+                        idempotency.c.org_id == sa.bindparam("org_id"),
+                        idempotency.c.key == sa.bindparam("key"),
+                    ),
+                )
+            )
+        found[False, keyed] = Statement(query)
+        found[True, keyed] = Statement(query.with_for_update(of=table))
+    return found
+
+
+_LOAD_PLAN = _loads(plans, plans.c.revision, plans.c.snapshot)
+_LOAD_ORDER = _loads(orders, orders.c.revision, orders.c.snapshot, orders.c.org_id)
+_KEY = Statement(
+    sa.select(*_KEY_COLUMNS).where(
+        idempotency.c.org_id == sa.bindparam("org_id"), idempotency.c.key == sa.bindparam("key")
+    )
+)
+
+
+def stored_key(tx: Tx, org_id: str, key: str | None) -> KeyRow | None:
+    """The row of an idempotency key, if it was used before (None without a key)."""
+    if key is None:
+        return None
+    return _key_row(tx, _KEY.run(tx, {"org_id": org_id, "key": key}).fetchone(), 0)
+
+
+def _key_row(tx: Tx, row: Any, at: int) -> KeyRow | None:
+    if row is None or row[at] is None:
+        return None
+    return KeyRow(row[at], row[at + 1], loads(tx.dialect, row[at + 2]), row[at + 3])
+
+
+def _load(
+    tx: Tx,
+    statements: dict[tuple[bool, bool], Statement],
+    subject_id: str,
+    org_id: str,
+    key: str | None,
+    lock: bool,
+) -> Any:
+    params = {"id": subject_id} if key is None else {"id": subject_id, "org_id": org_id, "key": key}
+    return statements[lock, key is not None].run(tx, params).fetchone()
+
+
 def load_plan(
     backend: Backend,
-    conn: sa.Connection,
+    tx: Tx,
     org: Organization,
     clock: Clock,
     *,
     lock: bool,
     create: bool,
-) -> SupportPlan:
+    key: str | None = None,
+) -> tuple[SupportPlan, KeyRow | None]:
     """The organization's stored plan (a new one with `create`), tracked, under the store's
-    catalog: `not_found` if none; `invalid_snapshot` if the catalog lacks a version it names
-    or it is not one the library wrote (V2, K4)."""
-    query = sa.select(plans.c.revision, plans.c.snapshot).where(plans.c.org_id == org.org_id)
-    row = conn.execute(query.with_for_update() if lock and backend.db.is_postgres else query)
-    found = row.first()
-    if found is None:
-        if not create:
-            raise refusal(Reason.NOT_FOUND, "S5", f"no support plan is stored for {org.org_id!r}")
+    catalog, with the row of the idempotency `key` if it was used before: `not_found` if none;
+    `invalid_snapshot` if the catalog lacks a version it names or it is not one the library
+    wrote (V2, K4)."""
+    found = _load(tx, _LOAD_PLAN, org.org_id, org.org_id, key, lock)
+    if found is None and create:
         plan = SupportPlan(org, clock=clock, catalog=backend.catalog)
         track(plan, clock).loaded = plan.snapshot(history=False)
-        return plan
-    plan = SupportPlan.restore(found.snapshot, org, clock=clock, catalog=backend.catalog)
-    _bind(track(plan, clock), found.revision, found.snapshot)
+        return plan, stored_key(tx, org.org_id, key)
+    plan = plan_from(backend, tx.dialect, found, org, clock)
+    return plan, None if key is None else _key_row(tx, found, 2)
+
+
+def read_plan(backend: Backend, org: Organization, clock: Clock) -> SupportPlan:
+    """The organization's stored plan, read in one statement outside any transaction."""
+    found = backend.db.query_one(_LOAD_PLAN[False, False], {"id": org.org_id})
+    return plan_from(backend, backend.db.reader.dialect, found, org, clock)
+
+
+def plan_from(
+    backend: Backend, dialect: sa.Dialect, found: Any, org: Organization, clock: Clock
+) -> SupportPlan:
+    """The plan a row (revision, snapshot) holds, tracked; `not_found` for no row."""
+    if found is None:
+        raise refusal(Reason.NOT_FOUND, "S5", f"no support plan is stored for {org.org_id!r}")
+    snapshot = loads(dialect, found[1])
+    plan = SupportPlan.restore(snapshot, org, clock=clock, catalog=backend.catalog)
+    _bind(track(plan, clock), found[0], snapshot)
     return plan
 
 
 def load_order(
     backend: Backend,
-    conn: sa.Connection,
+    tx: Tx,
     order_id: str,
     org: Organization,
     clock: Clock,
     outbox: Outbox | None,
     *,
     lock: bool,
-) -> ConsultingOrder:
+    key: str | None = None,
+) -> tuple[ConsultingOrder, KeyRow | None]:
     """The stored order, tracked, its emails kept for the outbox table, under the store's
-    catalog: `not_found` if none in this organization; `invalid_snapshot` as for a plan."""
+    catalog, with the row of the idempotency `key` as for a plan: `not_found` if none in this
+    organization; `invalid_snapshot` as for a plan."""
+    found = _load(tx, _LOAD_ORDER, order_id, org.org_id, key, lock)
+    order = order_from(backend, tx.dialect, found, order_id, org, clock, outbox)
+    return order, None if key is None else _key_row(tx, found, 3)
+
+
+def read_order(
+    backend: Backend, order_id: str, org: Organization, clock: Clock, outbox: Outbox | None
+) -> ConsultingOrder:
+    """The stored order, read in one statement outside any transaction."""
+    found = backend.db.query_one(_LOAD_ORDER[False, False], {"id": order_id})
+    return order_from(backend, backend.db.reader.dialect, found, order_id, org, clock, outbox)
+
+
+def order_from(
+    backend: Backend,
+    dialect: sa.Dialect,
+    found: Any,
+    order_id: str,
+    org: Organization,
+    clock: Clock,
+    outbox: Outbox | None,
+) -> ConsultingOrder:
+    """The order a row (revision, snapshot, org_id) holds, tracked; `not_found` for no row or
+    another organization's."""
     if outbox is not None:
         has_method(outbox, "send", "outbox")
-    query = sa.select(orders.c.org_id, orders.c.revision, orders.c.snapshot).where(
-        orders.c.order_id == order_id
-    )
-    found = conn.execute(
-        query.with_for_update() if lock and backend.db.is_postgres else query
-    ).first()
-    if found is None or found.org_id != org.org_id:
+    if found is None or found[2] != org.org_id:
         raise refusal(
             Reason.NOT_FOUND,
             "S5",
             f"no consulting order {order_id!r} is stored for {org.org_id!r}",
         )
     bag = Mailbag()
-    order = ConsultingOrder.restore(
-        found.snapshot, org, clock=clock, outbox=bag, catalog=backend.catalog
-    )
+    snapshot = loads(dialect, found[1])
+    order = ConsultingOrder.restore(snapshot, org, clock=clock, outbox=bag, catalog=backend.catalog)
     t = track(order, clock, bag)
-    _bind(t, found.revision, found.snapshot)
+    _bind(t, found[0], snapshot)
     t.deliver = outbox
     return order
 
 
-def write(backend: Backend, conn: sa.Connection, obj: Stored, key: str | None, put: Put) -> Written:
+def write(backend: Backend, tx: Tx, obj: Stored, key: str | None, put: Put) -> Written:
     """Write `obj` (through `put`) if it changed, its audit rows, and its purchase email;
     `Conflict` if it was saved by someone else since it was loaded."""
     t = tracking(obj)
@@ -140,9 +256,8 @@ def write(backend: Backend, conn: sa.Connection, obj: Stored, key: str | None, p
     rows = list(audit_rows(subject, history, emitted, () if t is None else t.calls, backend.now()))
     revision = 0 if t is None else t.revision
     if t is None or t.loaded != snapshot:
-        revision = put(conn, plan, subject_id, revision, snapshot)
-    if rows:
-        conn.execute(audit.insert(), rows)
+        revision = put(tx, plan, subject_id, revision, snapshot)
+    append(tx, rows)
     queued: list[str] = []
     if t is not None and t.mail is not None and t.mail.emails:
         purchased = any(
@@ -151,36 +266,55 @@ def write(backend: Backend, conn: sa.Connection, obj: Stored, key: str | None, p
         )
         if purchased:
             emails = [(mail.PURCHASE, t.mail.emails[-1])]
-            queued = mail.queue(conn, backend.insert, org_id, subject_id, emails, backend.clock)
+            queued = mail.queue(tx, org_id, subject_id, emails, backend.clock)
     return Written(revision, len(history), snapshot, tuple(queued))
+
+
+def _rows(table: sa.Table, *extra: str) -> tuple[Statement, Statement]:
+    """A row's insert (nothing on a conflict; the id it inserted) and its update under the
+    revision check, built once."""
+    key = table.primary_key.columns[0]
+    columns = ["revision", "state", "due_at", "policy", "snapshot"]
+    update = (
+        table.update()
+        .where(key == sa.bindparam("b_id"), table.c.revision == sa.bindparam("b_revision"))
+        .values({name: sa.bindparam(f"v_{name}") for name in columns})
+    )
+    return insert_new(table, key, [key.name, *extra, *columns]), Statement(update)
+
+
+_PLAN_ROWS = _rows(plans)
+_ORDER_ROWS = _rows(orders, "org_id")
+_PLAN_EXISTS = Statement(sa.select(plans.c.org_id).where(plans.c.org_id == sa.bindparam("id")))
+_ORDER_EXISTS = Statement(
+    sa.select(orders.c.order_id).where(orders.c.order_id == sa.bindparam("id"))
+)
 
 
 def put(
     backend: Backend,
-    conn: sa.Connection,
+    tx: Tx,
     plan: bool,
     subject_id: str,
     revision: int,
     snapshot: Any,
 ) -> int:
     """Insert (revision 0) or update (if still at `revision`) the row; the new revision."""
-    table, id_column = (plans, plans.c.org_id) if plan else (orders, orders.c.order_id)
+    id_column = plans.c.org_id if plan else orders.c.order_id
+    insert, update = _PLAN_ROWS if plan else _ORDER_ROWS
     values: dict[str, Any] = {
         "revision": revision + 1,
         "state": snapshot["state"],
         "due_at": due_at(snapshot),
         "policy": policy_of(snapshot),
-        "snapshot": snapshot,
+        "snapshot": dumps(snapshot),
     }
     what = f"the support plan of {subject_id!r}" if plan else f"order {subject_id!r}"
     if revision == 0:
         values[id_column.name] = subject_id
         if not plan:
             values["org_id"] = snapshot["org_id"]
-        done = conn.execute(
-            backend.insert(table).values(**values).on_conflict_do_nothing().returning(id_column)
-        )
-        if done.first() is None:
+        if insert.run(tx, values).fetchone() is None:
             raise Conflict(
                 refusal(
                     Reason.STALE_REVISION,
@@ -189,12 +323,11 @@ def put(
                 )
             )
         return revision + 1
-    done = conn.execute(
-        table.update().where(id_column == subject_id, table.c.revision == revision).values(**values)
-    )
-    if done.rowcount:
+    changes = {f"v_{name}": value for name, value in values.items()}
+    changes["b_id"], changes["b_revision"] = subject_id, revision
+    if update.run(tx, changes).rowcount:
         return revision + 1
-    if conn.execute(sa.select(id_column).where(id_column == subject_id)).first() is None:
+    if (_PLAN_EXISTS if plan else _ORDER_EXISTS).run(tx, {"id": subject_id}).fetchone() is None:
         raise refusal(Reason.NOT_FOUND, "S5", f"{what} is no longer stored")
     raise Conflict(
         refusal(

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
-from typing import Any
-
-import sqlalchemy as sa
+from typing import Any, overload
 
 from support_flows.clock import Clock, SystemClock
 from support_flows.errors import Reason, describe, invalid
@@ -18,6 +16,7 @@ from support_flows.machines.plan import SupportPlan
 from support_flows.outbox import Outbox
 from support_flows.store import arguments, audit_log, batches, commands, key_rows, mail, saving
 from support_flows.store.backend import Backend
+from support_flows.store.compiled import Tx
 from support_flows.store.database import Database
 from support_flows.store.key_rows import KEY_RETENTION
 from support_flows.store.keys import check_key
@@ -30,6 +29,9 @@ from support_flows.values import Member, Organization
 from support_flows.values.policy import ATLAS, Catalog
 
 __all__ = ["KEY_RETENTION", "Store"]
+
+_ONE: Any = object()
+"""No second organization argument: the call names the organization once (the id is its own)."""
 
 
 class Store:
@@ -65,7 +67,6 @@ class Store:
             raise
         self._retries = retries
         self._backend = Backend.of(self._db, SystemClock(), self._catalog)
-        self._insert: Any = self._backend.insert
 
     @property
     def catalog(self) -> Catalog:
@@ -91,11 +92,20 @@ class Store:
 
     # -- loading and saving ----------------------------------------------------------------
 
-    def plan(self, org_id: str, org: Organization, *, clock: Clock) -> SupportPlan:
-        """The organization's stored plan at its current revision; `not_found` if none (S5)."""
-        org = arguments.organization(org_id, org)
-        with self._db.read() as conn:
-            return saving.load_plan(self._backend, conn, org, clock, lock=False, create=False)
+    @overload
+    def plan(self, org: Organization, /, *, clock: Clock) -> SupportPlan: ...
+
+    @overload
+    def plan(self, org_id: str, org: Organization, /, *, clock: Clock) -> SupportPlan: ...
+
+    def plan(self, first: object, second: object = _ONE, /, *, clock: Clock) -> SupportPlan:
+        """The organization's stored plan at its current revision; `not_found` if none (S5).
+
+        ``store.plan(org, clock=clock)``: the id is the organization's own. The older form
+        ``store.plan(org_id, org, clock=clock)`` still works (the id must name `org`).
+        """
+        org = arguments.organization(*((None, first) if second is _ONE else (first, second)))
+        return saving.read_plan(self._backend, org, clock)
 
     def order(
         self, order_id: str, org: Organization, *, clock: Clock, outbox: Outbox | None = None
@@ -107,8 +117,7 @@ class Store:
         """
         org = arguments.organization(None, org)
         named = arguments.name(order_id, "order_id")
-        with self._db.read() as conn:
-            return saving.load_order(self._backend, conn, named, org, clock, outbox, lock=False)
+        return saving.read_order(self._backend, named, org, clock, outbox)
 
     @staticmethod
     def revision(obj: Stored) -> int:
@@ -135,8 +144,8 @@ class Store:
             )
         self._same_catalog(obj)
         try:
-            with self._db.write() as conn:
-                written = saving.write(self._backend, conn, obj, None, self._put)
+            with self._db.transaction() as tx:
+                written = saving.write(self._backend, tx, obj, None, self._put)
         except saving.Conflict as conflict:
             raise conflict.error from None
         saving.saved(self._backend, obj, written)
@@ -155,20 +164,18 @@ class Store:
                 "create it with catalog=store.catalog",
             )
 
-    def _put(
-        self, conn: sa.Connection, plan: bool, subject_id: str, revision: int, snapshot: Any
-    ) -> int:
+    def _put(self, tx: Tx, plan: bool, subject_id: str, revision: int, snapshot: Any) -> int:
         """Every save's row write (`saving.Put`): insert, or update under the revision check."""
-        return saving.put(self._backend, conn, plan, subject_id, revision, snapshot)
+        return saving.put(self._backend, tx, plan, subject_id, revision, snapshot)
 
     # -- commands --------------------------------------------------------------------------
 
     def update(
         self,
-        org_id: str,
+        org_id: str | Organization,
         fn: Callable[[SupportPlan], object],
         *,
-        org: Organization,
+        org: Organization | object = _ONE,
         clock: Clock,
         idempotency_key: str | None = None,
         request: object = None,
@@ -188,8 +195,11 @@ class Store:
         `request` (e.g. the HTTP method, path and body) or, by default, the calls `fn` makes; a
         request holding a value no database holds (NaN, an infinity, text with NUL, nesting
         deeper than 64 levels) is refused as malformed input before `fn` runs, and recorded (S6).
+
+        ``store.update(org, fn, clock=clock)`` takes the id from the organization; the older
+        ``store.update(org_id, fn, org=org, clock=clock)`` still works (the id must name `org`).
         """
-        org = arguments.organization(org_id, org)
+        org = arguments.organization(*((None, org_id) if org is _ONE else (org_id, org)))
         arguments.flag(create, "create", "S5")
         spec = Spec("plan", org, org.org_id, check_key(idempotency_key), request, clock)
         backend = self._backend
@@ -197,7 +207,9 @@ class Store:
             backend,
             self._retries,
             spec,
-            lambda conn: saving.load_plan(backend, conn, org, clock, lock=True, create=create),
+            lambda tx: saving.load_plan(
+                backend, tx, org, clock, lock=True, create=create, key=spec.key
+            ),
             fn,
             self._put,
         )
@@ -224,7 +236,9 @@ class Store:
             backend,
             self._retries,
             spec,
-            lambda conn: saving.load_order(backend, conn, named, org, clock, outbox, lock=True),
+            lambda tx: saving.load_order(
+                backend, tx, named, org, clock, outbox, lock=True, key=spec.key
+            ),
             fn,
             self._put,
         )
