@@ -349,6 +349,17 @@ def test_k2_versions_are_found_by_id() -> None:
     refused(lambda: catalog[2027], "2027", "atlas, 2027")  # type: ignore[index]
 
 
+def test_k2_get_answers_a_version_or_none() -> None:
+    """`Catalog.get` answers the version of an id, and None for an id it lacks or a non-str,
+    where `[id]` refuses."""
+    later = Policy(version="2027", effective_from=pendulum.datetime(2027, 1, 1, tz="UTC"))
+    catalog = Catalog([Policy(), later])
+    assert catalog.get("2027") is later
+    assert catalog.get("atlas") == Policy()
+    assert catalog.get("2028") is None
+    assert catalog.get(2027) is None
+
+
 def test_k2_duplicate_ids_are_refused_naming_the_id() -> None:
     """Two versions with one id are refused, naming it."""
     refused(lambda: Catalog([Policy(), Policy(effective_from=JAN_2027)]), "'atlas'", "twice")

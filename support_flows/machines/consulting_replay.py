@@ -74,7 +74,8 @@ def derive(r: OrderSnapshot, org: Organization, catalog: Catalog) -> OrderBook |
         if previous is not None and event.at < previous:
             return f"{_name(n, event)} comes before the one preceding it"
         previous = event.at
-        if event.policy not in catalog:
+        decided = catalog.get(event.policy)
+        if decided is None:
             return (
                 f"{_name(n, event)} names policy version {describe(event.policy)}, which the "
                 f"catalog lacks (it holds {', '.join(catalog.ids)}; K4)"
@@ -94,8 +95,7 @@ def derive(r: OrderSnapshot, org: Organization, catalog: Catalog) -> OrderBook |
             request, more = _request(book, event, sessions)
             if not request:
                 return f"{_name(n, event)} {more['problem']}"
-            policy = catalog[event.policy]
-            engine.run(book, request, _facts(book, org, request, event.at, policy, **more))
+            engine.run(book, request, _facts(book, org, request, event.at, decided, **more))
         except SupportFlowsError as error:
             refused = f"[{error.code}] {error.message}"
             return f"{_name(n, event)} is a request the order refuses there: {refused}"

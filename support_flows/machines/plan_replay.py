@@ -71,7 +71,8 @@ def derive(
         if previous is not None and entry.at < previous:
             return f"{_name(n, entry)} comes before the entry preceding it"
         previous = entry.at
-        if entry.policy not in catalog:
+        policy = catalog.get(entry.policy)
+        if policy is None:
             return (
                 f"{_name(n, entry)} names policy version {describe(entry.policy)}, which the "
                 f"catalog lacks (it holds {', '.join(catalog.ids)}; K4)"
@@ -87,7 +88,6 @@ def derive(
         try:
             apply_until(book, acting, engine, entry.at, catalog)
             source = book.state
-            policy = catalog[entry.policy]
             facts = PlanFacts(
                 acting,
                 _requester(entry.requested_by, policy.billing_roles),

@@ -329,6 +329,10 @@ class Catalog:
             )
         return found
 
+    def get(self, version: object) -> Policy | None:
+        """The version named `version`, or None when the catalog holds none of that id."""
+        return self._ids.get(version) if type(version) is str else None
+
     def __contains__(self, version: object) -> bool:
         return type(version) is str and version in self._ids
 
