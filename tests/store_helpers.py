@@ -146,6 +146,11 @@ def hammer(url: str, worker: int, rounds: int, start: Any, results: Any) -> None
     barrier); every fifth is refused. Reports the keys accepted and refused, and any other error."""
     store = Store(url)
     clock = sf.FrozenClock(START)
+    # A write of its own first (what the first command would load lazily: the machines, the codecs,
+    # the store's statements), so both workers start hammering when the barrier opens, together.
+    own = sf.Organization(f"warm-up-{worker}", billing_timezone=ORG.billing_timezone)
+    store.update(own, toggle, clock=clock, idempotency_key=f"warm-{worker}", create=True)
+    store.audit(ORG.org_id)
     start.wait()
     accepted: list[tuple[str, Any]] = []
     refused: list[str] = []

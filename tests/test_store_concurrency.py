@@ -84,7 +84,9 @@ def test_s1_s4_two_processes_hammering_one_plan_lose_nothing(db_url: str) -> Non
     assert {e.idempotency_key for e in log if e.outcome == "refused"} == refused
     workers = [e.idempotency_key[:2] for e in log if e.idempotency_key]
     switches = sum(a != b for a, b in itertools.pairwise(workers))
-    assert switches >= 5, "the two processes did not overlap"
+    # The test means something only if the two ran at once: A, B, A, B at least (how often the
+    # turns change is the scheduler's business, not a promise of S1 or S4).
+    assert switches >= 3, f"the two processes did not overlap ({switches} switches)"
     plan = store.plan(ORG.org_id, ORG, clock=sf.FrozenClock(START))
     assert store.revision(plan) == len(accepted)
     assert plan.snapshot() == replayed(logged)
