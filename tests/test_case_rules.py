@@ -7,7 +7,7 @@ import pytest
 
 import support_flows as sf
 from support_flows.machines.case import SupportCase, check_case, check_channel, open_case
-from support_flows.values.plan import ENTITLEMENTS, PAID_CHANNELS
+from support_flows.values.plan import BASIC_CHANNELS, PAID_CHANNELS
 
 ORG = sf.Organization("org-1", projects=("p-1", "p-2"))
 EMPTY_ORG = sf.Organization("org-empty")
@@ -107,6 +107,16 @@ def test_c2_plan_state_can_be_anything_with_a_state() -> None:
         state = "developer"
 
     assert check_case(ORG, Plan(), OWNER, scope="organization").allowed
+
+
+ENTITLEMENTS = {
+    sf.PlanState.BASIC: BASIC_CHANNELS,
+    sf.PlanState.TRIAL: PAID_CHANNELS,
+    sf.PlanState.DEVELOPER: PAID_CHANNELS,
+    sf.PlanState.PREMIUM: PAID_CHANNELS,
+    sf.PlanState.CANCELLED: BASIC_CHANNELS,
+}
+"""P17's table as RULES.md writes it: the reference Atlas's policy is checked against."""
 
 
 def test_c2_reads_the_policys_p17_states() -> None:

@@ -11,8 +11,8 @@ from support_flows.diagrams.graph import Graph, Transition, compiled
 from support_flows.errors import Reason
 from support_flows.review.markup import cell, table
 from support_flows.review.requests import request_table
-from support_flows.values.plan import ENTITLEMENTS
-from support_flows.values.policy import Catalog
+from support_flows.values.core import PlanState
+from support_flows.values.policy import Catalog, Policy
 
 __all__ = ["chart_section", "entitlementstable", "transitionstable", "without_arrow"]
 
@@ -71,11 +71,13 @@ def transitionstable(graph: Graph) -> str:
     return table(headers, rows, "transitions", label=f"Transitions of the {graph.title} chart")
 
 
-def entitlementstable() -> str:
-    """P17: what each plan state gives, from the one table the guards read."""
+def entitlementstable(policy: Policy) -> str:
+    """P17: what each plan state gives under `policy` (its case states, K1), as the guards read
+    it."""
     rows = [
-        f"<tr>{cell(state.value)}{cell(', '.join(sorted(c.value for c in channels)))}</tr>"
-        for state, channels in ENTITLEMENTS.items()
+        f"<tr>{cell(state.value)}"
+        f"{cell(', '.join(sorted(c.value for c in policy.entitlements(state))))}</tr>"
+        for state in PlanState
     ]
     return table(("Plan state", "Entitled to (P17)"), rows, label="Entitlements of each plan state")
 
@@ -152,7 +154,9 @@ def _caption(graph: Graph) -> str:
 def chart_section(graph: Graph, svg: str, doc: str, catalog: Catalog) -> str:
     """One chart: what it is, its diagram with links to the full-size files, its transitions."""
     name = escape(graph.name)
-    extra = entitlementstable() + requests_part(catalog) if graph.name == "plan" else ""
+    # The page's catalog holds the one version it draws.
+    plan_parts = entitlementstable(catalog.versions[0]) + requests_part(catalog)
+    extra = plan_parts if graph.name == "plan" else ""
     files = (
         f'<a class="full-size" href="{name}.svg">{name}.svg</a> (the diagram full size: open '
         f'it to zoom and scroll), <a href="{name}.mmd">{name}.mmd</a> (its Mermaid source)'

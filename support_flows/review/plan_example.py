@@ -21,8 +21,8 @@ from support_flows.timeline import (
     run_plan,
 )
 from support_flows.values import PlanState
-from support_flows.values.plan import ENTITLEMENTS, BillingPeriod
-from support_flows.values.policy import Catalog
+from support_flows.values.plan import BillingPeriod
+from support_flows.values.policy import Catalog, Policy
 
 __all__ = ["PLAN_HEADERS", "plan_example"]
 
@@ -55,8 +55,8 @@ def _plan_rows(t: PlanTimeline) -> tuple[tuple[str, ...], ...]:
     return tuple(rows)
 
 
-def _entitlement(state: PlanState) -> str:
-    channels = ", ".join(c.value.replace("_", " ") for c in sorted(ENTITLEMENTS[state]))
+def _entitlement(state: PlanState, policy: Policy) -> str:
+    channels = ", ".join(c.value.replace("_", " ") for c in sorted(policy.entitlements(state)))
     return f"{state.value}: {channels}"
 
 
@@ -67,9 +67,11 @@ def _plan_picture(slug: str, t: PlanTimeline, guides: Sequence[Guide]) -> Pictur
     for entry in t.history:
         if entry.target is entry.source:
             continue
-        segments.append(Bar(since, entry.at, state.value, state.value, title=_entitlement(state)))
+        title = _entitlement(state, t.catalog.at(since))
+        segments.append(Bar(since, entry.at, state.value, state.value, title=title))
         since, state = entry.at, entry.target
-    segments.append(Bar(since, None, state.value, state.value, title=_entitlement(state)))
+    title = _entitlement(state, t.catalog.at(since))
+    segments.append(Bar(since, None, state.value, state.value, title=title))
     last = t.frames[-1]
     billing = tuple(_billing_bar(p, tz) for p in last.billing)
     marks = tuple(
@@ -188,7 +190,7 @@ def plan_example(story: PlanStory, catalog: Catalog | None = None, slug: str = "
     return Worked(
         slug,
         story.title,
-        story.story,
+        story.story.format_map(timeline.catalog.at(parse_instant(story.start)).words()),
         story.rules,
         story.command,
         PLAN_HEADERS,

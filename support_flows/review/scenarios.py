@@ -27,9 +27,9 @@ PLAN_STORIES = (
     PlanStory(
         "trial-converts",
         "A trial that converts",
-        "A Berlin organization starts the free developer trial. It lasts 30 calendar days in "
-        "the billing timezone, so it ends at the same local wall time across the change to "
-        "summer time; then the plan is developer and billing starts at the trial's end.",
+        "A Berlin organization starts the free developer trial. It lasts {trial_days} calendar "
+        "days in the billing timezone, so it ends at the same local wall time across the change "
+        "to summer time; then the plan is developer and billing starts at the trial's end.",
         ("P4", "T5", "P6", "P20"),
         "Europe/Berlin",
         "2026-03-14T08:00Z",

@@ -38,6 +38,8 @@ class PlanStory:
     slug: str
     title: str
     story: str
+    """The story in words; a policy's values are named as its labels name them
+    ("{trial_days}"), filled in from the version in force at `start`."""
     rules: tuple[str, ...]
     tz: str
     start: str

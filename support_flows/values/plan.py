@@ -3,30 +3,14 @@ pending change, billing periods, history (P, P20)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import attrs
 import pendulum
 
 from support_flows.codec import Record
 from support_flows.values.core import Channel, PlanState, Tier
 
-TRIAL_DAYS = 30
-"""T5, P7: the trial lasts 30 wall-clock days."""
-RETROACTIVE_DAYS = 90
-"""P15: a reactivation within 90 days of the end bills back to the end."""
-
 BASIC_CHANNELS = frozenset({Channel.CHAT, Channel.DEVELOPER_RESOURCES})
 PAID_CHANNELS = BASIC_CHANNELS | {Channel.SUPPORT_CASE}
-
-ENTITLEMENTS: Mapping[PlanState, frozenset[Channel]] = {
-    PlanState.BASIC: BASIC_CHANNELS,
-    PlanState.TRIAL: PAID_CHANNELS,
-    PlanState.DEVELOPER: PAID_CHANNELS,
-    PlanState.PREMIUM: PAID_CHANNELS,
-    PlanState.CANCELLED: BASIC_CHANNELS,
-}
-"""P17: what each plan state entitles an organization to. The single table; others read it."""
 
 RANK = {Tier.BASIC: 0, Tier.DEVELOPER: 1, Tier.PREMIUM: 2, Tier.ENTERPRISE: 3}
 """P8: basic < developer < premium (< enterprise, which is never self-serve)."""

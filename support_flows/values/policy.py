@@ -228,7 +228,8 @@ class Policy:
 
     def entitlements(self, state: PlanState) -> frozenset[Channel]:
         """P17 under K1: a state in `case_states` entitles to support cases as well as chat and
-        the developer resources; any other state to those two only (Atlas's: ENTITLEMENTS)."""
+        the developer resources; any other state to those two only (under Atlas's: trial,
+        developer and premium)."""
         return PAID_CHANNELS if state in self.case_states else BASIC_CHANNELS
 
     def words(self) -> dict[str, str]:
