@@ -81,7 +81,9 @@ def name(value: object, what: str) -> str:
 def organization(org_id: object, org: object) -> Organization:
     """`org`, an `Organization`, which `org_id` (when given) must name (V5)."""
     found = of_type(org, Organization, "org")
-    if org_id is not None and name(org_id, "org_id") != found.org_id:
+    if org_id is None or (type(org_id) is str and org_id == found.org_id):
+        return found  # the organization's own id, checked when it was made
+    if name(org_id, "org_id") != found.org_id:
         raise invalid(
             Reason.INVALID_VALUE,
             "V5",

@@ -86,7 +86,7 @@ def _run(
             written = write(backend, tx, obj, spec.key, put)
             if spec.key is not None:
                 request = request_of(spec, obj)
-                remember(backend, tx, spec, request, None, result, written.revision)
+                remember(backend, tx, spec, request, None, result, written.revision, written.at)
     if error is not None:
         raise error
     saved(backend, obj, written)

@@ -30,6 +30,7 @@ from support_flows.errors import (
     invalid,
 )
 from support_flows.store.compiled import Statement, Tx
+from support_flows.store.pinned import Pin, Pins
 
 __all__ = [
     "BUSY_TIMEOUT_SECONDS",
@@ -131,6 +132,10 @@ class Database:
             )
         # One in-memory database is one connection: its users take turns.
         self._turns: threading.RLock | None = threading.RLock() if self.in_memory else None
+        # A SQLite file: each thread its own connections (see `pinned`).
+        file = self.is_sqlite and not self.in_memory
+        self.write_pins = Pins.of(self.engine) if file else None
+        self.read_pins = Pins.of(self.reader) if file else None
 
     @property
     def safe_url(self) -> str:
@@ -177,8 +182,30 @@ class Database:
         return Transaction(self, self._turns)
 
     def query_one(self, statement: Statement, params: Mapping[str, Any]) -> Any:
-        """The first row of a one-statement read, or None: sent on a pooled driver connection
-        outside any transaction, as `read` would, without a SQLAlchemy connection around it."""
+        """The first row of a one-statement read, or None: sent on a driver connection outside
+        any transaction, as `read` would, without a SQLAlchemy connection around it."""
+        pins = self.read_pins
+        try:
+            pin = None if pins is None else pins.take()
+        except DRIVER_ERRORS as error:
+            raise self.unavailable(error) from None
+        if pin is None:
+            return self._pooled_query_one(statement, params)
+        try:
+            dialect = self.reader.dialect
+            cursor = pin.driver.cursor()
+            cursor.execute(statement.text(dialect), statement.bound(dialect, params))
+            found = cursor.fetchone()
+        except DRIVER_ERRORS as error:
+            pins.give_back(pin, broken=True)  # type: ignore[union-attr]
+            raise self.unavailable(error) from None
+        except BaseException:
+            pins.give_back(pin, broken=False)  # type: ignore[union-attr]
+            raise
+        pins.give_back(pin, broken=False)  # type: ignore[union-attr]
+        return found
+
+    def _pooled_query_one(self, statement: Statement, params: Mapping[str, Any]) -> Any:
         try:
             with self._turn():
                 driver = self.reader.raw_connection()
@@ -196,6 +223,9 @@ class Database:
         return self._turns if self._turns is not None else nullcontext()
 
     def dispose(self) -> None:
+        for pins in (self.write_pins, self.read_pins):
+            if pins is not None:
+                pins.close_idle()
         with self.failures():
             self.engine.dispose()
             if self.reader is not self.engine:
@@ -208,22 +238,30 @@ class Database:
 class Transaction:
     """`Database.transaction`: commits when its block ends, rolls back when it raises; a
     driver error, entering, inside or committing, leaves as `Unavailable` (S6), and the
-    connection it broke is dropped from the pool."""
+    connection it broke is dropped (from the pool, or this thread's own on a SQLite file)."""
 
-    __slots__ = ("_db", "_pooled", "_turns")
+    __slots__ = ("_db", "_driver", "_pin", "_pooled", "_turns")
 
     def __init__(self, db: Database, turns: threading.RLock | None) -> None:
         self._db = db
         self._turns = turns
         self._pooled: Any = None
+        self._pin: Pin | None = None
+        self._driver: Any = None
 
     def __enter__(self) -> Tx:
         db = self._db
         if self._turns is not None:
             self._turns.acquire()
         try:
-            self._pooled = db.engine.raw_connection()
-            driver = self._pooled.dbapi_connection
+            pins = db.write_pins
+            pin = self._pin = None if pins is None else pins.take()
+            if pin is not None:
+                driver = pin.driver
+            else:
+                self._pooled = db.engine.raw_connection()
+                driver = self._pooled.dbapi_connection
+            self._driver = driver
             if db.is_sqlite:
                 _take_write_lock(driver, db.in_memory)
             return Tx(db.engine.dialect, driver)
@@ -234,12 +272,11 @@ class Transaction:
             raise
 
     def __exit__(self, kind: object, error: BaseException | None, _trace: object) -> None:
-        pooled = self._pooled
         try:
             if error is None:
-                pooled.dbapi_connection.commit()
+                self._driver.commit()
             else:
-                pooled.dbapi_connection.rollback()
+                self._driver.rollback()
         except DRIVER_ERRORS as failed:
             self._release(failed)
             if error is None or isinstance(error, DRIVER_ERRORS):
@@ -251,9 +288,13 @@ class Transaction:
 
     def _release(self, error: BaseException | None) -> None:
         pooled, self._pooled = self._pooled, None
+        pin, self._pin = self._pin, None
+        broken = isinstance(error, DRIVER_ERRORS)
         try:
-            if pooled is not None:
-                if isinstance(error, DRIVER_ERRORS):
+            if pin is not None:
+                self._db.write_pins.give_back(pin, broken=broken)  # type: ignore[union-attr]
+            elif pooled is not None:
+                if broken:
                     pooled.invalidate()
                 pooled.close()
         except DRIVER_ERRORS:

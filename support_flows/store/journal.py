@@ -120,6 +120,8 @@ def bounded(value: object) -> Any:
 def shortened(text: str) -> str:
     """A message as the audit log keeps it: at most `MAX_VALUE_BYTES` of JSON, the full length
     named when cut, NUL written as ``\\x00``."""
+    if len(text) <= _SHORT_TEXT and "\x00" not in text:  # a name, a code: fits
+        return text
     clean = text.replace("\x00", "\\x00")
     if _json_size(clean) <= MAX_VALUE_BYTES:
         return clean
@@ -127,7 +129,17 @@ def shortened(text: str) -> str:
 
 
 def _params(params: Mapping[str, Any]) -> dict[str, Any]:
-    return {shortened(str(name)): bounded(value) for name, value in params.items()}
+    return {
+        (name if _fits(name) else shortened(str(name))): (
+            value if value is None or _fits(value) else bounded(value)
+        )
+        for name, value in params.items()
+    }
+
+
+def _fits(value: object) -> bool:
+    """Text `shortened` and `bounded` keep as it is: short, without NUL (a name, a tier)."""
+    return type(value) is str and len(value) <= _SHORT_TEXT and "\x00" not in value
 
 
 def error_detail(error: SupportFlowsError) -> dict[str, Any]:
@@ -155,19 +167,29 @@ class Subject:
     def __init__(self, kind: str, org_id: str, subject_id: str | None, key: str | None) -> None:
         self.kind, self.org_id, self.subject_id, self.key = kind, org_id, subject_id, key
 
-    def row(self, at: pendulum.DateTime, outcome: str, **fields: Any) -> dict[str, Any]:
+    def row(
+        self,
+        at: pendulum.DateTime,
+        outcome: str,
+        *,
+        request: str | None = None,
+        event: str | None = None,
+        actor: str | None = None,
+        reason: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         return {
             "org_id": self.org_id,
             "subject": self.kind,
             "subject_id": self.subject_id,
             "at": micros(at),
             "outcome": outcome,
-            "request": fields.get("request"),
-            "event": fields.get("event"),
-            "actor": fields.get("actor"),
-            "reason": fields.get("reason"),
+            "request": request,
+            "event": event,
+            "actor": actor,
+            "reason": reason,
             "idempotency_key": self.key,
-            "detail": fields.get("detail", {}),
+            "detail": {} if detail is None else detail,
         }
 
 

@@ -55,8 +55,10 @@ def remember(
     error: SupportFlowsError | None,
     result: object,
     revision: int | None,
+    at: Any = None,
 ) -> None:
-    """Store the key's first outcome; `Conflict` if a concurrent request stored it first."""
+    """Store the key's first outcome (dated `at`, else now by the store's clock); `Conflict`
+    if a concurrent request stored it first."""
     done = _REMEMBER.run(
         tx,
         {
@@ -66,7 +68,7 @@ def remember(
             "outcome": "refused" if error is not None else "accepted",
             "response": dumps({"error": error_record(error)} if error else {"result": result}),
             "revision": revision or None,
-            "created_at": micros(backend.now()),
+            "created_at": micros(backend.now() if at is None else at),
         },
     )
     if done.fetchone() is None:  # the same key committed meanwhile: retry, which replays it

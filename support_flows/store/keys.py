@@ -7,7 +7,7 @@ import enum
 import hashlib
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from support_flows.errors import (
@@ -56,18 +56,18 @@ def check_key(key: object) -> str | None:
 
 def fingerprint(kind: str, subject_id: str | None, request: object) -> str:
     """A hash of what was asked: the subject and the request (given, or the calls made)."""
-    if isinstance(request, Sequence) and request and isinstance(request[0], Call):
+    if isinstance(request, list | tuple) and request and type(request[0]) is Call:
         request = [[c.request, dict(c.params)] for c in request]
         if not all(_plain(v) for _, params in request for v in params.values()):
             request = jsonable(request, strict=False, what="the request")
     else:
         request = jsonable(request, strict=False, what="the request")
-    text = json.dumps(
-        [kind, subject_id, request],
-        sort_keys=True,
-        separators=(",", ":"),
-    )
+    text = _CANONICAL.encode([kind, subject_id, request])
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+"""The JSON text a fingerprint hashes: keys sorted, no spaces."""
 
 
 def _plain(value: object) -> bool:
@@ -101,15 +101,27 @@ def _jsonable(value: object, strict: bool, what: str, depth: int) -> Any:
     if depth > MAX_DEPTH:
         raise _unholdable(what, f"nesting deeper than {MAX_DEPTH} levels")
     kind = type(value)
+    if kind is str:
+        if "\x00" in value:  # type: ignore[operator]
+            raise _unholdable(what, f"text with NUL ({describe(value)})")
+        return value
+    if kind is dict and depth < MAX_DEPTH:
+        deeper = depth + 1
+        return {  # text without NUL (most keys and values) as it is, inline
+            (
+                k if type(k) is str and "\x00" not in k else _jsonable(str(k), strict, what, deeper)
+            ): (
+                v
+                if v is None or (type(v) is str and "\x00" not in v)
+                else _jsonable(v, strict, what, deeper)
+            )
+            for k, v in value.items()  # type: ignore[attr-defined]
+        }
     if value is None or kind is bool:
         return value
     if kind is int:
         if not -_INT_LIMIT < value < _INT_LIMIT:  # type: ignore[operator]
             raise _unholdable(what, "a whole number beyond 64 bits")
-        return value
-    if kind is str:
-        if "\x00" in value:  # type: ignore[operator]
-            raise _unholdable(what, f"text with NUL ({describe(value)})")
         return value
     if kind is float:
         if not math.isfinite(value):  # type: ignore[arg-type]

@@ -3,7 +3,6 @@ history and requests in the audit log (S4) and its purchase email in the outbox 
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -13,7 +12,6 @@ import sqlalchemy as sa
 from support_flows.clock import Clock
 from support_flows.errors import Reason, Refused, Violation
 from support_flows.inputs import has_method
-from support_flows.localtime import instant
 from support_flows.machines.consulting import ConsultingOrder
 from support_flows.machines.plan import SupportPlan
 from support_flows.outbox import Outbox
@@ -66,6 +64,8 @@ class Written:
     history_length: int
     snapshot: dict[str, Any]
     emails: tuple[str, ...]
+    at: Any
+    """The store clock's reading that dated the rows written."""
 
 
 def refusal(code: Reason, rule: str, message: str) -> Refused:
@@ -247,13 +247,14 @@ def write(backend: Backend, tx: Tx, obj: Stored, key: str | None, put: Put) -> W
     """Write `obj` (through `put`) if it changed, its audit rows, and its purchase email;
     `Conflict` if it was saved by someone else since it was loaded."""
     t = tracking(obj)
-    history, snapshot = _observed(obj)
+    history, snapshot = _observed(obj, t)
     plan = isinstance(obj, SupportPlan)
     org_id = str(snapshot["org_id"])
     subject_id = org_id if plan else str(snapshot["order_id"])
     emitted = 0 if t is None else t.emitted
     subject = Subject("plan" if plan else "order", org_id, subject_id, key)
-    rows = list(audit_rows(subject, history, emitted, () if t is None else t.calls, backend.now()))
+    now = backend.now()
+    rows = list(audit_rows(subject, history, emitted, () if t is None else t.calls, now))
     revision = 0 if t is None else t.revision
     if t is None or t.loaded != snapshot:
         revision = put(tx, plan, subject_id, revision, snapshot)
@@ -267,7 +268,7 @@ def write(backend: Backend, tx: Tx, obj: Stored, key: str | None, put: Put) -> W
         if purchased:
             emails = [(mail.PURCHASE, t.mail.emails[-1])]
             queued = mail.queue(tx, org_id, subject_id, emails, backend.clock)
-    return Written(revision, len(history), snapshot, tuple(queued))
+    return Written(revision, len(history), snapshot, tuple(queued), now)
 
 
 def _rows(table: sa.Table, *extra: str) -> tuple[Statement, Statement]:
@@ -353,16 +354,21 @@ def saved(backend: Backend, obj: Stored, written: Written) -> None:
 def _bind(t: Tracking, revision: int, snapshot: dict[str, Any]) -> None:
     t.revision = revision
     t.loaded = snapshot
-    recorded = snapshot.get("recorded_at")
-    t.floor = None if recorded is None else instant(dt.datetime.fromisoformat(recorded))
+    t.recorded = snapshot.get("recorded_at")
 
 
-def _observed(obj: Stored) -> tuple[tuple[Any, ...], dict[str, Any]]:
+def _observed(obj: Stored, t: Tracking | None) -> tuple[tuple[Any, ...], dict[str, Any]]:
     """The history and the history-less snapshot, read at one moment: with a moving clock,
-    something may come due between two reads, so read until both agree."""
+    something may come due between two reads (the clock applies it by a chart edge, which the
+    object's `Tracking` hears), so read until nothing moved between them."""
     while True:
         history = obj.history
+        if t is not None:
+            taken = t.taken
+            snapshot = obj.snapshot(history=False)
+            if t.taken == taken:
+                return history, snapshot
+            continue
         snapshot = obj.snapshot(history=False)
-        again = obj.history
-        if len(again) == len(history):
+        if len(obj.history) == len(history):
             return history, snapshot

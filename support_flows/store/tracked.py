@@ -20,6 +20,7 @@ import pendulum
 
 from support_flows.clock import Clock, read_clock
 from support_flows.errors import Reason, SupportFlowsError, describe, invalid
+from support_flows.localtime import instant
 from support_flows.machines.base_object import Listener
 from support_flows.machines.consulting import ConsultingOrder
 from support_flows.machines.plan import SupportPlan
@@ -106,11 +107,12 @@ class Tracking(Listener):
         "clock",
         "deliver",
         "emitted",
-        "floor",
         "loaded",
         "mail",
+        "recorded",
         "revision",
         "starts",
+        "taken",
     )
 
     def __init__(self, clock: Clock, mail: Mailbag | None = None) -> None:
@@ -119,10 +121,17 @@ class Tracking(Listener):
         self.deliver: Outbox | None = None
         self.revision = 0
         self.emitted = 0
-        self.floor: pendulum.DateTime | None = None
+        self.recorded: str | None = None
         self.loaded: dict[str, Any] | None = None
         self.calls: list[Call] = []
         self.starts: list[int] = []
+        self.taken = 0
+
+    @property
+    def floor(self) -> pendulum.DateTime | None:
+        """The last instant the loaded snapshot recorded: the clock never reads before it (T8)."""
+        recorded = self.recorded
+        return None if recorded is None else instant(dt.datetime.fromisoformat(recorded))
 
     def saved(self, revision: int, history_length: int, snapshot: dict[str, Any]) -> None:
         """The object was written at `revision`: what it did until now is in the audit log."""
@@ -152,6 +161,9 @@ class Tracking(Listener):
             self._refused(obj, call, arguments, error)
             raise
         self.starts.append(start)
+
+    def on_transition(self, obj: Any, event: str, source: str, target: str) -> None:
+        self.taken += 1  # how many chart edges the object took: `saving` reads it
 
     def on_refused(
         self, obj: Any, call: str, arguments: Mapping[str, Any], error: SupportFlowsError
@@ -206,10 +218,17 @@ REQUESTS = frozenset(
 """The calls a store records (S4): the requests made to a plan or an order after it was opened."""
 
 
+_STORED = (SupportPlan, ConsultingOrder)
+
+
 def tracking(obj: object) -> Tracking | None:
     """The store's listener on `obj`, if a store loaded, created or saved it."""
-    listeners = obj.listeners if isinstance(obj, Stored) else ()
-    return next((t for t in listeners if isinstance(t, Tracking)), None)
+    if not isinstance(obj, _STORED):
+        return None
+    for listener in obj.listeners:
+        if type(listener) is Tracking:
+            return listener
+    return None
 
 
 def calls(obj: Stored) -> list[Call]:
