@@ -143,6 +143,7 @@ def create(
                     history = order.history
                     t = track(order, clock, bag)
                     t.calls.append(Call(request, params, actor_id, history[-1].at, 0, len(history)))
+                    t.mark = len(history)
                     t.deliver = outbox
                     written = write(backend, tx, order, spec.key, put)
                     result = jsonable(order_view(order))

@@ -49,6 +49,10 @@ class Store:
     Every plan and order the store loads is restored under `catalog`, and every one it creates
     is decided under it (K3); a stored record naming a version the catalog lacks is refused
     `invalid_snapshot` wherever it is loaded, as `restore` refuses it (K4).
+
+    One store serves every thread. On a SQLite file each thread keeps its own connection (made
+    on its first request, closed by `close()` or when the thread ends); PostgreSQL's come from
+    SQLAlchemy's connection pool.
     """
 
     def __init__(

@@ -73,8 +73,10 @@ def is_request(entry: Entry) -> bool:
 class Call:
     """One request made to a stored object: what was asked, by whom, and what it did.
 
-    `start`/`end` bound the history entries the request added; a refused request adds none and
-    carries its `error`. `at` is None only when no instant could be read (a broken clock).
+    `start`/`end` bound the history entries since the previous call, up to the last one this
+    request added: what came due and was applied first (never requests), then its own; a
+    refused request adds none and carries its `error`. `at` is None only when no instant could
+    be read (a broken clock).
     """
 
     request: str
@@ -109,9 +111,9 @@ class Tracking(Listener):
         "emitted",
         "loaded",
         "mail",
+        "mark",
         "recorded",
         "revision",
-        "starts",
         "taken",
     )
 
@@ -124,7 +126,7 @@ class Tracking(Listener):
         self.recorded: str | None = None
         self.loaded: dict[str, Any] | None = None
         self.calls: list[Call] = []
-        self.starts: list[int] = []
+        self.mark = 0
         self.taken = 0
 
     @property
@@ -136,7 +138,7 @@ class Tracking(Listener):
     def saved(self, revision: int, history_length: int, snapshot: dict[str, Any]) -> None:
         """The object was written at `revision`: what it did until now is in the audit log."""
         self.revision = revision
-        self.emitted = history_length
+        self.emitted = self.mark = history_length
         self.loaded = snapshot
         self.calls.clear()
         if self.mail is not None:
@@ -153,14 +155,6 @@ class Tracking(Listener):
                     "with history=False",
                 )
             return
-        if call not in REQUESTS:
-            return
-        try:
-            start = len(obj.history)  # a read: what has come due is applied first (T7)
-        except SupportFlowsError as error:
-            self._refused(obj, call, arguments, error)
-            raise
-        self.starts.append(start)
 
     def on_transition(self, obj: Any, event: str, source: str, target: str) -> None:
         self.taken += 1  # how many chart edges the object took: `saving` reads it
@@ -169,23 +163,20 @@ class Tracking(Listener):
         self, obj: Any, call: str, arguments: Mapping[str, Any], error: SupportFlowsError
     ) -> None:
         if call in REQUESTS:
-            self.starts.pop()
             self._refused(obj, call, arguments, error)
 
     def on_accepted(self, obj: Any, call: str, arguments: Mapping[str, Any], result: Any) -> None:
         if call not in REQUESTS:
             return
-        start = self.starts.pop()
-        history = obj.history
-        at = history[-1].at if len(history) > start else self._now(obj)
-        self.calls.append(
-            Call(call, _params(arguments), _actor(arguments), at, start, len(history))
-        )
+        start, history = self.mark, obj.history
+        end = self.mark = len(history)
+        at = history[-1].at if end > start and is_request(history[-1]) else self._now(obj)
+        self.calls.append(Call(call, _params(arguments), _actor(arguments), at, start, end))
 
     def _refused(
         self, obj: Any, call: str, arguments: Mapping[str, Any], error: SupportFlowsError
     ) -> None:
-        position = self._length(obj)
+        position = self.mark = self._length(obj)
         self.calls.append(
             Call(
                 call,
