@@ -167,6 +167,8 @@ def create(
 
 def _unholdable_request(request: object) -> InvalidInput | None:
     """The error for a request holding a value no database holds (S6), or None."""
+    if request is None:  # none given: the calls `fn` makes are the request
+        return None
     try:
         jsonable(request, strict=False, what="the request")
     except InvalidInput as error:

@@ -129,17 +129,19 @@ def shortened(text: str) -> str:
 
 
 def _params(params: Mapping[str, Any]) -> dict[str, Any]:
+    short = _SHORT_TEXT  # text this short, without NUL, is kept as it is (a name, a tier)
     return {
-        (name if _fits(name) else shortened(str(name))): (
-            value if value is None or _fits(value) else bounded(value)
+        (
+            name
+            if type(name) is str and len(name) <= short and "\x00" not in name
+            else shortened(str(name))
+        ): (
+            value
+            if value is None or (type(value) is str and len(value) <= short and "\x00" not in value)
+            else bounded(value)
         )
         for name, value in params.items()
     }
-
-
-def _fits(value: object) -> bool:
-    """Text `shortened` and `bounded` keep as it is: short, without NUL (a name, a tier)."""
-    return type(value) is str and len(value) <= _SHORT_TEXT and "\x00" not in value
 
 
 def error_detail(error: SupportFlowsError) -> dict[str, Any]:
@@ -252,10 +254,11 @@ def audit_rows(
         if call.error is not None:
             yield refusal_row(subject, call, now)
             continue
-        own = history[max(call.start, position) : call.end]
-        for entry in own:
+        requested = False
+        for entry in history[max(call.start, position) : call.end]:
+            requested = requested or is_request(entry)
             yield _entry_row(subject, entry, call)
-        if not any(is_request(e) for e in own):
+        if not requested:
             yield subject.row(
                 call.at or now,
                 "accepted",

@@ -57,9 +57,12 @@ def check_key(key: object) -> str | None:
 def fingerprint(kind: str, subject_id: str | None, request: object) -> str:
     """A hash of what was asked: the subject and the request (given, or the calls made)."""
     if isinstance(request, list | tuple) and request and type(request[0]) is Call:
-        request = [[c.request, dict(c.params)] for c in request]
-        if not all(_plain(v) for _, params in request for v in params.values()):
-            request = jsonable(request, strict=False, what="the request")
+        asked = [[c.request, dict(c.params)] for c in request]
+        request = (
+            asked
+            if all(_plain_params(params) for _, params in asked)
+            else jsonable(asked, strict=False, what="the request")
+        )
     else:
         request = jsonable(request, strict=False, what="the request")
     text = _CANONICAL.encode([kind, subject_id, request])
@@ -68,6 +71,14 @@ def fingerprint(kind: str, subject_id: str | None, request: object) -> str:
 
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
 """The JSON text a fingerprint hashes: keys sorted, no spaces."""
+
+
+def _plain_params(params: dict[str, Any]) -> bool:
+    """Whether a call's parameters are all `_plain` (text without NUL checked inline)."""
+    for value in params.values():
+        if not (type(value) is str and "\x00" not in value) and not _plain(value):
+            return False
+    return True
 
 
 def _plain(value: object) -> bool:

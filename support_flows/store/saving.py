@@ -301,43 +301,62 @@ def put(
     snapshot: Any,
 ) -> int:
     """Insert (revision 0) or update (if still at `revision`) the row; the new revision."""
-    id_column = plans.c.org_id if plan else orders.c.order_id
-    insert, update = _PLAN_ROWS if plan else _ORDER_ROWS
-    values: dict[str, Any] = {
-        "revision": revision + 1,
-        "state": snapshot["state"],
-        "due_at": due_at(snapshot),
-        "policy": policy_of(snapshot),
-        "snapshot": dumps(snapshot),
-    }
-    what = f"the support plan of {subject_id!r}" if plan else f"order {subject_id!r}"
-    if revision == 0:
-        values[id_column.name] = subject_id
-        if not plan:
-            values["org_id"] = snapshot["org_id"]
-        if insert.run(tx, values).fetchone() is None:
-            raise Conflict(
-                refusal(
-                    Reason.STALE_REVISION,
-                    "S1",
-                    f"{what} is already stored: load it and apply the change to that",
-                )
-            )
-        return revision + 1
-    changes = {f"v_{name}": value for name, value in values.items()}
-    changes["b_id"], changes["b_revision"] = subject_id, revision
-    if update.run(tx, changes).rowcount:
-        return revision + 1
-    if (_PLAN_EXISTS if plan else _ORDER_EXISTS).run(tx, {"id": subject_id}).fetchone() is None:
-        raise refusal(Reason.NOT_FOUND, "S5", f"{what} is no longer stored")
-    raise Conflict(
-        refusal(
-            Reason.STALE_REVISION,
-            "S1",
-            f"{what} was saved by someone else since revision {revision} was loaded; "
-            "load it again and retry",
-        )
+    state, due, policy, text = (
+        snapshot["state"],
+        due_at(snapshot),
+        policy_of(snapshot),
+        dumps(snapshot),
     )
+    if revision:
+        changed = (_PLAN_ROWS if plan else _ORDER_ROWS)[1].run(
+            tx,
+            {
+                "v_revision": revision + 1,
+                "v_state": state,
+                "v_due_at": due,
+                "v_policy": policy,
+                "v_snapshot": text,
+                "b_id": subject_id,
+                "b_revision": revision,
+            },
+        )
+        if changed.rowcount:
+            return revision + 1
+        exists = (_PLAN_EXISTS if plan else _ORDER_EXISTS).run(tx, {"id": subject_id})
+        if exists.fetchone() is None:
+            raise refusal(Reason.NOT_FOUND, "S5", f"{_what(plan, subject_id)} is no longer stored")
+        raise Conflict(
+            refusal(
+                Reason.STALE_REVISION,
+                "S1",
+                f"{_what(plan, subject_id)} was saved by someone else since revision {revision} "
+                "was loaded; load it again and retry",
+            )
+        )
+    values: dict[str, Any] = {
+        "revision": 1,
+        "state": state,
+        "due_at": due,
+        "policy": policy,
+        "snapshot": text,
+        ("org_id" if plan else "order_id"): subject_id,
+    }
+    if not plan:
+        values["org_id"] = snapshot["org_id"]
+    if (_PLAN_ROWS if plan else _ORDER_ROWS)[0].run(tx, values).fetchone() is None:
+        raise Conflict(
+            refusal(
+                Reason.STALE_REVISION,
+                "S1",
+                f"{_what(plan, subject_id)} is already stored: load it and apply the change to "
+                "that",
+            )
+        )
+    return 1
+
+
+def _what(plan: bool, subject_id: str) -> str:
+    return f"the support plan of {subject_id!r}" if plan else f"order {subject_id!r}"
 
 
 def saved(backend: Backend, obj: Stored, written: Written) -> None:
