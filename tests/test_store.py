@@ -219,6 +219,33 @@ def test_s4_every_request_and_applied_change_is_in_the_audit_log(store: Store) -
     assert entries[0].to_dict()["at"] == START.isoformat()
 
 
+def test_s4_a_change_coming_due_between_two_calls_of_one_command_is_audited_between_them(
+    store: Store,
+) -> None:
+    """S4, T7: when the clock moves inside a command so that a pending change comes due before
+    its next call, the audit log holds the first call, the applied change at its own instant,
+    then the next call: in the order they happened, each once."""
+    c = stored_plan(store)
+
+    def two_calls(p: sf.SupportPlan) -> None:
+        p.change("premium", actor=OWNER)
+        p.change("developer", actor=OWNER)
+        c.advance(days=40)
+        p.cancel(actor=OWNER)
+
+    store.update(ORG.org_id, two_calls, org=ORG, clock=c)
+    entries = store.audit(ORG.org_id)
+    lines = [(e.outcome, e.request, e.event) for e in entries]
+    assert lines == [
+        ("accepted", "change", "subscribe"),
+        ("accepted", "change", "downgrade"),
+        ("applied", None, "apply_pending"),
+        ("accepted", "cancel", "cancel"),
+    ]
+    assert entries[2].at == pendulum.datetime(2026, 4, 1, tz=ORG.billing_timezone)
+    assert entries[3].at == START.add(days=40)
+
+
 def test_s4_the_audit_log_is_append_only(store: Store) -> None:
     """S4: the database itself refuses to change or delete an audit line, or to TRUNCATE the
     log (PostgreSQL; SQLite has no TRUNCATE)."""
