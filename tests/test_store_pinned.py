@@ -1,6 +1,7 @@
 """A SQLite file's connections kept one per thread (`store.pinned`): a thread's transactions and
 reads reuse its own connection, other threads have theirs, a nested use and a fork take another,
-a connection that failed is dropped (S6), and closing the store closes them."""
+a connection that failed is dropped (S6), closing the store closes them, and the writers of
+one process queue for the write lock in turn."""
 
 from __future__ import annotations
 
@@ -137,3 +138,30 @@ def test_an_in_memory_database_keeps_no_thread_connections() -> None:
         assert memory.read_pins is None
     finally:
         memory.dispose()
+
+
+def test_s6_a_writer_queued_in_the_process_past_the_busy_timeout_is_unavailable(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """S6: a transaction waiting behind another thread's for longer than the busy timeout
+    leaves as store_unavailable ("database is locked"), as SQLite's own wait would, and the
+    holder's transaction is unaffected."""
+    monkeypatch.setattr("support_flows.store.database.BUSY_TIMEOUT_SECONDS", 0.01)
+    failures: list[str] = []
+
+    def second_writer() -> None:
+        try:
+            with db.transaction():
+                failures.append("entered")
+        except sf.Unavailable as error:
+            failures.append(f"{error.code}: {error.message}")
+
+    with db.transaction() as tx:
+        worker = threading.Thread(target=second_writer)
+        worker.start()
+        worker.join()
+        assert tx.driver.execute("SELECT 1").fetchone() == (1,)
+    assert len(failures) == 1
+    assert failures[0].startswith("store_unavailable")
+    assert "database is locked" in failures[0]
+    assert driver_of(db).execute("SELECT 1").fetchone() == (1,)

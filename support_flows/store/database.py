@@ -136,6 +136,9 @@ class Database:
         file = self.is_sqlite and not self.in_memory
         self.write_pins = Pins.of(self.engine) if file else None
         self.read_pins = Pins.of(self.reader) if file else None
+        # A SQLite file's writers in this process queue here, so only one of them at a time
+        # polls for the file's write lock (against other processes' writers).
+        self._writers: threading.RLock | None = threading.RLock() if file else None
 
     @property
     def safe_url(self) -> str:
@@ -179,7 +182,7 @@ class Database:
     def transaction(self) -> Transaction:
         """A write transaction on a pooled driver connection, as `write` takes it (SQLite:
         BEGIN IMMEDIATE), for statements built once: ``with db.transaction() as tx``."""
-        return Transaction(self, self._turns)
+        return Transaction(self, self._turns or self._writers)
 
     def query_one(self, statement: Statement, params: Mapping[str, Any]) -> Any:
         """The first row of a one-statement read, or None: sent on a driver connection outside
@@ -251,8 +254,10 @@ class Transaction:
 
     def __enter__(self) -> Tx:
         db = self._db
-        if self._turns is not None:
-            self._turns.acquire()
+        turns = self._turns
+        if turns is not None and not turns.acquire(timeout=BUSY_TIMEOUT_SECONDS):
+            self._turns = None  # not held
+            raise db.unavailable(sqlite3.OperationalError("database is locked"))
         try:
             pins = db.write_pins
             pin = self._pin = None if pins is None else pins.take()
@@ -350,13 +355,14 @@ def _begin_immediate(conn: sa.Connection) -> None:
 
 
 def _take_write_lock(driver: Any, memory: bool) -> None:
-    """Take SQLite's write lock, polling for it every millisecond or so until the busy timeout.
+    """Take SQLite's write lock, polling for it every 50-500 µs until the busy timeout.
 
     SQLite's own busy handler backs off up to 100 ms between tries, so a writer that commits
     and begins again at once keeps the lock from a waiting one for as long as it runs; polling
-    often gives the waiting writer its turn in the gap between two transactions. A writer's
-    connection has no busy timeout of its own (set once, when it connects), so a taken lock
-    answers at once.
+    often gives the waiting writer its turn in the gap between two transactions (a few tens of
+    microseconds). A writer's connection has no busy timeout of its own (set once, when it
+    connects), so a taken lock answers at once; the writers of one process queue before they
+    poll (`Database.transaction`), so only one of them polls at a time.
     """
     if memory:  # one connection, which its users take turns with
         driver.execute("BEGIN IMMEDIATE")
@@ -369,7 +375,7 @@ def _take_write_lock(driver: Any, memory: bool) -> None:
         except sqlite3.OperationalError as error:
             if "locked" not in str(error) or time.monotonic() > deadline:
                 raise
-        time.sleep(random.uniform(0.0002, 0.002))
+        time.sleep(random.uniform(0.00005, 0.0005))
 
 
 def _postgres(url: str, **options: Any) -> sa.Engine:
