@@ -12,14 +12,16 @@ generator (httpx, asyncio) then drives a bounded number of plan changes at each 
 each connection owns its own organizations and alternates a downgrade (pending) and an upgrade
 (which revokes it), each with a fresh Idempotency-Key, and every answer is checked: status 200,
 no replay, the state and pending change the request must give. Apps and concurrencies run in
-turns, `rounds` times; the best round of each is printed with its p50 and p99 latency. No test
-depends on these figures.
+turns, `rounds` times; the best round of each is printed with its p50 and p99 latency and the
+server's CPU time per write (on a machine of few cores, where the load generator, both servers
+and PostgreSQL share them, the steadier figure). No test depends on these figures.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import secrets
 import socket
@@ -32,6 +34,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+import attrs
 import httpx
 import psycopg
 import sqlalchemy as sa
@@ -88,10 +91,26 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@attrs.frozen
+class Served:
+    """A served app: its base URL and its server's process."""
+
+    base: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """The CPU time the server has used (Linux's /proc; NaN elsewhere)."""
+        try:
+            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return math.nan
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def serve(factory: str, url: str, orgs: int, checkout: Path = ROOT) -> Iterator[str]:
+def serve(factory: str, url: str, orgs: int, checkout: Path = ROOT) -> Iterator[Served]:
     """uvicorn serving `factory` (in benchmarks/host_apps.py) on 127.0.0.1, with the library and
-    examples of `checkout`; yields its base URL."""
+    examples of `checkout`."""
     port = free_port()
     env = {
         **os.environ,
@@ -115,7 +134,7 @@ def serve(factory: str, url: str, orgs: int, checkout: Path = ROOT) -> Iterator[
                 if server.poll() is not None or time.monotonic() > deadline:
                     raise SystemExit(f"{factory}: the server did not start") from None
                 time.sleep(0.05)
-        yield base
+        yield Served(base, server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -174,7 +193,7 @@ def main() -> None:
     )
     options = parser.parse_args()
     levels = LEVELS
-    best: dict[tuple[str, int], tuple[float, list[float]]] = {}
+    best: dict[tuple[str, int], tuple[float, list[float], float]] = {}
     with database(options.postgres) as url:
         seed(url, options.orgs)
         with ExitStack() as servers:
@@ -186,30 +205,35 @@ def main() -> None:
                 apps[AGAINST] = servers.enter_context(
                     serve("library_app", url, options.orgs, options.against)
                 )
-            for base in apps.values():  # warm both: imports, pools, caches
-                asyncio.run(drive(base, MOST, 2 * options.orgs, options.orgs))
+            for app in apps.values():  # warm both: imports, pools, caches
+                asyncio.run(drive(app.base, MOST, 2 * options.orgs, options.orgs))
             for _ in range(options.rounds):
                 for level in levels:
-                    for name, base in apps.items():
+                    for name, app in apps.items():
+                        cpu = app.cpu_seconds()
                         seconds, latencies = asyncio.run(
-                            drive(base, level, options.requests, options.orgs)
+                            drive(app.base, level, options.requests, options.orgs)
                         )
+                        cpu = (app.cpu_seconds() - cpu) / len(latencies)
                         rate = len(latencies) / seconds
-                        if rate > best.get((name, level), (0.0, []))[0]:
-                            best[name, level] = (rate, latencies)
+                        if rate > best.get((name, level), (0.0, [], 0.0))[0]:
+                            best[name, level] = (rate, latencies, cpu)
     print(
         f"PostgreSQL, uvicorn one worker each, {options.requests} checked writes per run, "
-        f"best of {options.rounds}"
+        f"best of {options.rounds}; cpu ms: the server process's CPU time per write"
     )
-    print(f"{'':30} {'conns':>5} {'writes/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'ratio':>6}")
+    print(
+        f"{'':30} {'conns':>5} {'writes/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'cpu ms':>7} "
+        f"{'ratio':>6}"
+    )
     for level in levels:
         floor_rate = best[FLOOR, level][0]
         for name in (n for n in (LIBRARY, AGAINST, FLOOR) if (n, level) in best):
-            rate, latencies = best[name, level]
+            rate, latencies, cpu = best[name, level]
             cuts = statistics.quantiles(latencies, n=100)
             print(
                 f"{name:30} {level:5} {rate:9.0f} {statistics.median(latencies) * 1e3:7.1f} "
-                f"{cuts[98] * 1e3:7.1f} {rate / floor_rate:6.2f}"
+                f"{cuts[98] * 1e3:7.1f} {cpu * 1e3:7.2f} {rate / floor_rate:6.2f}"
             )
     print("target: library >= 0.8x the floor's writes/s at 1 and 16 connections")
 

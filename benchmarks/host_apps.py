@@ -37,7 +37,7 @@ __all__ = ["OWNER", "floor_app", "library_app", "organizations", "seed_floor"]
 
 OWNER = sf.Member("u-owner", org_roles={sf.Role.ORG_OWNER}, email="owner@example.com")
 POOL = 12
-"""The floor's connections: the store's PostgreSQL pool (4, and 8 more under load)."""
+"""The floor's connections: as many as the store's PostgreSQL pool keeps open."""
 
 FLOOR_SCHEMA = """
 CREATE TABLE IF NOT EXISTS floor_plans (

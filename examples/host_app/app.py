@@ -8,7 +8,9 @@ The store is a FastAPI dependency (`store_of`, the one `create_app` was given; a
 deployment overrides it with ``app.dependency_overrides[store_of]``). The handlers are plain
 ``def`` functions: FastAPI runs each in its thread pool, so a request waiting on the database
 never blocks the event loop, and the store (a pool of connections, each plan and order locked
-per call) is shared safely across those threads.
+per call) is shared safely across those threads. On PostgreSQL the pool keeps open the 12
+connections it may open: more requests than that writing at once wait for one, and none pays
+for connecting.
 
 Every refusal and every malformed request is answered with a coded JSON error,
 ``{"error": error.to_dict()}``, under the status `sf.http_status` gives; never a 500. Writing

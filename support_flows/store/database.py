@@ -128,7 +128,7 @@ class Database:
                 if self.is_sqlite and not self.in_memory
                 else self.engine.execution_options(sf_begin=_NO_BEGIN)
                 if self.is_sqlite
-                else _postgres(self.url, isolation_level="AUTOCOMMIT", pool_size=2)
+                else _postgres(self.url, isolation_level="AUTOCOMMIT", pool_size=2, max_overflow=8)
             )
         # One in-memory database is one connection: its users take turns.
         self._turns: threading.RLock | None = threading.RLock() if self.in_memory else None
@@ -380,5 +380,5 @@ def _take_write_lock(driver: Any, memory: bool) -> None:
 
 def _postgres(url: str, **options: Any) -> sa.Engine:
     return sa.create_engine(
-        url, **({"pool_size": 4, "max_overflow": 8, "pool_reset_on_return": None} | options)
+        url, **({"pool_size": 12, "max_overflow": 0, "pool_reset_on_return": None} | options)
     )
