@@ -128,7 +128,7 @@ class Database:
                 if self.is_sqlite and not self.in_memory
                 else self.engine.execution_options(sf_begin=_NO_BEGIN)
                 if self.is_sqlite
-                else _postgres(self.url, isolation_level="AUTOCOMMIT", pool_size=2, max_overflow=8)
+                else _postgres(self.url, isolation_level="AUTOCOMMIT", pool_size=10)
             )
         # One in-memory database is one connection: its users take turns.
         self._turns: threading.RLock | None = threading.RLock() if self.in_memory else None
