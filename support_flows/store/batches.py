@@ -161,18 +161,15 @@ def _drain(
         try:
             with db.write() as conn:
                 tx = Tx.of(conn)
-                info = conn.connection.info  # kept as long as the driver's connection
                 rows = _due(conn, _DUE[kind], table, id_column, cutoff, batch_size, bad)
                 if not rows:
                     return
                 updates, entries, applied, refused = _apply(kind, rows, until, catalog)
                 if updates:
-                    _write_back(tx, kind, table, updates, _BATCH_TABLE in info)
+                    _write_back(tx, kind, table, updates)
                 append_values(tx, entries)
         except _Lost:
             continue
-        if updates and db.is_postgres:  # committed, so the batch table stays
-            info[_BATCH_TABLE] = True
         bad.extend(refused)
         counts.invalid.extend(f"{kind} {r}" for r in refused)
         counts.applied += applied
@@ -220,13 +217,11 @@ _COPY_BATCH = (
 )
 
 
-def _write_back(
-    tx: Tx, kind: str, table: sa.Table, updates: list[tuple[Any, ...]], made: bool
-) -> None:
+def _write_back(tx: Tx, kind: str, table: sa.Table, updates: list[tuple[Any, ...]]) -> None:
     """Save a batch's rows under their revision check: on PostgreSQL by COPY into a temporary
-    table (made unless a committed batch on this connection `made` it) and one ``UPDATE ...
-    FROM`` it; on SQLite (no round trips) one prepared update per row. `_Lost` if any row moved
-    (it cannot while locked)."""
+    table (made in the batch's own transaction if its session lacks it: a pooler may hand each
+    transaction another session) and one ``UPDATE ... FROM`` it; on SQLite (no round trips) one
+    prepared update per row. `_Lost` if any row moved (it cannot while locked)."""
     driver: Any = tx.driver
     if tx.dialect.name != "postgresql":
         before = driver.total_changes
@@ -235,8 +230,7 @@ def _write_back(
             raise _Lost
         return
     cursor = driver.cursor()
-    if not made:
-        cursor.execute(_BATCH_TABLE)
+    cursor.execute(_BATCH_TABLE)
     with cursor.copy(_COPY_BATCH) as copy:
         for row in updates:
             copy.write_row(row)
