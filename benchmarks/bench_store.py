@@ -261,16 +261,57 @@ def populate(url: str, count: int) -> None:
     engine.dispose()
 
 
+def outcomes() -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """Per template: the snapshot and the applied entries the per-object path gives at UNTIL
+    (restore, `apply_due()`, snapshot): what the job must leave for each organization."""
+    found = []
+    for shape in templates():
+        org = sf.Organization("template", billing_timezone=shape["billing_timezone"])
+        plan = sf.SupportPlan.restore(shape, org, clock=sf.FrozenClock(UNTIL))
+        applied = plan.apply_due()
+        found.append((plan.snapshot(history=False), [e.to_dict() for e in applied]))
+    return found
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
 def check_rolled(url: str, count: int) -> None:
-    """Every plan brought up to date once: nothing due, revision 2, one applied audit row each."""
-    cutoff = micros(UNTIL)
-    assert scalar(url, "SELECT count(*) FROM sf_plans WHERE due_at <= :c", c=cutoff) == 0
-    assert scalar(url, "SELECT count(*) FROM sf_plans WHERE revision = 2") == count
-    moved = "SELECT count(*) FROM sf_plans WHERE state IN ('developer', 'cancelled')"
-    assert scalar(url, moved) == count
-    applied = "SELECT count(DISTINCT org_id) FROM sf_audit WHERE outcome = 'applied'"
-    assert scalar(url, applied) == count
-    assert scalar(url, "SELECT count(*) FROM sf_audit WHERE outcome = 'applied'") == count
+    """Every plan brought up to date once, row by row: its revision 2, its columns and snapshot
+    those of the per-object path; and exactly one applied audit line each, with its instant,
+    event and detail (nothing else in the log)."""
+    shapes = outcomes()
+    engine = sa.create_engine(normalise_url(url))
+    try:
+        with engine.connect() as conn:
+            found = conn.execution_options(stream_results=True, yield_per=5_000).exec_driver_sql(
+                "SELECT org_id, revision, state, due_at, policy, snapshot FROM sf_plans "
+                "ORDER BY org_id"
+            )
+            n = -1
+            for n, (org_id, revision, state, due, policy, snapshot) in enumerate(found):
+                want = {**shapes[n % len(shapes)][0], "org_id": f"org-{n:07d}"}
+                assert org_id == want["org_id"], (org_id, n)
+                got = (revision, state, due, policy, _json(snapshot))
+                assert got == (2, want["state"], due_at(want), policy_of(want), want), org_id
+            assert n + 1 == count, (n + 1, count)
+        with engine.connect() as conn:
+            lines = conn.execution_options(stream_results=True, yield_per=5_000).exec_driver_sql(
+                "SELECT org_id, subject, subject_id, at, outcome, request, event, actor, reason, "
+                "idempotency_key, detail FROM sf_audit ORDER BY org_id, id"
+            )
+            n = -1
+            for n, line in enumerate(lines):
+                org_id = f"org-{n:07d}"
+                (entry,) = shapes[n % len(shapes)][1]
+                at = micros(pendulum.parse(entry["at"]))
+                want = (org_id, "plan", org_id, at, "applied", None, entry["event"], None, None)
+                got = (*line[:9], line[9], _json(line[10]))
+                assert got == (*want, None, {"entry": entry}), (got, n)
+            assert n + 1 == count, (n + 1, count)
+    finally:
+        engine.dispose()
 
 
 def job(url: str, workers: int) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import pendulum
@@ -134,6 +135,35 @@ def test_s5_rollover_applies_each_due_change_once_at_its_recorded_instant(store:
     again = store.rollover(until=UNTIL)
     assert (again.plans, again.orders, again.applied) == (0, 0, 0)
     check_applied_once(store.url, expected)
+
+
+def test_s4_the_rollover_audits_each_applied_change_as_saving_the_loaded_record_does(
+    store: Store, tmp_path: Path
+) -> None:
+    """The job's applied audit lines (instant, subject, event, actor, detail) are those a
+    record loaded at the same instant and saved writes, line for line."""
+    expected = populate(store, plans=6, trials=2, orders=2)
+    store.rollover(until=UNTIL, batch_size=3)
+    reference = Store(f"sqlite:///{tmp_path / 'reference.db'}")
+    populate(reference, plans=6, trials=2, orders=2)
+    clock = sf.FrozenClock(UNTIL)
+    for key, (kind, _, org) in expected.items():
+        loaded: Any = (
+            reference.plan(key, org, clock=clock)
+            if kind == "plan"
+            else reference.order(key, org, clock=clock)
+        )
+        loaded.apply_due()
+        reference.save(loaded)
+
+    def applied(of: Store, org_id: str) -> list[dict[str, Any]]:
+        lines = [e.to_dict() for e in of.audit(org_id) if e.outcome == "applied"]
+        return [{**line, "entry_id": None} for line in lines]
+
+    for org_id in sorted({org.org_id for _, _, org in expected.values()}):
+        assert applied(store, org_id) == applied(reference, org_id), org_id
+        assert applied(store, org_id)
+    reference.close()
 
 
 def test_s5_rollover_before_anything_is_due_changes_nothing(store: Store) -> None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import attrs
@@ -26,7 +27,7 @@ from support_flows.store.arguments import callback
 from support_flows.store.compiled import Statement, Tx, dumps, loads
 from support_flows.store.database import Database
 from support_flows.store.due import due_at, policy_of
-from support_flows.store.journal import Subject, append, applied_row
+from support_flows.store.journal import append_values, applied_values
 from support_flows.store.records import RolloverReport, micros
 from support_flows.store.schema import orders, plans
 from support_flows.values import Organization
@@ -117,28 +118,30 @@ def _organization(snapshot: object) -> Organization | None:
         return None
 
 
-def _statements(table: sa.Table, id_column: sa.Column[Any]) -> dict[str, Statement]:
-    """A kind's batch statements, built once: the due rows (locked and skipped when locked on
-    PostgreSQL), and the row update under the revision check (for SQLite's executemany)."""
+def _due_statement(table: sa.Table, id_column: sa.Column[Any]) -> Statement:
+    """A kind's due rows, built once: oldest due first, locked and skipped when locked on
+    PostgreSQL."""
     due = (
         sa.select(id_column, table.c.revision, table.c.snapshot)
         .where(table.c.due_at <= sa.bindparam("cutoff"))
         .order_by(table.c.due_at)
         .limit(sa.bindparam("size"))
     )
-    update = (
-        table.update()
-        .where(id_column == sa.bindparam("b_id"), table.c.revision == sa.bindparam("b_rev"))
-        .values({name: sa.bindparam(f"v_{name}") for name in _WRITTEN})
-    )
-    return {
-        "due": Statement({"sqlite": due, "postgresql": due.with_for_update(skip_locked=True)}),
-        "update": Statement(update),
-    }
+    return Statement({"sqlite": due, "postgresql": due.with_for_update(skip_locked=True)})
 
 
 _WRITTEN = ("revision", "state", "due_at", "policy", "snapshot")
-_STATEMENTS = {kind: _statements(table, id_column) for kind, table, id_column in _KINDS}
+"""The columns a batch writes back; an update row is (id, old revision, *these)."""
+_DUE = {kind: _due_statement(table, id_column) for kind, table, id_column in _KINDS}
+
+
+def _sqlite_update(table: sa.Table, id_column: sa.Column[Any]) -> str:
+    """A kind's row update under the revision check, bound by position to an update row."""
+    values = ", ".join(f"{name} = ?{n}" for n, name in enumerate(_WRITTEN, start=3))
+    return f"UPDATE {table.name} SET {values} WHERE {id_column.name} = ?1 AND revision = ?2"
+
+
+_SQLITE_UPDATE = {kind: _sqlite_update(table, id_column) for kind, table, id_column in _KINDS}
 
 
 def _drain(
@@ -154,18 +157,17 @@ def _drain(
 ) -> None:
     cutoff = micros(until)
     bad: list[str] = []
-    statements = _STATEMENTS[kind]
     while True:
         try:
             with db.write() as conn:
                 tx = Tx.of(conn)
-                rows = _due(conn, statements["due"], table, id_column, cutoff, batch_size, bad)
+                rows = _due(conn, _DUE[kind], table, id_column, cutoff, batch_size, bad)
                 if not rows:
                     return
                 updates, entries, applied, refused = _apply(kind, rows, until, catalog)
                 if updates:
-                    _write_back(tx, statements["update"], table, updates)
-                append(tx, entries)
+                    _write_back(tx, kind, table, updates)
+                append_values(tx, entries)
         except _Lost:
             continue
         bad.extend(refused)
@@ -203,27 +205,35 @@ def _due(
     return [(r[0], r[1], loads(conn.dialect, r[2])) for r in found]
 
 
-def _write_back(tx: Tx, update: Statement, table: sa.Table, updates: list[dict[str, Any]]) -> None:
+_BATCH_TABLE = (
+    "CREATE TEMP TABLE IF NOT EXISTS sf_rollover_batch (b_id VARCHAR(200), b_rev INTEGER, "
+    "v_revision INTEGER, v_state VARCHAR(32), v_due_at BIGINT, v_policy VARCHAR(200), "
+    "v_snapshot JSON) ON COMMIT DELETE ROWS"
+)
+_COPY_BATCH = (
+    "COPY sf_rollover_batch (b_id, b_rev, "
+    + ", ".join(f"v_{name}" for name in _WRITTEN)
+    + ") FROM STDIN"
+)
+
+
+def _write_back(tx: Tx, kind: str, table: sa.Table, updates: list[tuple[Any, ...]]) -> None:
     """Save a batch's rows under their revision check: on PostgreSQL by COPY into a temporary
-    table and one ``UPDATE ... FROM`` it; on SQLite (no round trips) one prepared update per
-    row. `_Lost` if any row moved (it cannot while locked)."""
+    table (made in the batch's own transaction if its session lacks it: a pooler may hand each
+    transaction another session) and one ``UPDATE ... FROM`` it; on SQLite (no round trips) one
+    prepared update per row. `_Lost` if any row moved (it cannot while locked)."""
     driver: Any = tx.driver
     if tx.dialect.name != "postgresql":
         before = driver.total_changes
-        update.run_many(tx, updates)
+        driver.cursor().executemany(_SQLITE_UPDATE[kind], updates)
         if driver.total_changes - before != len(updates):
             raise _Lost
         return
     cursor = driver.cursor()
-    cursor.execute(
-        "CREATE TEMP TABLE IF NOT EXISTS sf_rollover_batch (b_id VARCHAR(200), b_rev INTEGER, "
-        "v_revision INTEGER, v_state VARCHAR(32), v_due_at BIGINT, v_policy VARCHAR(200), "
-        "v_snapshot JSON) ON COMMIT DELETE ROWS"
-    )
-    columns = ("b_id", "b_rev", *(f"v_{name}" for name in _WRITTEN))
-    with cursor.copy(f"COPY sf_rollover_batch ({', '.join(columns)}) FROM STDIN") as copy:
+    cursor.execute(_BATCH_TABLE)
+    with cursor.copy(_COPY_BATCH) as copy:
         for row in updates:
-            copy.write_row([row[c] for c in columns])
+            copy.write_row(row)
     key = table.primary_key.columns[0].name
     cursor.execute(
         f"UPDATE {table.name} AS t SET "
@@ -234,41 +244,52 @@ def _write_back(tx: Tx, update: Statement, table: sa.Table, updates: list[dict[s
         raise _Lost
 
 
-def _apply(
-    kind: str, rows: Sequence[Any], until: pendulum.DateTime, catalog: Catalog
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int, list[str]]:
-    """The row updates and audit rows for one batch, with how many entries were applied and
-    which records were refused (their snapshots fail V2)."""
-    refused: list[str] = []
-    good: list[tuple[Any, Organization]] = []
+def _records(
+    rows: Sequence[Any], refused: list[str], read: deque[tuple[Any, str]]
+) -> Iterator[tuple[Any, Organization]]:
+    """The batch's (snapshot, organization) pairs for `bulk.apply_due`, each row and its org id
+    put on `read` as it goes; a row naming no valid organization is `refused` instead."""
     for row in rows:
         org = _organization(row[2])
         if org is None:
             refused.append(row[0])
         else:
-            good.append((row, org))
-    updates: list[dict[str, Any]] = []
-    entries: list[dict[str, Any]] = []
+            read.append((row, org.org_id))
+            yield row[2], org
+
+
+def _apply(
+    kind: str, rows: Sequence[Any], until: pendulum.DateTime, catalog: Catalog
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], int, list[str]]:
+    """The row updates and audit rows for one batch (plain tuples: a batch holds no objects
+    for the collector to walk), with how many entries were applied and which records were
+    refused (their snapshots fail V2)."""
+    unread: list[str] = []
+    refused: list[str] = []
+    read: deque[tuple[Any, str]] = deque()
+    updates: list[tuple[Any, ...]] = []
+    entries: list[tuple[Any, ...]] = []
     applied = 0
-    records = ((row[2], org) for row, org in good)
-    results = bulk.apply_due(records, until=until, catalog=catalog)
-    for (row, org), result in zip(good, results, strict=True):
+    # apply_due yields one result per record, in order, before it reads the next record.
+    for result in bulk.apply_due(_records(rows, unread, read), until=until, catalog=catalog):
+        row, org_id = read.popleft()
+        key, revision = row[0], row[1]
         if isinstance(result, InvalidInput):
-            refused.append(row[0])
+            refused.append(key)
             continue
         snapshot, done = result
-        subject = Subject(kind, org.org_id, row[0], None)
-        entries.extend(applied_row(subject, entry) for entry in done)
+        for entry in done:
+            entries.append(applied_values(kind, org_id, key, entry))
         applied += len(done)
         updates.append(
-            {
-                "b_id": row[0],
-                "b_rev": row[1],
-                "v_revision": row[1] + 1,
-                "v_state": snapshot["state"],
-                "v_due_at": due_at(snapshot),
-                "v_policy": policy_of(snapshot),
-                "v_snapshot": dumps(snapshot),
-            }
+            (
+                key,
+                revision,
+                revision + 1,
+                snapshot["state"],
+                due_at(snapshot),
+                policy_of(snapshot),
+                dumps(snapshot),
+            )
         )
-    return updates, entries, applied, refused
+    return updates, entries, applied, unread + refused

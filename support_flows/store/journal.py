@@ -24,7 +24,9 @@ __all__ = [
     "MAX_VALUE_BYTES",
     "Subject",
     "append",
+    "append_values",
     "applied_row",
+    "applied_values",
     "audit_rows",
     "bounded",
     "refusal_row",
@@ -67,6 +69,25 @@ def append(tx: Tx, rows: Sequence[dict[str, Any]]) -> None:
                 copy.write_row([*(row[c] for c in _COLUMNS[:-1]), dumps(row["detail"])])
     elif rows:
         _APPEND.run_many(tx, [{**row, "detail": dumps(row["detail"])} for row in rows])
+
+
+_INSERT = (
+    f"INSERT INTO {audit.name} ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
+)
+
+
+def append_values(tx: Tx, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Append rows (as `applied_values` makes them: plain values in the log's column order,
+    the detail as JSON text) in the transaction `tx`: by COPY on PostgreSQL, else by one
+    prepared INSERT per row."""
+    if not rows:
+        return
+    if tx.dialect.name == "postgresql":
+        with tx.driver.cursor().copy(_COPY) as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        tx.driver.cursor().executemany(_INSERT, rows)
 
 
 def _json_size(text: str) -> int:
@@ -206,6 +227,24 @@ def _actor(entry: Entry) -> str | None:
 def applied_row(subject: Subject, entry: Entry) -> dict[str, Any]:
     """A change the clock applied (a trial's end, a pending change, an expiry)."""
     return subject.row(entry.at, "applied", event=_event(entry), detail={"entry": entry.to_dict()})
+
+
+def applied_values(kind: str, org_id: str, subject_id: str, entry: Entry) -> tuple[Any, ...]:
+    """`applied_row`'s row as plain values in the log's column order, its detail as JSON text
+    (a rollover batch's rows, appended by `append_values`)."""
+    return (
+        org_id,
+        kind,
+        subject_id,
+        micros(entry.at),
+        "applied",
+        None,
+        _event(entry),
+        None,
+        None,
+        None,
+        dumps({"entry": entry.to_dict()}),
+    )
 
 
 def refusal_row(subject: Subject, call: Call, at: pendulum.DateTime) -> dict[str, Any]:
