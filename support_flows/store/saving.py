@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-import attrs
 import sqlalchemy as sa
 
 from support_flows.clock import Clock
@@ -22,7 +21,7 @@ from support_flows.store.compiled import Statement, Tx, dumps, insert_new, loads
 from support_flows.store.due import due_at, policy_of
 from support_flows.store.journal import Subject, append, audit_rows
 from support_flows.store.schema import idempotency, orders, plans
-from support_flows.store.tracked import Mailbag, Stored, Tracking, track, tracking
+from support_flows.store.tracked import Call, Mailbag, Stored, Tracking, track, tracking
 from support_flows.values import Organization
 
 __all__ = [
@@ -56,8 +55,7 @@ class Conflict(Exception):
         self.error = error
 
 
-@attrs.frozen
-class Written:
+class Written(NamedTuple):
     """What a save wrote: the new revision, and the history and snapshot it covered."""
 
     revision: int
@@ -66,6 +64,9 @@ class Written:
     emails: tuple[str, ...]
     at: Any
     """The store clock's reading that dated the rows written."""
+    calls: list[Call]
+    """The calls audited (the object's since it was last saved)."""
+    tracked: Tracking | None
 
 
 def refusal(code: Reason, rule: str, message: str) -> Refused:
@@ -254,7 +255,7 @@ def write(backend: Backend, tx: Tx, obj: Stored, key: str | None, put: Put) -> W
     emitted = 0 if t is None else t.emitted
     subject = Subject("plan" if plan else "order", org_id, subject_id, key)
     now = backend.now()
-    rows = list(audit_rows(subject, history, emitted, () if t is None else t.calls, now))
+    rows = list(audit_rows(subject, history, emitted, [] if t is None else t.calls, now))
     revision = 0 if t is None else t.revision
     if t is None or t.loaded != snapshot:
         revision = put(tx, plan, subject_id, revision, snapshot)
@@ -268,7 +269,8 @@ def write(backend: Backend, tx: Tx, obj: Stored, key: str | None, put: Put) -> W
         if purchased:
             emails = [(mail.PURCHASE, t.mail.emails[-1])]
             queued = mail.queue(tx, org_id, subject_id, emails, backend.clock)
-    return Written(revision, len(history), snapshot, tuple(queued), now)
+    calls = [] if t is None else t.calls
+    return Written(revision, len(history), snapshot, tuple(queued), now, calls, t)
 
 
 def _rows(table: sa.Table, *extra: str) -> tuple[Statement, Statement]:
@@ -362,7 +364,7 @@ def _what(plan: bool, subject_id: str) -> str:
 def saved(backend: Backend, obj: Stored, written: Written) -> None:
     """After the commit: `obj` is at its new revision, and its emails go out if it was loaded
     with an outbox."""
-    t = tracking(obj)
+    t = written.tracked
     if t is None:
         return
     t.saved(written.revision, written.history_length, written.snapshot)

@@ -4,9 +4,7 @@ refusal as it is, any other exception carried out of the transaction unchanged."
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
-
-import attrs
+from typing import Any, NamedTuple, TypeVar
 
 from support_flows.errors import SupportFlowsError
 from support_flows.values import Organization
@@ -16,8 +14,7 @@ __all__ = ["HostFailure", "Spec", "host"]
 T = TypeVar("T")
 
 
-@attrs.frozen
-class Spec:
+class Spec(NamedTuple):
     """A command: on what (a plan, an order), of which organization, under which key."""
 
     kind: str

@@ -13,9 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
-import attrs
 import pendulum
 
 from support_flows.clock import Clock, read_clock
@@ -69,8 +68,7 @@ def is_request(entry: Entry) -> bool:
     return entry.action is not OrderAction.EXPIRE
 
 
-@attrs.frozen
-class Call:
+class Call(NamedTuple):
     """One request made to a stored object: what was asked, by whom, and what it did.
 
     `start`/`end` bound the history entries since the previous call, up to the last one this
