@@ -1,12 +1,13 @@
-"""The PostgreSQL store's connection pool under a host's concurrent requests: the connections a
-burst of writes opened stay open for the next burst, so a request never pays for a new server
-connection while the load stays within the pool (issue 20: a pool keeping 4 of its 12 open
-reconnected on most requests at 16 concurrent ones)."""
+"""The PostgreSQL store's connection pools under a host's concurrent requests: the connections
+a burst of writes, or of reads, opened stay open for the next burst, so a request never pays for
+a new server connection while the load stays within the pool (issue 20: a pool keeping 4 of its
+12 open reconnected on most requests at 16 concurrent ones)."""
 
 from __future__ import annotations
 
 import secrets
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -66,6 +67,68 @@ def test_s1_concurrent_writes_reuse_the_connections_they_opened(postgres_databas
         first = _backends(postgres_database, name)
         _burst(store, "premium")
         assert len(first) >= WRITERS
+        assert _backends(postgres_database, name) == first
+    finally:
+        store.close()
+
+
+READERS = 10
+"""As many reads at once as the store's PostgreSQL reader pool keeps connections for."""
+
+
+def _held_reads(store: Store, schema_url: str, name: str, orgs: list[sf.Organization]) -> None:
+    """A read of each organization's plan, all waiting at once on the server (another session
+    holds the plans table locked until every read is waiting), then all answered."""
+    admin = sa.create_engine(f"{schema_url}&application_name={name}_admin")
+    found: list[int] = []
+    with admin.connect() as conn, conn.begin():
+        conn.exec_driver_sql("LOCK TABLE sf_plans IN ACCESS EXCLUSIVE MODE")
+        threads = [
+            threading.Thread(
+                target=lambda org=org: found.append(
+                    store.revision(store.plan(org, clock=sf.FrozenClock(START)))
+                )
+            )
+            for org in orgs
+        ]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 60
+        waiting = 0
+        while waiting < len(orgs) and time.monotonic() < deadline:
+            conn.exec_driver_sql("SELECT pg_stat_clear_snapshot()")  # a fresh view each time
+            waiting = conn.exec_driver_sql(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = %(name)s "
+                "AND wait_event_type = 'Lock'",
+                {"name": name},
+            ).scalar_one()
+        assert waiting == len(orgs)
+    for thread in threads:
+        thread.join(60)
+    admin.dispose()
+    assert found == [1] * len(orgs)
+
+
+@pytest.mark.postgres
+def test_s1_concurrent_reads_reuse_the_connections_they_opened(postgres_database: str) -> None:
+    """Two bursts of 10 reads waiting at once on a PostgreSQL store: the second runs on the very
+    server connections the first opened (the reader pool closes none it opened)."""
+    name = f"sf_pool_{secrets.token_hex(4)}"
+    schema_url = postgres_schema_url(postgres_database)
+    store = Store(f"{schema_url}&application_name={name}")
+    orgs = [sf.Organization(f"org-{n}") for n in range(READERS)]
+    try:
+        for org in orgs:
+            store.update(
+                org,
+                lambda plan: plan.change("premium", OWNER),
+                clock=sf.FrozenClock(START),
+                create=True,
+            )
+        _held_reads(store, schema_url, name, orgs)
+        first = _backends(postgres_database, name)
+        _held_reads(store, schema_url, name, orgs)
+        assert len(first) >= READERS
         assert _backends(postgres_database, name) == first
     finally:
         store.close()
