@@ -23,8 +23,7 @@ class Clock(Protocol):
 
 def read_clock(clock: Clock, floor: dt.datetime | None = None) -> pendulum.DateTime:
     """`clock.now()` as a UTC instant, checked (T1, V4), and never before `floor` (T8)."""
-    now = instant(clock.now(), "the clock's reading")
-    return now if floor is None or not now < floor else instant(floor)
+    return not_before(instant(clock.now(), "the clock's reading"), floor)
 
 
 def not_before(now: pendulum.DateTime, floor: dt.datetime | None) -> pendulum.DateTime:

@@ -129,17 +129,6 @@ def test_a_forked_process_opens_its_own_connection(
     assert before.execute("SELECT 1").fetchone() == (1,)
 
 
-def test_an_in_memory_database_keeps_no_thread_connections() -> None:
-    """Only a SQLite file keeps connections per thread: an in-memory database is one connection
-    its users take turns with."""
-    memory = Database("sqlite://")
-    try:
-        assert memory.write_pins is None
-        assert memory.read_pins is None
-    finally:
-        memory.dispose()
-
-
 def test_s6_a_writer_queued_in_the_process_past_the_busy_timeout_is_unavailable(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -186,9 +186,8 @@ class ObjectBase(Generic[B]):
     def _read(self, read: Callable[[B], T]) -> T:
         """A read under the lock, as of the clock's now (T7)."""
         with self._lock:
-            book = self._book
-            self._observe(read_clock(self.clock, book.recorded_at))  # type: ignore[attr-defined]
-            return read(book)
+            self._observe(self._now())
+            return read(self._book)
 
     def _settle(self) -> None:
         """What the outermost step does once it is complete; raising undoes the step."""

@@ -18,7 +18,7 @@ from support_flows.store.journal import append
 from support_flows.store.key_rows import remember, replay
 from support_flows.store.keys import check_key, jsonable
 from support_flows.store.records import Outcome
-from support_flows.store.refusals import refuse_creation, refused, refused_request
+from support_flows.store.refusals import refuse_creation, refused, refused_request, request_of
 from support_flows.store.saving import Conflict, KeyRow, Put, saved, stored_key, write
 from support_flows.store.spec import HostFailure, Spec, host
 from support_flows.store.tracked import Call, Mailbag, param, track
@@ -85,7 +85,7 @@ def _run(
         else:
             written = write(backend, tx, obj, spec.key, put)
             if spec.key is not None:
-                request = spec.request if spec.request is not None else written.calls
+                request = request_of(spec, obj)
                 remember(backend, tx, spec, request, None, result, written.revision, written.at)
     if error is not None:
         raise error

@@ -195,10 +195,7 @@ class Database:
         if pin is None:
             return self._pooled_query_one(statement, params)
         try:
-            dialect = self.reader.dialect
-            cursor = pin.driver.cursor()
-            cursor.execute(statement.text(dialect), statement.bound(dialect, params))
-            found = cursor.fetchone()
+            found = self._fetch_one(pin.driver, statement, params)
         except DRIVER_ERRORS as error:
             pins.give_back(pin, broken=True)  # type: ignore[union-attr]
             raise self.unavailable(error) from None
@@ -213,14 +210,17 @@ class Database:
             with self._turn():
                 driver = self.reader.raw_connection()
                 try:
-                    cursor = driver.cursor()
-                    text = statement.text(self.reader.dialect)
-                    cursor.execute(text, statement.bound(self.reader.dialect, params))
-                    return cursor.fetchone()
+                    return self._fetch_one(driver, statement, params)
                 finally:
                     driver.close()
         except DRIVER_ERRORS as error:
             raise self.unavailable(error) from None
+
+    def _fetch_one(self, driver: Any, statement: Statement, params: Mapping[str, Any]) -> Any:
+        dialect = self.reader.dialect
+        cursor = driver.cursor()
+        cursor.execute(statement.text(dialect), statement.bound(dialect, params))
+        return cursor.fetchone()
 
     def _turn(self) -> threading.RLock | nullcontext[None]:
         return self._turns if self._turns is not None else nullcontext()

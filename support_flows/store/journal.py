@@ -141,7 +141,7 @@ def bounded(value: object) -> Any:
 def shortened(text: str) -> str:
     """A message as the audit log keeps it: at most `MAX_VALUE_BYTES` of JSON, the full length
     named when cut, NUL written as ``\\x00``."""
-    if len(text) <= _SHORT_TEXT and "\x00" not in text:  # a name, a code: fits
+    if _short(text):  # a name, a code: fits
         return text
     clean = text.replace("\x00", "\\x00")
     if _json_size(clean) <= MAX_VALUE_BYTES:
@@ -150,19 +150,7 @@ def shortened(text: str) -> str:
 
 
 def _params(params: Mapping[str, Any]) -> dict[str, Any]:
-    short = _SHORT_TEXT  # text this short, without NUL, is kept as it is (a name, a tier)
-    return {
-        (
-            name
-            if type(name) is str and len(name) <= short and "\x00" not in name
-            else shortened(str(name))
-        ): (
-            value
-            if value is None or (type(value) is str and len(value) <= short and "\x00" not in value)
-            else bounded(value)
-        )
-        for name, value in params.items()
-    }
+    return {shortened(str(name)): bounded(value) for name, value in params.items()}
 
 
 def error_detail(error: SupportFlowsError) -> dict[str, Any]:

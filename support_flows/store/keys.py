@@ -20,7 +20,6 @@ from support_flows.errors import (
     invalid,
 )
 from support_flows.store.tracked import Call
-from support_flows.values.plan import HistoryEntry
 
 __all__ = [
     "MAX_DEPTH",
@@ -129,8 +128,6 @@ def _jsonable(value: object, strict: bool, what: str, depth: int) -> Any:
             )
             for k, v in value.items()  # type: ignore[attr-defined]
         }
-    if kind is HistoryEntry:  # a plan request's result: a record of text and instants
-        return _jsonable(value.to_dict(), strict, what, depth + 1)  # type: ignore[attr-defined]
     if value is None or kind is bool:
         return value
     if kind is int:

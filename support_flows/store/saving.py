@@ -21,7 +21,7 @@ from support_flows.store.compiled import Statement, Tx, dumps, insert_new, loads
 from support_flows.store.due import due_at, policy_of
 from support_flows.store.journal import Subject, append, audit_rows
 from support_flows.store.schema import idempotency, orders, plans
-from support_flows.store.tracked import Call, Mailbag, Stored, Tracking, track, tracking
+from support_flows.store.tracked import Mailbag, Stored, Tracking, track, tracking
 from support_flows.values import Organization
 
 __all__ = [
@@ -64,9 +64,8 @@ class Written(NamedTuple):
     emails: tuple[str, ...]
     at: Any
     """The store clock's reading that dated the rows written."""
-    calls: list[Call]
-    """The calls audited (the object's since it was last saved)."""
     tracked: Tracking | None
+    """The store's listener on what was saved (None for an object it never saw)."""
 
 
 def refusal(code: Reason, rule: str, message: str) -> Refused:
@@ -269,8 +268,7 @@ def write(backend: Backend, tx: Tx, obj: Stored, key: str | None, put: Put) -> W
         if purchased:
             emails = [(mail.PURCHASE, t.mail.emails[-1])]
             queued = mail.queue(tx, org_id, subject_id, emails, backend.clock)
-    calls = [] if t is None else t.calls
-    return Written(revision, len(history), snapshot, tuple(queued), now, calls, t)
+    return Written(revision, len(history), snapshot, tuple(queued), now, t)
 
 
 def _rows(table: sa.Table, *extra: str) -> tuple[Statement, Statement]:
