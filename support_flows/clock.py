@@ -37,7 +37,10 @@ class SystemClock:
     """Real time, in UTC."""
 
     def now(self) -> pendulum.DateTime:
-        return pendulum.now("UTC")
+        n = dt.datetime.now(dt.UTC)  # built field by field: half of pendulum.now's cost
+        return pendulum.DateTime(
+            n.year, n.month, n.day, n.hour, n.minute, n.second, n.microsecond, tzinfo=pendulum.UTC
+        )
 
     def __repr__(self) -> str:
         return "SystemClock()"

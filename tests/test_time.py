@@ -604,7 +604,7 @@ def test_t6_system_clock_returns_aware_utc_now():
     now = SystemClock().now()
     after = dt.datetime.now(UTC)
     assert isinstance(now, pendulum.DateTime)
-    assert now.utcoffset() == dt.timedelta(0)
+    assert now.tzinfo is pendulum.UTC
     assert before <= now <= after
 
 

@@ -78,12 +78,13 @@ def _run(
         if stored is not None:
             return replay(stored, spec, obj, fn)
         try:
-            result = jsonable(host(fn, obj))
+            value = host(fn, obj)
+            result = jsonable(value)
         except SupportFlowsError as refusal:
             error = refusal
             refused(backend, tx, spec, obj, refusal)
         else:
-            written = write(backend, tx, obj, spec.key, put)
+            written = write(backend, tx, obj, spec.key, put, (value, result))
             if spec.key is not None:
                 request = request_of(spec, obj)
                 remember(backend, tx, spec, request, None, result, written.revision, written.at)

@@ -4,9 +4,9 @@ dialect, and sent through the transaction's own driver cursor.
 SQLAlchemy's performance guide puts a statement's cost in building it, computing its cache key
 and processing its parameters and rows; a store request sends five of them, so those costs made
 most of a request. Here each statement is built and compiled once; a call binds plain values
-(JSON columns as text, written by `dumps`, read back by `loads`) and reads plain tuples, in a
-transaction on a connection from SQLAlchemy's pool (`Tx`). The engine, its pool, the dialects,
-the schema and its migrations, and every other statement stay SQLAlchemy's.
+(JSON columns as text, written by `dumps`, read back by `loads`) by position and reads plain
+tuples, in a transaction on a connection from SQLAlchemy's pool (`Tx`). The engine, its pool,
+the dialects, the schema and its migrations, and every other statement stay SQLAlchemy's.
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ from sqlalchemy.dialects.sqlite import pysqlite
 __all__ = ["Statement", "Tx", "dumps", "insert_new", "loads"]
 
 _SQLITE = pysqlite.dialect(paramstyle="named")
-"""SQLite's dialect with named parameters, so every statement binds a mapping on both backends."""
+"""SQLite's dialect with named parameters, for `Tx.execute`'s statements built on the spot."""
 _POSITIONAL = {"sqlite": pysqlite.dialect(paramstyle="qmark")}
-"""Dialects that bind a row by position (for `run_many`): SQLite's; psycopg's ``format``."""
+"""The dialects statements built once are compiled for, binding values by position: SQLite's;
+psycopg's ``format`` for PostgreSQL."""
 
 
 class Tx:
@@ -64,7 +65,7 @@ class Statement:
     """A statement built once (one per dialect where they differ, e.g. ``ON CONFLICT``),
     compiled the first time each dialect runs it, then sent with plain parameters."""
 
-    __slots__ = ("_built", "_fixed", "_keys", "_many", "_texts")
+    __slots__ = ("_built", "_keys", "_sent")
 
     def __init__(
         self,
@@ -73,38 +74,22 @@ class Statement:
     ) -> None:
         self._built = built
         self._keys = None if keys is None else list(keys)
-        self._texts: dict[str, str] = {}
-        self._fixed: dict[str, dict[str, Any]] = {}
-        self._many: dict[str, tuple[str, Callable[[Mapping[str, Any]], Any]]] = {}
-
-    def text(self, dialect: sa.Dialect) -> str:
-        """The SQL sent to `dialect`'s driver (compiled once)."""
-        name = dialect.name
-        found = self._texts.get(name)
-        if found is None:
-            built = self._built[name] if isinstance(self._built, Mapping) else self._built
-            compiled = built.compile(  # type: ignore[attr-defined]
-                dialect=_SQLITE if name == "sqlite" else dialect, column_keys=self._keys
-            )
-            # Values the statement itself binds (SQLite's OFFSET 0 after a LIMIT).
-            self._fixed[name] = {k: v for k, v in compiled.params.items() if v is not None}
-            found = self._texts[name] = str(compiled)
-        return found
+        self._sent: dict[str, tuple[str, Callable[[Mapping[str, Any]], Any]]] = {}
 
     def run(self, tx: Tx, params: Mapping[str, Any]) -> Any:
         """Send the statement in the transaction `tx`; the driver's cursor."""
-        cursor = tx.driver.cursor()
-        cursor.execute(self.text(tx.dialect), self.bound(tx.dialect, params))
+        return self.send(tx.driver, tx.dialect, params)
+
+    def send(self, driver: Any, dialect: sa.Dialect, params: Mapping[str, Any]) -> Any:
+        """Send the statement on a driver connection, its values bound by position (which the
+        drivers do faster than by name); the driver's cursor."""
+        text, row_of = self._sent.get(dialect.name) or self._positional(dialect)
+        cursor = driver.cursor()
+        cursor.execute(text, row_of(params))
         return cursor
 
-    def bound(self, dialect: sa.Dialect, params: Mapping[str, Any]) -> Mapping[str, Any]:
-        """`params` with the values the statement binds itself (after `text`)."""
-        fixed = self._fixed[dialect.name]
-        return {**fixed, **params} if fixed else params
-
     def run_many(self, tx: Tx, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Send the statement once per row (one round trip for a single row); many rows are
-        bound by position, which the drivers do faster than by name."""
+        """Send the statement once per row (one round trip for a single row)."""
         if len(rows) == 1:
             self.run(tx, rows[0])
             return
@@ -113,8 +98,8 @@ class Statement:
 
     def _positional(self, dialect: sa.Dialect) -> tuple[str, Callable[[Mapping[str, Any]], Any]]:
         """The statement with positional parameters for `dialect`, and what turns a row's
-        mapping into their values (compiled once)."""
-        found = self._many.get(dialect.name)
+        mapping into their values (compiled the first time `dialect` sends it)."""
+        found = self._sent.get(dialect.name)
         if found is None:
             kind: Any = type(dialect)
             positional = _POSITIONAL.get(dialect.name) or kind(paramstyle="format")
@@ -125,13 +110,13 @@ class Statement:
             )
             names = list(compiled.positiontup)
             fixed = {k: v for k, v in compiled.params.items() if v is not None}
-            pick = itemgetter(*names)
-            row_of: Callable[[Mapping[str, Any]], Any] = (
-                (lambda row: pick({**fixed, **row}))
-                if fixed
-                else (pick if len(names) > 1 else lambda row: (pick(row),))
-            )
-            found = self._many[dialect.name] = (str(compiled), row_of)
+            values: Callable[[Mapping[str, Any]], Any]
+            if len(names) > 1:
+                values = itemgetter(*names)
+            else:
+                values = lambda row: tuple(row[name] for name in names)  # noqa: E731
+            row_of = (lambda row: values({**fixed, **row})) if fixed else values
+            found = self._sent[dialect.name] = (str(compiled), row_of)
         return found
 
 

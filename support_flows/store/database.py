@@ -217,10 +217,7 @@ class Database:
             raise self.unavailable(error) from None
 
     def _fetch_one(self, driver: Any, statement: Statement, params: Mapping[str, Any]) -> Any:
-        dialect = self.reader.dialect
-        cursor = driver.cursor()
-        cursor.execute(statement.text(dialect), statement.bound(dialect, params))
-        return cursor.fetchone()
+        return statement.send(driver, self.reader.dialect, params).fetchone()
 
     def _turn(self) -> threading.RLock | nullcontext[None]:
         return self._turns if self._turns is not None else nullcontext()

@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 Entry = HistoryEntry | OrderEvent
+Known = tuple[object, Any] | None
 
 MAX_VALUE_BYTES = 1024
 """S4: the most JSON one request parameter (or one refusal message) adds to the audit log."""
@@ -247,10 +248,13 @@ def refusal_row(subject: Subject, call: Call, at: pendulum.DateTime) -> dict[str
     )
 
 
-def _entry_row(subject: Subject, entry: Entry, call: Call | None) -> dict[str, Any]:
+def _entry_row(
+    subject: Subject, entry: Entry, call: Call | None, known: Known = None
+) -> dict[str, Any]:
     if not is_request(entry):
         return applied_row(subject, entry)
-    detail: dict[str, Any] = {"entry": entry.to_dict()}
+    data = known[1] if known is not None and known[0] is entry else entry.to_dict()
+    detail: dict[str, Any] = {"entry": data}
     if call is not None:
         detail["params"] = _params(call.params)
     return subject.row(
@@ -269,10 +273,12 @@ def audit_rows(
     emitted: int,
     calls: Sequence[Call],
     now: pendulum.DateTime,
+    known: Known = None,
 ) -> Iterator[dict[str, Any]]:
     """Rows for history entries from `emitted` on, interleaved with the calls that made them;
     a refused call, or an accepted one that changed nothing (a replayed confirm), gets its own
-    row. `now` dates a refusal whose clock could not be read."""
+    row. `now` dates a refusal whose clock could not be read; `known` is an entry already
+    written as data (a command's result) and that data."""
     position = emitted
     for call in calls:
         while position < min(call.start, len(history)):
@@ -284,7 +290,7 @@ def audit_rows(
         requested = False
         for entry in history[max(call.start, position) : call.end]:
             requested = requested or is_request(entry)
-            yield _entry_row(subject, entry, call)
+            yield _entry_row(subject, entry, call, known)
         if not requested:
             yield subject.row(
                 call.at or now,

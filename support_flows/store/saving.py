@@ -243,9 +243,17 @@ def order_from(
     return order
 
 
-def write(backend: Backend, tx: Tx, obj: Stored, key: str | None, put: Put) -> Written:
+def write(
+    backend: Backend,
+    tx: Tx,
+    obj: Stored,
+    key: str | None,
+    put: Put,
+    result: tuple[object, Any] | None = None,
+) -> Written:
     """Write `obj` (through `put`) if it changed, its audit rows, and its purchase email;
-    `Conflict` if it was saved by someone else since it was loaded."""
+    `Conflict` if it was saved by someone else since it was loaded. `result` is what the
+    command's function returned and its JSON data (a history entry's, written once)."""
     t = tracking(obj)
     history, snapshot = _observed(obj, t)
     plan = isinstance(obj, SupportPlan)
@@ -254,7 +262,7 @@ def write(backend: Backend, tx: Tx, obj: Stored, key: str | None, put: Put) -> W
     emitted = 0 if t is None else t.emitted
     subject = Subject("plan" if plan else "order", org_id, subject_id, key)
     now = backend.now()
-    rows = list(audit_rows(subject, history, emitted, [] if t is None else t.calls, now))
+    rows = list(audit_rows(subject, history, emitted, [] if t is None else t.calls, now, result))
     revision = 0 if t is None else t.revision
     if t is None or t.loaded != snapshot:
         revision = put(tx, plan, subject_id, revision, snapshot)
