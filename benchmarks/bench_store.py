@@ -1,15 +1,19 @@
 """The store against its floors, in one run, on SQLite (a file in WAL) and PostgreSQL.
 
-    python benchmarks/bench_store.py [--backends sqlite,postgresql] [--requests 50]
-        [--rounds 30] [--orgs 20000] [--workers 1,2,4] [--memory-orgs 10000,40000]
+    python benchmarks/bench_store.py [--backends sqlite,postgresql] [--requests 2000]
+        [--orgs 20000] [--workers 1,2,4] [--memory-orgs 10000,40000]
         [--repeat 2] [--no-requests] [--no-rollover]
 
 Requests: a write (`store.update` with an idempotency key: a pending downgrade, then its
 revocation) and a read (`store.plan(...).to_dict()`) beside a hand-written floor that sends the
 statements a correct store needs through the driver itself, and beside the same statements
-through SQLAlchemy Core built once (see `store_floors.py`); the three take turns, round after
-round, and each figure is the best round's microseconds per request (many short rounds: on a
-shared machine each implementation meets some quiet ones). The rollover: N plans
+through SQLAlchemy Core built once (see `store_floors.py`). The three take turns request by
+request, each request timed on its own, and each figure is the median microseconds per request;
+`ratio` is the library's median over the floor's, `p90` the same for the 90th percentiles. (On
+a shared machine the speed drifts by a third within seconds, and a SQLite checkpoint now and
+then costs one request milliseconds: taking turns request by request meets both alike, and
+the median is not moved by either. Timing rounds of many requests and keeping each one's best
+round swung the write ratio between 1.3 and 1.8 from run to run.) The rollover: N plans
 with a pending change in five billing zones, brought up to date by `rollover` with 1, 2 and 4
 workers beside a set-based floor (COPY into a temporary table and one ``UPDATE ... FROM`` per
 batch on PostgreSQL; on SQLite the faster of ``UPDATE ... FROM`` a temporary table and
@@ -29,6 +33,7 @@ import json
 import os
 import resource
 import secrets
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -130,15 +135,29 @@ def _seed(url: str, orgs: list[sf.Organization], clock: sf.FrozenClock) -> None:
             store.save(plan)
 
 
-def _timed(fn: Callable[[], None], count: int) -> float:
-    started = time.perf_counter()
-    for _ in range(count):
-        fn()
-    return (time.perf_counter() - started) / count * 1e6
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def requests(url: str, count: int, rounds: int) -> dict[str, dict[str, float]]:
-    """Median microseconds per write and per read of the library, the driver floor and Core."""
+def _interleaved(fns: dict[str, Callable[[], None]], count: int) -> dict[str, list[float]]:
+    """Microseconds of each of `count` requests of every implementation, one request of each
+    in turn (the order rotating), so they meet the same moments of the machine."""
+    names = list(fns)
+    times: dict[str, list[float]] = {n: [] for n in names}
+    clock = time.perf_counter_ns
+    for i in range(count):
+        for n in names[i % len(names) :] + names[: i % len(names)]:
+            fn = fns[n]
+            started = clock()
+            fn()
+            times[n].append((clock() - started) / 1000)
+    return times
+
+
+def requests(url: str, count: int) -> dict[str, dict[str, list[float]]]:
+    """Microseconds of each of `count` writes and reads of the library, the driver floor and
+    Core, taking turns request by request."""
     clock = sf.FrozenClock(START)
     names = ("library", "floor", "core")
     orgs = {n: sf.Organization(f"bench-{n}", billing_timezone="Europe/Berlin") for n in names}
@@ -150,7 +169,6 @@ def requests(url: str, count: int, rounds: int) -> dict[str, dict[str, float]]:
     kinds: dict[str, Any] = {"library": Library, "floor": DriverRequests, "core": CoreRequests}
     made = {n: kinds[n](url, orgs[n], clock) for n in names}
     revision = dict.fromkeys(names, 1)
-    times: dict[str, dict[str, list[float]]] = {n: {"write": [], "read": []} for n in names}
 
     def writer(name: str) -> Callable[[], None]:
         def one() -> None:
@@ -163,10 +181,7 @@ def requests(url: str, count: int, rounds: int) -> dict[str, dict[str, float]]:
     for n in names:  # warm up: caches, prepared statements, pools
         for _ in range(max(10, count // 10)):
             writer(n)()
-    for r in range(rounds):
-        order = names[r % 3 :] + names[: r % 3]
-        for n in order:
-            times[n]["write"].append(_timed(writer(n), count))
+    write_times = _interleaved({n: writer(n) for n in names}, count)
     reader_org = orgs["library"]
     readers = {
         "library": made["library"],
@@ -186,10 +201,7 @@ def requests(url: str, count: int, rounds: int) -> dict[str, dict[str, float]]:
     for n in names:
         for _ in range(max(10, count // 10)):
             reader(n)()
-    for r in range(rounds):
-        order = names[r % 3 :] + names[: r % 3]
-        for n in order:
-            times[n]["read"].append(_timed(reader(n), count))
+    read_times = _interleaved({n: reader(n) for n in names}, count)
     for n in ("floor", "core"):
         readers[n].close()
     for thing in made.values():
@@ -208,7 +220,7 @@ def requests(url: str, count: int, rounds: int) -> dict[str, dict[str, float]]:
             view = store.plan(org.org_id, org, clock=clock).to_dict()
         views.append({**view, "org_id": None})
     assert views[0] == views[1] == views[2], views
-    return {n: {k: min(v) for k, v in times[n].items()} for n in names}
+    return {n: {"write": write_times[n], "read": read_times[n]} for n in names}
 
 
 # -- the rollover -------------------------------------------------------------------------------
@@ -393,8 +405,7 @@ def rollovers(
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--backends", default="sqlite,postgresql")
-    parser.add_argument("--requests", type=int, default=50, help="requests per round")
-    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--requests", type=int, default=2000, help="timed requests of each")
     parser.add_argument("--orgs", type=int, default=20_000, help="organizations per rollover")
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--memory-orgs", default="10000,40000")
@@ -412,22 +423,29 @@ def main() -> None:
     print(f"support_flows from {Path(sf.__file__).parent}")
     print(
         f"{'database':<11} {'measurement':<34} {'library':>11} {'floor':>11} {'ratio':>7}"
-        f"   {'core':>9} {'core/floor':>10}"
+        f" {'p90':>7}   {'core':>9} {'core/floor':>10}"
     )
     with tempfile.TemporaryDirectory() as folder:
         for backend in args.backends.split(","):
             databases = Databases(backend, Path(folder))
             try:
                 if not args.no_requests:
-                    found = requests(databases.fresh(), args.requests, args.rounds)
+                    found = requests(databases.fresh(), args.requests)
                     for kind, label in (
                         ("write", "write store.update (µs)"),
                         ("read", "read store.plan().to_dict() (µs)"),
                     ):
-                        lib, floor, core = (found[n][kind] for n in ("library", "floor", "core"))
+                        lib, floor, core = (
+                            statistics.median(found[n][kind]) for n in ("library", "floor", "core")
+                        )
+                        p90 = (
+                            _percentile(found["library"][kind], 0.9),
+                            _percentile(found["floor"][kind], 0.9),
+                        )
                         print(
                             f"{backend:<11} {label:<34} {lib:>11,.0f} {floor:>11,.0f} "
-                            f"{lib / floor:>7.2f}   {core:>9,.0f} {core / floor:>10.2f}",
+                            f"{lib / floor:>7.2f} {p90[0] / p90[1]:>7.2f}"
+                            f"   {core:>9,.0f} {core / floor:>10.2f}",
                             flush=True,
                         )
                 if not args.no_rollover:
