@@ -78,7 +78,10 @@ class Statement:
 
     def run(self, tx: Tx, params: Mapping[str, Any]) -> Any:
         """Send the statement in the transaction `tx`; the driver's cursor."""
-        return self.send(tx.driver, tx.dialect, params)
+        text, row_of = self._sent.get(tx.dialect.name) or self._positional(tx.dialect)
+        cursor = tx.driver.cursor()
+        cursor.execute(text, row_of(params))
+        return cursor
 
     def send(self, driver: Any, dialect: sa.Dialect, params: Mapping[str, Any]) -> Any:
         """Send the statement on a driver connection, its values bound by position (which the
@@ -113,8 +116,11 @@ class Statement:
             values: Callable[[Mapping[str, Any]], Any]
             if len(names) > 1:
                 values = itemgetter(*names)
+            elif names:
+                (only,) = names
+                values = lambda row: (row[only],)  # noqa: E731
             else:
-                values = lambda row: tuple(row[name] for name in names)  # noqa: E731
+                values = lambda row: ()  # noqa: E731
             row_of = (lambda row: values({**fixed, **row})) if fixed else values
             found = self._sent[dialect.name] = (str(compiled), row_of)
         return found

@@ -364,13 +364,18 @@ def _take_write_lock(driver: Any, memory: bool) -> None:
     if memory:  # one connection, which its users take turns with
         driver.execute("BEGIN IMMEDIATE")
         return
-    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    deadline = None
     while True:
         try:
             driver.execute("BEGIN IMMEDIATE")
             return
         except sqlite3.OperationalError as error:
-            if "locked" not in str(error) or time.monotonic() > deadline:
+            if "locked" not in str(error):
+                raise
+            now = time.monotonic()
+            if deadline is None:
+                deadline = now + BUSY_TIMEOUT_SECONDS
+            elif now > deadline:
                 raise
         time.sleep(random.uniform(0.00005, 0.0005))
 

@@ -151,7 +151,19 @@ def shortened(text: str) -> str:
 
 
 def _params(params: Mapping[str, Any]) -> dict[str, Any]:
-    return {shortened(str(name)): bounded(value) for name, value in params.items()}
+    return {  # short text without NUL (most names and values) as it is, inline
+        (
+            name
+            if type(name) is str and len(name) <= _SHORT_TEXT and "\x00" not in name
+            else shortened(str(name))
+        ): (
+            value
+            if value is None
+            or (type(value) is str and len(value) <= _SHORT_TEXT and "\x00" not in value)
+            else bounded(value)
+        )
+        for name, value in params.items()
+    }
 
 
 def error_detail(error: SupportFlowsError) -> dict[str, Any]:
@@ -249,9 +261,10 @@ def refusal_row(subject: Subject, call: Call, at: pendulum.DateTime) -> dict[str
 
 
 def _entry_row(
-    subject: Subject, entry: Entry, call: Call | None, known: Known = None
+    subject: Subject, entry: Entry, call: Call | None, known: Known = None, requested: bool = True
 ) -> dict[str, Any]:
-    if not is_request(entry):
+    """An entry's row: `requested` says whether it records a request (`is_request`)."""
+    if not requested:
         return applied_row(subject, entry)
     data = known[1] if known is not None and known[0] is entry else entry.to_dict()
     detail: dict[str, Any] = {"entry": data}
@@ -282,15 +295,17 @@ def audit_rows(
     position = emitted
     for call in calls:
         while position < min(call.start, len(history)):
-            yield _entry_row(subject, history[position], None)
+            entry = history[position]
+            yield _entry_row(subject, entry, None, None, is_request(entry))
             position += 1
         if call.error is not None:
             yield refusal_row(subject, call, now)
             continue
         requested = False
         for entry in history[max(call.start, position) : call.end]:
-            requested = requested or is_request(entry)
-            yield _entry_row(subject, entry, call, known)
+            request = is_request(entry)
+            requested = requested or request
+            yield _entry_row(subject, entry, call, known, request)
         if not requested:
             yield subject.row(
                 call.at or now,
@@ -301,4 +316,4 @@ def audit_rows(
             )
         position = max(position, call.end)
     for entry in history[position:]:
-        yield _entry_row(subject, entry, None)
+        yield _entry_row(subject, entry, None, None, is_request(entry))

@@ -235,7 +235,10 @@ def track(obj: Stored, clock: Clock, mail: Mailbag | None = None) -> Tracking:
 
 
 def _params(arguments: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: param(value) for name, value in arguments.items()}
+    return {
+        name: value if value is None or type(value) is str else param(value)
+        for name, value in arguments.items()
+    }
 
 
 def _actor(arguments: Mapping[str, Any]) -> str | None:
