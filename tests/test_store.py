@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pendulum
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 pytest.register_assert_rewrite("store_helpers")  # before it is imported, as a plugin too
 
@@ -244,6 +247,67 @@ def test_s4_a_change_coming_due_between_two_calls_of_one_command_is_audited_betw
     ]
     assert entries[2].at == pendulum.datetime(2026, 4, 1, tz=ORG.billing_timezone)
     assert entries[3].at == START.add(days=40)
+
+
+_STEPS = st.lists(
+    st.tuples(
+        st.integers(min_value=0, max_value=40),
+        st.sampled_from(["change", "cancel", "revoke_pending"]),
+        st.sampled_from(["basic", "developer", "premium"]),
+    ),
+    min_size=1,
+    max_size=6,
+)
+_EXAMPLES = iter(range(10**9))
+
+
+@settings(
+    deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+@given(steps=_STEPS)
+def test_s4_the_calls_of_one_command_and_what_came_due_between_them_are_audited_in_order(
+    store: Store, steps: list[tuple[int, str, str]]
+) -> None:
+    """S4, T7: a command making several requests (some refused, the clock moving between them)
+    leaves one audit line per request and per applied change, each request's line naming the
+    call that made it, in the order a plan driven the same way outside any store took them."""
+    org = sf.Organization(f"org-s4-{next(_EXAMPLES)}", billing_timezone="Pacific/Auckland")
+    c = sf.FrozenClock(START)
+    store.save(sf.SupportPlan(org, clock=c))
+    twin_clock = sf.FrozenClock(START)
+    twin = sf.SupportPlan(org, clock=twin_clock)
+    expected: list[tuple[str, str | None, str | None]] = []
+
+    def call(plan: sf.SupportPlan, request: str, tier: str) -> Any:
+        if request == "change":
+            return plan.change(tier, actor=OWNER)
+        return getattr(plan, request)(actor=OWNER)
+
+    known = 0
+    for days, request, tier in steps:  # the reference: the twin, and what it recorded
+        twin_clock.advance(days=days)
+        history = twin.history  # what came due is applied now
+        expected += [("applied", None, e.event) for e in history[known:]]
+        known = len(history)
+        try:
+            entry = call(twin, request, tier)
+        except sf.Refused:
+            expected.append(("refused", request, None))
+            continue
+        known += 1
+        expected.append(("accepted", request, entry.event))
+    assert len(twin.history) == known
+
+    def command(plan: sf.SupportPlan) -> None:
+        for days, request, tier in steps:
+            c.advance(days=days)
+            assert isinstance(plan.history, tuple)  # what came due is applied now, as above
+            with contextlib.suppress(sf.Refused):
+                call(plan, request, tier)
+
+    store.update(org, command, clock=c)
+    lines = [(e.outcome, e.request, e.event) for e in store.audit(org.org_id)]
+    assert lines == expected
 
 
 def test_s4_the_audit_log_is_append_only(store: Store) -> None:

@@ -164,7 +164,7 @@ def load_plan(
     found = _load(tx, _LOAD_PLAN, org.org_id, org.org_id, key, lock)
     if found is None and create:
         plan = SupportPlan(org, clock=clock, catalog=backend.catalog)
-        track(plan, clock).loaded = plan.snapshot(history=False)
+        track(plan, clock, empty=True).loaded = plan.snapshot(history=False)
         return plan, stored_key(tx, org.org_id, key)
     plan = plan_from(backend, tx.dialect, found, org, clock)
     return plan, None if key is None else _key_row(tx, found, 2)
@@ -184,7 +184,7 @@ def plan_from(
         raise refusal(Reason.NOT_FOUND, "S5", f"no support plan is stored for {org.org_id!r}")
     snapshot = loads(dialect, found[1])
     plan = SupportPlan.restore(snapshot, org, clock=clock, catalog=backend.catalog)
-    _bind(track(plan, clock), found[0], snapshot)
+    _bind(track(plan, clock, empty=snapshot.get("history") is None), found[0], snapshot)
     return plan
 
 

@@ -105,6 +105,7 @@ class Tracking(Listener):
     __slots__ = (
         "calls",
         "clock",
+        "counted",
         "deliver",
         "emitted",
         "loaded",
@@ -126,6 +127,9 @@ class Tracking(Listener):
         self.calls: list[Call] = []
         self.mark = 0
         self.taken = 0
+        self.counted = False
+        """Whether `taken` is the length of the object's history: a plan tracked while its
+        history is empty (each of a plan's edges records one entry, and only its edges do)."""
 
     @property
     def floor(self) -> pendulum.DateTime | None:
@@ -166,9 +170,15 @@ class Tracking(Listener):
     def on_accepted(self, obj: Any, call: str, arguments: Mapping[str, Any], result: Any) -> None:
         if call not in REQUESTS:
             return
-        start, history = self.mark, obj.history
-        end = self.mark = len(history)
-        at = history[-1].at if end > start and is_request(history[-1]) else self._now(obj)
+        start = self.mark
+        at: pendulum.DateTime | None
+        if self.counted and type(result) is HistoryEntry and result.is_request:
+            end, at = self.taken, result.at  # one entry per edge: no need to read the history
+        else:
+            history = obj.history
+            end = len(history)
+            at = history[-1].at if end > start and is_request(history[-1]) else self._now(obj)
+        self.mark = end
         self.calls.append(Call(call, _params(arguments), _actor(arguments), at, start, end))
 
     def _refused(
@@ -227,9 +237,13 @@ def calls(obj: Stored) -> list[Call]:
     return t.calls
 
 
-def track(obj: Stored, clock: Clock, mail: Mailbag | None = None) -> Tracking:
-    """A new `Tracking` listening to `obj`."""
+def track(
+    obj: Stored, clock: Clock, mail: Mailbag | None = None, *, empty: bool = False
+) -> Tracking:
+    """A new `Tracking` listening to `obj`; `empty` when its history is known to hold nothing
+    (a new object, or one restored from a snapshot without history)."""
     t = Tracking(clock, mail)
+    t.counted = empty and isinstance(obj, SupportPlan)
     obj.listen(t)
     return t
 
