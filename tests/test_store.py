@@ -484,6 +484,30 @@ def test_s3_an_order_loaded_with_an_outbox_delivers_after_the_commit(store: Stor
     assert store.relay(sf.InMemoryOutbox()) == 0
 
 
+def test_s2_a_keys_row_is_dated_by_the_stores_own_clock(store: Store) -> None:
+    """S2: a key's row is dated by the store's system clock when the command is written (not
+    by the command's clock, which may be anywhere), in microseconds since 1970 UTC; a store
+    clock of another kind is read as an instant first."""
+    from support_flows.store.backend import Backend
+    from support_flows.store.database import Database
+    from support_flows.store.records import micros
+    from support_flows.store.schema import idempotency
+
+    c = stored_plan(store)  # 2026-03-14, far from today
+    before = micros(pendulum.now("UTC"))
+    store.update(ORG, lambda p: p.change("premium", actor=OWNER), clock=c, idempotency_key="k")
+    after = micros(pendulum.now("UTC"))
+    engine = sa.create_engine(store.url)
+    with engine.connect() as conn:
+        (created,) = conn.execute(sa.select(idempotency.c.created_at)).one()
+    engine.dispose()
+    assert before <= created <= after
+    db = Database(store.url)
+    frozen = Backend(db, sf.FrozenClock(START.add(microseconds=7)))
+    assert frozen.stamp() == micros(START) + 7
+    db.dispose()
+
+
 def test_s2_keys_are_kept_at_least_24_hours(store: Store) -> None:
     """Pruning never forgets a key younger than 24 hours, even when asked to."""
     c = stored_plan(store)

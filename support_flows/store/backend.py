@@ -4,12 +4,14 @@ decided under (K4)."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import attrs
 
-from support_flows.clock import Clock, read_clock
+from support_flows.clock import Clock, SystemClock, read_clock
 from support_flows.store.database import Database
+from support_flows.store.records import micros
 from support_flows.values.policy import ATLAS, Catalog
 
 __all__ = ["Backend"]
@@ -29,6 +31,13 @@ class Backend:
 
     def now(self) -> Any:
         return read_clock(self.clock)
+
+    def stamp(self) -> int:
+        """The store clock's reading in the store's column format (`micros`): on the system
+        clock, read as that without building an instant."""
+        if type(self.clock) is SystemClock:
+            return time.time_ns() // 1000
+        return micros(self.now())
 
     def at(self, clock: object) -> Any:
         """The instant of a refusal: `clock`'s reading, or the store's when it cannot be read

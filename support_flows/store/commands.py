@@ -87,7 +87,7 @@ def _run(
             written = write(backend, tx, obj, spec.key, put, (value, result))
             if spec.key is not None:
                 request = request_of(spec, obj)
-                remember(backend, tx, spec, request, None, result, written.revision, written.at)
+                remember(backend, tx, spec, request, None, result, written.revision, written.stamp)
     if error is not None:
         raise error
     saved(backend, obj, written)
@@ -149,7 +149,16 @@ def create(
                     written = write(backend, tx, order, spec.key, put)
                     result = jsonable(order_view(order))
                     if spec.key is not None:
-                        remember(backend, tx, spec, spec.request, None, result, written.revision)
+                        remember(
+                            backend,
+                            tx,
+                            spec,
+                            spec.request,
+                            None,
+                            result,
+                            written.revision,
+                            written.stamp,
+                        )
         except Conflict as conflict:
             last = conflict.error
             continue

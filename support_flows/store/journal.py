@@ -5,7 +5,7 @@ messages are kept at a bounded size: each value at most `MAX_VALUE_BYTES` of JSO
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import pendulum
@@ -285,12 +285,12 @@ def audit_rows(
     history: Sequence[Entry],
     emitted: int,
     calls: Sequence[Call],
-    now: pendulum.DateTime,
+    now: Callable[[], pendulum.DateTime],
     known: Known = None,
 ) -> Iterator[dict[str, Any]]:
     """Rows for history entries from `emitted` on, interleaved with the calls that made them;
     a refused call, or an accepted one that changed nothing (a replayed confirm), gets its own
-    row. `now` dates a refusal whose clock could not be read; `known` is an entry already
+    row. `now()` dates a refusal whose clock could not be read; `known` is an entry already
     written as data (a command's result) and that data."""
     position = emitted
     for call in calls:
@@ -299,7 +299,7 @@ def audit_rows(
             yield _entry_row(subject, entry, None, None, is_request(entry))
             position += 1
         if call.error is not None:
-            yield refusal_row(subject, call, now)
+            yield refusal_row(subject, call, call.at or now())
             continue
         requested = False
         for entry in history[max(call.start, position) : call.end]:
@@ -308,7 +308,7 @@ def audit_rows(
             yield _entry_row(subject, entry, call, known, request)
         if not requested:
             yield subject.row(
-                call.at or now,
+                call.at or now(),
                 "accepted",
                 request=call.request,
                 actor=call.actor,

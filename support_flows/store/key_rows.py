@@ -55,10 +55,10 @@ def remember(
     error: SupportFlowsError | None,
     result: object,
     revision: int | None,
-    at: Any = None,
+    stamp: int | None = None,
 ) -> None:
-    """Store the key's first outcome (dated `at`, else now by the store's clock); `Conflict`
-    if a concurrent request stored it first."""
+    """Store the key's first outcome (dated `stamp`, else now by the store's clock, both as
+    `Backend.stamp` reads it); `Conflict` if a concurrent request stored it first."""
     done = _REMEMBER.run(
         tx,
         {
@@ -68,7 +68,7 @@ def remember(
             "outcome": "refused" if error is not None else "accepted",
             "response": dumps({"error": error_record(error)} if error else {"result": result}),
             "revision": revision or None,
-            "created_at": micros(backend.now() if at is None else at),
+            "created_at": backend.stamp() if stamp is None else stamp,
         },
     )
     if done.fetchone() is None:  # the same key committed meanwhile: retry, which replays it

@@ -62,8 +62,9 @@ class Written(NamedTuple):
     history_length: int
     snapshot: dict[str, Any]
     emails: tuple[str, ...]
-    at: Any
-    """The store clock's reading that dated the rows written."""
+    stamp: int
+    """The store clock's reading when it was written (`Backend.stamp`): an idempotency key's
+    row remembered with it is dated by it."""
     tracked: Tracking | None
     """The store's listener on what was saved (None for an object it never saw)."""
 
@@ -261,8 +262,9 @@ def write(
     subject_id = org_id if plan else str(snapshot["order_id"])
     emitted = 0 if t is None else t.emitted
     subject = Subject("plan" if plan else "order", org_id, subject_id, key)
-    now = backend.now()
-    rows = list(audit_rows(subject, history, emitted, [] if t is None else t.calls, now, result))
+    rows = list(
+        audit_rows(subject, history, emitted, [] if t is None else t.calls, backend.now, result)
+    )
     revision = 0 if t is None else t.revision
     if t is None or t.loaded != snapshot:
         revision = put(tx, plan, subject_id, revision, snapshot)
@@ -276,7 +278,7 @@ def write(
         if purchased:
             emails = [(mail.PURCHASE, t.mail.emails[-1])]
             queued = mail.queue(tx, org_id, subject_id, emails, backend.clock)
-    return Written(revision, len(history), snapshot, tuple(queued), now, t)
+    return Written(revision, len(history), snapshot, tuple(queued), backend.stamp(), t)
 
 
 def _rows(table: sa.Table, *extra: str) -> tuple[Statement, Statement]:
