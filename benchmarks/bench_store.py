@@ -135,11 +135,6 @@ def _seed(url: str, orgs: list[sf.Organization], clock: sf.FrozenClock) -> None:
             store.save(plan)
 
 
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
 def _interleaved(fns: dict[str, Callable[[], None]], count: int) -> dict[str, list[float]]:
     """Microseconds of each of `count` requests of every implementation, one request of each
     in turn (the order rotating), so they meet the same moments of the machine."""
@@ -438,9 +433,9 @@ def main() -> None:
                         lib, floor, core = (
                             statistics.median(found[n][kind]) for n in ("library", "floor", "core")
                         )
-                        p90 = (
-                            _percentile(found["library"][kind], 0.9),
-                            _percentile(found["floor"][kind], 0.9),
+                        p90 = tuple(
+                            statistics.quantiles(found[n][kind], n=10)[-1]
+                            for n in ("library", "floor")
                         )
                         print(
                             f"{backend:<11} {label:<34} {lib:>11,.0f} {floor:>11,.0f} "

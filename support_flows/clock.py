@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Protocol, runtime_checkable
 
 import pendulum
@@ -41,6 +42,11 @@ class SystemClock:
         return pendulum.DateTime(
             n.year, n.month, n.day, n.hour, n.minute, n.second, n.microsecond, tzinfo=pendulum.UTC
         )
+
+    def micros(self) -> int:
+        """Real time as whole microseconds since 1970 UTC: what `now()` reads, without building
+        an instant (a store's column format)."""
+        return time.time_ns() // 1000
 
     def __repr__(self) -> str:
         return "SystemClock()"

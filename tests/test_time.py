@@ -599,13 +599,18 @@ def test_t6_frozen_clock_advance_refuses_an_unknown_unit():
 
 
 def test_t6_system_clock_returns_aware_utc_now():
-    """T6: SystemClock.now() is the real current instant, as an aware pendulum DateTime in UTC."""
+    """T6: SystemClock.now() is the real current instant, as an aware pendulum DateTime in UTC;
+    micros() is real time as whole microseconds since 1970."""
     before = dt.datetime.now(UTC)
     now = SystemClock().now()
     after = dt.datetime.now(UTC)
     assert isinstance(now, pendulum.DateTime)
     assert now.tzinfo is pendulum.UTC
     assert before <= now <= after
+    epoch = dt.datetime(1970, 1, 1, tzinfo=UTC)
+    micros = SystemClock().micros()
+    assert (after - epoch) // dt.timedelta(microseconds=1) <= micros
+    assert micros <= (dt.datetime.now(UTC) - epoch) // dt.timedelta(microseconds=1)
 
 
 def test_t6_both_clocks_satisfy_the_clock_protocol():

@@ -4,7 +4,6 @@ decided under (K4)."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import attrs
@@ -33,10 +32,11 @@ class Backend:
         return read_clock(self.clock)
 
     def stamp(self) -> int:
-        """The store clock's reading in the store's column format (`micros`): on the system
-        clock, read as that without building an instant."""
-        if type(self.clock) is SystemClock:
-            return time.time_ns() // 1000
+        """The store clock's reading in the store's column format (`micros`): the system
+        clock's read as that, without building an instant."""
+        clock = self.clock
+        if type(clock) is SystemClock:
+            return clock.micros()
         return micros(self.now())
 
     def at(self, clock: object) -> Any:

@@ -78,10 +78,7 @@ class Statement:
 
     def run(self, tx: Tx, params: Mapping[str, Any]) -> Any:
         """Send the statement in the transaction `tx`; the driver's cursor."""
-        text, row_of = self._sent.get(tx.dialect.name) or self._positional(tx.dialect)
-        cursor = tx.driver.cursor()
-        cursor.execute(text, row_of(params))
-        return cursor
+        return self.send(tx.driver, tx.dialect, params)
 
     def send(self, driver: Any, dialect: sa.Dialect, params: Mapping[str, Any]) -> Any:
         """Send the statement on a driver connection, its values bound by position (which the

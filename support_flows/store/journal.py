@@ -151,19 +151,7 @@ def shortened(text: str) -> str:
 
 
 def _params(params: Mapping[str, Any]) -> dict[str, Any]:
-    return {  # short text without NUL (most names and values) as it is, inline
-        (
-            name
-            if type(name) is str and len(name) <= _SHORT_TEXT and "\x00" not in name
-            else shortened(str(name))
-        ): (
-            value
-            if value is None
-            or (type(value) is str and len(value) <= _SHORT_TEXT and "\x00" not in value)
-            else bounded(value)
-        )
-        for name, value in params.items()
-    }
+    return {shortened(str(name)): bounded(value) for name, value in params.items()}
 
 
 def error_detail(error: SupportFlowsError) -> dict[str, Any]:
@@ -261,7 +249,7 @@ def refusal_row(subject: Subject, call: Call, at: pendulum.DateTime) -> dict[str
 
 
 def _entry_row(
-    subject: Subject, entry: Entry, call: Call | None, known: Known = None, requested: bool = True
+    subject: Subject, entry: Entry, call: Call | None, known: Known, requested: bool
 ) -> dict[str, Any]:
     """An entry's row: `requested` says whether it records a request (`is_request`)."""
     if not requested:

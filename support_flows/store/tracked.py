@@ -249,10 +249,7 @@ def track(
 
 
 def _params(arguments: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        name: value if value is None or type(value) is str else param(value)
-        for name, value in arguments.items()
-    }
+    return {name: param(value) for name, value in arguments.items()}
 
 
 def _actor(arguments: Mapping[str, Any]) -> str | None:
